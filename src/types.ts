@@ -1,0 +1,85 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/** The box every input lives in (after the model's own preprocessing is undone). */
+export interface Bounds {
+  lower: number;
+  upper: number;
+}
+
+/** Height, width, channels (NHWC without the batch). */
+export type ImageShape = [height: number, width: number, channels: number];
+
+/**
+ * A differentiable model seen as a function from images to logits.
+ * `logits` must not dispose its input and must be safe inside tf.grad.
+ */
+export interface Classifier {
+  bounds: Bounds;
+  inputShape: ImageShape;
+  numClasses: number;
+  logits(x: tf.Tensor4D): tf.Tensor2D;
+  /** Free whatever the classifier owns (weights of a loaded model). */
+  dispose?(): void;
+  /** Facts for the report: where the model came from and how logits were obtained. */
+  describe?(): Record<string, unknown>;
+}
+
+export type NormName = 'linf' | 'l2';
+
+export interface Norm {
+  name: NormName;
+  /** Per-example distance between two batches. */
+  distance(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor1D;
+  /** A uniform sample from the ε-ball around x0 (not clipped to the box). */
+  randomStart(x0: tf.Tensor4D, eps: number, seed: number): tf.Tensor4D;
+  /** Steepest-ascent direction for this norm: sign for L∞, unit L2 per example for L2. */
+  normalize(g: tf.Tensor4D): tf.Tensor4D;
+  /** Projection of x onto the ε-ball around x0 (not clipped to the box). */
+  project(x: tf.Tensor4D, x0: tf.Tensor4D, eps: number): tf.Tensor4D;
+}
+
+/** targeted = the labels are targets to reach; otherwise the true labels to move away from. */
+export interface Criterion {
+  labels: tf.Tensor1D;
+  targeted: boolean;
+}
+
+/** Costs an attack reports to the harness. */
+export interface Costs {
+  /** Per-example forward+backward passes. */
+  gradients: number;
+  /** Per-example forward passes outside gradient computations. */
+  queries: number;
+}
+
+/** What the harness hands to an attack besides the model and the data. */
+export interface AttackContext {
+  /** Seed for this (batch, attack, ε) — derived by the harness so that shards reproduce. */
+  seed: number;
+  costs: Costs;
+}
+
+export interface Attack {
+  name: string;
+  norm: Norm;
+  /** Goes verbatim into the report. */
+  config: Record<string, unknown>;
+  /** Returns raw adversarial images; the harness projects, clips and verifies them. */
+  run(model: Classifier, x: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D;
+}
+
+/** An in-memory labelled image set with pixels already in the model's input range [0, 1]. */
+export interface Dataset {
+  /** e.g. "mnist", "fashion-mnist", "folder:/path". */
+  name: string;
+  split: 'train' | 'test' | 'all';
+  shape: ImageShape;
+  numClasses: number;
+  classNames: string[];
+  size: number;
+  /** size × h × w × c, row-major NHWC, values in [0, 1]. */
+  images: Float32Array;
+  labels: Int32Array;
+  /** Stable per-example identifiers (index in the full split, or file path). */
+  ids: string[];
+}
