@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** What the report records about where the numbers were computed. */
+export interface BackendInfo {
+  name: string;
+  requested: BackendChoice;
+  tfjsVersion: string;
+  /** Our replacement gradient kernels were registered (wasm only). */
+  fastKernels: boolean;
+  /** Why auto fell back, when it did. */
+  note?: string;
+}
+
+let current: BackendInfo | undefined;
+
+/** tfjs-node is an optional peer: present only when the user installed it. */
+async function tryTensorflow(): Promise<string | undefined> {
+  try {
+    // A variable specifier keeps TypeScript from requiring the optional package at build time.
+    const specifier = '@tensorflow/tfjs-node';
+    await import(specifier);
+  } catch (err) {
+    // Absent is the normal case on machines where libtensorflow cannot be downloaded;
+    // anything else (a broken native binary) is worth naming.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'tfjs-node not installed';
+    return `@tensorflow/tfjs-node failed to load: ${(err as Error).message.split('\n')[0]}`;
+  }
+  // tfjs-node registers its backend on the tfjs-core it resolves; it must be ours.
+  if (tf.findBackendFactory('tensorflow') === null) {
+    return '@tensorflow/tfjs-node is installed but registered its backend on another copy of @tensorflow/tfjs-core (align the versions)';
+  }
+  return undefined;
+}
+
+async function useWasm(): Promise<boolean> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  void wasm;
+  const ok = await tf.setBackend('wasm');
+  if (!ok) return false;
+  await tf.ready();
+  const { registerWasmGradKernels } = await import('./wasm-kernels.js');
+  registerWasmGradKernels();
+  return true;
+}
+
+/**
+ * Selects and initialises a backend: tfjs-node when installed, else wasm (with our gradient
+ * kernels), else the pure-JS cpu backend. Idempotent for the same choice.
+ */
+export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (!BACKEND_CHOICES.includes(requested)) {
+    throw new UserError(`unknown backend "${String(requested)}": use one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  if (current && current.requested === requested && tf.getBackend() === current.name) return current;
+  const notes: string[] = [];
+  if (requested === 'tensorflow' || requested === 'auto') {
+    const problem = await tryTensorflow();
+    if (problem === undefined && (await tf.setBackend('tensorflow'))) {
+      await tf.ready();
+      return (current = { name: 'tensorflow', requested, tfjsVersion: tf.version.tfjs, fastKernels: false });
+    }
+    if (requested === 'tensorflow') {
+      throw new UserError(`--backend tensorflow: ${problem ?? 'backend failed to initialise'}; use --backend wasm or install @tensorflow/tfjs-node`);
+    }
+    notes.push(problem ?? 'tensorflow backend failed to initialise');
+  }
+  if (requested === 'wasm' || requested === 'auto') {
+    if (await useWasm()) {
+      const info: BackendInfo = { name: 'wasm', requested, tfjsVersion: tf.version.tfjs, fastKernels: true };
+      if (notes.length > 0) info.note = notes.join('; ');
+      return (current = info);
+    }
+    if (requested === 'wasm') throw new UserError('--backend wasm: the wasm backend failed to initialise; use --backend cpu');
+    notes.push('wasm backend failed to initialise');
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  const info: BackendInfo = { name: 'cpu', requested, tfjsVersion: tf.version.tfjs, fastKernels: false };
+  if (notes.length > 0) info.note = notes.join('; ');
+  return (current = info);
+}
+
+/** The backend in use (initialising the default one if nothing was chosen yet). */
+export async function backendInfo(): Promise<BackendInfo> {
+  return current ?? initBackend('auto');
+}

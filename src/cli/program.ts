@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { IntegrityError, UserError } from '../errors.js';
+import { toolVersion } from '../package-info.js';
+import { attackCommand } from './commands/attack.js';
+import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
+import { trainCommand } from './commands/train.js';
+
+/** Exit codes: 0 success, 2 usage or input error, 3 internal error. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('advtest')
+    .description('adversarial robustness testbed for TensorFlow.js models')
+    .version(toolVersion())
+    .exitOverride()
+    .addCommand(demoCommand())
+    .addCommand(trainCommand())
+    .addCommand(evalCommand())
+    .addCommand(attackCommand());
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit with 0; commander has already printed its message.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`advtest: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof IntegrityError) {
+      process.stderr.write(`advtest: internal check failed: ${err.message}\n`);
+      return 3;
+    }
+    process.stderr.write(`advtest: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return 3;
+  }
+}
+

@@ -1,0 +1,49 @@
+import writeFileAtomic from 'write-file-atomic';
+import { balancedSubset } from '../data/dataset.js';
+import { loadDataset } from '../data/index.js';
+import { evaluate } from '../harness/evaluate.js';
+import type { Report } from '../harness/report.js';
+import type { TargetSpec } from '../harness/targets.js';
+import { renderText } from '../report/text.js';
+import type { Attack, Classifier } from '../types.js';
+import { checkEpsAgainstRange } from './parse.js';
+import { progressBar } from './progress.js';
+
+export interface RunEvalOptions {
+  model: Classifier;
+  data: string;
+  dataDir?: string;
+  attacks: Attack[];
+  epsilons: number[];
+  limit?: number;
+  seed: number;
+  batchSize: number;
+  target: TargetSpec;
+  quiet: boolean;
+  /** true: JSON on stdout instead of the table; a path: also write the JSON there. */
+  json?: boolean | string;
+}
+
+/** Loads the test split, evaluates, prints the table (or JSON), writes the JSON file atomically. */
+export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
+  checkEpsAgainstRange(o.epsilons, o.model.bounds.upper - o.model.bounds.lower);
+  let data = await loadDataset(o.data, { split: 'test', shape: o.model.inputShape, dataDir: o.dataDir });
+  let subset: string | undefined;
+  if (o.limit !== undefined && o.limit < data.size) {
+    data = balancedSubset(data, o.limit);
+    subset = `class-balanced subset of ${o.limit}`;
+  }
+  const bar = progressBar('evaluating', data.size, o.quiet);
+  const report = await evaluate(o.model, data, o.attacks, o.epsilons, {
+    seed: o.seed,
+    batchSize: o.batchSize,
+    target: o.target,
+    subset,
+    onProgress: (p) => bar.update(p.done),
+  });
+  bar.stop();
+  const json = JSON.stringify(report, null, 2) + '\n';
+  if (typeof o.json === 'string') await writeFileAtomic(o.json, json);
+  process.stdout.write(o.json === true ? json : renderText(report) + '\n');
+  return report;
+}

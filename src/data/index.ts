@@ -1,0 +1,57 @@
+/** Datasets: loaders, the `--data` spec parser, image codec and helpers. */
+import { UserError } from '../errors.js';
+import type { Dataset, ImageShape } from '../types.js';
+import { loadFashionMnist } from './fashion-mnist.js';
+import { loadImageFolder } from './folder.js';
+import { loadMnist } from './mnist.js';
+
+export * from './dataset.js';
+export * from './fashion-mnist.js';
+export * from './file-names.js';
+export * from './folder.js';
+export * from './idx.js';
+export * from './image-codec.js';
+export * from './mnist.js';
+
+export const datasets = {
+  mnist: loadMnist,
+  fashionMnist: loadFashionMnist,
+  folder: loadImageFolder,
+} as const;
+
+export const DATASET_SPEC_FORMS = 'mnist, fashion-mnist or folder:PATH';
+
+export interface LoadDatasetOptions {
+  split: 'train' | 'test';
+  /** Required for folder:PATH (images are resized to it); for built-ins it must match if given. */
+  shape?: ImageShape;
+  /** Directory of the Fashion-MNIST IDX files (default: the Debian package's). */
+  dataDir?: string;
+}
+
+function checkBuiltinShape(ds: Dataset, spec: string, shape: ImageShape | undefined): Dataset {
+  if (shape !== undefined && shape.join(',') !== ds.shape.join(',')) {
+    throw new UserError(
+      `${spec} images are ${ds.shape.join('×')} but shape ${shape.join('×')} was asked for: use a model with input ${ds.shape.join('×')} or folder:PATH`,
+    );
+  }
+  return ds;
+}
+
+/**
+ * Load a dataset from a spec: `mnist` | `fashion-mnist` | `folder:PATH`. A folder has no split
+ * (opts.split is ignored, the Dataset's split is 'all'); opts.dataDir applies to fashion-mnist.
+ */
+export async function loadDataset(spec: string, opts: LoadDatasetOptions): Promise<Dataset> {
+  if (spec === 'mnist') return checkBuiltinShape(loadMnist(opts.split), spec, opts.shape);
+  if (spec === 'fashion-mnist') return checkBuiltinShape(loadFashionMnist(opts.split, opts.dataDir), spec, opts.shape);
+  if (spec.startsWith('folder:')) {
+    const path = spec.slice('folder:'.length);
+    if (path === '') throw new UserError(`dataset "${spec}" has no path: use folder:PATH`);
+    if (opts.shape === undefined) {
+      throw new UserError(`dataset ${spec} needs an image shape (height, width, channels), normally the model's input shape`);
+    }
+    return loadImageFolder(path, opts.shape);
+  }
+  throw new UserError(`unknown dataset "${spec}": use ${DATASET_SPEC_FORMS}`);
+}

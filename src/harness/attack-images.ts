@@ -1,0 +1,171 @@
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import writeFileAtomic from 'write-file-atomic';
+import { backendInfo } from '../backend/select.js';
+import { decodeImage, encodePng } from '../data/image-codec.js';
+import { UserError } from '../errors.js';
+import { toolVersion } from '../package-info.js';
+import { deriveSeed } from '../tensor/random.js';
+import type { Attack, Classifier } from '../types.js';
+import { quantize8WithinBudget } from './finalize.js';
+import { runAttack } from './run-attack.js';
+import { round6 } from './stats.js';
+import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
+
+export interface ImageInput {
+  /** Where the image came from (shown in the manifest). */
+  source: string;
+  /** h·w·c values in the model's range. */
+  pixels: Float32Array;
+  /** True label; when absent, the model's own clean prediction is the label to move away from. */
+  label?: number;
+}
+
+export interface AttackImagesOptions {
+  attack: Attack;
+  eps: number;
+  outDir: string;
+  seed?: number;
+  target?: TargetSpec;
+  batchSize?: number;
+}
+
+export interface ManifestEntry {
+  source: string;
+  output: string;
+  label: number;
+  labelSource: 'file name' | 'clean prediction';
+  target?: number;
+  original: { prediction: number; confidence: number };
+  adversarial: { prediction: number; confidence: number };
+  /** Untargeted: prediction differs from the label; targeted: prediction equals the target. */
+  success: boolean;
+  /** Measured between the decoded input and the 8-bit PNG written, decoded again. */
+  linf: number;
+  l2: number;
+}
+
+export interface AttackManifest {
+  tool: { name: 'advtest'; version: string };
+  backend: string;
+  attack: { name: string; norm: string; config: Record<string, unknown> };
+  eps: number;
+  target: string;
+  seed: number;
+  model: Record<string, unknown>;
+  images: ManifestEntry[];
+}
+
+function outputName(source: string, index: number, used: Set<string>): string {
+  const base = path.basename(source).replace(/\.[^.]+$/, '') || `image-${index}`;
+  let name = `${base}-adv.png`;
+  for (let k = 2; used.has(name); k++) name = `${base}-adv-${k}.png`;
+  used.add(name);
+  return name;
+}
+
+async function prepareOutDir(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new UserError(`--out ${dir} is a file, not a folder: choose a folder name`);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new UserError(`cannot create output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? ''}): choose a writable --out`);
+  }
+}
+
+function softmaxTop(logits: tf.Tensor2D): { prediction: Int32Array; probs: Float32Array } {
+  return tf.tidy(() => ({ prediction: tf.argMax(logits, 1).dataSync() as Int32Array, probs: tf.softmax(logits).dataSync() as Float32Array }));
+}
+
+/**
+ * Attacks a set of decoded images and writes each adversarial example as a lossless 8-bit PNG
+ * plus manifest.json. The 8-bit image never exceeds the budget (changes are truncated toward the
+ * original), and every figure in the manifest is measured on the PNG as written and re-decoded.
+ */
+export async function attackImages(model: Classifier, inputs: ImageInput[], options: AttackImagesOptions): Promise<AttackManifest> {
+  const { attack, eps, outDir } = options;
+  const seed = options.seed ?? 0;
+  const target = options.target ?? 'untargeted';
+  const batchSize = options.batchSize ?? 64;
+  const shape = model.inputShape;
+  const pixels = shape[0] * shape[1] * shape[2];
+  const k = model.numClasses;
+  await prepareOutDir(outDir);
+  const entries: ManifestEntry[] = [];
+  const used = new Set<string>();
+  const written: string[] = [];
+  try {
+    for (let start = 0; start < inputs.length; start += batchSize) {
+      const batch = inputs.slice(start, start + batchSize);
+      const x = tf.tensor4d(Float32Array.from(batch.flatMap((b) => Array.from(b.pixels))), [batch.length, ...shape]);
+      const cleanLogits = model.logits(x);
+      const clean = softmaxTop(cleanLogits);
+      const labels = Int32Array.from(batch, (b, i) => b.label ?? clean.prediction[i]!);
+      const targets = target === 'untargeted' ? undefined : chooseTargets(target, cleanLogits, labels, start, seed);
+      cleanLogits.dispose();
+      const labelTensor = tf.tensor1d(targets ?? labels, 'int32');
+      const { adv } = runAttack(model, attack, x, { labels: labelTensor, targeted: targets !== undefined }, eps, deriveSeed(seed, start));
+      const q = quantize8WithinBudget(adv, x, model.bounds);
+      const qData = q.dataSync() as Float32Array;
+      tf.dispose([adv, q, labelTensor, x]);
+      // Re-decode what was written: the manifest describes the file, not the tensor.
+      const decoded: Float32Array[] = [];
+      for (let i = 0; i < batch.length; i++) {
+        const name = outputName(batch[i]!.source, start + i, used);
+        const png = await encodePng(qData.subarray(i * pixels, (i + 1) * pixels), shape);
+        const tmp = path.join(outDir, `.${name}.tmp-${process.pid}`);
+        await writeFile(tmp, png);
+        await rename(tmp, path.join(outDir, name));
+        written.push(path.join(outDir, name));
+        decoded.push(await decodeImage(png, shape));
+      }
+      const xa = tf.tensor4d(Float32Array.from(decoded.flatMap((d) => Array.from(d))), [batch.length, ...shape]);
+      const advLogits = model.logits(xa);
+      const after = softmaxTop(advLogits);
+      advLogits.dispose();
+      xa.dispose();
+      batch.forEach((b, i) => {
+        let linf = 0;
+        let sq = 0;
+        for (let j = 0; j < pixels; j++) {
+          const d = decoded[i]![j]! - b.pixels[j]!;
+          linf = Math.max(linf, Math.abs(d));
+          sq += d * d;
+        }
+        const label = labels[i]!;
+        const advPred = after.prediction[i]!;
+        const entry: ManifestEntry = {
+          source: b.source,
+          output: path.basename(written[start + i]!),
+          label,
+          labelSource: b.label !== undefined ? 'file name' : 'clean prediction',
+          original: { prediction: clean.prediction[i]!, confidence: round6(clean.probs[i * k + clean.prediction[i]!]!) },
+          adversarial: { prediction: advPred, confidence: round6(after.probs[i * k + advPred]!) },
+          success: targets ? advPred === targets[i] : advPred !== label,
+          linf: round6(linf),
+          l2: round6(Math.sqrt(sq)),
+        };
+        if (targets) entry.target = targets[i]!;
+        entries.push(entry);
+      });
+    }
+  } catch (err) {
+    // Nothing half-done stays on disk: remove this run's images before reporting the error.
+    await Promise.all(written.map((f) => rm(f, { force: true })));
+    throw err;
+  }
+  const manifest: AttackManifest = {
+    tool: { name: 'advtest', version: toolVersion() },
+    backend: (await backendInfo()).name,
+    attack: { name: attack.name, norm: attack.norm.name, config: attack.config },
+    eps,
+    target: describeTarget(target),
+    seed,
+    model: model.describe?.() ?? {},
+    images: entries,
+  };
+  await writeFileAtomic(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}

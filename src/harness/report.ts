@@ -1,0 +1,71 @@
+import type { BackendInfo } from '../backend/select.js';
+
+export const REPORT_FORMAT = 'advtest-report/1';
+
+/** An accuracy with what it rests on. */
+export interface Proportion {
+  correct: number;
+  n: number;
+  accuracy: number;
+  /** 95% Wilson interval. */
+  interval: [number, number];
+}
+
+export interface AttackDescription {
+  name: string;
+  norm: string;
+  config: Record<string, unknown>;
+}
+
+export interface AttackResult extends Proportion {
+  attack: string;
+  norm: string;
+  eps: number;
+  /** The same accuracy after rounding every adversarial image to 8 bits (what a PNG holds). */
+  quantized: Proportion;
+  /** Untargeted: clean-correct examples now misclassified; targeted: examples now predicted as their target. */
+  success: { count: number; of: number; rate: number };
+  perturbation: { meanLinf: number; maxLinf: number; meanL2: number; maxL2: number };
+  costs: { gradients: number; queries: number };
+}
+
+export interface WorstCase extends Proportion {
+  eps: number;
+  quantized: Proportion;
+}
+
+/** Per-example results, stored compactly so that later tools can recompute anything. */
+export interface ExampleResults {
+  ids: string[];
+  labels: number[];
+  /** Target labels of a targeted evaluation. */
+  targets?: number[];
+  cleanPredictions: number[];
+  results: { attack: string; eps: number; predictions: number[]; quantizedPredictions: number[]; linf: number[]; l2: number[] }[];
+  /** Smallest ε at which the example was no longer robust under the worst case; null if never. */
+  fellAt: (number | null)[];
+}
+
+export interface Report {
+  format: typeof REPORT_FORMAT;
+  tool: { name: 'advtest'; version: string };
+  versions: { node: string; tfjs: string };
+  backend: Omit<BackendInfo, 'requested'>;
+  seed: number;
+  /** sha256 of the canonical JSON of `config`. */
+  configHash: string;
+  config: {
+    attacks: AttackDescription[];
+    epsilons: number[];
+    batchSize: number;
+    target: string;
+  };
+  model: Record<string, unknown>;
+  data: { name: string; split: string; size: number; shape: number[]; fingerprint: string; subset?: string };
+  clean: Proportion;
+  results: AttackResult[];
+  worstCase: WorstCase[];
+  examples: ExampleResults;
+  /** Kept apart so that two runs with the same seed differ only here. */
+  timings: { totalSeconds: number; results: { attack: string; eps: number; seconds: number }[]; createdAt: string };
+}

@@ -1,0 +1,108 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+
+const MODEL_JSON = 'model.json';
+const WEIGHTS_FILE = 'weights.bin';
+
+/** Resolves a manifest path and refuses any that leaves the model folder (`../x`, `/etc/x`). */
+export function resolveWeightPath(dir: string, relative: string): string {
+  const root = path.resolve(dir);
+  const full = path.resolve(root, relative);
+  if (path.isAbsolute(relative) || !full.startsWith(root + path.sep)) {
+    throw new UserError(`${path.join(dir, MODEL_JSON)}: weight path "${relative}" points outside the model folder; weight files must sit inside ${root}`);
+  }
+  return full;
+}
+
+async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+  const file = path.join(dir, MODEL_JSON);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): --model must be a folder holding model.json and its weight files`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): re-export the model with model.save or tensorflowjs_converter`);
+  }
+  const obj = json as Partial<tf.io.ModelJSON>;
+  if (typeof obj !== 'object' || obj === null || obj.modelTopology === undefined) {
+    throw new UserError(`${file} has no "modelTopology": it is not a TF.js model file`);
+  }
+  if (!Array.isArray(obj.weightsManifest)) {
+    throw new UserError(`${file} has no "weightsManifest": re-export the model with its weights`);
+  }
+  return obj as tf.io.ModelJSON;
+}
+
+/** Loads model.json and its weight shards from a folder, checking paths and sizes. */
+export function fileLoader(dir: string): tf.io.IOHandler {
+  return {
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const modelJson = await readModelJson(dir);
+      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const buffers: ArrayBuffer[] = [];
+        for (const group of manifest) {
+          for (const p of group.paths) {
+            const full = resolveWeightPath(dir, p);
+            let bytes: Buffer;
+            try {
+              bytes = await readFile(full);
+            } catch (err) {
+              throw new UserError(`weight file ${full} listed in model.json cannot be read (${(err as NodeJS.ErrnoException).code ?? ''}): copy it next to model.json`);
+            }
+            buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+          }
+          specs.push(...group.weights);
+        }
+        const data = tf.io.CompositeArrayBuffer.join(buffers);
+        const expected = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * bytesPerElement(s), 0);
+        if (data.byteLength !== expected) {
+          throw new UserError(`${path.join(dir, MODEL_JSON)}: weight files hold ${data.byteLength} bytes but the manifest describes ${expected}; the weights do not belong to this model.json`);
+        }
+        return [specs, data];
+      });
+    },
+  };
+}
+
+function bytesPerElement(spec: tf.io.WeightsManifestEntry): number {
+  if (spec.quantization) return spec.quantization.dtype === 'uint8' ? 1 : spec.quantization.dtype === 'float16' ? 2 : 2;
+  return spec.dtype === 'bool' ? 1 : 4;
+}
+
+/**
+ * Saves model.json + one weights.bin. Writes into a temporary sibling folder and renames it,
+ * so an interrupted save never leaves a half-written model behind.
+ */
+export function fileSaver(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      const target = path.resolve(dir);
+      const tmp = `${target}.tmp-${process.pid}`;
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp, { recursive: true });
+      const weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: 'advtest',
+        weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.userDefinedMetadata) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+      await writeFile(path.join(tmp, WEIGHTS_FILE), Buffer.from(weightData));
+      await writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
+      await mkdir(path.dirname(target), { recursive: true });
+      await rm(target, { recursive: true, force: true });
+      await rename(tmp, target);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    },
+  };
+}

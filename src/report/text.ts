@@ -1,0 +1,57 @@
+import Table from 'cli-table3';
+import type { Proportion, Report } from '../harness/report.js';
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const withInterval = (p: Proportion) => `${pct(p.accuracy)} [${pct(p.interval[0])}, ${pct(p.interval[1])}]`;
+const num = (x: number) => x.toFixed(4);
+
+/** Formats an ε the way people write it: 8/255 when it is one, else the decimal. */
+export function formatEps(eps: number): string {
+  const decimal = String(Number(eps.toPrecision(6)));
+  const k = eps * 255;
+  // Short decimals (0.2, 0.05) read best as they are; 0.0313725… reads best as 8/255.
+  if (decimal.length > 6 && Math.abs(k - Math.round(k)) < 1e-6) return `${Math.round(k)}/255`;
+  return decimal;
+}
+
+/** Rows without separators between them: one line per result. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+/** A terminal table of a Report: clean accuracy, then one row per attack and ε. */
+export function renderText(report: Report): string {
+  const lines: string[] = [];
+  const model = report.model;
+  lines.push(`model: ${String(model.path ?? model.name ?? '?')} (logits: ${String(model.logits ?? 'model output')})`);
+  lines.push(`data:  ${report.data.name} ${report.data.split}, ${report.data.size} examples${report.data.subset ? ` (${report.data.subset})` : ''}`);
+  lines.push(`clean accuracy: ${withInterval(report.clean)}  (${report.clean.correct}/${report.clean.n})`);
+  const table = new Table({
+    head: ['attack', 'ε', 'adv. accuracy [95% CI]', '8-bit acc.', 'success', 'mean L∞', 'max L∞', 'mean L2', 'max L2', 'grads', 'time'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  report.results.forEach((r, i) => {
+    const seconds = report.timings.results[i]?.seconds ?? 0;
+    table.push([
+      `${r.attack} (${r.norm})`,
+      formatEps(r.eps),
+      withInterval(r),
+      pct(r.quantized.accuracy),
+      pct(r.success.rate),
+      num(r.perturbation.meanLinf),
+      num(r.perturbation.maxLinf),
+      num(r.perturbation.meanL2),
+      num(r.perturbation.maxL2),
+      String(r.costs.gradients),
+      `${seconds.toFixed(1)} s`,
+    ]);
+  });
+  lines.push(table.toString());
+  if (report.config.attacks.length > 1) {
+    const worst = new Table({ head: ['ε', 'worst case over attacks', '8-bit'], style: { head: [], border: [] }, chars: COMPACT });
+    for (const w of report.worstCase) worst.push([formatEps(w.eps), withInterval(w), pct(w.quantized.accuracy)]);
+    lines.push(worst.toString());
+  }
+  const b = report.backend;
+  lines.push(`backend: ${b.name} (tfjs ${b.tfjsVersion}${b.fastKernels ? ', advtest gradient kernels' : ''})${b.note ? ` — ${b.note}` : ''} · seed ${report.seed} · ${report.timings.totalSeconds.toFixed(1)} s`);
+  return lines.join('\n');
+}

@@ -1,0 +1,34 @@
+import seedrandom from 'seedrandom';
+
+/** A seeded PRNG returning floats in [0, 1); the same seed gives the same stream everywhere. */
+export type Rng = () => number;
+
+export function makeRng(seed: number | string): Rng {
+  return seedrandom(String(seed));
+}
+
+/**
+ * Derives a 31-bit seed from a base seed and indices (batch, attack, ε, restart), so that any
+ * slice of the work reproduces the seeds the full run would use.
+ */
+export function deriveSeed(base: number, ...parts: number[]): number {
+  let h = 2166136261 ^ (base >>> 0);
+  for (const p of [base, ...parts]) {
+    h = Math.imul(h ^ (p >>> 0), 16777619);
+    h ^= h >>> 13;
+  }
+  return (h >>> 0) % 2147483647;
+}
+
+/** Fisher–Yates shuffle of 0..n-1 with the given generator. */
+export function permutation(n: number, rng: Rng): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return out;
+}
