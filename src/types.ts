@@ -30,8 +30,8 @@ export interface Norm {
   name: NormName;
   /** Per-example distance between two batches. */
   distance(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor1D;
-  /** A uniform sample from the ε-ball around x0 (not clipped to the box). */
-  randomStart(x0: tf.Tensor4D, eps: number, seed: number): tf.Tensor4D;
+  /** A uniform sample from the ε-ball around x0 (not clipped to the box); one seed, or one per example. */
+  randomStart(x0: tf.Tensor4D, eps: number, seed: number | number[]): tf.Tensor4D;
   /** Steepest-ascent direction for this norm: sign for L∞, unit L2 per example for L2. */
   normalize(g: tf.Tensor4D): tf.Tensor4D;
   /** Projection of x onto the ε-ball around x0 (not clipped to the box). */
@@ -54,17 +54,35 @@ export interface Costs {
 
 /** What the harness hands to an attack besides the model and the data. */
 export interface AttackContext {
-  /** Seed for this (batch, attack, ε) — derived by the harness so that shards reproduce. */
+  /** Seed for this (attack, ε) — derived by the harness from the run's seed. */
   seed: number;
   costs: Costs;
+  /**
+   * Global index of each row of the batch. Attacks draw per-example randomness from
+   * (seed, index), so an example gets the same random start whatever batch or shard it is in.
+   * Absent: 0..n−1.
+   */
+  indices?: Int32Array;
 }
+
+/** What the sanity checks need to know about an attack. */
+export type AttackKind = 'single-step' | 'iterative' | 'black-box';
 
 export interface Attack {
   name: string;
   norm: Norm;
+  kind?: AttackKind;
   /** Goes verbatim into the report. */
   config: Record<string, unknown>;
-  /** Returns raw adversarial images; the harness projects, clips and verifies them. */
+  /**
+   * Returns raw adversarial images; the harness projects, clips and verifies them. May be async
+   * (score-based attacks on remote models).
+   */
+  run(model: Classifier, x: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D | Promise<tf.Tensor4D>;
+}
+
+/** An attack that computes synchronously (every gradient attack). */
+export interface SyncAttack extends Attack {
   run(model: Classifier, x: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D;
 }
 

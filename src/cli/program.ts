@@ -1,12 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { IntegrityError, UserError } from '../errors.js';
 import { toolVersion } from '../package-info.js';
+import { RegressionFound } from '../regression/errors.js';
 import { attackCommand } from './commands/attack.js';
+import { baselineCommand } from './commands/baseline.js';
+import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { trainCommand } from './commands/train.js';
 
-/** Exit codes: 0 success, 2 usage or input error, 3 internal error. */
+/** Exit codes: 0 success, 1 regression found (check), 2 usage or input error, 3 internal error. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('advtest')
     .description('adversarial robustness testbed for TensorFlow.js models')
@@ -15,7 +18,9 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(demoCommand())
     .addCommand(trainCommand())
     .addCommand(evalCommand())
-    .addCommand(attackCommand());
+    .addCommand(attackCommand())
+    .addCommand(baselineCommand())
+    .addCommand(checkCommand());
   try {
     await program.parseAsync(argv);
     return 0;
@@ -23,6 +28,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version exit with 0; commander has already printed its message.
       return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof RegressionFound) {
+      process.stderr.write(`advtest: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof UserError) {
       process.stderr.write(`advtest: ${err.message}\n`);

@@ -6,7 +6,6 @@ import { backendInfo } from '../backend/select.js';
 import { decodeImage, encodePng } from '../data/image-codec.js';
 import { UserError } from '../errors.js';
 import { toolVersion } from '../package-info.js';
-import { deriveSeed } from '../tensor/random.js';
 import type { Attack, Classifier } from '../types.js';
 import { quantize8WithinBudget } from './finalize.js';
 import { runAttack } from './run-attack.js';
@@ -106,7 +105,7 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
       const targets = target === 'untargeted' ? undefined : chooseTargets(target, cleanLogits, labels, start, seed);
       cleanLogits.dispose();
       const labelTensor = tf.tensor1d(targets ?? labels, 'int32');
-      const { adv } = runAttack(model, attack, x, { labels: labelTensor, targeted: targets !== undefined }, eps, deriveSeed(seed, start));
+      const { adv } = await runAttack(model, attack, x, { labels: labelTensor, targeted: targets !== undefined }, eps, seed, Int32Array.from(batch, (_, i) => start + i));
       const q = quantize8WithinBudget(adv, x, model.bounds);
       const qData = q.dataSync() as Float32Array;
       tf.dispose([adv, q, labelTensor, x]);

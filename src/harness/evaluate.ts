@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import stableStringify from 'fast-json-stable-stringify';
-import { backendInfo } from '../backend/select.js';
+import { backendInfo, type BackendInfo } from '../backend/select.js';
 import { fingerprint } from '../data/dataset.js';
 import { UserError } from '../errors.js';
 import { toolVersion } from '../package-info.js';
 import { deriveSeed } from '../tensor/random.js';
-import type { Attack, Classifier, Dataset } from '../types.js';
+import { takeRows } from '../tensor/rows.js';
+import type { Attack, AttackKind, Classifier, Dataset } from '../types.js';
+import { robustnessCurves } from './curves.js';
 import { quantize8 } from './finalize.js';
-import { runAttack } from './run-attack.js';
+import { probeModel } from './probes.js';
 import { REPORT_FORMAT, type AttackResult, type ExampleResults, type Proportion, type Report, type WorstCase } from './report.js';
+import { runAttack } from './run-attack.js';
+import { sanityChecks, type ModelProbe } from './sanity.js';
 import { round6, wilsonInterval } from './stats.js';
 import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
 
@@ -18,10 +22,20 @@ export interface EvaluateProgress {
   total: number;
 }
 
+export type SuiteMode = 'independent' | 'sequential';
+
 export interface EvaluateOptions {
   batchSize?: number;
   seed?: number;
   target?: TargetSpec;
+  /**
+   * independent: every attack runs on every clean-correct example (per-attack figures);
+   * sequential: like AutoAttack, each attack runs only on the examples the earlier ones left
+   * standing, so each row is the robust accuracy after that attack and all before it.
+   */
+  mode?: SuiteMode;
+  /** Run the sanity checks that need extra model passes (gradients, randomness, unbounded ε). Default true. */
+  probes?: boolean;
   /** How the evaluated examples were chosen, when not the whole split (goes into the report). */
   subset?: string;
   onProgress?: (p: EvaluateProgress) => void;
@@ -30,15 +44,20 @@ export interface EvaluateOptions {
 /** Accumulates one (attack, ε) cell over batches. */
 interface Cell {
   attack: Attack;
+  attackIndex: number;
   eps: number;
   predictions: number[];
   quantizedPredictions: number[];
   linf: number[];
   l2: number[];
+  attacked: boolean[];
   gradients: number;
   queries: number;
   seconds: number;
 }
+
+/** Examples used for the model probes. */
+const PROBE_EXAMPLES = 100;
 
 function proportion(correct: number, n: number): Proportion {
   const [lo, hi] = wilsonInterval(correct, n);
@@ -59,12 +78,28 @@ function checkCompatible(model: Classifier, data: Dataset): void {
   }
 }
 
-function argmax(logits: tf.Tensor2D): Int32Array {
-  return tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
+function predict(model: Classifier, x: tf.Tensor4D): Int32Array {
+  return tf.tidy(() => tf.argMax(model.logits(x), 1).dataSync() as Int32Array);
 }
 
-function predict(model: Classifier, x: tf.Tensor4D): Int32Array {
-  return tf.tidy(() => argmax(model.logits(x)));
+/** A stable number for an attack name, so seeds do not depend on the order of --attack. */
+function nameHash(name: string): number {
+  return createHash('sha256').update(name).digest().readUInt32BE(0);
+}
+
+/** The seed of one (attack, ε) cell: independent of batches, shards and other cells. */
+export function cellSeed(seed: number, attack: Attack, eps: number): number {
+  return deriveSeed(seed, nameHash(attack.name), Math.round(eps * 1e9));
+}
+
+function checkOptions(attacks: Attack[], epsilons: number[]): void {
+  if (attacks.length === 0) throw new UserError('no attack given: use e.g. --attack fgsm');
+  for (const eps of epsilons) {
+    if (!(Number.isFinite(eps) && eps >= 0)) throw new UserError(`ε = ${eps} is not a non-negative number: give values like 0.1 or 8/255`);
+  }
+  const names = attacks.map((a) => a.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new UserError(`attack "${dup}" is listed twice: list each attack once`);
 }
 
 /**
@@ -78,18 +113,18 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
   const batchSize = options.batchSize ?? 128;
   const seed = options.seed ?? 0;
   const target = options.target ?? 'untargeted';
-  for (const eps of epsilons) {
-    if (!(Number.isFinite(eps) && eps >= 0)) throw new UserError(`ε = ${eps} is not a non-negative number: give values like 0.1 or 8/255`);
-  }
+  const mode = options.mode ?? 'independent';
+  checkOptions(attacks, epsilons);
   checkCompatible(model, data);
   const backend = await backendInfo();
   const [h, w, c] = data.shape;
   const pixels = h * w * c;
-  const cells: Cell[] = attacks.flatMap((attack) =>
-    epsilons.map((eps) => ({ attack, eps, predictions: [], quantizedPredictions: [], linf: [], l2: [], gradients: 0, queries: 0, seconds: 0 })),
+  const cells: Cell[][] = epsilons.map((eps) =>
+    attacks.map((attack, attackIndex) => ({ attack, attackIndex, eps, predictions: [], quantizedPredictions: [], linf: [], l2: [], attacked: [], gradients: 0, queries: 0, seconds: 0 })),
   );
   const cleanPredictions: number[] = [];
   const targets: number[] = [];
+  let probe: ModelProbe | undefined;
 
   for (let start = 0; start < data.size; start += batchSize) {
     const end = Math.min(start + batchSize, data.size);
@@ -97,41 +132,116 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
     const x = tf.tensor4d(data.images.subarray(start * pixels, end * pixels), [n, h, w, c]);
     const labels = data.labels.subarray(start, end);
     const cleanLogits = model.logits(x);
-    cleanPredictions.push(...argmax(cleanLogits));
+    const clean = tf.tidy(() => tf.argMax(cleanLogits, 1).dataSync() as Int32Array);
+    cleanPredictions.push(...clean);
     let criterionLabels = labels;
     if (target !== 'untargeted') {
       criterionLabels = chooseTargets(target, cleanLogits, labels, start, seed);
       targets.push(...criterionLabels);
     }
     cleanLogits.dispose();
-    const labelTensor = tf.tensor1d(criterionLabels, 'int32');
-    const criterion = { labels: labelTensor, targeted: target !== 'untargeted' };
-    cells.forEach((cell, k) => {
-      const t0 = performance.now();
-      const { adv, costs } = runAttack(model, cell.attack, x, criterion, cell.eps, deriveSeed(seed, start, k));
-      cell.predictions.push(...predict(model, adv));
-      const q = quantize8(adv, model.bounds);
-      cell.quantizedPredictions.push(...predict(model, q));
-      q.dispose();
-      const [linf, l2] = tf.tidy(() => {
-        const delta = tf.sub(adv, x);
-        return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];
-      });
-      adv.dispose();
-      cell.linf.push(...Array.from(linf!, round6));
-      cell.l2.push(...Array.from(l2!, round6));
-      cell.gradients += costs.gradients;
-      cell.queries += costs.queries;
-      cell.seconds += (performance.now() - t0) / 1000;
-    });
-    labelTensor.dispose();
+    const correctRows = Array.from({ length: n }, (_, i) => i).filter((i) => clean[i] === labels[i]);
+    if (options.probes !== false && probe === undefined && correctRows.length > 0) {
+      const rows = correctRows.slice(0, PROBE_EXAMPLES);
+      const px = takeRows(x, rows);
+      const unbounded = attacks.find((a) => a.kind === 'iterative');
+      probe = await probeModel(model, px, Int32Array.from(rows, (r) => labels[r]!), unbounded, deriveSeed(seed, 0x5a17));
+      px.dispose();
+    }
+    for (const row of cells) {
+      // Examples still standing at this ε (sequential mode shrinks it attack by attack).
+      let standing = correctRows;
+      for (const cell of row) {
+        await attackBatch(model, cell, x, clean, criterionLabels, standing, start, target !== 'untargeted', seed);
+        if (mode === 'sequential') {
+          const offset = cell.predictions.length - n;
+          standing = standing.filter((i) => cell.predictions[offset + i] === labels[i]);
+        }
+      }
+    }
     x.dispose();
     options.onProgress?.({ done: end, total: data.size });
     // Let progress bars and signals through between batches.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  return assemble({ model, data, attacks, epsilons, seed, target, batchSize, cells, cleanPredictions, targets, backend, started, subset: options.subset });
+  if (mode === 'sequential') carryForward(cells, data.size);
+  // Attack-major order: all ε of the first attack, then the next.
+  const ordered = attacks.flatMap((_, k) => cells.map((row) => row[k]!));
+  return assemble({ model, data, attacks, epsilons, seed, target, mode, batchSize, cells: ordered, cleanPredictions, targets, backend, started, probe, subset: options.subset });
+}
+
+/** Attacks the standing rows of one batch for one cell and appends per-example results. */
+async function attackBatch(
+  model: Classifier,
+  cell: Cell,
+  x: tf.Tensor4D,
+  clean: Int32Array,
+  criterionLabels: Int32Array,
+  rows: number[],
+  start: number,
+  targeted: boolean,
+  seed: number,
+): Promise<void> {
+  const n = x.shape[0];
+  const preds = Array.from(clean);
+  const quantized = Array.from(clean);
+  const linf = new Array<number>(n).fill(0);
+  const l2 = new Array<number>(n).fill(0);
+  const attacked = new Array<boolean>(n).fill(false);
+  if (rows.length > 0) {
+    const t0 = performance.now();
+    const all = rows.length === n;
+    const sub = all ? x : takeRows(x, rows);
+    const labelTensor = tf.tensor1d(Int32Array.from(rows, (r) => criterionLabels[r]!), 'int32');
+    const indices = Int32Array.from(rows, (r) => start + r);
+    const { adv, costs } = await runAttack(model, cell.attack, sub, { labels: labelTensor, targeted }, cell.eps, cellSeed(seed, cell.attack, cell.eps), indices);
+    const advPreds = predict(model, adv);
+    const q = quantize8(adv, model.bounds);
+    const qPreds = predict(model, q);
+    const [dInf, d2] = tf.tidy(() => {
+      const delta = tf.sub(adv, sub);
+      return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];
+    });
+    rows.forEach((r, k) => {
+      preds[r] = advPreds[k]!;
+      quantized[r] = qPreds[k]!;
+      linf[r] = round6(dInf![k]!);
+      l2[r] = round6(d2![k]!);
+      attacked[r] = true;
+    });
+    tf.dispose([adv, q, labelTensor]);
+    if (!all) sub.dispose();
+    cell.gradients += costs.gradients;
+    cell.queries += costs.queries;
+    cell.seconds += (performance.now() - t0) / 1000;
+  }
+  cell.predictions.push(...preds);
+  cell.quantizedPredictions.push(...quantized);
+  cell.linf.push(...linf);
+  cell.l2.push(...l2);
+  cell.attacked.push(...attacked);
+}
+
+/**
+ * Sequential mode: an example an earlier attack broke was not attacked again; its result for the
+ * later attacks is the adversarial example that broke it, so every row is cumulative.
+ */
+function carryForward(cells: Cell[][], size: number): void {
+  for (const row of cells) {
+    for (let k = 1; k < row.length; k++) {
+      const prev = row[k - 1]!;
+      const cur = row[k]!;
+      for (let i = 0; i < size; i++) {
+        if (!cur.attacked[i] && prev.attacked[i]) {
+          cur.predictions[i] = prev.predictions[i]!;
+          cur.quantizedPredictions[i] = prev.quantizedPredictions[i]!;
+          cur.linf[i] = prev.linf[i]!;
+          cur.l2[i] = prev.l2[i]!;
+        }
+      }
+    }
+  }
 }
 
 interface AssembleInput {
@@ -141,17 +251,30 @@ interface AssembleInput {
   epsilons: number[];
   seed: number;
   target: TargetSpec;
+  mode: SuiteMode;
   batchSize: number;
   cells: Cell[];
   cleanPredictions: number[];
   targets: number[];
-  backend: Awaited<ReturnType<typeof backendInfo>>;
+  backend: BackendInfo;
   started: number;
+  probe?: ModelProbe;
   subset?: string;
 }
 
 function mean(xs: number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function perturbation(cell: Cell): AttackResult['perturbation'] {
+  const linf = cell.linf.filter((_, i) => cell.attacked[i]);
+  const l2 = cell.l2.filter((_, i) => cell.attacked[i]);
+  return {
+    meanLinf: round6(mean(linf)),
+    maxLinf: round6(Math.max(0, ...linf)),
+    meanL2: round6(mean(l2)),
+    maxL2: round6(Math.max(0, ...l2)),
+  };
 }
 
 function assemble(input: AssembleInput): Report {
@@ -162,27 +285,21 @@ function assemble(input: AssembleInput): Report {
   const targeted = input.target !== 'untargeted';
   const robust = (preds: number[]) => preds.map((p, i) => cleanCorrect[i]! && p === labels[i]);
   const count = (xs: boolean[]) => xs.filter(Boolean).length;
+  const attackedCount = count(cleanCorrect);
 
   const results: AttackResult[] = cells.map((cell) => {
-    const ok = robust(cell.predictions);
-    const okQ = robust(cell.quantizedPredictions);
     const successes = targeted
       ? cell.predictions.filter((p, i) => cleanCorrect[i] && p === targets[i]).length
       : cell.predictions.filter((p, i) => cleanCorrect[i] && p !== labels[i]).length;
-    const attacked = count(cleanCorrect);
     return {
       attack: cell.attack.name,
       norm: cell.attack.norm.name,
       eps: cell.eps,
-      ...proportion(count(ok), n),
-      quantized: proportion(count(okQ), n),
-      success: { count: successes, of: attacked, rate: attacked === 0 ? 0 : round6(successes / attacked) },
-      perturbation: {
-        meanLinf: round6(mean(cell.linf)),
-        maxLinf: round6(Math.max(0, ...cell.linf)),
-        meanL2: round6(mean(cell.l2)),
-        maxL2: round6(Math.max(0, ...cell.l2)),
-      },
+      ...proportion(count(robust(cell.predictions)), n),
+      quantized: proportion(count(robust(cell.quantizedPredictions)), n),
+      success: { count: successes, of: attackedCount, rate: attackedCount === 0 ? 0 : round6(successes / attackedCount) },
+      attacked: count(cell.attacked),
+      perturbation: perturbation(cell),
       costs: { gradients: cell.gradients, queries: cell.queries },
     };
   });
@@ -212,9 +329,12 @@ function assemble(input: AssembleInput): Report {
     epsilons,
     batchSize: input.batchSize,
     target: describeTarget(input.target),
+    mode: input.mode,
   };
+  const kinds = new Map<string, AttackKind | undefined>(input.attacks.map((a) => [a.name, a.kind]));
   const { requested: _requested, ...backend } = input.backend;
   void _requested;
+  const curves = robustnessCurves(results, worstCase);
   return {
     format: REPORT_FORMAT,
     tool: { name: 'advtest', version: toolVersion() },
@@ -235,6 +355,8 @@ function assemble(input: AssembleInput): Report {
     clean: proportion(count(cleanCorrect), n),
     results,
     worstCase,
+    ...(curves.length > 0 ? { curves } : {}),
+    sanity: sanityChecks(results, kinds, input.mode, input.probe),
     examples,
     timings: {
       totalSeconds: round6((Date.now() - input.started) / 1000),

@@ -25,6 +25,9 @@ export interface AttackResult extends Proportion {
   quantized: Proportion;
   /** Untargeted: clean-correct examples now misclassified; targeted: examples now predicted as their target. */
   success: { count: number; of: number; rate: number };
+  /** Examples this attack ran on (clean-correct ones; in sequential mode, those still standing). */
+  attacked: number;
+  /** Over the examples attacked. */
   perturbation: { meanLinf: number; maxLinf: number; meanL2: number; maxL2: number };
   costs: { gradients: number; queries: number };
 }
@@ -32,6 +35,24 @@ export interface AttackResult extends Proportion {
 export interface WorstCase extends Proportion {
   eps: number;
   quantized: Proportion;
+}
+
+/** Accuracy against ε for one attack (or 'worst case'), and the area under it. */
+export interface RobustnessCurve {
+  attack: string;
+  points: { eps: number; accuracy: number; interval: [number, number] }[];
+  /** Trapezoidal area under accuracy(ε) divided by the ε range: 1 = never fooled. */
+  normalizedArea: number;
+}
+
+/** One check of the sanity report card (after Carlini et al. 2019 and AutoAttack's flags). */
+export interface SanityCheck {
+  id: string;
+  /** false = something looks wrong with the evaluation (a flag). */
+  ok: boolean;
+  message: string;
+  /** What to try next when the flag is raised. */
+  advice?: string;
 }
 
 /** Per-example results, stored compactly so that later tools can recompute anything. */
@@ -59,12 +80,16 @@ export interface Report {
     epsilons: number[];
     batchSize: number;
     target: string;
+    mode: 'independent' | 'sequential';
   };
   model: Record<string, unknown>;
   data: { name: string; split: string; size: number; shape: number[]; fingerprint: string; subset?: string };
   clean: Proportion;
   results: AttackResult[];
   worstCase: WorstCase[];
+  /** Per attack and for the worst case; present when there are at least two ε values. */
+  curves?: RobustnessCurve[];
+  sanity?: SanityCheck[];
   examples: ExampleResults;
   /** Kept apart so that two runs with the same seed differ only here. */
   timings: { totalSeconds: number; results: { attack: string; eps: number; seconds: number }[]; createdAt: string };

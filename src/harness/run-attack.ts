@@ -1,14 +1,23 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Attack, Classifier, Costs, Criterion } from '../types.js';
+import type { Attack, AttackContext, Classifier, Costs, Criterion } from '../types.js';
 import { finalizeAdversarial } from './finalize.js';
 
 /**
  * Runs one attack and returns its output projected, clipped and verified — the only way the
  * harness and the CLI obtain adversarial images.
  */
-export function runAttack(model: Classifier, attack: Attack, x: tf.Tensor4D, criterion: Criterion, eps: number, seed: number): { adv: tf.Tensor4D; costs: Costs } {
-  const ctx = { seed, costs: { gradients: 0, queries: 0 } };
-  const raw = attack.run(model, x, criterion, eps, ctx);
+export async function runAttack(
+  model: Classifier,
+  attack: Attack,
+  x: tf.Tensor4D,
+  criterion: Criterion,
+  eps: number,
+  seed: number,
+  indices?: Int32Array,
+): Promise<{ adv: tf.Tensor4D; costs: Costs }> {
+  const ctx: AttackContext = { seed, costs: { gradients: 0, queries: 0 } };
+  if (indices) ctx.indices = indices;
+  const raw = await attack.run(model, x, criterion, eps, ctx);
   try {
     return { adv: finalizeAdversarial(raw, x, eps, attack.norm, model.bounds, attack.name), costs: ctx.costs };
   } finally {

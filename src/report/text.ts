@@ -1,18 +1,12 @@
 import Table from 'cli-table3';
+import { formatEps } from '../harness/format.js';
 import type { Proportion, Report } from '../harness/report.js';
+
+export { formatEps };
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const withInterval = (p: Proportion) => `${pct(p.accuracy)} [${pct(p.interval[0])}, ${pct(p.interval[1])}]`;
 const num = (x: number) => x.toFixed(4);
-
-/** Formats an ε the way people write it: 8/255 when it is one, else the decimal. */
-export function formatEps(eps: number): string {
-  const decimal = String(Number(eps.toPrecision(6)));
-  const k = eps * 255;
-  // Short decimals (0.2, 0.05) read best as they are; 0.0313725… reads best as 8/255.
-  if (decimal.length > 6 && Math.abs(k - Math.round(k)) < 1e-6) return `${Math.round(k)}/255`;
-  return decimal;
-}
 
 /** Rows without separators between them: one line per result. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };

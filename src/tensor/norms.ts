@@ -14,10 +14,26 @@ export function perExample(v: tf.Tensor1D): tf.Tensor4D {
   return tf.reshape(v, [-1, 1, 1, 1]) as tf.Tensor4D;
 }
 
+/**
+ * Uniform noise of x0's shape. With one seed per example, each example's noise depends only on
+ * its own seed, so it does not change with the batch the example lands in.
+ */
+export function uniformNoise(shape: number[], lo: number, hi: number, seed: number | number[]): tf.Tensor {
+  if (typeof seed === 'number') return tf.randomUniform(shape, lo, hi, 'float32', seed);
+  const row = [1, ...shape.slice(1)];
+  return tf.concat(seed.map((s) => tf.randomUniform(row, lo, hi, 'float32', s)));
+}
+
+function normalNoise(shape: number[], seed: number | number[]): tf.Tensor {
+  if (typeof seed === 'number') return tf.randomNormal(shape, 0, 1, 'float32', seed);
+  const row = [1, ...shape.slice(1)];
+  return tf.concat(seed.map((s) => tf.randomNormal(row, 0, 1, 'float32', s)));
+}
+
 export const linf: Norm = {
   name: 'linf',
   distance: (a, b) => tf.max(tf.abs(tf.sub(a, b)), PIXEL_AXES) as tf.Tensor1D,
-  randomStart: (x0, eps, seed) => tf.add(x0, tf.randomUniform(x0.shape, -eps, eps, 'float32', seed)),
+  randomStart: (x0, eps, seed) => tf.add(x0, uniformNoise(x0.shape, -eps, eps, seed)),
   normalize: (g) => tf.sign(g),
   project: (x, x0, eps) => tf.add(x0, tf.clipByValue(tf.sub(x, x0), -eps, eps)),
 };
@@ -29,9 +45,9 @@ export const l2: Norm = {
   randomStart: (x0, eps, seed) => {
     const [n] = x0.shape;
     const d = x0.size / n;
-    const dir = tf.randomNormal(x0.shape, 0, 1, 'float32', seed);
+    const dir = normalNoise(x0.shape, seed);
     const unit = tf.div(dir, perExample(tf.add(perExampleL2(dir as tf.Tensor4D), TINY) as tf.Tensor1D));
-    const u = tf.randomUniform([n], 0, 1, 'float32', seed + 1);
+    const u = tf.reshape(uniformNoise([n, 1], 0, 1, typeof seed === 'number' ? seed + 1 : seed.map((v) => v + 1)), [n]);
     const radius = tf.mul(tf.pow(u, 1 / d), eps) as tf.Tensor1D;
     return tf.add(x0, tf.mul(unit, perExample(radius)));
   },

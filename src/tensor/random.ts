@@ -32,3 +32,8 @@ export function permutation(n: number, rng: Rng): Int32Array {
   }
   return out;
 }
+
+/** One seed per row of a batch, from the attack's seed, a salt (e.g. the restart) and the row's global index. */
+export function exampleSeeds(seed: number, n: number, indices: Int32Array | undefined, ...salt: number[]): number[] {
+  return Array.from({ length: n }, (_, i) => deriveSeed(seed, ...salt, indices ? indices[i]! : i));
+}

@@ -1,0 +1,340 @@
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../src/errors.js';
+import { crossEntropy } from '../src/tensor/loss.js';
+import { clipToBox, perExample, uniformNoise } from '../src/tensor/norms.js';
+import { exampleSeeds } from '../src/tensor/random.js';
+import { mergeRows, takeRows } from '../src/tensor/rows.js';
+import type { AttackContext, Classifier, Criterion, Norm, NormName, SyncAttack } from '../src/types.js';
+import { dlrLoss, dlrTargetedLoss } from './dlr-loss.js';
+import { attackName, resolveNorm } from './options.js';
+
+/**
+ * APGD — Auto-PGD of Croce & Hein, "Reliable evaluation of adversarial robustness with an
+ * ensemble of diverse parameter-free attacks", ICML 2020 (arXiv:2003.01690), Algorithm 1.
+ * Norms L∞ and L2; losses cross-entropy ('apgd-ce') and DLR ('apgd-dlr'), both maximised
+ * (targeted: −CE on the target, or the targeted DLR).
+ *
+ * Defaults: 100 steps, 1 restart, ρ = 0.75, momentum α = 0.75, initial step η = 2ε.
+ * Step: z = P(x_k + η·normalize(∇)), x_{k+1} = P(x_k + α(z − x_k) + (1 − α)(x_k − x_{k−1})),
+ * the first step plain (α = 1); P projects onto the ε-ball and the input box. At each
+ * checkpoint (apgdCheckpoints) η halves for an example, which then restarts from its best
+ * point, when the loss rose in fewer than ρ of the steps since the last checkpoint, or when η
+ * was not halved at the last checkpoint and the best loss has not improved since.
+ *
+ * Start as in the reference implementation (autoattack's APGDAttack): a random point on the
+ * boundary of the ball (L∞: uniform noise scaled to ‖δ‖∞ = ε; L2: a Gaussian direction of
+ * length ε), clipped to the box. Each example returns the highest-loss misclassified iterate if
+ * any, else its highest-loss iterate. Restarts run only on the examples not yet fooled and keep
+ * the per-example worst case.
+ */
+export interface ApgdOptions {
+  norm?: NormName;
+  loss?: ApgdLoss;
+  steps?: number;
+  restarts?: number;
+  /** Condition-1 threshold: halve η when the loss rose in fewer than ρ of the steps. */
+  rho?: number;
+  /** Momentum weight α of the new point (1 − α goes to the previous step). */
+  alpha?: number;
+}
+
+export type ApgdLoss = 'ce' | 'dlr';
+
+/**
+ * Iterations w_j at which APGD may halve its step: w_j = ⌈p_j·N⌉ with p_0 = 0, p_1 = 0.22,
+ * p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06), for p_j ≤ 1. For small N several p_j share a
+ * ceiling; repeats are dropped, since a second check after zero steps has nothing to judge.
+ */
+export function apgdCheckpoints(nIter: number): number[] {
+  if (!Number.isInteger(nIter) || nIter < 1) throw new Error(`apgdCheckpoints: nIter must be a positive integer, got ${nIter}`);
+  // p in hundredths: in floats 0.22 + 0.19 is 0.41000000000000003, whose ⌈·100⌉ is 42, not 41.
+  const out = [0];
+  let previous = 0;
+  let p = 22;
+  while (p <= 100) {
+    const w = Math.ceil((p * nIter) / 100);
+    if (w > out[out.length - 1]!) out.push(w);
+    const step = Math.max(p - previous - 3, 6);
+    previous = p;
+    p += step;
+  }
+  return out;
+}
+
+/** What the attack optimises for one batch: the criterion, plus the class to leave for targeted DLR. */
+interface Objective {
+  loss: ApgdLoss;
+  labels: tf.Tensor1D;
+  targeted: boolean;
+  /** Targeted DLR only: the class each example starts in (its clean prediction). */
+  source?: tf.Tensor1D;
+}
+
+/** Per-example value to maximise. */
+function objectiveLoss(objective: Objective, logits: tf.Tensor2D): tf.Tensor1D {
+  const { loss, labels, targeted, source } = objective;
+  if (loss === 'ce') return targeted ? (tf.neg(crossEntropy(logits, labels)) as tf.Tensor1D) : crossEntropy(logits, labels);
+  if (!targeted) return dlrLoss(logits, labels);
+  if (!source) throw new Error('apgd: targeted DLR needs the source classes');
+  return dlrTargetedLoss(logits, source, labels);
+}
+
+interface Evaluation {
+  grad: tf.Tensor4D;
+  loss: Float32Array;
+  /** 1 where the point already meets the criterion (misclassified, or at the target). */
+  success: Uint8Array;
+}
+
+/**
+ * Loss, success and gradient at x from one forward and one backward pass (one gradient per
+ * example). The logits ride out of the tape as extra columns of the differentiated output with
+ * a zero upstream gradient, so the backward pass sees only the loss.
+ */
+function evaluateAt(model: Classifier, x: tf.Tensor4D, objective: Objective, ctx: AttackContext): Evaluation {
+  const [n] = x.shape;
+  const k = model.numClasses;
+  const [grad, stats] = tf.tidy(() => {
+    const f = (input: tf.Tensor): tf.Tensor => {
+      const logits = model.logits(input as tf.Tensor4D);
+      return tf.concat([tf.expandDims(objectiveLoss(objective, logits), 1), logits], 1);
+    };
+    const dy = tf.concat([tf.ones([n, 1]), tf.zeros([n, k])], 1);
+    const { value, grad } = tf.valueAndGrad(f)(x, dy);
+    const loss = tf.slice(value, [0, 0], [n, 1]);
+    const predicted = tf.argMax(tf.slice(value, [0, 1], [n, k]), 1);
+    const atLabel = tf.equal(predicted, tf.cast(objective.labels, 'int32'));
+    const success = objective.targeted ? atLabel : tf.logicalNot(atLabel);
+    return [grad as tf.Tensor4D, tf.concat([loss, tf.expandDims(tf.cast(success, 'float32'), 1)], 1)];
+  });
+  ctx.costs.gradients += n;
+  const data = stats!.dataSync() as Float32Array;
+  stats!.dispose();
+  const loss = new Float32Array(n);
+  const success = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    loss[i] = data[2 * i]!;
+    success[i] = data[2 * i + 1]! > 0.5 ? 1 : 0;
+  }
+  return { grad: grad!, loss, success };
+}
+
+/** Row i of the result is a[i] where mask[i], else b[i]. */
+function selectRows(mask: ArrayLike<number | boolean>, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    // A rank-1 condition would broadcast against the channel axis, not the batch axis.
+    const condition = tf.tensor4d(Uint8Array.from(mask, Number), [mask.length, 1, 1, 1], 'bool');
+    return tf.where(condition, a, b);
+  });
+}
+
+/** Replaces a state tensor by selectRows(mask, candidate, current) and frees the old one. */
+function updateRows(mask: Uint8Array, candidate: tf.Tensor4D, current: tf.Tensor4D): tf.Tensor4D {
+  if (!mask.some((m) => m === 1)) return current;
+  const next = selectRows(mask, candidate, current);
+  current.dispose();
+  return next;
+}
+
+/**
+ * The reference's start: a random point on the boundary of the ε-ball, clipped to the box. One
+ * seed per example, so an example starts at the same point whatever batch it is in.
+ */
+function randomStart(norm: Norm, x0: tf.Tensor4D, eps: number, seeds: number[], lower: number, upper: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const row = [1, ...x0.shape.slice(1)];
+    const noise =
+      norm.name === 'linf' ? uniformNoise(x0.shape, -1, 1, seeds) : tf.concat(seeds.map((s) => tf.randomNormal(row, 0, 1, 'float32', s)));
+    const size = norm.name === 'linf' ? tf.max(tf.abs(noise), [1, 2, 3]) : tf.sqrt(tf.sum(tf.square(noise), [1, 2, 3]));
+    const delta = tf.mul(tf.div(noise, perExample(tf.add(size, 1e-12) as tf.Tensor1D)), eps);
+    return clipToBox(tf.add(x0, delta), lower, upper);
+  });
+}
+
+interface RunResult {
+  /** Per example: the best misclassified point if any, else the highest-loss point. */
+  x: tf.Tensor4D;
+  success: Uint8Array;
+  /** The loss of the returned point. */
+  loss: Float32Array;
+}
+
+interface RunSettings {
+  norm: Norm;
+  steps: number;
+  rho: number;
+  alpha: number;
+  checkpoints: Set<number>;
+  /** Number of steps since the previous checkpoint, keyed by checkpoint. */
+  intervals: Map<number, number>;
+}
+
+/** One APGD run (Algorithm 1) from a random start; every example has its own η and checkpoint state. */
+function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps: number, seeds: number[], settings: RunSettings, ctx: AttackContext): RunResult {
+  const { norm, steps, rho, alpha } = settings;
+  const { lower, upper } = model.bounds;
+  const n = x0.shape[0];
+  const project = (t: tf.Tensor4D): tf.Tensor4D => clipToBox(norm.project(t, x0, eps), lower, upper);
+
+  let x = randomStart(norm, x0, eps, seeds, lower, upper);
+  let xPrev = tf.clone(x);
+  const start = evaluateAt(model, x, objective, ctx);
+  let grad = start.grad;
+  let gradBest = tf.clone(grad);
+  let xBest = tf.clone(x);
+  let xSuccess = tf.clone(x);
+  const loss = Float32Array.from(start.loss);
+  const lossBest = Float32Array.from(start.loss);
+  const success = Uint8Array.from(start.success);
+  const lossSuccess = Float32Array.from(start.loss, (l, i) => (success[i] ? l : -Infinity));
+  const eta = new Float32Array(n).fill(2 * eps);
+  const increases = new Int32Array(n);
+  // At w_0 = 0 nothing was halved, so condition 2 can already fire at w_1 (Algorithm 1).
+  const reducedLast = new Uint8Array(n);
+  const lossBestLastCheck = Float32Array.from(lossBest);
+
+  for (let k = 1; k <= steps; k++) {
+    const a = k === 1 ? 1 : alpha;
+    const xNew = tf.tidy(() => {
+      const step = tf.mul(norm.normalize(grad), tf.tensor4d(eta, [n, 1, 1, 1]));
+      const z = project(tf.add(x, step) as tf.Tensor4D);
+      const moved = tf.add(tf.add(x, tf.mul(tf.sub(z, x), a)), tf.mul(tf.sub(x, xPrev), 1 - a)) as tf.Tensor4D;
+      return project(moved);
+    });
+    const next = evaluateAt(model, xNew, objective, ctx);
+
+    const improved = new Uint8Array(n);
+    const newSuccess = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const l = next.loss[i]!;
+      if (l > loss[i]!) increases[i]!++;
+      loss[i] = l;
+      if (l > lossBest[i]!) {
+        improved[i] = 1;
+        lossBest[i] = l;
+      }
+      if (next.success[i] && l > lossSuccess[i]!) {
+        newSuccess[i] = 1;
+        success[i] = 1;
+        lossSuccess[i] = l;
+      }
+    }
+    xBest = updateRows(improved, xNew, xBest);
+    gradBest = updateRows(improved, next.grad, gradBest);
+    xSuccess = updateRows(newSuccess, xNew, xSuccess);
+
+    let xNext = xNew;
+    let gradNext = next.grad;
+    if (settings.checkpoints.has(k)) {
+      const interval = settings.intervals.get(k)!;
+      const halve = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const oscillating = increases[i]! < rho * interval;
+        const stalled = !reducedLast[i] && lossBestLastCheck[i]! >= lossBest[i]!;
+        halve[i] = oscillating || stalled ? 1 : 0;
+        reducedLast[i] = halve[i]!;
+        lossBestLastCheck[i] = lossBest[i]!;
+        increases[i] = 0;
+        if (halve[i]) {
+          eta[i] = eta[i]! / 2;
+          // Restart from the best point: the next step compares against its loss.
+          loss[i] = lossBest[i]!;
+        }
+      }
+      xNext = updateRows(halve, xBest, xNew);
+      gradNext = updateRows(halve, gradBest, next.grad);
+    }
+    xPrev.dispose();
+    xPrev = x;
+    x = xNext;
+    grad.dispose();
+    grad = gradNext;
+  }
+
+  const out = selectRows(success, xSuccess, xBest);
+  tf.dispose([x, xPrev, grad, gradBest, xBest, xSuccess]);
+  return { x: out, success, loss: Float32Array.from(lossBest, (l, i) => (success[i] ? lossSuccess[i]! : l)) };
+}
+
+function checkOptions(name: string, options: Required<ApgdOptions>): void {
+  const { steps, restarts, rho, alpha } = options;
+  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`${name}: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(restarts) || restarts < 1) throw new UserError(`${name}: restarts must be a positive integer, got ${restarts}`);
+  if (!(rho > 0 && rho <= 1)) throw new UserError(`${name}: rho must be in (0, 1], got ${rho}`);
+  if (!(alpha > 0 && alpha <= 1)) throw new UserError(`${name}: alpha must be in (0, 1], got ${alpha}`);
+}
+
+export function apgd(options: ApgdOptions = {}): SyncAttack {
+  const settings: Required<ApgdOptions> = {
+    norm: options.norm ?? 'linf',
+    loss: options.loss ?? 'ce',
+    steps: options.steps ?? 100,
+    restarts: options.restarts ?? 1,
+    rho: options.rho ?? 0.75,
+    alpha: options.alpha ?? 0.75,
+  };
+  const norm = resolveNorm(settings.norm, 'linf');
+  const name = attackName(`apgd-${settings.loss}`, norm, 'linf');
+  checkOptions(name, settings);
+  const checkpoints = apgdCheckpoints(settings.steps);
+  const intervals = new Map(checkpoints.slice(1).map((w, j) => [w, w - checkpoints[j]!] as const));
+  const run: RunSettings = { norm, steps: settings.steps, rho: settings.rho, alpha: settings.alpha, checkpoints: new Set(intervals.keys()), intervals };
+
+  return {
+    name,
+    norm,
+    kind: 'iterative',
+    config: { ...settings, initialStepSize: '2ε', start: 'random on the ε-sphere (autoattack)', checkpoints },
+    run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D {
+      const minClasses = settings.loss === 'dlr' ? (criterion.targeted ? 4 : 3) : 2;
+      if (model.numClasses < minClasses) {
+        throw new UserError(`${name}${criterion.targeted ? ' (targeted)' : ''} needs a model with at least ${minClasses} classes, this one has ${model.numClasses}: use apgd-ce`);
+      }
+      const n = x0.shape[0];
+      // A zero budget leaves nothing to search: skip the gradients.
+      if (eps <= 0 || n === 0) return tf.clone(x0);
+      const indices = ctx.indices ?? Int32Array.from({ length: n }, (_, i) => i);
+      let source: tf.Tensor1D | undefined;
+      if (settings.loss === 'dlr' && criterion.targeted) {
+        // The targeted DLR needs the class to leave; the criterion only carries targets.
+        source = tf.tidy(() => tf.cast(tf.argMax(model.logits(x0), 1), 'int32') as tf.Tensor1D);
+        ctx.costs.queries += n;
+      }
+
+      let best = tf.clone(x0);
+      const fooled = new Uint8Array(n);
+      const bestLoss = new Float32Array(n).fill(-Infinity);
+      try {
+        for (let restart = 0; restart < settings.restarts; restart++) {
+          const standing = Array.from(fooled.keys()).filter((i) => !fooled[i]);
+          if (standing.length === 0) break;
+          const sub = standing.length < n;
+          const objective: Objective = {
+            loss: settings.loss,
+            targeted: criterion.targeted,
+            labels: sub ? takeRows(criterion.labels, standing) : criterion.labels,
+            ...(source ? { source: sub ? takeRows(source, standing) : source } : {}),
+          };
+          const xs = sub ? takeRows(x0, standing) : x0;
+          const seeds = exampleSeeds(ctx.seed, standing.length, Int32Array.from(standing, (i) => indices[i]!), restart);
+          const result = singleRun(model, xs, objective, eps, seeds, run, ctx);
+          if (sub) tf.dispose([xs, objective.labels, ...(objective.source ? [objective.source] : [])]);
+
+          // Per example the worst case so far: a fooling run wins, else the higher loss.
+          const replace = standing.map((i, k) => result.success[k] === 1 || result.loss[k]! > bestLoss[i]!);
+          standing.forEach((i, k) => {
+            if (!replace[k]) return;
+            fooled[i] = result.success[k]!;
+            bestLoss[i] = result.loss[k]!;
+          });
+          const merged = mergeRows(best, result.x, standing, replace);
+          tf.dispose([best, result.x]);
+          best = merged;
+        }
+      } finally {
+        source?.dispose();
+      }
+      return best;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { Proportion } from '../harness/report.js';
+import type { TargetSpec } from '../harness/targets.js';
+
+/** Bumped whenever a reader of the old format would misread the new one. */
+export const BASELINE_FORMAT = 'advtest-baseline/1';
+
+/** Everything needed to re-run the evaluation a baseline was made with, and nothing about the model. */
+export interface EvaluationSpec {
+  /** `mnist`, `fashion-mnist` or `folder:PATH`; a folder path is relative to the baseline's folder. */
+  data: string;
+  /** Folder of the Fashion-MNIST IDX files, relative to the baseline's folder. */
+  dataDir?: string;
+  split: 'train' | 'test';
+  /** Size of the class-balanced subset; absent = the whole split. */
+  limit?: number;
+  /** Rebuilt by name from the attack registry; the stored config must equal the rebuilt one. */
+  attacks: { name: string; norm: string; config: Record<string, unknown> }[];
+  epsilons: number[];
+  seed: number;
+  batchSize: number;
+  target: TargetSpec;
+}
+
+/** One figure (clean, one attack at one ε, or the worst case at one ε) with its per-example bits. */
+export interface BaselineFigure extends Proportion {
+  /** Per-example robustness (correct, for clean) as a bitset, base64; bit i = example i, LSB first. */
+  bits: string;
+}
+
+export interface Baseline {
+  format: typeof BASELINE_FORMAT;
+  tool: { name: 'advtest'; version: string };
+  createdAt: string;
+  versions: { node: string; tfjs: string };
+  backend: { name: string; fastKernels: boolean; note?: string };
+  /** The model the baseline was recorded on; `path` is relative to the baseline's folder. */
+  model: { path: string; info: Record<string, unknown> };
+  evaluation: EvaluationSpec;
+  /** sha256 of the canonical JSON of `evaluation`: equal hashes = the same evaluation. */
+  configHash: string;
+  data: { name: string; split: string; size: number; shape: number[]; fingerprint: string; subset?: string };
+  figures: {
+    clean: BaselineFigure;
+    results: (BaselineFigure & { attack: string; norm: string; eps: number })[];
+    /** Robust only if the example survived every attack at that ε. */
+    worstCase: (BaselineFigure & { eps: number })[];
+  };
+  /** Ids of the evaluated examples, in bit order. */
+  examples: { ids: string[] };
+}

@@ -1,0 +1,78 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { REPORT_FORMAT } from '../harness/report.js';
+import { UserError } from '../errors.js';
+import { unpackBits, countTrue } from './bits.js';
+import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './format.js';
+import { validateBaselineShape } from './schema.js';
+import { evaluationHash } from './spec.js';
+
+const RECREATE = 're-create it with `advtest baseline --model DIR --out FILE`';
+
+/** Writes the baseline atomically (a crash never leaves half a file), creating its folder. */
+export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(baseline, null, 2) + '\n');
+}
+
+function formatOf(json: unknown): unknown {
+  return typeof json === 'object' && json !== null && 'format' in json ? (json as { format: unknown }).format : undefined;
+}
+
+/** Checks what the schema cannot: counts, bit lengths and the hash agree with each other. */
+function checkConsistency(b: Baseline, file: string): void {
+  const n = b.examples.ids.length;
+  const bad = (what: string) => new UserError(`${file}: ${what}; the file was edited or damaged: ${RECREATE}`);
+  if (b.configHash !== evaluationHash(b.evaluation)) throw bad('configHash does not match the evaluation settings stored with it');
+  if (b.data.size !== n) throw bad(`data.size is ${b.data.size} but ${n} example ids are stored`);
+  const check = (name: string, f: BaselineFigure) => {
+    const bits = unpackBits(f.bits, n);
+    if (bits === undefined) throw bad(`${name} bits are not a base64 bitset of ${n} examples`);
+    if (f.n !== n || countTrue(bits) !== f.correct) throw bad(`${name} says ${f.correct}/${f.n} but its bits hold ${countTrue(bits)}/${n}`);
+  };
+  check('clean', b.figures.clean);
+  const expected = b.evaluation.attacks.flatMap((a) => b.evaluation.epsilons.map((eps) => `${a.name}@${eps}`));
+  const stored = b.figures.results.map((r) => `${r.attack}@${r.eps}`);
+  if (expected.join(',') !== stored.join(',')) throw bad(`figures (${stored.join(', ')}) do not match the attacks × ε of the evaluation (${expected.join(', ')})`);
+  if (b.figures.worstCase.map((w) => w.eps).join(',') !== b.evaluation.epsilons.join(',')) throw bad('worst-case figures do not match the ε of the evaluation');
+  b.figures.results.forEach((r) => check(`${r.attack} ε=${r.eps}`, r));
+  b.figures.worstCase.forEach((w) => check(`worst case ε=${w.eps}`, w));
+}
+
+/** Parses and validates a baseline; every problem is a UserError saying how to fix it. */
+export function parseBaseline(text: string, file: string): Baseline {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): ${RECREATE}`);
+  }
+  const format = formatOf(json);
+  if (format === REPORT_FORMAT) {
+    throw new UserError(`${file} is an evaluation report (advtest eval --json), not a baseline: create one with \`advtest baseline --model DIR --out FILE\``);
+  }
+  if (typeof format === 'string' && format.startsWith('advtest-baseline/') && format !== BASELINE_FORMAT) {
+    throw new UserError(`${file} has format ${format}, which this advtest cannot read (it reads ${BASELINE_FORMAT}): ${RECREATE}`);
+  }
+  if (format !== BASELINE_FORMAT) {
+    throw new UserError(`${file} is not an advtest baseline (no "format": "${BASELINE_FORMAT}"): create one with \`advtest baseline --model DIR --out FILE\``);
+  }
+  if (!validateBaselineShape(json)) {
+    const e = validateBaselineShape.errors?.[0];
+    const where = e?.instancePath ? e.instancePath : 'the top level';
+    throw new UserError(`${file} is not a valid ${BASELINE_FORMAT} file (${where} ${e?.message ?? 'is invalid'}): ${RECREATE}`);
+  }
+  checkConsistency(json, file);
+  return json;
+}
+
+export async function readBaseline(file: string): Promise<Baseline> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read baseline ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give the file written by \`advtest baseline --out FILE\``);
+  }
+  return parseBaseline(text, file);
+}
