@@ -316,7 +316,9 @@ export function apgd(options: ApgdOptions = {}): SyncAttack {
             ...(source ? { source: sub ? takeRows(source, standing) : source } : {}),
           };
           const xs = sub ? takeRows(x0, standing) : x0;
-          const seeds = exampleSeeds(ctx.seed, standing.length, Int32Array.from(standing, (i) => indices[i]!), restart);
+          // ctx.seed is passed again as a salt: deriveSeed's base argument alone currently cancels
+          // out (its first loop round xors it back), which would make every seed start alike.
+          const seeds = exampleSeeds(ctx.seed, standing.length, Int32Array.from(standing, (i) => indices[i]!), ctx.seed, restart);
           const result = singleRun(model, xs, objective, eps, seeds, run, ctx);
           if (sub) tf.dispose([xs, objective.labels, ...(objective.source ? [objective.source] : [])]);
 

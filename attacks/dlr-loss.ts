@@ -39,7 +39,9 @@ export function dlrLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
     const [z1, z2, z3] = sortedLogits(logits, 3) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     const zy = pickLogit(logits, labels);
     // The largest other logit is z_π2 when y is the top class, else z_π1 (as in the reference).
-    const yOnTop = tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'float32');
+    // Built from one-hots, not tf.equal: Equal has no gradient, and this sits on the tape.
+    const numClasses = logits.shape[1];
+    const yOnTop = tf.sum(tf.mul(tf.oneHot(tf.argMax(logits, 1), numClasses), tf.oneHot(tf.cast(labels, 'int32'), numClasses)), 1);
     const maxOther = tf.add(tf.mul(yOnTop, z2), tf.mul(tf.sub(1, yOnTop), z1));
     return tf.neg(tf.div(tf.sub(zy, maxOther), tf.add(tf.sub(z1, z3), TINY))) as tf.Tensor1D;
   });

@@ -226,8 +226,9 @@ export function conv2dBackpropFilterViaConv(
 }
 
 /**
- * Same quantity as im2col: patches [N*oh*ow, fh*fw*ci] (one strided slice per filter tap) and
- * dW = patches^T @ dy.
+ * Same quantity via im2col: dW = P^T @ dy with P^T [fh*fw*ci, N*oh*ow] (one strided slice of x per
+ * filter tap) and dy as [N*oh*ow, co]. P^T is built directly (x transposed once to [ci, N, H, W])
+ * because the wasm BatchMatMul is only fast (XNNPACK) without transposeA/transposeB.
  */
 export function conv2dBackpropFilterIm2col(
   x: tf.Tensor4D,
@@ -241,21 +242,26 @@ export function conv2dBackpropFilterIm2col(
   const { top: pt, left: pl } = info.padInfo;
   const [n, oh, ow, co] = dy.shape;
   const ci = x.shape[3];
+  const m = n * oh * ow;
   return tf.tidy(() => {
     const bottom = (oh - 1) * sh + fh - inHeight - pt;
     const right = (ow - 1) * sw + fw - inWidth - pl;
     const { t, pad: explicit } = cropNegative(x, pt, bottom, pl, right);
     const xp = explicit.some(([a, b]) => a !== 0 || b !== 0) ? tf.pad(t, explicit) : t;
-    const taps: tf.Tensor4D[] = [];
+    const [, hp, wp] = xp.shape;
+    const xT = ci === 1 ? tf.reshape(xp, [1, n, hp, wp]) : tf.transpose(xp, [3, 0, 1, 2]); // [ci, N, Hp, Wp]
+    const taps: tf.Tensor2D[] = [];
     for (let r = 0; r < fh; r++) {
       for (let c = 0; c < fw; c++) {
-        taps.push(
-          tf.stridedSlice(xp, [0, r, c, 0], [n, r + (oh - 1) * sh + 1, c + (ow - 1) * sw + 1, ci], [1, sh, sw, 1]) as tf.Tensor4D,
-        );
+        const tap =
+          sh === 1 && sw === 1
+            ? tf.slice(xT, [0, 0, r, c], [ci, n, oh, ow])
+            : tf.stridedSlice(xT, [0, 0, r, c], [ci, n, r + (oh - 1) * sh + 1, c + (ow - 1) * sw + 1], [1, 1, sh, sw]);
+        taps.push(tf.reshape(tap, [ci, m]));
       }
     }
-    const patches = tf.reshape(taps.length === 1 ? taps[0]! : tf.concat(taps, 3), [n * oh * ow, fh * fw * ci]);
-    const dW = tf.matMul(patches, tf.reshape(dy, [n * oh * ow, co]), true, false);
+    const pT = taps.length === 1 ? taps[0]! : tf.concat(taps, 0); // [fh*fw*ci, M]
+    const dW = tf.matMul(pT, tf.reshape(dy, [m, co])); // [fh*fw*ci, co]
     return tf.reshape(dW, [fh, fw, ci, co]);
   });
 }

@@ -10,11 +10,31 @@ export function parseEps(text: string, option = '--eps'): number {
   return value;
 }
 
-/** A comma-separated ε list: "0.1,0.2,8/255". */
+/** "start:stop:step", inclusive of stop when the steps land on it (0:0.3:0.05 → 7 values). */
+function parseRange(text: string, option: string): number[] {
+  const [a, b, c] = text.split(':').map((p) => parseEps(p, option)) as [number, number, number];
+  if (!(c > 0)) throw new UserError(`${option} "${text}": the step of a range start:stop:step must be > 0`);
+  if (b < a) throw new UserError(`${option} "${text}": a range start:stop:step needs stop ≥ start`);
+  const count = Math.floor((b - a) / c + 1e-9) + 1;
+  if (count > 1000) throw new UserError(`${option} "${text}" makes ${count} values: use a larger step`);
+  // Rounded so that 0.1 + 0.2 style drift does not leak into reports.
+  return Array.from({ length: count }, (_, i) => Math.round((a + i * c) * 1e9) / 1e9);
+}
+
+/** A comma-separated ε list of values and ranges: "0.1,0.2,8/255", "0:0.3:0.05". */
 export function parseEpsList(text: string, option = '--eps'): number[] {
   const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (parts.length === 0) throw new UserError(`${option} "${text}" holds no value: write e.g. ${option} 0.1,0.2,0.3`);
-  return parts.map((p) => parseEps(p, option));
+  const values = parts.flatMap((p) => (p.split(':').length === 3 ? parseRange(p, option) : [parseEps(p, option)]));
+  return [...new Set(values)];
+}
+
+/** --step-size: absolute ("0.01") or relative to ε ("0.1x"). */
+export function parseStepSize(text: string): { absStepsize: number } | { relStepsize: number } {
+  const relative = text.trim().endsWith('x');
+  const value = Number(relative ? text.trim().slice(0, -1) : text);
+  if (!Number.isFinite(value) || value <= 0) throw new UserError(`--step-size "${text}" must be a positive number (absolute) or a multiple of ε such as 0.1x`);
+  return relative ? { relStepsize: value } : { absStepsize: value };
 }
 
 export function parsePositiveInt(text: string, option: string): number {

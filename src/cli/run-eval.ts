@@ -1,7 +1,7 @@
 import writeFileAtomic from 'write-file-atomic';
 import { balancedSubset } from '../data/dataset.js';
 import { loadDataset } from '../data/index.js';
-import { evaluate } from '../harness/evaluate.js';
+import { evaluate, type SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
 import { renderText } from '../report/text.js';
@@ -14,6 +14,7 @@ export interface RunEvalOptions {
   data: string;
   dataDir?: string;
   attacks: Attack[];
+  mode?: SuiteMode;
   epsilons: number[];
   limit?: number;
   seed: number;
@@ -38,6 +39,7 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
     seed: o.seed,
     batchSize: o.batchSize,
     target: o.target,
+    ...(o.mode ? { mode: o.mode } : {}),
     subset,
     onProgress: (p) => bar.update(p.done),
   });

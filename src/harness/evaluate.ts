@@ -189,7 +189,8 @@ async function attackBatch(
   const linf = new Array<number>(n).fill(0);
   const l2 = new Array<number>(n).fill(0);
   const attacked = new Array<boolean>(n).fill(false);
-  if (rows.length > 0) {
+  // At ε = 0 the only admissible image is the clean one: nothing to attack.
+  if (rows.length > 0 && cell.eps > 0) {
     const t0 = performance.now();
     const all = rows.length === n;
     const sub = all ? x : takeRows(x, rows);
@@ -335,6 +336,7 @@ function assemble(input: AssembleInput): Report {
   const { requested: _requested, ...backend } = input.backend;
   void _requested;
   const curves = robustnessCurves(results, worstCase);
+  const gradientAttacks = input.attacks.filter((a) => a.kind !== 'black-box');
   return {
     format: REPORT_FORMAT,
     tool: { name: 'advtest', version: toolVersion() },
@@ -356,7 +358,11 @@ function assemble(input: AssembleInput): Report {
     results,
     worstCase,
     ...(curves.length > 0 ? { curves } : {}),
-    sanity: sanityChecks(results, kinds, input.mode, input.probe),
+    sanity: sanityChecks(results, kinds, input.mode, input.probe, {
+      // Every gradient attack must be adaptive for the flag to count as answered.
+      bpda: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.bpda !== undefined),
+      eot: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.eotSamples !== undefined),
+    }),
     examples,
     timings: {
       totalSeconds: round6((Date.now() - input.started) / 1000),

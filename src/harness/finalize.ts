@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { IntegrityError } from '../errors.js';
-import { clipToBox } from '../tensor/norms.js';
+import { clipToBox, exactSign } from '../tensor/norms.js';
 import type { Bounds, Norm } from '../types.js';
 
 /** Slack for float32 round-off in the budget check. */
@@ -53,7 +53,7 @@ export function quantize8WithinBudget(adv: tf.Tensor4D, x0: tf.Tensor4D, bounds:
     const scale = 255 / (bounds.upper - bounds.lower);
     const base = tf.round(tf.mul(tf.sub(x0, bounds.lower), scale));
     // 1e-3 of a level absorbs float error so that an intended +8/255 stays 8 levels.
-    const steps = tf.mul(tf.sign(tf.sub(adv, x0)), tf.floor(tf.add(tf.abs(tf.mul(tf.sub(adv, x0), scale)), 1e-3)));
+    const steps = tf.mul(exactSign(tf.sub(adv, x0)), tf.floor(tf.add(tf.abs(tf.mul(tf.sub(adv, x0), scale)), 1e-3)));
     const levels = tf.clipByValue(tf.add(base, steps), 0, 255);
     return tf.add(tf.div(levels, scale), bounds.lower) as tf.Tensor4D;
   });

@@ -86,7 +86,13 @@ function blackBoxChecks(results: AttackResult[], kinds: Map<string, AttackKind |
   ];
 }
 
-function probeChecks(p: ModelProbe): SanityCheck[] {
+/** Which adaptive techniques this run's attacks use (they answer some flags). */
+export interface Adaptive {
+  bpda: boolean;
+  eot: boolean;
+}
+
+function probeChecks(p: ModelProbe, adaptive: Adaptive): SanityCheck[] {
   const out: SanityCheck[] = [];
   out.push(
     p.nonFiniteGradients > 0
@@ -95,12 +101,16 @@ function probeChecks(p: ModelProbe): SanityCheck[] {
   );
   const zeroShare = p.n === 0 ? 0 : p.zeroGradients / p.n;
   out.push(
-    zeroShare > 0.05
+    zeroShare > 0.05 && adaptive.bpda
+      ? { id: 'nonzero-gradients', ok: true, message: `input gradients are exactly zero on ${p.zeroGradients}/${p.n} examples; this run's attacks use BPDA's straight-through gradient` }
+      : zeroShare > 0.05
       ? { id: 'nonzero-gradients', ok: false, message: `input gradients are exactly zero on ${p.zeroGradients}/${p.n} examples: gradient attacks cannot move them (a non-differentiable step such as rounding or quantisation?)`, advice: 'attack with BPDA (straight-through gradient for the non-differentiable transform) or a score-based attack (square)' }
       : { id: 'nonzero-gradients', ok: true, message: `input gradients are non-zero (zero on ${p.zeroGradients}/${p.n} examples)` },
   );
   out.push(
-    p.repeatDifference > 1e-5
+    p.repeatDifference > 1e-5 && adaptive.eot
+      ? { id: 'deterministic', ok: true, message: `the model is randomised (logits differ by up to ${p.repeatDifference.toPrecision(3)}); this run's attacks use EOT` }
+      : p.repeatDifference > 1e-5
       ? { id: 'deterministic', ok: false, message: `two identical forward passes disagree (logits differ by up to ${p.repeatDifference.toPrecision(3)}): the model is randomised`, advice: 'attack with EOT (average gradients over the randomness) and evaluate several draws' }
       : { id: 'deterministic', ok: true, message: 'the model is deterministic' },
   );
@@ -117,8 +127,8 @@ function probeChecks(p: ModelProbe): SanityCheck[] {
 }
 
 /** The report card: each flag says what looks wrong and what to try next. */
-export function sanityChecks(results: AttackResult[], kinds: Map<string, AttackKind | undefined>, mode: 'independent' | 'sequential', probe?: ModelProbe): SanityCheck[] {
+export function sanityChecks(results: AttackResult[], kinds: Map<string, AttackKind | undefined>, mode: 'independent' | 'sequential', probe?: ModelProbe, adaptive: Adaptive = { bpda: false, eot: false }): SanityCheck[] {
   // In sequential mode later attacks see only survivors, so attacks cannot be compared.
   const comparisons = mode === 'independent' ? [...stepChecks(results, kinds), ...blackBoxChecks(results, kinds)] : [];
-  return [...monotoneChecks(results), ...comparisons, ...(probe ? probeChecks(probe) : [])];
+  return [...monotoneChecks(results), ...comparisons, ...(probe ? probeChecks(probe, adaptive) : [])];
 }

@@ -28,12 +28,6 @@ function figureName(f: CheckedFigure): string {
   return f.eps === undefined ? figureLabel(f) : `${figureLabel(f)} ε=${formatEps(f.eps)}`;
 }
 
-/** Figures shown: worst-case rows repeat the attack's row when there is only one attack. */
-function shown(result: CheckResult): CheckedFigure[] {
-  const single = result.baseline.evaluation.attacks.length === 1;
-  return result.figures.filter((f) => !(single && f.kind === 'worst case'));
-}
-
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 const MAX_IDS = 10;
 
@@ -52,6 +46,13 @@ export function summaryLine(result: CheckResult): string {
   return `FAIL: ${result.regressions.length} regression${result.regressions.length === 1 ? '' : 's'}: ${list} (${rule})`;
 }
 
+/** One line for stderr when a check fails; the table on stdout has the details. */
+export function regressionMessage(result: CheckResult): string {
+  const worst = [...result.regressions].sort((a, b) => a.change - b.change)[0];
+  const largest = worst ? `; largest: ${figureName(worst)} ${points(worst.change)}` : '';
+  return `regression: ${result.regressions.length} of ${result.figures.length} figures dropped by more than ${(result.options.tolerance * 100).toFixed(1)} pts with p < ${result.options.alpha}${largest}`;
+}
+
 /** Before/after/change/verdict per figure, then the lost examples of each regression. */
 export function renderCheck(result: CheckResult): string {
   const b = result.baseline;
@@ -64,7 +65,7 @@ export function renderCheck(result: CheckResult): string {
     style: { head: [], border: [] },
     chars: COMPACT,
   });
-  for (const f of shown(result)) {
+  for (const f of result.figures) {
     table.push([
       figureLabel(f),
       f.eps === undefined ? '' : formatEps(f.eps),
@@ -78,7 +79,7 @@ export function renderCheck(result: CheckResult): string {
     ]);
   }
   lines.push(table.toString());
-  for (const f of shown(result).filter((x) => x.verdict === 'regression')) lines.push(lostLine(f));
+  for (const f of result.figures.filter((x) => x.verdict === 'regression')) lines.push(lostLine(f));
   for (const note of result.notes) lines.push(`note: ${note}`);
   lines.push(summaryLine(result));
   return lines.join('\n');

@@ -23,10 +23,12 @@ export function renderText(report: Report): string {
     style: { head: [], border: [] },
     chars: COMPACT,
   });
+  const sequential = report.config.mode === 'sequential';
+  const first = report.config.attacks[0]?.name;
   report.results.forEach((r, i) => {
     const seconds = report.timings.results[i]?.seconds ?? 0;
     table.push([
-      `${r.attack} (${r.norm})`,
+      `${sequential && r.attack !== first ? '+ ' : ''}${r.attack} (${r.norm})`,
       formatEps(r.eps),
       withInterval(r),
       pct(r.quantized.accuracy),
@@ -40,12 +42,29 @@ export function renderText(report: Report): string {
     ]);
   });
   lines.push(table.toString());
+  if (sequential && report.config.attacks.length > 1) {
+    lines.push('sequential suite: each attack ran on the examples the ones above left standing; its row is the robust accuracy after it and all before it');
+  }
   if (report.config.attacks.length > 1) {
     const worst = new Table({ head: ['ε', 'worst case over attacks', '8-bit'], style: { head: [], border: [] }, chars: COMPACT });
     for (const w of report.worstCase) worst.push([formatEps(w.eps), withInterval(w), pct(w.quantized.accuracy)]);
     lines.push(worst.toString());
   }
+  if (report.curves && report.curves.length > 0) {
+    lines.push(`area under accuracy(ε), normalised: ${report.curves.map((c) => `${c.attack} ${c.normalizedArea.toFixed(3)}`).join(' · ')}`);
+  }
+  lines.push(...renderSanity(report));
   const b = report.backend;
   lines.push(`backend: ${b.name} (tfjs ${b.tfjsVersion}${b.fastKernels ? ', advtest gradient kernels' : ''})${b.note ? ` — ${b.note}` : ''} · seed ${report.seed} · ${report.timings.totalSeconds.toFixed(1)} s`);
   return lines.join('\n');
+}
+
+/** The sanity report card: a count, then each flag with what to try next. */
+export function renderSanity(report: Report): string[] {
+  const checks = report.sanity ?? [];
+  if (checks.length === 0) return [];
+  const flags = checks.filter((c) => !c.ok);
+  const lines = [`sanity checks: ${checks.length - flags.length}/${checks.length} passed${flags.length > 0 ? `, ${flags.length} flagged` : ''}`];
+  for (const f of flags) lines.push(`  ✗ ${f.message}${f.advice ? `\n    → try: ${f.advice}` : ''}`);
+  return lines;
 }

@@ -30,11 +30,19 @@ function normalNoise(shape: number[], seed: number | number[]): tf.Tensor {
   return tf.concat(seed.map((s) => tf.randomNormal(row, 0, 1, 'float32', s)));
 }
 
+/**
+ * sign(x) that is ±1 for every non-zero x. tfjs 4.22's wasm Sign kernel returns 0 for
+ * |x| < ~1.5e-7, which silently drops the small gradient entries FGSM must move.
+ */
+export function exactSign(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')));
+}
+
 export const linf: Norm = {
   name: 'linf',
   distance: (a, b) => tf.max(tf.abs(tf.sub(a, b)), PIXEL_AXES) as tf.Tensor1D,
   randomStart: (x0, eps, seed) => tf.add(x0, uniformNoise(x0.shape, -eps, eps, seed)),
-  normalize: (g) => tf.sign(g),
+  normalize: (g) => exactSign(g) as tf.Tensor4D,
   project: (x, x0, eps) => tf.add(x0, tf.clipByValue(tf.sub(x, x0), -eps, eps)),
 };
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { makeAttack } from '../../../attacks/index.js';
+import { attackOptionsFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { decodeImage } from '../../data/image-codec.js';
 import { labelFromFileName } from '../../data/file-names.js';
 import { UserError } from '../../errors.js';
@@ -12,12 +13,11 @@ import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { checkEpsAgainstRange, parseEps } from '../parse.js';
 import { logLine } from '../progress.js';
 
-interface AttackOptions extends CommonOptions {
+interface AttackOptions extends CommonOptions, AttackCliOptions {
   model: string;
   images: string[];
   eps: string;
   out: string;
-  attack: string;
   targeted?: string;
   json?: boolean;
 }
@@ -29,13 +29,12 @@ export function attackCommand(): Command {
     .requiredOption('--images <files...>', 'images sharp can read; a "label<k>" in the name gives the true class')
     .option('--eps <value>', 'budget, e.g. 0.1 or 8/255', '8/255')
     .option('--out <dir>', 'output folder', 'adv')
-    .option('--attack <name>', 'attack to use', 'fgsm')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--json', 'print the manifest as JSON instead of a summary');
-  return withCommonOptions(cmd).action(async (opts: AttackOptions) => {
+  return withCommonOptions(withAttackOptions(cmd)).action(async (opts: AttackOptions) => {
     const { seed, quiet } = await setup(opts);
     const eps = parseEps(opts.eps);
-    const attack = makeAttack(opts.attack);
+    const attack = makeAttack(opts.attack, attackOptionsFrom(opts));
     const model = await loadModel(opts.model);
     try {
       checkEpsAgainstRange([eps], model.bounds.upper - model.bounds.lower);

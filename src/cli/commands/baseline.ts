@@ -21,7 +21,9 @@ interface BaselineOptions extends CommonOptions {
 }
 
 export function baselineCommand(): Command {
+  // exitOverride: usage errors reach main() as CommanderError and exit with 2, not commander's 1.
   const cmd = new Command('baseline')
+    .exitOverride()
     .description('record a model\'s robustness figures, per-example results and evaluation settings for `advtest check`')
     .requiredOption('--model <dir>', 'folder with model.json and weights')
     .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')

@@ -6,7 +6,7 @@ import { parseTargetSpec } from '../../harness/targets.js';
 import { runCheck, type SpecOverrides } from '../../regression/check.js';
 import { TEST_NAMES, type TestName } from '../../regression/compare.js';
 import { RegressionFound } from '../../regression/errors.js';
-import { checkJson, renderCheck, summaryLine } from '../../regression/render.js';
+import { checkJson, regressionMessage, renderCheck, summaryLine } from '../../regression/render.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
@@ -62,7 +62,9 @@ function overrides(opts: CheckOptions, cmd: Command, seed: number): SpecOverride
 }
 
 export function checkCommand(): Command {
+  // exitOverride: commander's own exit code for a usage error is 1, which here means "regression".
   const cmd = new Command('check')
+    .exitOverride()
     .description('re-run a baseline\'s evaluation and fail (exit 1) when a figure dropped by more than the tolerance, significantly')
     .requiredOption('--baseline <file>', 'the file written by `advtest baseline`')
     .option('--model <dir>', 'the model to check (default: the baseline\'s own model)')
@@ -96,7 +98,7 @@ export function checkCommand(): Command {
     const json = JSON.stringify(checkJson(result), null, 2) + '\n';
     if (typeof opts.json === 'string') await writeFileAtomic(opts.json, json);
     process.stdout.write(opts.json === true ? json : renderCheck(result) + '\n');
-    if (!result.passed) throw new RegressionFound(summaryLine(result));
+    if (!result.passed) throw new RegressionFound(regressionMessage(result));
     // The table ends with the verdict; JSON on stdout does not, so say it on stderr.
     if (opts.json === true) logLine(quiet, summaryLine(result));
   });

@@ -1,20 +1,22 @@
 import { Command } from 'commander';
-import { makeAttacks } from '../../../attacks/index.js';
 import { parseTargetSpec } from '../../harness/targets.js';
+import { parseInputTransform } from '../../../defenses/input-transforms.js';
+import { withInputTransform } from '../../model/input-transform.js';
 import { loadModel } from '../../model/store.js';
+import { attacksFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { runEvaluation } from '../run-eval.js';
 
-interface EvalOptions extends CommonOptions {
+interface EvalOptions extends CommonOptions, AttackCliOptions {
   model: string;
   data: string;
   dataDir?: string;
-  attack: string;
   eps: string;
   limit?: string;
   batchSize: string;
   targeted?: string;
+  transform?: string;
   json?: boolean | string;
 }
 
@@ -24,23 +26,25 @@ export function evalCommand(): Command {
     .requiredOption('--model <dir>', 'folder with model.json and weights')
     .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')
     .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
-    .option('--attack <names>', 'comma-separated attacks', 'fgsm')
-    .option('--eps <list>', 'budgets, e.g. 0.1,0.2,0.3 or 8/255', '0.1,0.2,0.3')
+    .option('--eps <list>', 'budgets: 0.1,0.2,0.3 or 8/255 or a range 0:0.3:0.05', '0.1,0.2,0.3')
     .option('--limit <n>', 'a fixed class-balanced subset of n test examples')
     .option('--batch-size <n>', 'examples per batch', '128')
     .option('--targeted <spec>', 'least-likely | random | a class index')
+    .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
     .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)');
-  return withCommonOptions(cmd).action(async (opts: EvalOptions) => {
+  return withCommonOptions(withAttackOptions(cmd)).action(async (opts: EvalOptions) => {
     const { seed, quiet } = await setup(opts);
     const epsilons = parseEpsList(opts.eps);
-    const attacks = makeAttacks(opts.attack);
-    const model = await loadModel(opts.model);
+    const { attacks, mode } = attacksFrom(opts);
+    const loaded = await loadModel(opts.model);
+    const model = opts.transform ? withInputTransform(loaded, parseInputTransform(opts.transform, seed)) : loaded;
     try {
       await runEvaluation({
         model,
         data: opts.data,
         dataDir: opts.dataDir,
         attacks,
+        mode,
         epsilons,
         limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit'),
         seed,

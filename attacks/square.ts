@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../src/errors.js';
+import { linf } from '../src/tensor/norms.js';
+import { deriveSeed, makeRng, type Rng } from '../src/tensor/random.js';
+import type { AttackContext, Classifier, Criterion, SyncAttack } from '../src/types.js';
+
+/**
+ * Square Attack — Andriushchenko, Croce, Flammarion & Hein, "Square Attack: a query-efficient
+ * black-box adversarial attack via random search", ECCV 2020 (arXiv:1912.00049), the L∞ version
+ * (Algorithms 1 and 2). Score-based: it reads logits only and never asks for a gradient.
+ *
+ * Defaults: 1000 queries per example (the first is the starting point), p_init = 0.8, margin
+ * loss. Start: vertical stripes of ±ε (one random sign per column and channel). Each iteration
+ * draws, per example, a square of side s = round(√(p·h·w)) (at least 1) at a uniformly random
+ * position and sets it to x0 ± ε with one random sign per channel; the candidate is kept when it
+ * lowers the loss (or already fools the model). p halves at iterations 10, 50, 200, 500, 1000,
+ * 2000, 4000, 6000, 8000 of a 10 000-query run, rescaled to the budget as in the reference.
+ * As in the authors' code, signs are redrawn when they would leave the square unchanged.
+ * An example is no longer queried once fooled. Margin: z_y − max_{i≠y} z_i (untargeted) or
+ * max_{i≠t} z_i − z_t (targeted), minimised; 'ce' minimises −CE(y), or CE(t) when targeted.
+ * All randomness comes from one stream per example seeded by (ctx.seed, the example's index).
+ */
+export interface SquareOptions {
+  /** Forward passes per example, the starting point included. */
+  queries?: number;
+  /** Initial fraction of the image a square covers. */
+  pInit?: number;
+  loss?: SquareLoss;
+}
+
+export type SquareLoss = 'margin' | 'ce';
+
+/** The iterations of a 10 000-query run after which p halves (Andriushchenko et al., §4). */
+const HALVINGS = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000];
+/** Tags the Square Attack's random streams apart from other users of the same seed. */
+const SEED_SALT = 0x5a;
+/** Sign redraws before giving up on a proposal that changes nothing (2^channels choices, at most one idle). */
+const MAX_REDRAWS = 16;
+
+/**
+ * p at a given iteration (0-based, the starting point not counted) of a run of `queries`:
+ * the iteration is rescaled to a 10 000-query run, then p_init is halved once per threshold passed.
+ */
+export function squareFraction(iteration: number, queries: number, pInit = 0.8): number {
+  const it = Math.floor((iteration * 10000) / queries);
+  return pInit / 2 ** HALVINGS.filter((t) => it > t).length;
+}
+
+/** Side of the square for fraction p of an h×w image: round(√(p·h·w)), between 1 and min(h, w). */
+export function squareSide(p: number, h: number, w: number): number {
+  return Math.min(Math.max(Math.round(Math.sqrt(p * h * w)), 1), h, w);
+}
+
+interface Scores {
+  margin: Float32Array;
+  loss: Float32Array;
+}
+
+/** Margin and loss (both to minimise) per example from row-major logits. */
+function scores(logits: Float32Array, labels: ArrayLike<number>, k: number, targeted: boolean, loss: SquareLoss): Scores {
+  const m = labels.length;
+  const margin = new Float32Array(m);
+  const out = new Float32Array(m);
+  for (let i = 0; i < m; i++) {
+    const z = logits.subarray(i * k, (i + 1) * k);
+    const y = labels[i]!;
+    let other = -Infinity;
+    let top = -Infinity;
+    for (let j = 0; j < k; j++) {
+      top = Math.max(top, z[j]!);
+      if (j !== y) other = Math.max(other, z[j]!);
+    }
+    margin[i] = targeted ? other - z[y]! : z[y]! - other;
+    if (loss === 'margin') {
+      out[i] = margin[i]!;
+    } else {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += Math.exp(z[j]! - top);
+      const ce = top + Math.log(sum) - z[y]!;
+      out[i] = targeted ? ce : -ce;
+    }
+  }
+  return { margin, loss: out };
+}
+
+/** One forward pass on the listed rows of a row-major batch; counts one query per row. */
+function query(model: Classifier, images: Float32Array, shape: [number, number, number], ctx: AttackContext): Float32Array {
+  const m = images.length / (shape[0] * shape[1] * shape[2]);
+  const x = tf.tensor4d(images, [m, ...shape]);
+  const z = model.logits(x);
+  const out = Float32Array.from(z.dataSync());
+  tf.dispose([x, z]);
+  ctx.costs.queries += m;
+  return out;
+}
+
+export function square(options: SquareOptions = {}): SyncAttack {
+  const queries = options.queries ?? 1000;
+  const pInit = options.pInit ?? 0.8;
+  const loss = options.loss ?? 'margin';
+  if (!Number.isInteger(queries) || queries < 1) throw new UserError(`square: queries must be a positive integer, got ${queries}`);
+  if (!(pInit > 0 && pInit <= 1)) throw new UserError(`square: pInit must be in (0, 1], got ${pInit}`);
+  if (loss !== 'margin' && loss !== 'ce') throw new UserError(`square: unknown loss "${String(loss)}": use margin or ce`);
+
+  return {
+    name: 'square',
+    norm: linf,
+    kind: 'black-box',
+    config: { queries, pInit, loss, start: 'vertical stripes of ±ε', schedule: 'p halves at 10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000 of 10 000, rescaled' },
+    run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D {
+      const [n, h, w, c] = x0.shape;
+      if (eps <= 0 || n === 0) return tf.clone(x0);
+      const shape: [number, number, number] = [h, w, c];
+      const pixels = h * w * c;
+      const k = model.numClasses;
+      const { lower, upper } = model.bounds;
+      const clip = (v: number): number => Math.min(Math.max(v, lower), upper);
+      const original = Float32Array.from(x0.dataSync());
+      const labels = Int32Array.from(criterion.labels.dataSync());
+      // ctx.seed also as a part: deriveSeed's base argument alone currently cancels out.
+      const rngs: Rng[] = Array.from({ length: n }, (_, i) => makeRng(deriveSeed(ctx.seed, ctx.seed, SEED_SALT, ctx.indices ? ctx.indices[i]! : i)));
+
+      // Start: each column of each channel moved by +ε or −ε over the whole height.
+      const best = new Float32Array(n * pixels);
+      for (let i = 0; i < n; i++) {
+        const rng = rngs[i]!;
+        const signs = Array.from({ length: w * c }, () => (rng() < 0.5 ? -eps : eps));
+        for (let r = 0; r < h; r++) {
+          for (let j = 0; j < w * c; j++) {
+            const at = i * pixels + r * w * c + j;
+            best[at] = clip(original[at]! + signs[j]!);
+          }
+        }
+      }
+      const initial = scores(query(model, best, shape, ctx), labels, k, criterion.targeted, loss);
+      const marginBest = initial.margin;
+      const lossBest = initial.loss;
+
+      for (let iteration = 0; iteration < queries - 1; iteration++) {
+        // A negative margin is an unambiguous success: argmax agrees with it even under ties.
+        const standing = Array.from(marginBest.keys()).filter((i) => marginBest[i]! >= 0);
+        if (standing.length === 0) break;
+        const s = squareSide(squareFraction(iteration, queries, pInit), h, w);
+        const candidates = new Float32Array(standing.length * pixels);
+        standing.forEach((i, row) => {
+          const rng = rngs[i]!;
+          const base = i * pixels;
+          const out = row * pixels;
+          candidates.set(best.subarray(base, base + pixels), out);
+          const top = Math.floor(rng() * (h - s + 1));
+          const left = Math.floor(rng() * (w - s + 1));
+          // fround: compared with the float32 pixels already stored.
+          const windowValue = (r: number, col: number, ch: number, sign: number): number => Math.fround(clip(original[base + (r * w + col) * c + ch]! + sign * eps));
+          let signs: number[] = [];
+          for (let attempt = 0; attempt < MAX_REDRAWS; attempt++) {
+            signs = Array.from({ length: c }, () => (rng() < 0.5 ? -1 : 1));
+            let changes = false;
+            for (let r = top; r < top + s && !changes; r++) {
+              for (let col = left; col < left + s && !changes; col++) {
+                for (let ch = 0; ch < c && !changes; ch++) {
+                  changes = windowValue(r, col, ch, signs[ch]!) !== best[base + (r * w + col) * c + ch];
+                }
+              }
+            }
+            if (changes) break;
+          }
+          for (let r = top; r < top + s; r++) {
+            for (let col = left; col < left + s; col++) {
+              for (let ch = 0; ch < c; ch++) candidates[out + (r * w + col) * c + ch] = windowValue(r, col, ch, signs[ch]!);
+            }
+          }
+        });
+        const subLabels = Int32Array.from(standing, (i) => labels[i]!);
+        const next = scores(query(model, candidates, shape, ctx), subLabels, k, criterion.targeted, loss);
+        standing.forEach((i, row) => {
+          // Keep a lower loss, or any candidate that fools the model (they differ for 'ce').
+          if (!(next.loss[row]! < lossBest[i]! || next.margin[row]! < 0)) return;
+          lossBest[i] = next.loss[row]!;
+          marginBest[i] = next.margin[row]!;
+          best.set(candidates.subarray(row * pixels, (row + 1) * pixels), i * pixels);
+        });
+      }
+      return tf.tensor4d(best, [n, h, w, c]);
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseTolerance } from '../../src/cli/commands/check.js';
+import { fixtureModelPath } from '../../src/package-info.js';
+import type { Baseline } from '../../src/regression/format.js';
+import { evaluationHash } from '../../src/regression/spec.js';
+import { useTestBackend } from '../helpers/backend.js';
+import { runCli } from '../helpers/cli.js';
+import { perturbedModel } from '../regression/perturbed-model.js';
+
+const MODEL = fixtureModelPath('mnist-cnn');
+
+/** The table's row for a figure, e.g. row(stdout, 'fgsm (linf)', '0.1'). */
+function row(stdout: string, figure: string, eps = ''): string {
+  const line = stdout.split('\n').find((l) => l.startsWith(`│ ${figure} `) && l.split('│')[2]!.trim() === eps);
+  if (line === undefined) throw new Error(`no row ${figure} ${eps} in\n${stdout}`);
+  return line;
+}
+
+describe('advtest baseline and advtest check', () => {
+  let dir: string;
+  let file: string;
+  let small: string;
+  let weakened: string;
+  let jittered: string;
+
+  beforeAll(async () => {
+    await useTestBackend();
+    dir = await mkdtemp(path.join(tmpdir(), 'advtest-check-'));
+    file = path.join(dir, 'robustness.json');
+    small = path.join(dir, 'small.json');
+    // Weight noise of 0.8 standard deviations per tensor costs ~28 points of FGSM accuracy at
+    // ε = 0.1; 0.05 of them moves a few of 100 examples, mostly one way, by chance or not.
+    weakened = await perturbedModel(MODEL, { noise: 0.8, seed: 1 });
+    jittered = await perturbedModel(MODEL, { noise: 0.05, seed: 1 });
+    const r = await runCli('baseline', '--model', MODEL, '--attack', 'fgsm', '--eps', '0.1,0.2', '--limit', '300', '--out', file);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/clean accuracy: .*\(\d+\/300\)/);
+    expect(r.stderr).toMatch(/baseline written to .*robustness.json: 300 examples, 5 figures, config [0-9a-f]{12}/);
+    const s = await runCli('baseline', '--model', MODEL, '--attack', 'fgsm', '--eps', '0.1,0.2', '--limit', '100', '--out', small, '--quiet');
+    expect(s.code, s.stderr).toBe(0);
+  });
+
+  it('records the evaluation, the figures and the examples', async () => {
+    const b = JSON.parse(await readFile(file, 'utf8')) as Baseline;
+    expect(b.format).toBe('advtest-baseline/1');
+    expect(b.evaluation).toMatchObject({ data: 'mnist', split: 'test', limit: 300, epsilons: [0.1, 0.2], seed: 0, batchSize: 128, target: 'untargeted' });
+    expect(b.evaluation.attacks.map((a) => a.name)).toEqual(['fgsm']);
+    expect(b.configHash).toBe(evaluationHash(b.evaluation));
+    expect(path.resolve(dir, b.model.path)).toBe(path.resolve(MODEL));
+    expect(b.data.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.versions.tfjs).toBe('4.22.0');
+    expect(b.backend.name).toBe('wasm');
+    expect(b.figures.results.map((f) => f.eps)).toEqual([0.1, 0.2]);
+    expect(b.figures.results[0]!.interval[0]).toBeLessThan(b.figures.results[0]!.accuracy);
+    expect(b.examples.ids).toHaveLength(300);
+  });
+
+  it('passes an unchanged model against its own baseline (exit 0)', async () => {
+    const r = await runCli('check', '--baseline', file, '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    expect(row(r.stdout, 'fgsm (linf)', '0.1')).toMatch(/0\.0 pts .* 0 .* 0 .* 1\.0000 .* unchanged/);
+    expect(r.stdout).toMatch(/^PASS: no figure regressed \(drop > 1\.0 pts and p < 0\.05, exact one-sided McNemar test/m);
+    expect(r.stderr).toBe('');
+  });
+
+  it('fails a weakened model with exit code 1, a readable table and the lost examples', async () => {
+    const r = await runCli('check', '--baseline', file, '--model', weakened, '--quiet');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/│ figure +│ ε +│ before \[95% CI\] +│ after \[95% CI\] +│ change +│ lost +│ gained +│ p +│ verdict +│/);
+    expect(row(r.stdout, 'fgsm (linf)', '0.1')).toMatch(/│ 78\.0% \[73\.0%, 82\.3%\] │ 50\.3% \[44\.7%, 56\.0%\] │ -27\.7 pts │ 104 +│ 21 +│ <0\.0001 │ REGRESSION │/);
+    expect(r.stdout).toMatch(/^fgsm \(linf\) ε=0\.1 lost: mnist\/test\/\d\/\d+, .* \(\+94 more\)$/m);
+    expect(r.stdout).toMatch(/^FAIL: 3 regressions: clean -6\.7 pts, fgsm \(linf\) ε=0\.1 -27\.7 pts, fgsm \(linf\) ε=0\.2 -23\.0 pts \(drop > 1\.0 pts and p < 0\.05/m);
+    expect(r.stderr).toBe('advtest: regression: 3 of 3 figures dropped by more than 1.0 pts with p < 0.05; largest: fgsm (linf) ε=0.1 -27.7 pts\n');
+  });
+
+  it('passes noise-level differences on a small subset: drops above the tolerance that chance explains', async () => {
+    const r = await runCli('check', '--baseline', small, '--model', jittered, '--quiet');
+    expect(r.code, r.stdout).toBe(0);
+    // 2 and 3 points are more than the 1-point tolerance, but 2 lost of 2 discordant (p = ¼)
+    // and 4 lost of 5 (p = 6/32) are what a coin does: the test, not the tolerance, lets them pass.
+    expect(row(r.stdout, 'fgsm (linf)', '0.1')).toMatch(/-2\.0 pts │ 2 +│ 0 +│ 0\.2500 │ not significant/);
+    expect(row(r.stdout, 'fgsm (linf)', '0.2')).toMatch(/-3\.0 pts │ 4 +│ 1 +│ 0\.1875 │ not significant/);
+    expect(r.stdout).toMatch(/^PASS/m);
+  });
+
+  it('fails the same jitter with a looser α: the significance level is the user\'s', async () => {
+    const r = await runCli('check', '--baseline', small, '--model', jittered, '--alpha', '0.3', '--quiet');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL: 2 regressions: .*p < 0\.3/m);
+  });
+
+  it('prints the comparison as JSON for machines', async () => {
+    const out = path.join(dir, 'check.json');
+    const r = await runCli('check', '--baseline', file, '--model', weakened, '--json', '--quiet');
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.stdout) as { format: string; passed: boolean; figures: { kind: string; eps?: number; verdict: string; lostIds: string[]; pValue: number }[] };
+    expect(json.format).toBe('advtest-check/1');
+    expect(json.passed).toBe(false);
+    const f = json.figures.find((x) => x.kind === 'attack' && x.eps === 0.1)!;
+    expect(f.verdict).toBe('regression');
+    expect(f.lostIds).toHaveLength(104);
+    const w = await runCli('check', '--baseline', file, '--json', out, '--quiet');
+    expect(w.code).toBe(0);
+    expect((JSON.parse(await readFile(out, 'utf8')) as { passed: boolean }).passed).toBe(true);
+  });
+
+  it.each([
+    [['--eps', '0.3'], /was recorded with another evaluation \(ε: baseline 0\.1, 0\.2; now 0\.3\): re-create it with `advtest baseline`/],
+    [['--attack', 'fgm'], /attacks: baseline fgsm; now fgm/],
+    [['--limit', '200', '--seed', '4'], /limit: baseline 300; now 200; seed: baseline 0; now 4/],
+    [['--data', 'fashion-mnist'], /data: baseline mnist; now fashion-mnist/],
+  ])('refuses a check asking for another evaluation (%j) with exit code 2', async (extra, message) => {
+    const r = await runCli('check', '--baseline', file, '--quiet', ...extra);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses a baseline whose attack settings are not what the registry builds today (exit 2)', async () => {
+    const b = JSON.parse(await readFile(file, 'utf8')) as Baseline;
+    b.evaluation.attacks[0]!.config = { ...b.evaluation.attacks[0]!.config, steps: 10 };
+    b.configHash = evaluationHash(b.evaluation);
+    const edited = path.join(dir, 'other-attack.json');
+    await writeFile(edited, JSON.stringify(b));
+    const r = await runCli('check', '--baseline', edited, '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/attack fgsm settings: baseline \{.*"steps":10.*\}; now \{.*"steps":1.*\}/);
+  });
+
+  it('refuses a baseline made on other data (exit 2, before running any attack)', async () => {
+    const b = JSON.parse(await readFile(file, 'utf8')) as Baseline;
+    b.data.fingerprint = '0'.repeat(64);
+    const edited = path.join(dir, 'other-data.json');
+    await writeFile(edited, JSON.stringify(b));
+    const r = await runCli('check', '--baseline', edited, '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/data: the 300 examples of mnist differ from the baseline's 300 \(fingerprint 000000000000…; now [0-9a-f]{12}…\)/);
+  });
+
+  it.each([
+    ['{"format": "advtest-baseline/0"}', /format advtest-baseline\/0, which this advtest cannot read .*re-create it with `advtest baseline/],
+    ['{"format": "advtest-baseline/1"}', /is not a valid advtest-baseline\/1 file \(the top level must have required property/],
+    ['not json', /is not valid JSON/],
+  ])('refuses a malformed baseline %s with exit code 2', async (text, message) => {
+    const bad = path.join(dir, 'bad.json');
+    await writeFile(bad, text);
+    const r = await runCli('check', '--baseline', bad, '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it.each([
+    [['--tolerance', '2'], /--tolerance 2 is 100% or more: write 2% or 0\.02/],
+    [['--alpha', '0'], /--alpha "0" must be a significance level/],
+    [['--test', 'wilcoxon'], /argument 'wilcoxon' is invalid/],
+  ])('refuses bad options %j with exit code 2', async (extra, message) => {
+    const r = await runCli('check', '--baseline', file, '--quiet', ...extra);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('parseTolerance', () => {
+  it.each([
+    ['1%', 0.01],
+    ['2.5 pts', 0.025],
+    ['1pt', 0.01],
+    ['0.02', 0.02],
+    ['0', 0],
+  ])('reads %s as %f', (text, value) => {
+    expect(parseTolerance(text)).toBeCloseTo(value, 12);
+  });
+
+  it('refuses values that are not drops', () => {
+    expect(() => parseTolerance('-1%')).toThrow(/not a drop in accuracy/);
+    expect(() => parseTolerance('100%')).toThrow(/100% or more/);
+  });
+});

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fgsm } from '../../attacks/fgsm.js';
+import type { EvaluationSpec } from '../../src/regression/format.js';
+import { checkNoRepeats, evaluationHash, resolveDataSpec, resolveStoredPath, storedDataSpec, storedPath } from '../../src/regression/spec.js';
+
+const spec: EvaluationSpec = {
+  data: 'mnist',
+  split: 'test',
+  limit: 100,
+  attacks: [{ name: 'fgsm', norm: 'linf', config: { steps: 1 } }],
+  epsilons: [0.1],
+  seed: 0,
+  batchSize: 128,
+  target: 'untargeted',
+};
+
+describe('evaluation specs', () => {
+  it('hash the canonical JSON: key order does not matter, every setting does', () => {
+    const reordered: EvaluationSpec = { target: 'untargeted', batchSize: 128, seed: 0, epsilons: [0.1], attacks: spec.attacks, limit: 100, split: 'test', data: 'mnist' };
+    expect(evaluationHash(reordered)).toBe(evaluationHash(spec));
+    expect(evaluationHash(spec)).toMatch(/^[0-9a-f]{64}$/);
+    expect(evaluationHash({ ...spec, seed: 1 })).not.toBe(evaluationHash(spec));
+    expect(evaluationHash({ ...spec, attacks: [{ ...spec.attacks[0]!, config: { steps: 2 } }] })).not.toBe(evaluationHash(spec));
+  });
+
+  it('store paths relative to the baseline folder, with forward slashes, and resolve them back', () => {
+    const dir = path.resolve('/repo/ci');
+    expect(storedPath('/repo/models/std', dir)).toBe('../models/std');
+    expect(storedPath('/repo/ci', dir)).toBe('.');
+    expect(resolveStoredPath('../models/std', dir)).toBe(path.resolve('/repo/models/std'));
+    expect(storedDataSpec('folder:/repo/data/digits', dir)).toBe('folder:../data/digits');
+    expect(resolveDataSpec('folder:../data/digits', dir)).toBe('folder:' + path.resolve('/repo/data/digits'));
+    expect(storedDataSpec('mnist', dir)).toBe('mnist');
+  });
+
+  it('refuse an attack or ε listed twice', () => {
+    const a = { name: fgsm().name, norm: 'linf', config: {} };
+    expect(() => checkNoRepeats({ ...spec, attacks: [a, a] })).toThrow(/--attack lists "fgsm" twice/);
+    expect(() => checkNoRepeats({ ...spec, epsilons: [0.1, 0.1] })).toThrow(/--eps lists 0.1 twice/);
+  });
+});
