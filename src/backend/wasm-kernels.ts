@@ -172,6 +172,44 @@ export function conv2dBackpropInputViaConv(
   });
 }
 
+/**
+ * dx for stride 1 via col2im: cols = dy [M, co] @ W^T [co, fh*fw*ci] gives, for every output
+ * pixel and filter tap (r, c), the contribution that tap sends to input pixel (i + r - pt,
+ * j + c - pl). Each tap's plane is shifted into place with a pad (negative = crop) and the planes
+ * are summed. Cheaper than the flipped-filter conv when ci is small, because XNNPACK handles a
+ * convolution with very few output channels (ci) poorly.
+ */
+export function conv2dBackpropInputCol2im(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: Shape4,
+  strides: Strides,
+  pad: Pad,
+): tf.Tensor4D {
+  const info = convInfo(inputShape, filter.shape, strides, pad);
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, inHeight, inWidth, inChannels: ci } = info;
+  if (sh !== 1 || sw !== 1) throw new Error('conv2dBackpropInputCol2im: stride 1 only');
+  const { top: pt, left: pl } = info.padInfo;
+  const [n, oh, ow, co] = dy.shape;
+  return tf.tidy(() => {
+    const wMat = tf.reshape(tf.transpose(filter, [3, 0, 1, 2]), [co, fh * fw * ci]);
+    const cols = tf.reshape(tf.matMul(tf.reshape(dy, [n * oh * ow, co]), wMat), [n, oh, ow, fh * fw * ci]);
+    const planes: tf.Tensor4D[] = [];
+    for (let r = 0; r < fh; r++) {
+      for (let c = 0; c < fw; c++) {
+        const tap = r * fw + c;
+        const plane = fh * fw === 1 ? cols : tf.slice(cols, [0, 0, 0, tap * ci], [n, oh, ow, ci]);
+        // output pixel i of this tap lands on input row i + r - pt
+        const top = r - pt;
+        const left = c - pl;
+        const { t, pad: explicit } = cropNegative(plane, top, inHeight - top - oh, left, inWidth - left - ow);
+        planes.push(explicit.some(([a, b]) => a !== 0 || b !== 0) ? tf.pad(t, explicit) : t);
+      }
+    }
+    return planes.length === 1 ? tf.clone(planes[0]!) : tf.addN(planes);
+  });
+}
+
 const backpropInputKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const a = (attrs ?? {}) as tf.NamedAttrMap;
   if (unsupported(a) !== undefined) {

@@ -51,8 +51,8 @@ describe('baseline files', () => {
   it.each<[string, (b: Baseline & Record<string, unknown>) => void, RegExp]>([
     ['an older format', (b) => void (b.format = 'advtest-baseline/0' as typeof BASELINE_FORMAT), /format advtest-baseline\/0, which this advtest cannot read \(it reads advtest-baseline\/1\): re-create it/],
     ['an eval report', (b) => void (b.format = 'advtest-report/1' as typeof BASELINE_FORMAT), /is an evaluation report \(advtest eval --json\), not a baseline/],
-    ['no format', (b) => void delete b.format, /is not an advtest baseline/],
-    ['a missing field', (b) => void delete b.evaluation, /the top level must have required property 'evaluation'.*re-create it/],
+    ['no format', (b) => void Reflect.deleteProperty(b, 'format'), /is not an advtest baseline/],
+    ['a missing field', (b) => void Reflect.deleteProperty(b, 'evaluation'), /the top level must have required property 'evaluation'.*re-create it/],
     ['a wrong type', (b) => void (b.evaluation.epsilons = ['0.1' as unknown as number]), /\/evaluation\/epsilons\/0 must be number/],
     ['an edited setting', (b) => void (b.evaluation.epsilons = [0.3]), /configHash does not match .*edited or damaged/],
     ['damaged bits', (b) => void (b.figures.results[0]!.bits = 'AAAA'), /fgsm ε=0.1 bits are not a base64 bitset of 300 examples/],
