@@ -14,7 +14,7 @@ export { gradientDescentAttack, type GradientDescentConfig } from './gradient-de
 export type { LoopOptions } from './options.js';
 
 /** Options the CLI passes to every attack; each attack takes what applies to it. */
-export type AttackOptions = LoopOptions;
+export type AttackOptions = LoopOptions & { /** Query budget of score-based attacks. */ queries?: number };
 
 function singleStep(name: string, make: (o: AttackOptions) => Attack, norm: 'linf' | 'l2'): (o: AttackOptions) => Attack {
   return (o) => {

@@ -18,6 +18,8 @@ export interface Classifier {
   inputShape: ImageShape;
   numClasses: number;
   logits(x: tf.Tensor4D): tf.Tensor2D;
+  /** Set when the model cannot be differentiated (names the op): only score-based attacks apply. */
+  gradientUnavailable?: string;
   /** Free whatever the classifier owns (weights of a loaded model). */
   dispose?(): void;
   /** Facts for the report: where the model came from and how logits were obtained. */

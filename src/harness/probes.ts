@@ -12,6 +12,11 @@ import type { ModelProbe } from './sanity.js';
 export async function probeModel(model: Classifier, x: tf.Tensor4D, labels: Int32Array, unboundedAttack: Attack | undefined, seed: number): Promise<ModelProbe> {
   const n = x.shape[0];
   const y = tf.tensor1d(labels, 'int32');
+  if (model.gradientUnavailable) {
+    const repeat = tf.tidy(() => tf.max(tf.abs(tf.sub(model.logits(x), model.logits(x)))).dataSync()[0]!);
+    y.dispose();
+    return { n, zeroGradients: 0, nonFiniteGradients: 0, repeatDifference: repeat, numClasses: model.numClasses, gradientUnavailable: model.gradientUnavailable };
+  }
   const [zero, nonFinite] = tf.tidy(() => {
     const g = tf.grad((input: tf.Tensor) => tf.sum(crossEntropy(model.logits(input as tf.Tensor4D), y)))(x);
     const flat = tf.reshape(g, [n, -1]);

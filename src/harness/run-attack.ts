@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Attack, AttackContext, Classifier, Costs, Criterion } from '../types.js';
+import { UserError } from '../errors.js';
 import { finalizeAdversarial } from './finalize.js';
 
 /**
@@ -15,6 +16,9 @@ export async function runAttack(
   seed: number,
   indices?: Int32Array,
 ): Promise<{ adv: tf.Tensor4D; costs: Costs }> {
+  if (model.gradientUnavailable && attack.kind !== 'black-box') {
+    throw new UserError(`${attack.name} needs gradients, but the model uses op ${model.gradientUnavailable}, which has no gradient in TF.js: use a score-based attack (--attack square)`);
+  }
   const ctx: AttackContext = { seed, costs: { gradients: 0, queries: 0 } };
   if (indices) ctx.indices = indices;
   const raw = await attack.run(model, x, criterion, eps, ctx);

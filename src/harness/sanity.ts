@@ -15,6 +15,8 @@ export interface ModelProbe {
   /** Robust accuracy of an iterative attack at ε = the whole input range, when measured. */
   unbounded?: { attack: string; eps: number; accuracy: number; n: number };
   numClasses: number;
+  /** The op without a gradient, when the model cannot be differentiated at all. */
+  gradientUnavailable?: string;
 }
 
 /** Accuracy must not rise with ε; one example's worth of slack for the attack's randomness. */
@@ -94,6 +96,10 @@ export interface Adaptive {
 
 function probeChecks(p: ModelProbe, adaptive: Adaptive): SanityCheck[] {
   const out: SanityCheck[] = [];
+  if (p.gradientUnavailable) {
+    out.push({ id: 'differentiable', ok: false, message: `the model has no gradient (op ${p.gradientUnavailable}): only score-based attacks ran, so white-box robustness is unknown`, advice: 'attack with square and many queries, or export the model with differentiable ops' });
+    return out;
+  }
   out.push(
     p.nonFiniteGradients > 0
       ? { id: 'finite-gradients', ok: false, message: `input gradients hold NaN or ∞ on ${p.nonFiniteGradients}/${p.n} examples`, advice: 'check the model for log(0) or division by zero; use a score-based attack (square)' }

@@ -16,7 +16,8 @@ export function resolveWeightPath(dir: string, relative: string): string {
   return full;
 }
 
-async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+/** Reads and checks model.json (JSON, a topology, a weights manifest). */
+export async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
   const file = path.join(dir, MODEL_JSON);
   let text: string;
   try {

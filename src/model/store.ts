@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import type { Bounds, Classifier } from '../types.js';
 import { layersClassifier } from './classifier.js';
-import { fileLoader, fileSaver } from './fs-io.js';
+import { fileLoader, fileSaver, readModelJson } from './fs-io.js';
+import { loadGraphClassifier } from './graph.js';
 
 /** What advtest stores in model.json's userDefinedMetadata.advtest. */
 export interface ModelMetadata {
@@ -32,8 +33,13 @@ export async function loadLayersModel(dir: string): Promise<{ model: tf.LayersMo
   return { model, metadata: readMetadata(model) };
 }
 
-/** Loads a LayersModel folder as a Classifier (the model is disposed with the classifier). */
+/** Loads a LayersModel or GraphModel folder as a Classifier (the model is disposed with the classifier). */
 export async function loadModel(dir: string, options: { bounds?: Bounds } = {}): Promise<Classifier> {
+  const json = await readModelJson(dir);
+  if (json.format === 'graph-model') {
+    const meta = (json.userDefinedMetadata as { advtest?: Partial<ModelMetadata> } | undefined)?.advtest;
+    return loadGraphClassifier(dir, json.modelTopology as { node?: { name: string; op: string; input?: string[] }[] }, options.bounds ?? meta?.bounds ?? { lower: 0, upper: 1 });
+  }
   const { model, metadata } = await loadLayersModel(dir);
   const bounds = options.bounds ?? metadata.bounds;
   return layersClassifier(model, { bounds, owned: true, info: { path: dir, arch: metadata.arch, trainedOn: metadata.data } });
