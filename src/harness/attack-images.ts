@@ -7,6 +7,7 @@ import { decodeImage, encodePng } from '../data/image-codec.js';
 import { UserError } from '../errors.js';
 import { toolVersion } from '../package-info.js';
 import type { Attack, Classifier } from '../types.js';
+import { scoresOf } from '../model/scores.js';
 import { quantize8WithinBudget } from './finalize.js';
 import { runAttack } from './run-attack.js';
 import { round6 } from './stats.js';
@@ -99,7 +100,7 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
     for (let start = 0; start < inputs.length; start += batchSize) {
       const batch = inputs.slice(start, start + batchSize);
       const x = tf.tensor4d(Float32Array.from(batch.flatMap((b) => Array.from(b.pixels))), [batch.length, ...shape]);
-      const cleanLogits = model.logits(x);
+      const cleanLogits = await scoresOf(model, x);
       const clean = softmaxTop(cleanLogits);
       const labels = Int32Array.from(batch, (b, i) => b.label ?? clean.prediction[i]!);
       const targets = target === 'untargeted' ? undefined : chooseTargets(target, cleanLogits, labels, start, seed);
@@ -121,7 +122,7 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
         decoded.push(await decodeImage(png, shape));
       }
       const xa = tf.tensor4d(Float32Array.from(decoded.flatMap((d) => Array.from(d))), [batch.length, ...shape]);
-      const advLogits = model.logits(xa);
+      const advLogits = await scoresOf(model, xa);
       const after = softmaxTop(advLogits);
       advLogits.dispose();
       xa.dispose();

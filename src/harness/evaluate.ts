@@ -5,6 +5,7 @@ import { backendInfo, type BackendInfo } from '../backend/select.js';
 import { fingerprint } from '../data/dataset.js';
 import { UserError } from '../errors.js';
 import { toolVersion } from '../package-info.js';
+import { predictClasses, scoresOf } from '../model/scores.js';
 import { deriveSeed } from '../tensor/random.js';
 import { takeRows } from '../tensor/rows.js';
 import type { Attack, AttackKind, Classifier, Dataset } from '../types.js';
@@ -78,10 +79,6 @@ function checkCompatible(model: Classifier, data: Dataset): void {
   }
 }
 
-function predict(model: Classifier, x: tf.Tensor4D): Int32Array {
-  return tf.tidy(() => tf.argMax(model.logits(x), 1).dataSync() as Int32Array);
-}
-
 /** A stable number for an attack name, so seeds do not depend on the order of --attack. */
 function nameHash(name: string): number {
   return createHash('sha256').update(name).digest().readUInt32BE(0);
@@ -131,7 +128,7 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
     const n = end - start;
     const x = tf.tensor4d(data.images.subarray(start * pixels, end * pixels), [n, h, w, c]);
     const labels = data.labels.subarray(start, end);
-    const cleanLogits = model.logits(x);
+    const cleanLogits = await scoresOf(model, x);
     const clean = tf.tidy(() => tf.argMax(cleanLogits, 1).dataSync() as Int32Array);
     cleanPredictions.push(...clean);
     let criterionLabels = labels;
@@ -197,9 +194,9 @@ async function attackBatch(
     const labelTensor = tf.tensor1d(Int32Array.from(rows, (r) => criterionLabels[r]!), 'int32');
     const indices = Int32Array.from(rows, (r) => start + r);
     const { adv, costs } = await runAttack(model, cell.attack, sub, { labels: labelTensor, targeted }, cell.eps, cellSeed(seed, cell.attack, cell.eps), indices);
-    const advPreds = predict(model, adv);
+    const advPreds = await predictClasses(model, adv);
     const q = quantize8(adv, model.bounds);
-    const qPreds = predict(model, q);
+    const qPreds = await predictClasses(model, q);
     const [dInf, d2] = tf.tidy(() => {
       const delta = tf.sub(adv, sub);
       return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { scoresOf } from '../model/scores.js';
 import { crossEntropy } from '../tensor/loss.js';
 import type { Attack, Classifier } from '../types.js';
 import { runAttack } from './run-attack.js';
@@ -13,7 +14,9 @@ export async function probeModel(model: Classifier, x: tf.Tensor4D, labels: Int3
   const n = x.shape[0];
   const y = tf.tensor1d(labels, 'int32');
   if (model.gradientUnavailable) {
-    const repeat = tf.tidy(() => tf.max(tf.abs(tf.sub(model.logits(x), model.logits(x)))).dataSync()[0]!);
+    const [a, b] = [await scoresOf(model, x), await scoresOf(model, x)];
+    const repeat = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+    tf.dispose([a, b]);
     y.dispose();
     return { n, zeroGradients: 0, nonFiniteGradients: 0, repeatDifference: repeat, numClasses: model.numClasses, gradientUnavailable: model.gradientUnavailable };
   }

@@ -17,7 +17,7 @@ export async function runAttack(
   indices?: Int32Array,
 ): Promise<{ adv: tf.Tensor4D; costs: Costs }> {
   if (model.gradientUnavailable && attack.kind !== 'black-box') {
-    throw new UserError(`${attack.name} needs gradients, but the model uses op ${model.gradientUnavailable}, which has no gradient in TF.js: use a score-based attack (--attack square)`);
+    throw new UserError(`${attack.name} needs gradients, but the model has none (${model.gradientUnavailable}): use a score-based attack (--attack square)`);
   }
   const ctx: AttackContext = { seed, costs: { gradients: 0, queries: 0 } };
   if (indices) ctx.indices = indices;

@@ -15,7 +15,7 @@ export interface ModelProbe {
   /** Robust accuracy of an iterative attack at ε = the whole input range, when measured. */
   unbounded?: { attack: string; eps: number; accuracy: number; n: number };
   numClasses: number;
-  /** The op without a gradient, when the model cannot be differentiated at all. */
+  /** Why the model cannot be differentiated, when it cannot. */
   gradientUnavailable?: string;
 }
 
@@ -97,7 +97,7 @@ export interface Adaptive {
 function probeChecks(p: ModelProbe, adaptive: Adaptive): SanityCheck[] {
   const out: SanityCheck[] = [];
   if (p.gradientUnavailable) {
-    out.push({ id: 'differentiable', ok: false, message: `the model has no gradient (op ${p.gradientUnavailable}): only score-based attacks ran, so white-box robustness is unknown`, advice: 'attack with square and many queries, or export the model with differentiable ops' });
+    out.push({ id: 'differentiable', ok: false, message: `the model has no gradient (${p.gradientUnavailable}): only score-based attacks can run, so white-box robustness is unknown`, advice: 'attack with square and many queries, or export the model with differentiable ops' });
     return out;
   }
   out.push(

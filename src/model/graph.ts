@@ -55,7 +55,7 @@ export async function loadGraphClassifier(dir: string, topology: { node?: GraphN
     inputShape,
     numClasses,
     logits: run,
-    ...(missing ? { gradientUnavailable: missing } : {}),
+    ...(missing ? { gradientUnavailable: `op ${missing} has no gradient in TF.js` } : {}),
     dispose: () => model.dispose(),
     describe: () => ({
       path: dir,

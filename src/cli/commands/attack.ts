@@ -7,14 +7,13 @@ import { labelFromFileName } from '../../data/file-names.js';
 import { UserError } from '../../errors.js';
 import { attackImages, type ImageInput } from '../../harness/attack-images.js';
 import { parseTargetSpec } from '../../harness/targets.js';
-import { loadModel } from '../../model/store.js';
+import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { formatEps } from '../../report/text.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { checkEpsAgainstRange, parseEps } from '../parse.js';
 import { logLine } from '../progress.js';
 
-interface AttackOptions extends CommonOptions, AttackCliOptions {
-  model: string;
+interface AttackOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   images: string[];
   eps: string;
   out: string;
@@ -25,17 +24,16 @@ interface AttackOptions extends CommonOptions, AttackCliOptions {
 export function attackCommand(): Command {
   const cmd = new Command('attack')
     .description('adversarial examples from image files, written as lossless PNGs with a manifest')
-    .requiredOption('--model <dir>', 'folder with model.json and weights')
     .requiredOption('--images <files...>', 'images sharp can read; a "label<k>" in the name gives the true class')
     .option('--eps <value>', 'budget, e.g. 0.1 or 8/255', '8/255')
     .option('--out <dir>', 'output folder', 'adv')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--json', 'print the manifest as JSON instead of a summary');
-  return withCommonOptions(withAttackOptions(cmd)).action(async (opts: AttackOptions) => {
+  return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: AttackOptions) => {
     const { seed, quiet } = await setup(opts);
     const eps = parseEps(opts.eps);
     const attack = makeAttack(opts.attack, attackOptionsFrom(opts));
-    const model = await loadModel(opts.model);
+    const model = await loadClassifier(opts);
     try {
       checkEpsAgainstRange([eps], model.bounds.upper - model.bounds.lower);
       if (model.bounds.lower !== 0 || model.bounds.upper !== 1) {

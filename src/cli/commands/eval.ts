@@ -2,14 +2,13 @@ import { Command } from 'commander';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { parseInputTransform } from '../../../defenses/input-transforms.js';
 import { withInputTransform } from '../../model/input-transform.js';
-import { loadModel } from '../../model/store.js';
+import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { attacksFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { runEvaluation } from '../run-eval.js';
 
-interface EvalOptions extends CommonOptions, AttackCliOptions {
-  model: string;
+interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   data: string;
   dataDir?: string;
   eps: string;
@@ -23,7 +22,6 @@ interface EvalOptions extends CommonOptions, AttackCliOptions {
 export function evalCommand(): Command {
   const cmd = new Command('eval')
     .description('clean and adversarial accuracy of a model on a test split, per attack and ε')
-    .requiredOption('--model <dir>', 'folder with model.json and weights')
     .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')
     .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
     .option('--eps <list>', 'budgets: 0.1,0.2,0.3 or 8/255 or a range 0:0.3:0.05', '0.1,0.2,0.3')
@@ -32,11 +30,11 @@ export function evalCommand(): Command {
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
     .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)');
-  return withCommonOptions(withAttackOptions(cmd)).action(async (opts: EvalOptions) => {
+  return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: EvalOptions) => {
     const { seed, quiet } = await setup(opts);
     const epsilons = parseEpsList(opts.eps);
     const { attacks, mode } = attacksFrom(opts);
-    const loaded = await loadModel(opts.model);
+    const loaded = await loadClassifier(opts);
     const model = opts.transform ? withInputTransform(loaded, parseInputTransform(opts.transform, seed)) : loaded;
     try {
       await runEvaluation({
