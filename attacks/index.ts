@@ -33,6 +33,8 @@ export const ATTACK_REGISTRY: Record<string, (o: AttackOptions) => Attack> = {
   'mi-fgsm': (o) => miFgsm(o),
 };
 
+const SINGLE_STEP = new Set(['fgsm', 'fgm']);
+
 /** Named suites: evaluated sequentially, each attack on the examples the earlier ones left standing. */
 export const PRESETS: Record<string, string[]> = {};
 
@@ -51,7 +53,9 @@ export function parseAttackSpec(list: string, options: AttackOptions = {}): { at
   if (names.length === 1 && PRESETS[names[0]!]) {
     return { attacks: PRESETS[names[0]!]!.map((n) => makeAttack(n, options)), preset: names[0]! };
   }
-  return { attacks: names.map((n) => makeAttack(n, options)) };
+  // In a suite, iteration options are meant for the iterative members.
+  const singleStepOptions: AttackOptions = { ...(options.loss ? { loss: options.loss } : {}) };
+  return { attacks: names.map((n) => makeAttack(n, names.length > 1 && SINGLE_STEP.has(n) ? singleStepOptions : options)) };
 }
 
 /** The attacks of "fgsm,pgd" or of a preset. */

@@ -62,3 +62,12 @@ export function checkEpsAgainstRange(epsilons: number[], range: number, option =
     throw new UserError(`${option} ${big} exceeds the model's input range (${range}): for images in [0, 1] write 8/255, not 8`);
   }
 }
+
+/** --shard i/n: the i-th of n deterministic slices (0-based). */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw new UserError(`--shard "${text}": write i/n with 0 ≤ i < n, e.g. --shard 0/4`);
+  return { index, count };
+}

@@ -7,6 +7,7 @@ import { baselineCommand } from './commands/baseline.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { mergeCommand } from './commands/merge.js';
 import { trainCommand } from './commands/train.js';
 
 /** Exit codes: 0 success, 1 regression found (check), 2 usage or input error, 3 internal error. */
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(attackCommand())
+    .addCommand(mergeCommand())
     .addCommand(baselineCommand())
     .addCommand(checkCommand());
   try {

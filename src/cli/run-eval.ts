@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import { balancedSubset } from '../data/dataset.js';
 import { loadDataset } from '../data/index.js';
@@ -21,8 +22,9 @@ export interface RunEvalOptions {
   batchSize: number;
   target: TargetSpec;
   quiet: boolean;
-  /** true: JSON on stdout instead of the table; a path: also write the JSON there. */
+  /** true: JSON on stdout instead of the table; a path: also write the JSON there (and journal next to it). */
   json?: boolean | string;
+  shard?: { index: number; count: number };
 }
 
 /** Loads the test split, evaluates, prints the table (or JSON), writes the JSON file atomically. */
@@ -41,11 +43,17 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
     target: o.target,
     ...(o.mode ? { mode: o.mode } : {}),
     subset,
+    ...(o.shard ? { shard: o.shard } : {}),
+    // A run writing its report to a file journals finished batches beside it, to resume after a kill.
+    ...(typeof o.json === 'string' ? { journal: `${o.json}.journal` } : {}),
     onProgress: (p) => bar.update(p.done),
   });
   bar.stop();
   const json = JSON.stringify(report, null, 2) + '\n';
-  if (typeof o.json === 'string') await writeFileAtomic(o.json, json);
+  if (typeof o.json === 'string') {
+    await writeFileAtomic(o.json, json);
+    await rm(`${o.json}.journal`, { force: true });
+  }
   process.stdout.write(o.json === true ? json : renderText(report) + '\n');
   return report;
 }

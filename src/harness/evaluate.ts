@@ -1,21 +1,19 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import stableStringify from 'fast-json-stable-stringify';
-import { backendInfo, type BackendInfo } from '../backend/select.js';
+import { backendInfo } from '../backend/select.js';
 import { fingerprint } from '../data/dataset.js';
 import { UserError } from '../errors.js';
-import { toolVersion } from '../package-info.js';
 import { predictClasses, scoresOf } from '../model/scores.js';
 import { deriveSeed } from '../tensor/random.js';
 import { takeRows } from '../tensor/rows.js';
-import type { Attack, AttackKind, Classifier, Dataset } from '../types.js';
-import { robustnessCurves } from './curves.js';
+import type { Attack, Classifier, Dataset } from '../types.js';
+import { assemble, configHash, evaluationConfig, type CellData } from './assemble.js';
 import { quantize8 } from './finalize.js';
+import { Journal, JOURNAL_FORMAT, type BatchRecord, type CellRecord } from './journal.js';
 import { probeModel } from './probes.js';
-import { REPORT_FORMAT, type AttackResult, type ExampleResults, type Proportion, type Report, type WorstCase } from './report.js';
+import type { AttackDescription, ModelProbeRecord, Report } from './report.js';
 import { runAttack } from './run-attack.js';
-import { sanityChecks, type ModelProbe } from './sanity.js';
-import { round6, wilsonInterval } from './stats.js';
+import { round6 } from './stats.js';
 import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
 
 export interface EvaluateProgress {
@@ -39,31 +37,15 @@ export interface EvaluateOptions {
   probes?: boolean;
   /** How the evaluated examples were chosen, when not the whole split (goes into the report). */
   subset?: string;
+  /** Evaluate only shard `index` of `count` (whole batches), for `advtest merge` to combine. */
+  shard?: { index: number; count: number };
+  /** Record finished batches in this file and resume from it when it exists. */
+  journal?: string;
   onProgress?: (p: EvaluateProgress) => void;
-}
-
-/** Accumulates one (attack, ε) cell over batches. */
-interface Cell {
-  attack: Attack;
-  attackIndex: number;
-  eps: number;
-  predictions: number[];
-  quantizedPredictions: number[];
-  linf: number[];
-  l2: number[];
-  attacked: boolean[];
-  gradients: number;
-  queries: number;
-  seconds: number;
 }
 
 /** Examples used for the model probes. */
 const PROBE_EXAMPLES = 100;
-
-function proportion(correct: number, n: number): Proportion {
-  const [lo, hi] = wilsonInterval(correct, n);
-  return { correct, n, accuracy: n === 0 ? 0 : round6(correct / n), interval: [round6(lo), round6(hi)] };
-}
 
 function checkCompatible(model: Classifier, data: Dataset): void {
   const [h, w, c] = model.inputShape;
@@ -89,7 +71,7 @@ export function cellSeed(seed: number, attack: Attack, eps: number): number {
   return deriveSeed(seed, nameHash(attack.name), Math.round(eps * 1e9));
 }
 
-function checkOptions(attacks: Attack[], epsilons: number[]): void {
+function checkOptions(attacks: Attack[], epsilons: number[], shard: EvaluateOptions['shard']): void {
   if (attacks.length === 0) throw new UserError('no attack given: use e.g. --attack fgsm');
   for (const eps of epsilons) {
     if (!(Number.isFinite(eps) && eps >= 0)) throw new UserError(`ε = ${eps} is not a non-negative number: give values like 0.1 or 8/255`);
@@ -97,6 +79,19 @@ function checkOptions(attacks: Attack[], epsilons: number[]): void {
   const names = attacks.map((a) => a.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UserError(`attack "${dup}" is listed twice: list each attack once`);
+  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    throw new UserError(`--shard ${shard.index}/${shard.count}: write i/n with 0 ≤ i < n, e.g. --shard 0/4`);
+  }
+}
+
+export function describeAttacks(attacks: Attack[]): AttackDescription[] {
+  return attacks.map((a) => ({ name: a.name, norm: a.norm.name, ...(a.kind ? { kind: a.kind } : {}), config: a.config }));
+}
+
+/** Whole batches [first, last) of shard i of n. */
+export function shardBatches(totalBatches: number, shard?: { index: number; count: number }): [number, number] {
+  if (!shard) return [0, totalBatches];
+  return [Math.floor((totalBatches * shard.index) / shard.count), Math.floor((totalBatches * (shard.index + 1)) / shard.count)];
 }
 
 /**
@@ -111,67 +106,161 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
   const seed = options.seed ?? 0;
   const target = options.target ?? 'untargeted';
   const mode = options.mode ?? 'independent';
-  checkOptions(attacks, epsilons);
+  checkOptions(attacks, epsilons, options.shard);
   checkCompatible(model, data);
   const backend = await backendInfo();
-  const [h, w, c] = data.shape;
-  const pixels = h * w * c;
-  const cells: Cell[][] = epsilons.map((eps) =>
-    attacks.map((attack, attackIndex) => ({ attack, attackIndex, eps, predictions: [], quantizedPredictions: [], linf: [], l2: [], attacked: [], gradients: 0, queries: 0, seconds: 0 })),
-  );
-  const cleanPredictions: number[] = [];
-  const targets: number[] = [];
-  let probe: ModelProbe | undefined;
-
-  for (let start = 0; start < data.size; start += batchSize) {
-    const end = Math.min(start + batchSize, data.size);
-    const n = end - start;
-    const x = tf.tensor4d(data.images.subarray(start * pixels, end * pixels), [n, h, w, c]);
-    const labels = data.labels.subarray(start, end);
-    const cleanLogits = await scoresOf(model, x);
-    const clean = tf.tidy(() => tf.argMax(cleanLogits, 1).dataSync() as Int32Array);
-    cleanPredictions.push(...clean);
-    let criterionLabels = labels;
-    if (target !== 'untargeted') {
-      criterionLabels = chooseTargets(target, cleanLogits, labels, start, seed);
-      targets.push(...criterionLabels);
+  const descriptions = describeAttacks(attacks);
+  const config = evaluationConfig({ attacks: descriptions, epsilons, batchSize, target: describeTarget(target), mode });
+  const dataFingerprint = fingerprint(data);
+  const totalBatches = Math.ceil(data.size / batchSize);
+  const [firstBatch, lastBatch] = shardBatches(totalBatches, options.shard);
+  const journal = options.journal
+    ? new Journal(options.journal, {
+        format: JOURNAL_FORMAT,
+        configHash: configHash(config),
+        fingerprint: dataFingerprint,
+        seed,
+        model: JSON.stringify(model.describe?.() ?? {}),
+        ...(options.shard ? { shard: options.shard } : {}),
+      })
+    : undefined;
+  const records: BatchRecord[] = [];
+  try {
+    for (let batch = firstBatch; batch < lastBatch; batch++) {
+      const record = journal?.done.get(batch) ?? (await evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false }));
+      if (journal && !journal.done.has(batch)) journal.append(record);
+      records.push(record);
+      options.onProgress?.({ done: Math.min((batch + 1) * batchSize, data.size) - firstBatch * batchSize, total: Math.min(lastBatch * batchSize, data.size) - firstBatch * batchSize });
+      // Let progress bars and signals through between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    cleanLogits.dispose();
-    const correctRows = Array.from({ length: n }, (_, i) => i).filter((i) => clean[i] === labels[i]);
-    if (options.probes !== false && probe === undefined && correctRows.length > 0) {
-      const rows = correctRows.slice(0, PROBE_EXAMPLES);
-      const px = takeRows(x, rows);
-      const unbounded = attacks.find((a) => a.kind === 'iterative');
-      probe = await probeModel(model, px, Int32Array.from(rows, (r) => labels[r]!), unbounded, deriveSeed(seed, 0x5a17));
-      px.dispose();
-    }
-    for (const row of cells) {
-      // Examples still standing at this ε (sequential mode shrinks it attack by attack).
-      let standing = correctRows;
-      for (const cell of row) {
-        await attackBatch(model, cell, x, clean, criterionLabels, standing, start, target !== 'untargeted', seed);
-        if (mode === 'sequential') {
-          const offset = cell.predictions.length - n;
-          standing = standing.filter((i) => cell.predictions[offset + i] === labels[i]);
-        }
-      }
-    }
-    x.dispose();
-    options.onProgress?.({ done: end, total: data.size });
-    // Let progress bars and signals through between batches.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    journal?.close();
   }
 
-  if (mode === 'sequential') carryForward(cells, data.size);
-  // Attack-major order: all ε of the first attack, then the next.
-  const ordered = attacks.flatMap((_, k) => cells.map((row) => row[k]!));
-  return assemble({ model, data, attacks, epsilons, seed, target, mode, batchSize, cells: ordered, cleanPredictions, targets, backend, started, probe, subset: options.subset });
+  const from = firstBatch * batchSize;
+  const to = Math.min(lastBatch * batchSize, data.size);
+  const report = assemble({
+    model: model.describe?.() ?? {},
+    data: {
+      name: data.name,
+      split: data.split,
+      shape: [...data.shape],
+      fingerprint: dataFingerprint,
+      ...(options.subset ? { subset: options.subset } : {}),
+      ...(options.shard ? { shard: { ...options.shard, from, to, total: data.size } } : {}),
+      ids: data.ids.slice(from, to),
+      labels: Array.from(data.labels.subarray(from, to)),
+    },
+    attacks: descriptions,
+    epsilons,
+    seed,
+    target: describeTarget(target),
+    mode,
+    batchSize,
+    cells: cellsFromRecords(records, attacks.map((a) => a.name), epsilons),
+    cleanPredictions: records.flatMap((r) => r.clean),
+    ...(target !== 'untargeted' ? { targets: records.flatMap((r) => r.targets ?? []) } : {}),
+    backend: withoutRequested(backend),
+    ...(records.find((r) => r.probe)?.probe ? { probe: records.find((r) => r.probe)!.probe! } : {}),
+    totalSeconds: (Date.now() - started) / 1000,
+  });
+  return report;
 }
 
-/** Attacks the standing rows of one batch for one cell and appends per-example results. */
+function withoutRequested<T extends { requested: unknown }>(info: T): Omit<T, 'requested'> {
+  const { requested: _r, ...rest } = info;
+  void _r;
+  return rest;
+}
+
+/** Concatenates batch records into per-(attack, ε) cells over all examples, attack-major. */
+export function cellsFromRecords(records: BatchRecord[], attackNames: string[], epsilons: number[]): CellData[] {
+  return attackNames.flatMap((attack, k) =>
+    epsilons.map((eps, e) => {
+      const parts = records.map((r) => r.cells[k * epsilons.length + e]!);
+      return {
+        attack,
+        eps,
+        predictions: parts.flatMap((p) => p.predictions),
+        quantizedPredictions: parts.flatMap((p) => p.quantizedPredictions),
+        linf: parts.flatMap((p) => p.linf),
+        l2: parts.flatMap((p) => p.l2),
+        attacked: parts.flatMap((p) => p.attacked),
+        gradients: parts.reduce((a, p) => a + p.gradients, 0),
+        queries: parts.reduce((a, p) => a + p.queries, 0),
+        seconds: parts.reduce((a, p) => a + p.seconds, 0),
+      };
+    }),
+  );
+}
+
+interface BatchJob {
+  batch: number;
+  batchSize: number;
+  seed: number;
+  target: TargetSpec;
+  mode: SuiteMode;
+  probes: boolean;
+}
+
+/** Clean predictions, targets and every (attack, ε) cell of one batch. */
+async function evaluateBatch(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], job: BatchJob): Promise<BatchRecord> {
+  const [h, w, c] = data.shape;
+  const pixels = h * w * c;
+  const start = job.batch * job.batchSize;
+  const end = Math.min(start + job.batchSize, data.size);
+  const n = end - start;
+  const x = tf.tensor4d(data.images.subarray(start * pixels, end * pixels), [n, h, w, c]);
+  const labels = data.labels.subarray(start, end);
+  try {
+    const cleanLogits = await scoresOf(model, x);
+    const clean = tf.tidy(() => tf.argMax(cleanLogits, 1).dataSync() as Int32Array);
+    let criterionLabels = labels;
+    if (job.target !== 'untargeted') criterionLabels = chooseTargets(job.target, cleanLogits, labels, start, job.seed);
+    cleanLogits.dispose();
+    const correctRows = Array.from({ length: n }, (_, i) => i).filter((i) => clean[i] === labels[i]);
+    let probe: ModelProbeRecord | undefined;
+    // The probes run once, on the first batch, whichever shard holds it.
+    if (job.probes && job.batch === 0 && correctRows.length > 0) {
+      const rows = correctRows.slice(0, PROBE_EXAMPLES);
+      const px = takeRows(x, rows);
+      probe = await probeModel(model, px, Int32Array.from(rows, (r) => labels[r]!), attacks.find((a) => a.kind === 'iterative'), deriveSeed(job.seed, 0x5a17));
+      px.dispose();
+    }
+    const cells: CellRecord[][] = attacks.map(() => []);
+    for (const eps of epsilons) {
+      // Examples still standing at this ε (sequential mode shrinks it attack by attack).
+      let standing = correctRows;
+      let previous: CellRecord | undefined;
+      for (const [k, attack] of attacks.entries()) {
+        const cell = await attackBatch(model, attack, eps, x, clean, criterionLabels, standing, start, job.target !== 'untargeted', job.seed);
+        if (job.mode === 'sequential') {
+          standing = standing.filter((i) => cell.predictions[i] === labels[i]);
+          if (previous) carryForward(previous, cell);
+        }
+        cells[k]!.push(cell);
+        previous = cell;
+      }
+    }
+    return {
+      batch: job.batch,
+      start,
+      clean: Array.from(clean),
+      ...(job.target !== 'untargeted' ? { targets: Array.from(criterionLabels) } : {}),
+      cells: cells.flat(),
+      ...(probe ? { probe } : {}),
+    };
+  } finally {
+    x.dispose();
+  }
+}
+
+/** Attacks the standing rows of one batch at one ε; rows not attacked keep their clean prediction. */
 async function attackBatch(
   model: Classifier,
-  cell: Cell,
+  attack: Attack,
+  eps: number,
   x: tf.Tensor4D,
   clean: Int32Array,
   criterionLabels: Int32Array,
@@ -179,192 +268,64 @@ async function attackBatch(
   start: number,
   targeted: boolean,
   seed: number,
-): Promise<void> {
+): Promise<CellRecord> {
   const n = x.shape[0];
-  const preds = Array.from(clean);
-  const quantized = Array.from(clean);
-  const linf = new Array<number>(n).fill(0);
-  const l2 = new Array<number>(n).fill(0);
-  const attacked = new Array<boolean>(n).fill(false);
+  const cell: CellRecord = {
+    predictions: Array.from(clean),
+    quantizedPredictions: Array.from(clean),
+    linf: new Array<number>(n).fill(0),
+    l2: new Array<number>(n).fill(0),
+    attacked: new Array<number>(n).fill(0),
+    gradients: 0,
+    queries: 0,
+    seconds: 0,
+  };
   // At ε = 0 the only admissible image is the clean one: nothing to attack.
-  if (rows.length > 0 && cell.eps > 0) {
-    const t0 = performance.now();
-    const all = rows.length === n;
-    const sub = all ? x : takeRows(x, rows);
-    const labelTensor = tf.tensor1d(Int32Array.from(rows, (r) => criterionLabels[r]!), 'int32');
+  if (rows.length === 0 || eps === 0) return cell;
+  const t0 = performance.now();
+  const all = rows.length === n;
+  const sub = all ? x : takeRows(x, rows);
+  const labelTensor = tf.tensor1d(Int32Array.from(rows, (r) => criterionLabels[r]!), 'int32');
+  try {
     const indices = Int32Array.from(rows, (r) => start + r);
-    const { adv, costs } = await runAttack(model, cell.attack, sub, { labels: labelTensor, targeted }, cell.eps, cellSeed(seed, cell.attack, cell.eps), indices);
-    const advPreds = await predictClasses(model, adv);
+    const { adv, costs } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(seed, attack, eps), indices);
     const q = quantize8(adv, model.bounds);
+    const advPreds = await predictClasses(model, adv);
     const qPreds = await predictClasses(model, q);
     const [dInf, d2] = tf.tidy(() => {
       const delta = tf.sub(adv, sub);
       return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];
     });
+    tf.dispose([adv, q]);
     rows.forEach((r, k) => {
-      preds[r] = advPreds[k]!;
-      quantized[r] = qPreds[k]!;
-      linf[r] = round6(dInf![k]!);
-      l2[r] = round6(d2![k]!);
-      attacked[r] = true;
+      cell.predictions[r] = advPreds[k]!;
+      cell.quantizedPredictions[r] = qPreds[k]!;
+      cell.linf[r] = round6(dInf![k]!);
+      cell.l2[r] = round6(d2![k]!);
+      cell.attacked[r] = 1;
     });
-    tf.dispose([adv, q, labelTensor]);
+    cell.gradients = costs.gradients;
+    cell.queries = costs.queries;
+  } finally {
+    labelTensor.dispose();
     if (!all) sub.dispose();
-    cell.gradients += costs.gradients;
-    cell.queries += costs.queries;
-    cell.seconds += (performance.now() - t0) / 1000;
   }
-  cell.predictions.push(...preds);
-  cell.quantizedPredictions.push(...quantized);
-  cell.linf.push(...linf);
-  cell.l2.push(...l2);
-  cell.attacked.push(...attacked);
+  cell.seconds = round6((performance.now() - t0) / 1000);
+  return cell;
 }
 
 /**
  * Sequential mode: an example an earlier attack broke was not attacked again; its result for the
  * later attacks is the adversarial example that broke it, so every row is cumulative.
  */
-function carryForward(cells: Cell[][], size: number): void {
-  for (const row of cells) {
-    for (let k = 1; k < row.length; k++) {
-      const prev = row[k - 1]!;
-      const cur = row[k]!;
-      for (let i = 0; i < size; i++) {
-        if (!cur.attacked[i] && prev.attacked[i]) {
-          cur.predictions[i] = prev.predictions[i]!;
-          cur.quantizedPredictions[i] = prev.quantizedPredictions[i]!;
-          cur.linf[i] = prev.linf[i]!;
-          cur.l2[i] = prev.l2[i]!;
-        }
-      }
+function carryForward(prev: CellRecord, cur: CellRecord): void {
+  // `attacked` stays this attack's own, so that its perturbation figures are its own too.
+  cur.predictions.forEach((_, i) => {
+    if (!cur.attacked[i]) {
+      cur.predictions[i] = prev.predictions[i]!;
+      cur.quantizedPredictions[i] = prev.quantizedPredictions[i]!;
+      cur.linf[i] = prev.linf[i]!;
+      cur.l2[i] = prev.l2[i]!;
     }
-  }
-}
-
-interface AssembleInput {
-  model: Classifier;
-  data: Dataset;
-  attacks: Attack[];
-  epsilons: number[];
-  seed: number;
-  target: TargetSpec;
-  mode: SuiteMode;
-  batchSize: number;
-  cells: Cell[];
-  cleanPredictions: number[];
-  targets: number[];
-  backend: BackendInfo;
-  started: number;
-  probe?: ModelProbe;
-  subset?: string;
-}
-
-function mean(xs: number[]): number {
-  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-function perturbation(cell: Cell): AttackResult['perturbation'] {
-  const linf = cell.linf.filter((_, i) => cell.attacked[i]);
-  const l2 = cell.l2.filter((_, i) => cell.attacked[i]);
-  return {
-    meanLinf: round6(mean(linf)),
-    maxLinf: round6(Math.max(0, ...linf)),
-    meanL2: round6(mean(l2)),
-    maxL2: round6(Math.max(0, ...l2)),
-  };
-}
-
-function assemble(input: AssembleInput): Report {
-  const { data, cells, cleanPredictions, targets, epsilons } = input;
-  const n = data.size;
-  const labels = Array.from(data.labels);
-  const cleanCorrect = labels.map((y, i) => cleanPredictions[i] === y);
-  const targeted = input.target !== 'untargeted';
-  const robust = (preds: number[]) => preds.map((p, i) => cleanCorrect[i]! && p === labels[i]);
-  const count = (xs: boolean[]) => xs.filter(Boolean).length;
-  const attackedCount = count(cleanCorrect);
-
-  const results: AttackResult[] = cells.map((cell) => {
-    const successes = targeted
-      ? cell.predictions.filter((p, i) => cleanCorrect[i] && p === targets[i]).length
-      : cell.predictions.filter((p, i) => cleanCorrect[i] && p !== labels[i]).length;
-    return {
-      attack: cell.attack.name,
-      norm: cell.attack.norm.name,
-      eps: cell.eps,
-      ...proportion(count(robust(cell.predictions)), n),
-      quantized: proportion(count(robust(cell.quantizedPredictions)), n),
-      success: { count: successes, of: attackedCount, rate: attackedCount === 0 ? 0 : round6(successes / attackedCount) },
-      attacked: count(cell.attacked),
-      perturbation: perturbation(cell),
-      costs: { gradients: cell.gradients, queries: cell.queries },
-    };
   });
-
-  // Worst case per ε: robust only if the example survives every attack at that ε.
-  const survivors = epsilons.map((eps) => {
-    const atEps = cells.filter((c) => c.eps === eps);
-    const alive = cleanCorrect.map((ok, i) => ok && atEps.every((c) => c.predictions[i] === labels[i]));
-    const aliveQ = cleanCorrect.map((ok, i) => ok && atEps.every((c) => c.quantizedPredictions[i] === labels[i]));
-    return { eps, alive, aliveQ };
-  });
-  const worstCase: WorstCase[] = survivors.map(({ eps, alive, aliveQ }) => ({ eps, ...proportion(count(alive), n), quantized: proportion(count(aliveQ), n) }));
-  const byEps = [...survivors].sort((a, b) => a.eps - b.eps);
-  const fellAt = cleanCorrect.map((ok, i) => (ok ? (byEps.find((s) => !s.alive[i])?.eps ?? null) : 0));
-
-  const examples: ExampleResults = {
-    ids: data.ids.slice(0, n),
-    labels,
-    cleanPredictions,
-    results: cells.map((c) => ({ attack: c.attack.name, eps: c.eps, predictions: c.predictions, quantizedPredictions: c.quantizedPredictions, linf: c.linf, l2: c.l2 })),
-    fellAt,
-  };
-  if (targeted) examples.targets = targets;
-
-  const config = {
-    attacks: input.attacks.map((a) => ({ name: a.name, norm: a.norm.name, config: a.config })),
-    epsilons,
-    batchSize: input.batchSize,
-    target: describeTarget(input.target),
-    mode: input.mode,
-  };
-  const kinds = new Map<string, AttackKind | undefined>(input.attacks.map((a) => [a.name, a.kind]));
-  const { requested: _requested, ...backend } = input.backend;
-  void _requested;
-  const curves = robustnessCurves(results, worstCase);
-  const gradientAttacks = input.attacks.filter((a) => a.kind !== 'black-box');
-  return {
-    format: REPORT_FORMAT,
-    tool: { name: 'advtest', version: toolVersion() },
-    versions: { node: process.versions.node, tfjs: input.backend.tfjsVersion },
-    backend,
-    seed: input.seed,
-    configHash: createHash('sha256').update(stableStringify(config)).digest('hex'),
-    config,
-    model: input.model.describe?.() ?? {},
-    data: {
-      name: data.name,
-      split: data.split,
-      size: n,
-      shape: [...data.shape],
-      fingerprint: fingerprint(data),
-      ...(input.subset ? { subset: input.subset } : {}),
-    },
-    clean: proportion(count(cleanCorrect), n),
-    results,
-    worstCase,
-    ...(curves.length > 0 ? { curves } : {}),
-    sanity: sanityChecks(results, kinds, input.mode, input.probe, {
-      // Every gradient attack must be adaptive for the flag to count as answered.
-      bpda: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.bpda !== undefined),
-      eot: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.eotSamples !== undefined),
-    }),
-    examples,
-    timings: {
-      totalSeconds: round6((Date.now() - input.started) / 1000),
-      results: cells.map((c) => ({ attack: c.attack.name, eps: c.eps, seconds: round6(c.seconds) })),
-      createdAt: new Date().toISOString(),
-    },
-  };
 }

@@ -14,6 +14,7 @@ export interface Proportion {
 export interface AttackDescription {
   name: string;
   norm: string;
+  kind?: 'single-step' | 'iterative' | 'black-box';
   config: Record<string, unknown>;
 }
 
@@ -55,6 +56,17 @@ export interface SanityCheck {
   advice?: string;
 }
 
+/** See harness/sanity.ts ModelProbe. */
+export interface ModelProbeRecord {
+  n: number;
+  zeroGradients: number;
+  nonFiniteGradients: number;
+  repeatDifference: number;
+  unbounded?: { attack: string; eps: number; accuracy: number; n: number };
+  numClasses: number;
+  gradientUnavailable?: string;
+}
+
 /** Per-example results, stored compactly so that later tools can recompute anything. */
 export interface ExampleResults {
   ids: string[];
@@ -62,7 +74,16 @@ export interface ExampleResults {
   /** Target labels of a targeted evaluation. */
   targets?: number[];
   cleanPredictions: number[];
-  results: { attack: string; eps: number; predictions: number[]; quantizedPredictions: number[]; linf: number[]; l2: number[] }[];
+  results: {
+    attack: string;
+    eps: number;
+    predictions: number[];
+    quantizedPredictions: number[];
+    linf: number[];
+    l2: number[];
+    /** 1 where the attack ran on the example (clean-correct, and in sequential mode still standing). */
+    attacked: number[];
+  }[];
   /** Smallest ε at which the example was no longer robust under the worst case; null if never. */
   fellAt: (number | null)[];
 }
@@ -83,13 +104,25 @@ export interface Report {
     mode: 'independent' | 'sequential';
   };
   model: Record<string, unknown>;
-  data: { name: string; split: string; size: number; shape: number[]; fingerprint: string; subset?: string };
+  data: {
+    name: string;
+    split: string;
+    size: number;
+    shape: number[];
+    /** Of the whole evaluated set, also in a shard's report. */
+    fingerprint: string;
+    subset?: string;
+    /** Present in a shard's report: which part of the set it holds (examples [from, to)). */
+    shard?: { index: number; count: number; from: number; to: number; total: number };
+  };
   clean: Proportion;
   results: AttackResult[];
   worstCase: WorstCase[];
   /** Per attack and for the worst case; present when there are at least two ε values. */
   curves?: RobustnessCurve[];
   sanity?: SanityCheck[];
+  /** What the model probes measured (kept so that shards can be merged into the same card). */
+  probe?: ModelProbeRecord;
   examples: ExampleResults;
   /** Kept apart so that two runs with the same seed differ only here. */
   timings: { totalSeconds: number; results: { attack: string; eps: number; seconds: number }[]; createdAt: string };

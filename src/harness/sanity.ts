@@ -1,23 +1,13 @@
 import type { AttackKind } from '../types.js';
-import type { AttackResult, SanityCheck } from './report.js';
+import type { AttackResult, ModelProbeRecord, SanityCheck } from './report.js';
 import { formatEps } from './format.js';
 
-/** Facts measured on the model itself (see probes.ts). */
-export interface ModelProbe {
-  /** Examples probed. */
-  n: number;
-  /** Examples whose input gradient is entirely zero. */
-  zeroGradients: number;
-  /** Examples whose input gradient holds NaN or ±∞. */
-  nonFiniteGradients: number;
-  /** Largest |difference| between the logits of two identical forward passes. */
-  repeatDifference: number;
-  /** Robust accuracy of an iterative attack at ε = the whole input range, when measured. */
-  unbounded?: { attack: string; eps: number; accuracy: number; n: number };
-  numClasses: number;
-  /** Why the model cannot be differentiated, when it cannot. */
-  gradientUnavailable?: string;
-}
+/**
+ * Facts measured on the model itself (see probes.ts): examples probed, those with an all-zero or
+ * non-finite input gradient, the largest difference between two identical forward passes, an
+ * iterative attack's accuracy at ε = the whole input range, and why gradients are unavailable.
+ */
+export type ModelProbe = ModelProbeRecord;
 
 /** Accuracy must not rise with ε; one example's worth of slack for the attack's randomness. */
 function monotoneChecks(results: AttackResult[]): SanityCheck[] {

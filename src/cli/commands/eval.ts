@@ -5,7 +5,7 @@ import { withInputTransform } from '../../model/input-transform.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { attacksFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { parseEpsList, parsePositiveInt } from '../parse.js';
+import { parseEpsList, parsePositiveInt, parseShard } from '../parse.js';
 import { runEvaluation } from '../run-eval.js';
 
 interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
@@ -16,6 +16,7 @@ interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   batchSize: string;
   targeted?: string;
   transform?: string;
+  shard?: string;
   json?: boolean | string;
 }
 
@@ -29,6 +30,7 @@ export function evalCommand(): Command {
     .option('--batch-size <n>', 'examples per batch', '128')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
+    .option('--shard <i/n>', 'evaluate only slice i of n (combine the reports with advtest merge)')
     .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)');
   return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: EvalOptions) => {
     const { seed, quiet } = await setup(opts);
@@ -50,6 +52,7 @@ export function evalCommand(): Command {
         target: parseTargetSpec(opts.targeted, model.numClasses),
         quiet,
         json: opts.json,
+        ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
       });
     } finally {
       model.dispose?.();

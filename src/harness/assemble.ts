@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import stableStringify from 'fast-json-stable-stringify';
+import type { BackendInfo } from '../backend/select.js';
+import { toolVersion } from '../package-info.js';
+import type { AttackKind } from '../types.js';
+import { robustnessCurves } from './curves.js';
+import { REPORT_FORMAT, type AttackDescription, type AttackResult, type ExampleResults, type ModelProbeRecord, type Proportion, type Report, type WorstCase } from './report.js';
+import { sanityChecks } from './sanity.js';
+import { round6, wilsonInterval } from './stats.js';
+
+/** Everything measured for one (attack, ε), per example, over the evaluated examples. */
+export interface CellData {
+  attack: string;
+  eps: number;
+  predictions: number[];
+  quantizedPredictions: number[];
+  linf: number[];
+  l2: number[];
+  attacked: number[];
+  gradients: number;
+  queries: number;
+  seconds: number;
+}
+
+export interface AssembleInput {
+  model: Record<string, unknown>;
+  data: Omit<Report['data'], 'size'> & { ids: string[]; labels: number[] };
+  attacks: AttackDescription[];
+  epsilons: number[];
+  seed: number;
+  target: string;
+  mode: 'independent' | 'sequential';
+  batchSize: number;
+  /** Attack-major: all ε of the first attack, then the next. */
+  cells: CellData[];
+  cleanPredictions: number[];
+  targets?: number[];
+  backend: Omit<BackendInfo, 'requested'>;
+  probe?: ModelProbeRecord;
+  totalSeconds: number;
+}
+
+export function proportion(correct: number, n: number): Proportion {
+  const [lo, hi] = wilsonInterval(correct, n);
+  return { correct, n, accuracy: n === 0 ? 0 : round6(correct / n), interval: [round6(lo), round6(hi)] };
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function perturbation(cell: CellData): AttackResult['perturbation'] {
+  const linf = cell.linf.filter((_, i) => cell.attacked[i]);
+  const l2 = cell.l2.filter((_, i) => cell.attacked[i]);
+  return {
+    meanLinf: round6(mean(linf)),
+    maxLinf: round6(linf.reduce((a, b) => Math.max(a, b), 0)),
+    meanL2: round6(mean(l2)),
+    maxL2: round6(l2.reduce((a, b) => Math.max(a, b), 0)),
+  };
+}
+
+/** The configuration that identifies an evaluation; its hash goes into the report. */
+export function evaluationConfig(input: Pick<AssembleInput, 'attacks' | 'epsilons' | 'batchSize' | 'target' | 'mode'>): Report['config'] {
+  return {
+    attacks: input.attacks.map((a) => ({ name: a.name, norm: a.norm, ...(a.kind ? { kind: a.kind } : {}), config: a.config })),
+    epsilons: input.epsilons,
+    batchSize: input.batchSize,
+    target: input.target,
+    mode: input.mode,
+  };
+}
+
+export function configHash(config: Report['config']): string {
+  return createHash('sha256').update(stableStringify(config)).digest('hex');
+}
+
+/**
+ * Builds a Report from per-example results — the single place where figures are computed, from a
+ * run, a resumed run or merged shards alike. An example is robust only if it was correct clean and
+ * stays correct; the worst case per ε requires surviving every attack, per example.
+ */
+export function assemble(input: AssembleInput): Report {
+  const { data, cells, cleanPredictions, epsilons } = input;
+  const targets = input.targets ?? [];
+  const labels = data.labels;
+  const n = labels.length;
+  const cleanCorrect = labels.map((y, i) => cleanPredictions[i] === y);
+  const targeted = input.target !== 'untargeted';
+  const robust = (preds: number[]) => preds.map((p, i) => cleanCorrect[i]! && p === labels[i]);
+  const count = (xs: boolean[]) => xs.filter(Boolean).length;
+  const attackedCount = count(cleanCorrect);
+  const norms = new Map(input.attacks.map((a) => [a.name, a.norm]));
+
+  const results: AttackResult[] = cells.map((cell) => {
+    const successes = targeted
+      ? cell.predictions.filter((p, i) => cleanCorrect[i] && p === targets[i]).length
+      : cell.predictions.filter((p, i) => cleanCorrect[i] && p !== labels[i]).length;
+    return {
+      attack: cell.attack,
+      norm: norms.get(cell.attack) ?? 'linf',
+      eps: cell.eps,
+      ...proportion(count(robust(cell.predictions)), n),
+      quantized: proportion(count(robust(cell.quantizedPredictions)), n),
+      success: { count: successes, of: attackedCount, rate: attackedCount === 0 ? 0 : round6(successes / attackedCount) },
+      attacked: cell.attacked.filter(Boolean).length,
+      perturbation: perturbation(cell),
+      costs: { gradients: cell.gradients, queries: cell.queries },
+    };
+  });
+
+  const survivors = epsilons.map((eps) => {
+    const atEps = cells.filter((c) => c.eps === eps);
+    const alive = cleanCorrect.map((ok, i) => ok && atEps.every((c) => c.predictions[i] === labels[i]));
+    const aliveQ = cleanCorrect.map((ok, i) => ok && atEps.every((c) => c.quantizedPredictions[i] === labels[i]));
+    return { eps, alive, aliveQ };
+  });
+  const worstCase: WorstCase[] = survivors.map(({ eps, alive, aliveQ }) => ({ eps, ...proportion(count(alive), n), quantized: proportion(count(aliveQ), n) }));
+  const byEps = [...survivors].sort((a, b) => a.eps - b.eps);
+  const fellAt = cleanCorrect.map((ok, i) => (ok ? (byEps.find((s) => !s.alive[i])?.eps ?? null) : 0));
+
+  const examples: ExampleResults = {
+    ids: data.ids,
+    labels,
+    cleanPredictions,
+    results: cells.map((c) => ({ attack: c.attack, eps: c.eps, predictions: c.predictions, quantizedPredictions: c.quantizedPredictions, linf: c.linf, l2: c.l2, attacked: c.attacked })),
+    fellAt,
+  };
+  if (targeted) examples.targets = targets;
+
+  const config = evaluationConfig(input);
+  const kinds = new Map<string, AttackKind | undefined>(input.attacks.map((a) => [a.name, a.kind]));
+  const gradientAttacks = input.attacks.filter((a) => a.kind !== 'black-box');
+  const curves = robustnessCurves(results, worstCase);
+  const { ids: _ids, labels: _labels, ...dataInfo } = data;
+  void _ids;
+  void _labels;
+  return {
+    format: REPORT_FORMAT,
+    tool: { name: 'advtest', version: toolVersion() },
+    versions: { node: process.versions.node, tfjs: input.backend.tfjsVersion },
+    backend: input.backend,
+    seed: input.seed,
+    configHash: configHash(config),
+    config,
+    model: input.model,
+    data: { ...dataInfo, size: n },
+    clean: proportion(count(cleanCorrect), n),
+    results,
+    worstCase,
+    ...(curves.length > 0 ? { curves } : {}),
+    sanity: sanityChecks(results, kinds, input.mode, input.probe, {
+      // Every gradient attack must be adaptive for a flag to count as answered.
+      bpda: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.bpda !== undefined),
+      eot: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.eotSamples !== undefined),
+    }),
+    ...(input.probe ? { probe: input.probe } : {}),
+    examples,
+    timings: {
+      totalSeconds: round6(input.totalSeconds),
+      results: cells.map((c) => ({ attack: c.attack, eps: c.eps, seconds: round6(c.seconds) })),
+      createdAt: new Date().toISOString(),
+    },
+  };
+}
