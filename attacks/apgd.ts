@@ -5,21 +5,25 @@ import { clipToBox, perExample, uniformNoise } from '../src/tensor/norms.js';
 import { exampleSeeds } from '../src/tensor/random.js';
 import { mergeRows, takeRows } from '../src/tensor/rows.js';
 import type { AttackContext, Classifier, Criterion, Norm, NormName, SyncAttack } from '../src/types.js';
-import { dlrLoss, dlrTargetedLoss } from './dlr-loss.js';
+import { dlrLoss, dlrTargetedLoss } from '../src/tensor/dlr-loss.js';
 import { attackName, resolveNorm } from './options.js';
 
 /**
  * APGD — Auto-PGD of Croce & Hein, "Reliable evaluation of adversarial robustness with an
  * ensemble of diverse parameter-free attacks", ICML 2020 (arXiv:2003.01690), Algorithm 1.
  * Norms L∞ and L2; losses cross-entropy ('apgd-ce') and DLR ('apgd-dlr'), both maximised
- * (targeted: −CE on the target, or the targeted DLR).
+ * (targeted: −CE on the target, or the targeted DLR with y = the clean prediction, since the
+ * criterion carries only the targets). L2 variants are named with '-l2' appended, as pgd-l2.
  *
  * Defaults: 100 steps, 1 restart, ρ = 0.75, momentum α = 0.75, initial step η = 2ε.
  * Step: z = P(x_k + η·normalize(∇)), x_{k+1} = P(x_k + α(z − x_k) + (1 − α)(x_k − x_{k−1})),
  * the first step plain (α = 1); P projects onto the ε-ball and the input box. At each
  * checkpoint (apgdCheckpoints) η halves for an example, which then restarts from its best
  * point, when the loss rose in fewer than ρ of the steps since the last checkpoint, or when η
- * was not halved at the last checkpoint and the best loss has not improved since.
+ * was not halved at the last checkpoint and the best loss has not improved since. Where the
+ * paper and the reference code differ, the paper is followed: condition 1 is strict (< ρ; the
+ * code halves at ≤ ρ) and condition 2 may fire at the first checkpoint (the code starts as if η
+ * had just been halved). N steps cost N + 1 gradients per example (the start is evaluated too).
  *
  * Start as in the reference implementation (autoattack's APGDAttack): a random point on the
  * boundary of the ball (L∞: uniform noise scaled to ‖δ‖∞ = ε; L2: a Gaussian direction of

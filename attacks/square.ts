@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import { linf } from '../src/tensor/norms.js';
 import { deriveSeed, makeRng, type Rng } from '../src/tensor/random.js';
-import type { AttackContext, Classifier, Criterion, SyncAttack } from '../src/types.js';
+import { scoresOf } from '../src/model/scores.js';
+import type { Attack, AttackContext, Classifier, Criterion } from '../src/types.js';
 
 /**
  * Square Attack — Andriushchenko, Croce, Flammarion & Hein, "Square Attack: a query-efficient
@@ -83,18 +84,25 @@ function scores(logits: Float32Array, labels: ArrayLike<number>, k: number, targ
   return { margin, loss: out };
 }
 
-/** One forward pass on the listed rows of a row-major batch; counts one query per row. */
-function query(model: Classifier, images: Float32Array, shape: [number, number, number], ctx: AttackContext): Float32Array {
+/**
+ * One forward pass on the listed rows of a row-major batch; counts one query per row. Goes
+ * through the model's async query when it has one (remote and score-only models).
+ */
+async function query(model: Classifier, images: Float32Array, shape: [number, number, number], ctx: AttackContext): Promise<Float32Array> {
   const m = images.length / (shape[0] * shape[1] * shape[2]);
   const x = tf.tensor4d(images, [m, ...shape]);
-  const z = model.logits(x);
-  const out = Float32Array.from(z.dataSync());
-  tf.dispose([x, z]);
-  ctx.costs.queries += m;
-  return out;
+  try {
+    const z = await scoresOf(model, x);
+    const out = Float32Array.from(await z.data());
+    z.dispose();
+    ctx.costs.queries += m;
+    return out;
+  } finally {
+    x.dispose();
+  }
 }
 
-export function square(options: SquareOptions = {}): SyncAttack {
+export function square(options: SquareOptions = {}): Attack {
   const queries = options.queries ?? 1000;
   const pInit = options.pInit ?? 0.8;
   const loss = options.loss ?? 'margin';
@@ -107,7 +115,7 @@ export function square(options: SquareOptions = {}): SyncAttack {
     norm: linf,
     kind: 'black-box',
     config: { queries, pInit, loss, start: 'vertical stripes of ±ε', schedule: 'p halves at 10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000 of 10 000, rescaled' },
-    run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D {
+    async run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): Promise<tf.Tensor4D> {
       const [n, h, w, c] = x0.shape;
       if (eps <= 0 || n === 0) return tf.clone(x0);
       const shape: [number, number, number] = [h, w, c];
@@ -117,8 +125,7 @@ export function square(options: SquareOptions = {}): SyncAttack {
       const clip = (v: number): number => Math.min(Math.max(v, lower), upper);
       const original = Float32Array.from(x0.dataSync());
       const labels = Int32Array.from(criterion.labels.dataSync());
-      // ctx.seed also as a part: deriveSeed's base argument alone currently cancels out.
-      const rngs: Rng[] = Array.from({ length: n }, (_, i) => makeRng(deriveSeed(ctx.seed, ctx.seed, SEED_SALT, ctx.indices ? ctx.indices[i]! : i)));
+      const rngs: Rng[] = Array.from({ length: n }, (_, i) => makeRng(deriveSeed(ctx.seed, SEED_SALT, ctx.indices ? ctx.indices[i]! : i)));
 
       // Start: each column of each channel moved by +ε or −ε over the whole height.
       const best = new Float32Array(n * pixels);
@@ -132,7 +139,7 @@ export function square(options: SquareOptions = {}): SyncAttack {
           }
         }
       }
-      const initial = scores(query(model, best, shape, ctx), labels, k, criterion.targeted, loss);
+      const initial = scores(await query(model, best, shape, ctx), labels, k, criterion.targeted, loss);
       const marginBest = initial.margin;
       const lossBest = initial.loss;
 
@@ -171,7 +178,7 @@ export function square(options: SquareOptions = {}): SyncAttack {
           }
         });
         const subLabels = Int32Array.from(standing, (i) => labels[i]!);
-        const next = scores(query(model, candidates, shape, ctx), subLabels, k, criterion.targeted, loss);
+        const next = scores(await query(model, candidates, shape, ctx), subLabels, k, criterion.targeted, loss);
         standing.forEach((i, row) => {
           // Keep a lower loss, or any candidate that fools the model (they differ for 'ce').
           if (!(next.loss[row]! < lossBest[i]! || next.margin[row]! < 0)) return;

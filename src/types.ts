@@ -18,8 +18,16 @@ export interface Classifier {
   inputShape: ImageShape;
   numClasses: number;
   logits(x: tf.Tensor4D): tf.Tensor2D;
-  /** Set when the model cannot be differentiated (names the op): only score-based attacks apply. */
+  /**
+   * Set when the model cannot be differentiated, saying why ("op StridedSlice has no gradient in
+   * TF.js", "score-only model"): only score-based attacks apply.
+   */
   gradientUnavailable?: string;
+  /**
+   * Scores for models that answer asynchronously (remote or score-only models). When present, the
+   * harness and score-based attacks use it instead of logits.
+   */
+  query?(x: tf.Tensor4D): Promise<tf.Tensor2D>;
   /** Free whatever the classifier owns (weights of a loaded model). */
   dispose?(): void;
   /** Facts for the report: where the model came from and how logits were obtained. */

@@ -1,16 +1,21 @@
 /**
- * Faster / missing convolution-gradient kernels for the tfjs wasm backend (tfjs 4.22).
+ * Faster / missing gradient kernels for the tfjs wasm backend (tfjs 4.22).
  *
  * The wasm backend has no `Conv2DBackpropFilter` kernel at all (so a CNN cannot be trained on
- * it) and its `Conv2DBackpropInput` is a naive scalar loop, ~10x slower than a forward Conv2D of
- * the same size. Both gradients are themselves convolutions, so we re-express them as forward
- * `tf.conv2d` calls, which the wasm backend runs through XNNPACK (SIMD, packed GEMM).
+ * it) and its `Conv2DBackpropInput` is a naive scalar loop, several times slower than a forward
+ * Conv2D of the same size. Both gradients are themselves convolutions (or one matMul), so we
+ * re-express them with forward `tf.conv2d` / `tf.matMul`, which the wasm backend runs through
+ * XNNPACK (SIMD, packed GEMM). Two more kernels on the CNN backward path are replaced too:
+ * `MaxPoolGrad` (a tight JS loop over the wasm heap, ~10x faster than the stock one) and
+ * `BatchMatMul` with transposeA/transposeB (the stock kernel only uses XNNPACK without transposes
+ * and otherwise falls back to a scalar triple loop; dense-layer gradients always transpose).
  *
  * Kernels registered here call public tf ops. That is safe: the engine runs a kernelFunc with
  * `kernelDepth > 0`, so the nested ops are not recorded on the gradient tape; all intermediates
  * live inside a `tf.tidy`, and the returned Tensor is accepted by the engine as the kernel output.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 type Pad = tf.Conv2DBackpropInputAttrs['pad'];
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
@@ -20,19 +25,35 @@ type Shape4 = [number, number, number, number];
 const BACKEND = 'wasm';
 const INPUT_KERNEL = 'Conv2DBackpropInput';
 const FILTER_KERNEL = 'Conv2DBackpropFilter';
+const MAXPOOL_GRAD_KERNEL = 'MaxPoolGrad';
+const MATMUL_KERNEL = 'BatchMatMul';
+type ReplacedKernel = typeof INPUT_KERNEL | typeof FILTER_KERNEL | typeof MAXPOOL_GRAD_KERNEL | typeof MATMUL_KERNEL;
 
-/** The wasm backend's own Conv2DBackpropInput, kept for the cases we do not cover. */
-let originalInput: tf.KernelConfig | undefined;
-/** Whatever was registered for Conv2DBackpropFilter before us (nothing in tfjs 4.22). */
-let originalFilter: tf.KernelConfig | undefined;
+/**
+ * What was registered for wasm before we replaced it (undefined: nothing, which is the case for
+ * Conv2DBackpropFilter in tfjs 4.22). Used for fallbacks and by `unregisterWasmGradKernels`.
+ */
+const originals = new Map<ReplacedKernel, tf.KernelConfig | undefined>();
+
+/** Runs the kernel we replaced, for inputs/attrs our replacement does not cover. */
+function callOriginal(name: ReplacedKernel, args: Parameters<tf.KernelFunc>[0], why: string): ReturnType<tf.KernelFunc> {
+  const original = originals.get(name);
+  if (original === undefined) {
+    throw new Error(`${name} on wasm: unsupported ${why}, and there is no original kernel to fall back to`);
+  }
+  return original.kernelFunc(args);
+}
 
 /**
  * How `Conv2DBackpropFilter` is computed:
- * - 'conv': one dilated forward convolution (batch and channel axes swapped) — the default;
- * - 'im2col': strided-slice patches + one matMul (kept for benchmarking; slower on wasm).
+ * - 'conv': one dilated forward convolution (batch and channel axes swapped);
+ * - 'im2col': slice patches + one matMul;
+ * - 'auto' (default): im2col for stride 1 with few input channels (<= 8) or a 1x1 filter, where
+ *   the conv formulation has a huge filter and few output rows, which XNNPACK handles badly;
+ *   conv otherwise (measured on the CNN shapes, see test/bench/kernels.ts).
  */
-export type FilterGradStrategy = 'conv' | 'im2col';
-let filterStrategy: FilterGradStrategy = 'conv';
+export type FilterGradStrategy = 'auto' | 'conv' | 'im2col';
+let filterStrategy: FilterGradStrategy = 'auto';
 
 /** Select the Conv2DBackpropFilter algorithm (for benchmarks and tests). */
 export function setFilterGradStrategy(strategy: FilterGradStrategy): void {
@@ -43,9 +64,12 @@ export function setFilterGradStrategy(strategy: FilterGradStrategy): void {
 // helpers
 
 /** Kernel inputs are normally Tensors; wrap a bare TensorInfo (tracked, so a tidy disposes it). */
+function asTensor(info: tf.TensorInfo): tf.Tensor {
+  return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
+}
+
 function asTensor4D(info: tf.TensorInfo): tf.Tensor4D {
-  const t = info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
-  return t as tf.Tensor4D;
+  return asTensor(info) as tf.Tensor4D;
 }
 
 function pair(v: number | [number, number] | readonly number[] | undefined, fallback: number): [number, number] {
@@ -172,58 +196,16 @@ export function conv2dBackpropInputViaConv(
   });
 }
 
-/**
- * dx for stride 1 via col2im: cols = dy [M, co] @ W^T [co, fh*fw*ci] gives, for every output
- * pixel and filter tap (r, c), the contribution that tap sends to input pixel (i + r - pt,
- * j + c - pl). Each tap's plane is shifted into place with a pad (negative = crop) and the planes
- * are summed. Cheaper than the flipped-filter conv when ci is small, because XNNPACK handles a
- * convolution with very few output channels (ci) poorly.
- */
-export function conv2dBackpropInputCol2im(
-  dy: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  inputShape: Shape4,
-  strides: Strides,
-  pad: Pad,
-): tf.Tensor4D {
-  const info = convInfo(inputShape, filter.shape, strides, pad);
-  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, inHeight, inWidth, inChannels: ci } = info;
-  if (sh !== 1 || sw !== 1) throw new Error('conv2dBackpropInputCol2im: stride 1 only');
-  const { top: pt, left: pl } = info.padInfo;
-  const [n, oh, ow, co] = dy.shape;
-  return tf.tidy(() => {
-    const wMat = tf.reshape(tf.transpose(filter, [3, 0, 1, 2]), [co, fh * fw * ci]);
-    const cols = tf.reshape(tf.matMul(tf.reshape(dy, [n * oh * ow, co]), wMat), [n, oh, ow, fh * fw * ci]);
-    const planes: tf.Tensor4D[] = [];
-    for (let r = 0; r < fh; r++) {
-      for (let c = 0; c < fw; c++) {
-        const tap = r * fw + c;
-        const plane = fh * fw === 1 ? cols : tf.slice(cols, [0, 0, 0, tap * ci], [n, oh, ow, ci]);
-        // output pixel i of this tap lands on input row i + r - pt
-        const top = r - pt;
-        const left = c - pl;
-        const { t, pad: explicit } = cropNegative(plane, top, inHeight - top - oh, left, inWidth - left - ow);
-        planes.push(explicit.some(([a, b]) => a !== 0 || b !== 0) ? tf.pad(t, explicit) : t);
-      }
-    }
-    return planes.length === 1 ? tf.clone(planes[0]!) : tf.addN(planes);
-  });
-}
-
-const backpropInputKernel: tf.KernelFunc = ({ inputs, attrs, backend }) => {
-  const a = (attrs ?? {}) as tf.NamedAttrMap;
-  if (unsupported(a) !== undefined) {
-    if (originalInput === undefined) {
-      throw new Error(`${INPUT_KERNEL} (wasm replacement): unsupported ${unsupported(a)} and no original kernel`);
-    }
-    return originalInput.kernelFunc({ inputs, attrs, backend });
+const backpropInputKernel: tf.KernelFunc = (args) => {
+  const a = (args.attrs ?? {}) as tf.NamedAttrMap;
+  const dyInfo = args.inputs['dy'];
+  const filterInfo = args.inputs['filter'];
+  const reason = unsupported(a) ?? (dyInfo === undefined || filterInfo === undefined ? 'inputs' : undefined);
+  // Anything we do not cover goes to the stock wasm kernel (slow but correct).
+  if (reason !== undefined || dyInfo === undefined || filterInfo === undefined) {
+    return callOriginal(INPUT_KERNEL, args, reason ?? 'inputs');
   }
   const { strides, pad, inputShape } = a as unknown as tf.Conv2DBackpropInputAttrs;
-  const dyInfo = inputs['dy'];
-  const filterInfo = inputs['filter'];
-  if (dyInfo === undefined || filterInfo === undefined) {
-    throw new Error(`${INPUT_KERNEL} (wasm replacement): missing input dy or filter`);
-  }
   return tf.tidy(() =>
     conv2dBackpropInputViaConv(asTensor4D(dyInfo), asTensor4D(filterInfo), inputShape, strides, pad),
   );
@@ -304,9 +286,18 @@ export function conv2dBackpropFilterIm2col(
   });
 }
 
+/** The 'auto' choice; see FilterGradStrategy. */
+function useIm2col(xShape: readonly number[], filterShape: Shape4, strides: Strides): boolean {
+  if (filterStrategy !== 'auto') return filterStrategy === 'im2col';
+  const [sh, sw] = pair(strides, 1);
+  const ci = xShape[3] ?? 0;
+  return sh === 1 && sw === 1 && (ci <= 8 || filterShape[0] * filterShape[1] === 1);
+}
+
 const backpropFilterKernel: tf.KernelFunc = ({ inputs, attrs }) => {
   const a = (attrs ?? {}) as tf.NamedAttrMap;
   const reason = unsupported(a);
+  // There is no stock wasm kernel to fall back to: refuse loudly rather than guess.
   if (reason !== undefined) {
     throw new Error(`${FILTER_KERNEL} on wasm: unsupported ${reason}`);
   }
@@ -314,67 +305,220 @@ const backpropFilterKernel: tf.KernelFunc = ({ inputs, attrs }) => {
   const xInfo = inputs['x'];
   const dyInfo = inputs['dy'];
   if (xInfo === undefined || dyInfo === undefined) {
-    throw new Error(`${FILTER_KERNEL} (wasm replacement): missing input x or dy`);
+    throw new Error(`${FILTER_KERNEL} on wasm: missing input x or dy`);
   }
-  const impl = filterStrategy === 'im2col' ? conv2dBackpropFilterIm2col : conv2dBackpropFilterViaConv;
+  const impl = useIm2col(xInfo.shape, filterShape, strides) ? conv2dBackpropFilterIm2col : conv2dBackpropFilterViaConv;
   return tf.tidy(() => impl(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
+};
+
+// ---------------------------------------------------------------------------------------------
+// MaxPoolGrad
+
+function isWasmBackend(backend: unknown): backend is BackendWasm {
+  const b = backend as Partial<BackendWasm> | null;
+  return b !== null && typeof b.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
+}
+
+/**
+ * The cpu backend's algorithm (first maximum of each window in row-major order gets the window's
+ * dy; -Infinity/NaN windows get nothing; overlapping windows accumulate), written as one pass over
+ * the wasm heap with the channel loop innermost (NHWC-contiguous). The stock wasm kernel is a
+ * scalar loop that revisits every window per input pixel and is ~10x slower.
+ */
+const maxPoolGradKernel: tf.KernelFunc = (args) => {
+  const { inputs, attrs, backend } = args;
+  const dy = inputs['dy'];
+  const x = inputs['input'];
+  if (dy === undefined || x === undefined || x.shape.length !== 4 || !isWasmBackend(backend)) {
+    return callOriginal(MAXPOOL_GRAD_KERNEL, args, 'inputs or backend');
+  }
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
+    return callOriginal(MAXPOOL_GRAD_KERNEL, args, `dtype ${x.dtype}`);
+  }
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(x.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = info;
+  if (dy.shape.length !== 4 || dy.shape[0] !== n || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== ch) {
+    return callOriginal(MAXPOOL_GRAD_KERNEL, args, `dy shape [${dy.shape.join(', ')}]`);
+  }
+  const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const { top: pt, left: pl } = info.padInfo;
+
+  // Allocate first: allocation may grow the wasm memory, which detaches earlier heap views.
+  const out = backend.makeOutput(x.shape, 'float32');
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
+  dx.fill(0);
+  const rowStride = w * ch;
+  // 2x2 windows at stride 2 never overlap: unrolled, and dx can be assigned instead of summed.
+  const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2;
+  for (let b = 0; b < n; b++) {
+    for (let yr = 0; yr < oh; yr++) {
+      const r0 = yr * sh - pt;
+      const rs = Math.max(0, r0);
+      const re = Math.min(h, r0 + fh);
+      for (let yc = 0; yc < ow; yc++) {
+        const c0 = yc * sw - pl;
+        const cs = Math.max(0, c0);
+        const ce = Math.min(w, c0 + fw);
+        const dyBase = ((b * oh + yr) * ow + yc) * ch;
+        const start = ((b * h + rs) * w + cs) * ch;
+        if (twoByTwo && re - rs === 2 && ce - cs === 2) {
+          const p1 = start + ch;
+          const p2 = start + rowStride;
+          const p3 = p2 + ch;
+          for (let d = 0; d < ch; d++) {
+            let best = xv[start + d] as number;
+            let arg = start + d;
+            if (!(best > -Infinity)) {
+              best = -Infinity; // -Infinity / NaN are never selected
+              arg = -1;
+            }
+            let v = xv[p1 + d] as number;
+            if (v > best) {
+              best = v;
+              arg = p1 + d;
+            }
+            v = xv[p2 + d] as number;
+            if (v > best) {
+              best = v;
+              arg = p2 + d;
+            }
+            v = xv[p3 + d] as number;
+            if (v > best) arg = p3 + d;
+            if (arg >= 0) dx[arg] = dyv[dyBase + d] as number;
+          }
+          continue;
+        }
+        for (let d = 0; d < ch; d++) {
+          let best = -Infinity;
+          let arg = -1;
+          for (let r = rs, row = start + d; r < re; r++, row += rowStride) {
+            for (let c = cs, i = row; c < ce; c++, i += ch) {
+              const v = xv[i] as number;
+              if (v > best) {
+                best = v;
+                arg = i;
+              }
+            }
+          }
+          if (arg >= 0) dx[arg] = (dx[arg] as number) + (dyv[dyBase + d] as number);
+        }
+      }
+    }
+  }
+  return out;
+};
+
+// ---------------------------------------------------------------------------------------------
+// BatchMatMul with transposes
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+/**
+ * a^T b, a b^T, a^T b^T for a single (batch 1) matrix pair: transpose explicitly, then run the
+ * untransposed product, which the stock kernel sends to XNNPACK. Batched products go to the
+ * stock kernel unchanged.
+ */
+const batchMatMulKernel: tf.KernelFunc = (args) => {
+  const { inputs, attrs } = args;
+  const a = inputs['a'];
+  const b = inputs['b'];
+  const { transposeA, transposeB } = (attrs ?? {}) as unknown as tf.BatchMatMulAttrs;
+  if (
+    a === undefined ||
+    b === undefined ||
+    (!transposeA && !transposeB) ||
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    a.shape.length < 2 ||
+    b.shape.length < 2 ||
+    sizeOf(a.shape.slice(0, -2)) !== 1 ||
+    sizeOf(b.shape.slice(0, -2)) !== 1
+  ) {
+    return callOriginal(MATMUL_KERNEL, args, 'batched or untransposed product');
+  }
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const outer = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return tf.tidy(() => {
+    const a2 = tf.reshape(asTensor(a), [ar, ac]);
+    const b2 = tf.reshape(asTensor(b), [br, bc]);
+    // Nested matMul without transposes: dispatches back here and on to the stock kernel.
+    const prod = tf.matMul(transposeA ? tf.transpose(a2) : a2, transposeB ? tf.transpose(b2) : b2);
+    return tf.reshape(prod, [...outer, ...prod.shape]);
+  });
 };
 
 // ---------------------------------------------------------------------------------------------
 // registration
 
-function isOurs(config: tf.KernelConfig | undefined, fn: tf.KernelFunc): boolean {
-  return config !== undefined && config.kernelFunc === fn;
+const replacements: Record<ReplacedKernel, tf.KernelFunc> = {
+  [INPUT_KERNEL]: backpropInputKernel,
+  [FILTER_KERNEL]: backpropFilterKernel,
+  [MAXPOOL_GRAD_KERNEL]: maxPoolGradKernel,
+  [MATMUL_KERNEL]: batchMatMulKernel,
+};
+
+function isOurs(name: ReplacedKernel): boolean {
+  return tf.getKernel(name, BACKEND)?.kernelFunc === replacements[name];
+}
+
+/** Which optional replacements to install (the two conv gradients are always installed). */
+export interface WasmGradKernelOptions {
+  /** Replace MaxPoolGrad (default true). */
+  maxPoolGrad?: boolean;
+  /** Replace BatchMatMul for transposed operands (default true). */
+  matMul?: boolean;
+}
+
+function install(name: ReplacedKernel): void {
+  if (isOurs(name)) return;
+  const current = tf.getKernel(name, BACKEND);
+  if (current === undefined && name !== FILTER_KERNEL) {
+    throw new Error(
+      `registerWasmGradKernels: no wasm ${name} kernel is registered; import '@tensorflow/tfjs-backend-wasm' first`,
+    );
+  }
+  originals.set(name, current);
+  const config: tf.KernelConfig = { kernelName: name, backendName: BACKEND, kernelFunc: replacements[name] };
+  if (current !== undefined) {
+    tf.unregisterKernel(name, BACKEND);
+    // The original's setupFunc binds its wasm function (needed by our fallbacks); it only runs at
+    // backend initialisation, so keep it on our config in case the wasm backend is not up yet.
+    if (current.setupFunc !== undefined) config.setupFunc = current.setupFunc;
+    if (current.disposeFunc !== undefined) config.disposeFunc = current.disposeFunc;
+  }
+  tf.registerKernel(config);
 }
 
 /**
- * Replaces the wasm `Conv2DBackpropInput` and adds the missing wasm `Conv2DBackpropFilter`.
- * Idempotent. Registration is for backendName 'wasm' regardless of the active backend, but the
- * `@tensorflow/tfjs-backend-wasm` package must have been imported (it registers the originals).
+ * Replaces the wasm `Conv2DBackpropInput`, adds the missing wasm `Conv2DBackpropFilter`, and (by
+ * default) replaces `MaxPoolGrad` and transposed `BatchMatMul`. Idempotent. Registers for
+ * backendName 'wasm' whatever the active backend is, but `@tensorflow/tfjs-backend-wasm` must
+ * have been imported (it registers the originals we fall back to).
  */
-export function registerWasmGradKernels(): void {
-  const currentInput = tf.getKernel(INPUT_KERNEL, BACKEND);
-  if (!isOurs(currentInput, backpropInputKernel)) {
-    if (currentInput === undefined) {
-      throw new Error(
-        `registerWasmGradKernels: no wasm ${INPUT_KERNEL} kernel is registered; import '@tensorflow/tfjs-backend-wasm' first`,
-      );
-    }
-    originalInput = currentInput;
-    tf.unregisterKernel(INPUT_KERNEL, BACKEND);
-    const config: tf.KernelConfig = { kernelName: INPUT_KERNEL, backendName: BACKEND, kernelFunc: backpropInputKernel };
-    // The original's setupFunc binds its wasm function; it only runs at backend initialisation,
-    // so keep it on our config in case the wasm backend has not been initialised yet (fallback).
-    if (currentInput.setupFunc !== undefined) config.setupFunc = currentInput.setupFunc;
-    if (currentInput.disposeFunc !== undefined) config.disposeFunc = currentInput.disposeFunc;
-    tf.registerKernel(config);
-  }
-  const currentFilter = tf.getKernel(FILTER_KERNEL, BACKEND);
-  if (!isOurs(currentFilter, backpropFilterKernel)) {
-    if (currentFilter !== undefined) {
-      originalFilter = currentFilter;
-      tf.unregisterKernel(FILTER_KERNEL, BACKEND);
-    }
-    tf.registerKernel({ kernelName: FILTER_KERNEL, backendName: BACKEND, kernelFunc: backpropFilterKernel });
-  }
+export function registerWasmGradKernels(options: WasmGradKernelOptions = {}): void {
+  install(INPUT_KERNEL);
+  install(FILTER_KERNEL);
+  if (options.maxPoolGrad ?? true) install(MAXPOOL_GRAD_KERNEL);
+  if (options.matMul ?? true) install(MATMUL_KERNEL);
 }
 
 /** Restores whatever was registered before `registerWasmGradKernels` (for benchmarks/tests). */
 export function unregisterWasmGradKernels(): void {
-  if (isOurs(tf.getKernel(INPUT_KERNEL, BACKEND), backpropInputKernel)) {
-    tf.unregisterKernel(INPUT_KERNEL, BACKEND);
-    if (originalInput !== undefined) tf.registerKernel(originalInput);
-  }
-  if (isOurs(tf.getKernel(FILTER_KERNEL, BACKEND), backpropFilterKernel)) {
-    tf.unregisterKernel(FILTER_KERNEL, BACKEND);
-    if (originalFilter !== undefined) tf.registerKernel(originalFilter);
+  for (const name of Object.keys(replacements) as ReplacedKernel[]) {
+    if (!isOurs(name)) continue;
+    tf.unregisterKernel(name, BACKEND);
+    const original = originals.get(name);
+    if (original !== undefined) tf.registerKernel(original);
   }
 }
 
-/** True when our kernels are the ones currently registered for wasm. */
+/** True when our conv-gradient kernels are the ones currently registered for wasm. */
 export function wasmGradKernelsRegistered(): boolean {
-  return (
-    isOurs(tf.getKernel(INPUT_KERNEL, BACKEND), backpropInputKernel) &&
-    isOurs(tf.getKernel(FILTER_KERNEL, BACKEND), backpropFilterKernel)
-  );
+  return isOurs(INPUT_KERNEL) && isOurs(FILTER_KERNEL);
 }

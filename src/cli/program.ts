@@ -7,6 +7,8 @@ import { baselineCommand } from './commands/baseline.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { gridCommand } from './commands/grid.js';
+import { reportCommand } from './commands/report.js';
 import { mergeCommand } from './commands/merge.js';
 import { trainCommand } from './commands/train.js';
 
@@ -22,7 +24,12 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(attackCommand())
     .addCommand(mergeCommand())
     .addCommand(baselineCommand())
-    .addCommand(checkCommand());
+    .addCommand(checkCommand())
+    .addCommand(reportCommand())
+    .addCommand(gridCommand());
+  // Usage errors in any subcommand come back here (exit 2), never commander's process.exit(1),
+  // since 1 means "regression found".
+  for (const sub of program.commands) sub.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;

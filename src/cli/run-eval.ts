@@ -5,9 +5,12 @@ import { loadDataset } from '../data/index.js';
 import { evaluate, type SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
+import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
+import { writeEvaluationHtml } from '../report/write-html.js';
 import type { Attack, Classifier } from '../types.js';
 import { checkEpsAgainstRange } from './parse.js';
+import { phaseProgress } from './commands/report.js';
 import { progressBar } from './progress.js';
 
 export interface RunEvalOptions {
@@ -25,6 +28,10 @@ export interface RunEvalOptions {
   /** true: JSON on stdout instead of the table; a path: also write the JSON there (and journal next to it). */
   json?: boolean | string;
   shard?: { index: number; count: number };
+  /** Also write the self-contained HTML report (curves, tables, image grid) to this file. */
+  html?: string;
+  /** Markdown tables on stdout instead of the terminal table. */
+  md?: boolean;
 }
 
 /** Loads the test split, evaluates, prints the table (or JSON), writes the JSON file atomically. */
@@ -54,6 +61,7 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
     await writeFileAtomic(o.json, json);
     await rm(`${o.json}.journal`, { force: true });
   }
-  process.stdout.write(o.json === true ? json : renderText(report) + '\n');
+  if (o.html !== undefined) await writeEvaluationHtml(o.html, o.model, data, report, { attacks: o.attacks, onPhase: phaseProgress(o.quiet) });
+  process.stdout.write(o.json === true ? json : o.md ? renderMarkdown({ report }) : renderText(report) + '\n');
   return report;
 }

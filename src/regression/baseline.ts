@@ -1,22 +1,27 @@
 import path from 'node:path';
-import type { EvaluateProgress } from '../harness/evaluate.js';
+import { checkEpsAgainstRange } from '../cli/parse.js';
+import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
-import type { Attack, Classifier } from '../types.js';
-import type { Baseline, EvaluationSpec } from './format.js';
+import type { Classifier } from '../types.js';
+import type { AttackRequest, Baseline, EvaluationSpec } from './format.js';
 import { baselineFromReport } from './record.js';
-import { runSpec } from './run-spec.js';
-import { checkNoRepeats, describeAttacks, storedDataSpec, storedPath } from './spec.js';
+import { loadSpecModel, runSpec } from './run-spec.js';
+import { buildAttacks, checkNoRepeats, describeAttacks, storedDataSpec, storedPath } from './spec.js';
 import { writeBaseline } from './store.js';
 
 export interface RecordBaselineInput {
-  model: Classifier;
-  /** The folder the model was loaded from; stored relative to the baseline file. */
+  /** The model folder; stored relative to the baseline file. */
   modelDir: string;
+  /** The classifier to evaluate, when already loaded (with its input transform applied). */
+  model?: Classifier;
   /** Data spec and data dir as the user gave them (relative to the working directory). */
   data: string;
   dataDir?: string;
-  attacks: Attack[];
+  request: AttackRequest;
+  /** Default: what the request implies (sequential for suites and presets). */
+  mode?: SuiteMode;
+  transform?: string;
   epsilons: number[];
   limit?: number;
   seed: number;
@@ -27,29 +32,36 @@ export interface RecordBaselineInput {
   onProgress?: (p: EvaluateProgress) => void;
 }
 
-/** The spec as stored: paths relative to the baseline's folder, so the pair can move together. */
-export function specFor(input: Omit<RecordBaselineInput, 'model' | 'modelDir' | 'out' | 'onProgress'>, baselineDir: string): EvaluationSpec {
-  return {
+/**
+ * Evaluates the model as asked and writes the baseline file (atomically). Paths in the spec are
+ * stored relative to the baseline's folder, so that baseline, model and data can move together.
+ */
+export async function recordBaseline(input: RecordBaselineInput): Promise<{ baseline: Baseline; report: Report }> {
+  const baselineDir = path.dirname(path.resolve(input.out));
+  const { attacks, mode } = buildAttacks(input.request, input.mode);
+  const spec: EvaluationSpec = {
     data: storedDataSpec(input.data, baselineDir),
     ...(input.dataDir !== undefined ? { dataDir: storedPath(input.dataDir, baselineDir) } : {}),
     split: 'test',
     ...(input.limit !== undefined ? { limit: input.limit } : {}),
-    attacks: describeAttacks(input.attacks),
+    request: input.request,
+    attacks: describeAttacks(attacks),
+    mode,
+    ...(input.transform !== undefined ? { transform: input.transform } : {}),
     epsilons: input.epsilons,
     seed: input.seed,
     batchSize: input.batchSize,
     target: input.target,
   };
-}
-
-/** Evaluates the model as the spec says and writes the baseline file (atomically). */
-export async function recordBaseline(input: RecordBaselineInput): Promise<{ baseline: Baseline; report: Report }> {
-  const baselineDir = path.dirname(path.resolve(input.out));
-  const spec = specFor(input, baselineDir);
   checkNoRepeats(spec);
-  const { report } = await runSpec(input.model, spec, input.attacks, baselineDir, { onProgress: input.onProgress });
-  const baseline = baselineFromReport(report, spec, storedPath(input.modelDir, baselineDir));
-  await writeBaseline(input.out, baseline);
-  return { baseline, report };
+  const model = input.model ?? (await loadSpecModel(input.modelDir, spec));
+  try {
+    checkEpsAgainstRange(spec.epsilons, model.bounds.upper - model.bounds.lower);
+    const { report } = await runSpec(model, spec, attacks, baselineDir, { onProgress: input.onProgress });
+    const baseline = baselineFromReport(report, spec, storedPath(input.modelDir, baselineDir));
+    await writeBaseline(input.out, baseline);
+    return { baseline, report };
+  } finally {
+    if (input.model === undefined) model.dispose?.();
+  }
 }
-

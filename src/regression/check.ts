@@ -1,19 +1,16 @@
 import path from 'node:path';
-import { ATTACK_REGISTRY } from '../../attacks/index.js';
-import { backendInfo } from '../backend/select.js';
-import { UserError } from '../errors.js';
-import type { EvaluateProgress } from '../harness/evaluate.js';
+import { IntegrityError, UserError } from '../errors.js';
+import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
-import { loadModel } from '../model/store.js';
 import type { Attack, Classifier } from '../types.js';
 import { unpackBits } from './bits.js';
 import { compareFigure, DEFAULT_COMPARE, type CompareOptions, type FigureComparison } from './compare.js';
 import { specDifferences } from './differences.js';
-import type { Baseline, BaselineFigure, EvaluationSpec } from './format.js';
+import type { AttackRequest, Baseline, BaselineFigure, EvaluationSpec } from './format.js';
 import { reportBits } from './record.js';
-import { runSpec } from './run-spec.js';
-import { describeAttacks, rebuildAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
+import { loadSpecModel, runSpec } from './run-spec.js';
+import { buildAttacks, describeAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
 import { readBaseline } from './store.js';
 
 /** Settings the caller expects; any that differ from the baseline's make the check refuse. */
@@ -21,7 +18,10 @@ export interface SpecOverrides {
   /** As given on the command line (relative to the working directory). */
   data?: string;
   dataDir?: string;
-  attacks?: Attack[];
+  /** The attack options; without `attack`, they apply to the baseline's attacks. */
+  request?: Partial<AttackRequest>;
+  mode?: SuiteMode;
+  transform?: string;
   epsilons?: number[];
   limit?: number;
   seed?: number;
@@ -31,7 +31,10 @@ export interface SpecOverrides {
 
 export interface CheckInput {
   baseline: string;
-  /** The model to check: a Classifier, a model folder, or absent for the baseline's own model. */
+  /**
+   * The model to check: a model folder (loaded behind the baseline's input transform, if any),
+   * a Classifier (used as it is), or absent for the baseline's own model.
+   */
   model?: Classifier | string;
   overrides?: SpecOverrides;
   compare?: Partial<CompareOptions>;
@@ -45,6 +48,8 @@ export interface CheckedFigure extends FigureComparison {
   attack?: string;
   norm?: string;
   eps?: number;
+  /** Sequential suite, not the first attack: the figure is after this attack and all before it. */
+  cumulative?: boolean;
   /** Ids of the examples robust in the baseline and not now, in example order. */
   lostIds: string[];
 }
@@ -75,18 +80,21 @@ function refuse(file: string, differences: string[]): UserError {
   return new UserError(`baseline ${file} was recorded with another evaluation (${differences.join('; ')}): re-create it with \`advtest baseline\` or drop the options that differ`);
 }
 
-/** The baseline's attacks rebuilt from today's registry; a vanished attack is the user's to fix. */
-function rebuild(baseline: Baseline, file: string): Attack[] {
-  const missing = baseline.evaluation.attacks.find((a) => !(a.name in ATTACK_REGISTRY));
-  if (missing !== undefined) {
-    throw new UserError(`baseline ${file} uses attack "${missing.name}", which this advtest does not have (it has ${Object.keys(ATTACK_REGISTRY).join(', ')}): update advtest or re-create the baseline`);
+/** The attacks the request builds today; an attack that no longer exists is the user's to fix. */
+function rebuild(file: string, request: AttackRequest, mode: SuiteMode): Attack[] {
+  try {
+    return buildAttacks(request, mode).attacks;
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    throw new UserError(`baseline ${file}: its attacks (--attack ${request.attack}) cannot be built by this advtest (${err.message}): update advtest or re-create the baseline`);
   }
-  return rebuildAttacks(baseline.evaluation);
 }
 
 /** The evaluation that would run now: the baseline's, with the caller's overrides applied. */
-function requestedSpec(baseline: Baseline, attacks: Attack[], o: SpecOverrides, baselineDir: string): EvaluationSpec {
-  const spec: EvaluationSpec = { ...baseline.evaluation, attacks: describeAttacks(attacks) };
+function requestedSpec(baseline: Baseline, request: AttackRequest, attacks: Attack[], o: SpecOverrides, baselineDir: string): EvaluationSpec {
+  const spec: EvaluationSpec = { ...baseline.evaluation, request, attacks: describeAttacks(attacks) };
+  if (o.mode !== undefined) spec.mode = o.mode;
+  if (o.transform !== undefined) spec.transform = o.transform;
   if (o.data !== undefined) spec.data = storedDataSpec(o.data, baselineDir);
   if (o.dataDir !== undefined) spec.dataDir = storedPath(o.dataDir, baselineDir);
   if (o.epsilons !== undefined) spec.epsilons = o.epsilons;
@@ -114,18 +122,22 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
   const file = input.baseline;
   const baseline = await readBaseline(file);
   const baselineDir = path.dirname(path.resolve(file));
-  const attacks = input.overrides?.attacks ?? rebuild(baseline, file);
-  const differences = specDifferences(baseline.evaluation, requestedSpec(baseline, attacks, input.overrides ?? {}, baselineDir));
+  const overrides = input.overrides ?? {};
+  const stored = baseline.evaluation.request;
+  const request = overrides.request === undefined ? stored : { ...overrides.request, attack: overrides.request.attack ?? stored.attack };
+  const mode = overrides.mode ?? baseline.evaluation.mode;
+  // The caller's own attack options fail with the parser's message; the baseline's with ours.
+  const attacks = overrides.request === undefined && overrides.mode === undefined ? rebuild(file, request, mode) : buildAttacks(request, mode).attacks;
+  const differences = specDifferences(baseline.evaluation, requestedSpec(baseline, request, attacks, overrides, baselineDir));
   if (differences.length > 0) throw refuse(file, differences);
 
-  // Initialise the backend before loading weights, so that they do not land on tfjs's default one.
-  await backendInfo();
   const owned = typeof input.model !== 'object';
   const modelDir = typeof input.model === 'string' ? input.model : resolveStoredPath(baseline.model.path, baselineDir);
-  const model = typeof input.model === 'object' ? input.model : await loadModel(modelDir);
+  const model = typeof input.model === 'object' ? input.model : await loadSpecModel(modelDir, baseline.evaluation);
   try {
     const { report } = await runSpec(model, baseline.evaluation, attacks, baselineDir, {
       onProgress: input.onProgress,
+      probes: false,
       beforeEvaluate: (data, print) => {
         if (print !== baseline.data.fingerprint) {
           throw refuse(file, [`data: the ${data.size} examples of ${baseline.evaluation.data} differ from the baseline's ${baseline.data.size} (fingerprint ${baseline.data.fingerprint.slice(0, 12)}…; now ${print.slice(0, 12)}…)`]);
@@ -133,6 +145,11 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
       },
     });
     const now = reportBits(report);
+    // The same spec yields the same figures in the same order; anything else is a harness change.
+    const keys = (xs: readonly { attack: string; eps: number }[]) => xs.map((x) => `${x.attack}@${x.eps}`).join(',');
+    if (keys(now.results) !== keys(baseline.figures.results)) {
+      throw new IntegrityError(`re-run produced figures ${keys(now.results)}, the baseline holds ${keys(baseline.figures.results)}`);
+    }
     const n = baseline.examples.ids.length;
     const ids = baseline.examples.ids;
     const compare = (f: BaselineFigure, after: boolean[]) => {
@@ -141,7 +158,14 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
     };
     const figures: CheckedFigure[] = [
       { kind: 'clean', ...compare(baseline.figures.clean, now.clean) },
-      ...baseline.figures.results.map((f, k) => ({ kind: 'attack' as const, attack: f.attack, norm: f.norm, eps: f.eps, ...compare(f, now.results[k]!.bits) })),
+      ...baseline.figures.results.map((f, k) => ({
+        kind: 'attack' as const,
+        attack: f.attack,
+        norm: f.norm,
+        eps: f.eps,
+        ...(baseline.evaluation.mode === 'sequential' && f.attack !== attacks[0]?.name ? { cumulative: true } : {}),
+        ...compare(f, now.results[k]!.bits),
+      })),
       // With one attack the worst case is that attack's figure again: judging it twice would
       // count every regression twice.
       ...(attacks.length > 1 ? baseline.figures.worstCase.map((f, k) => ({ kind: 'worst case' as const, eps: f.eps, ...compare(f, now.worstCase[k]!.bits) })) : []),

@@ -29,6 +29,8 @@ export function specDifferences(baseline: EvaluationSpec, now: EvaluationSpec): 
     const b = stableStringify({ norm: after.norm, config: after.config });
     if (a !== b) out.push(`attack ${before.name} settings: baseline ${a}; now ${b}`);
   }
+  field('suite mode', baseline.mode, now.mode);
+  field('input transform', orNone(baseline.transform), orNone(now.transform));
   field('ε', list(baseline.epsilons.map(formatEps)), list(now.epsilons.map(formatEps)));
   field('seed', String(baseline.seed), String(now.seed));
   field('batch size', String(baseline.batchSize), String(now.batchSize));

@@ -1,8 +1,26 @@
+import type { SuiteMode } from '../harness/evaluate.js';
 import type { Proportion } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
 
 /** Bumped whenever a reader of the old format would misread the new one. */
 export const BASELINE_FORMAT = 'advtest-baseline/1';
+
+/**
+ * The attack options as given on the command line (`--attack pgd --steps 40 …`): the attacks are
+ * rebuilt from them by the CLI's own parser, so presets, norms and EOT/BPDA wrappers come back
+ * exactly as the registry builds them today.
+ */
+export interface AttackRequest {
+  /** An attack, a comma-separated suite or a preset name. */
+  attack: string;
+  steps?: string;
+  stepSize?: string;
+  restarts?: string;
+  norm?: 'linf' | 'l2';
+  loss?: string;
+  bpda?: boolean;
+  eot?: string;
+}
 
 /** Everything needed to re-run the evaluation a baseline was made with, and nothing about the model. */
 export interface EvaluationSpec {
@@ -13,8 +31,12 @@ export interface EvaluationSpec {
   split: 'train' | 'test';
   /** Size of the class-balanced subset; absent = the whole split. */
   limit?: number;
-  /** Rebuilt by name from the attack registry; the stored config must equal the rebuilt one. */
+  request: AttackRequest;
+  /** What the request built: a check compares it with what the request builds now. */
   attacks: { name: string; norm: string; config: Record<string, unknown> }[];
+  mode: SuiteMode;
+  /** An input transform the model is evaluated behind (`--transform`), applied to a model loaded from a folder. */
+  transform?: string;
   epsilons: number[];
   seed: number;
   batchSize: number;

@@ -21,7 +21,7 @@ export function formatP(p: number): string {
 export function figureLabel(f: CheckedFigure): string {
   if (f.kind === 'clean') return 'clean';
   if (f.kind === 'worst case') return 'worst case';
-  return `${f.attack} (${f.norm})`;
+  return `${f.cumulative ? '+ ' : ''}${f.attack} (${f.norm})`;
 }
 
 function figureName(f: CheckedFigure): string {
@@ -79,6 +79,7 @@ export function renderCheck(result: CheckResult): string {
     ]);
   }
   lines.push(table.toString());
+  if (result.figures.some((f) => f.cumulative)) lines.push('sequential suite: a "+" row is the robust accuracy after that attack and all before it');
   for (const f of result.figures.filter((x) => x.verdict === 'regression')) lines.push(lostLine(f));
   for (const note of result.notes) lines.push(`note: ${note}`);
   lines.push(summaryLine(result));

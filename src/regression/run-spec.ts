@@ -1,7 +1,11 @@
+import { parseInputTransform } from '../../defenses/input-transforms.js';
+import { backendInfo } from '../backend/select.js';
 import { balancedSubset, fingerprint } from '../data/dataset.js';
 import { loadDataset } from '../data/index.js';
 import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
+import { withInputTransform } from '../model/input-transform.js';
+import { loadModel } from '../model/store.js';
 import type { Attack, Classifier, Dataset, ImageShape } from '../types.js';
 import type { EvaluationSpec } from './format.js';
 import { resolveDataSpec, resolveStoredPath } from './spec.js';
@@ -22,24 +26,30 @@ export async function loadSpecData(spec: EvaluationSpec, baselineDir: string, sh
   return { data: full };
 }
 
+/** A model folder loaded as the spec evaluates it: behind its input transform, if any. */
+export async function loadSpecModel(dir: string, spec: Pick<EvaluationSpec, 'transform' | 'seed'>): Promise<Classifier> {
+  // Initialise the backend before loading weights, so that they do not land on tfjs's default one.
+  await backendInfo();
+  const model = await loadModel(dir);
+  return spec.transform === undefined ? model : withInputTransform(model, parseInputTransform(spec.transform, spec.seed));
+}
+
 export interface SpecRun {
   report: Report;
   data: Dataset;
   fingerprint: string;
 }
 
-/**
- * Runs the evaluation a spec describes with the given attacks (already rebuilt from the spec).
- * `beforeEvaluate` sees the data first, so a caller can refuse changed data before spending
- * minutes on attacks.
- */
-export async function runSpec(
-  model: Classifier,
-  spec: EvaluationSpec,
-  attacks: Attack[],
-  baselineDir: string,
-  hooks: { beforeEvaluate?: (data: Dataset, fingerprint: string) => void; onProgress?: (p: EvaluateProgress) => void } = {},
-): Promise<SpecRun> {
+export interface SpecHooks {
+  /** Sees the data before any attack runs, so that a caller can refuse changed data early. */
+  beforeEvaluate?: (data: Dataset, fingerprint: string) => void;
+  onProgress?: (p: EvaluateProgress) => void;
+  /** The harness's sanity probes (extra model passes); they do not change any figure. */
+  probes?: boolean;
+}
+
+/** Runs the evaluation a spec describes with its attacks, already built from the spec's request. */
+export async function runSpec(model: Classifier, spec: EvaluationSpec, attacks: Attack[], baselineDir: string, hooks: SpecHooks = {}): Promise<SpecRun> {
   const { data, subset } = await loadSpecData(spec, baselineDir, model.inputShape);
   const print = fingerprint(data);
   hooks.beforeEvaluate?.(data, print);
@@ -47,7 +57,9 @@ export async function runSpec(
     seed: spec.seed,
     batchSize: spec.batchSize,
     target: spec.target,
+    mode: spec.mode,
     subset,
+    probes: hooks.probes,
     onProgress: hooks.onProgress,
   });
   return { report, data, fingerprint: print };

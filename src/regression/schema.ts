@@ -26,12 +26,28 @@ export const BASELINE_SCHEMA: SchemaObject = {
     model: { type: 'object', required: ['path', 'info'], properties: { path: { type: 'string', minLength: 1 }, info: { type: 'object' } } },
     evaluation: {
       type: 'object',
-      required: ['data', 'split', 'attacks', 'epsilons', 'seed', 'batchSize', 'target'],
+      required: ['data', 'split', 'request', 'attacks', 'mode', 'epsilons', 'seed', 'batchSize', 'target'],
       properties: {
         data: { type: 'string', minLength: 1 },
         dataDir: { type: 'string' },
         split: { enum: ['train', 'test'] },
         limit: { type: 'integer', minimum: 1 },
+        request: {
+          type: 'object',
+          required: ['attack'],
+          properties: {
+            attack: { type: 'string', minLength: 1 },
+            steps: { type: 'string' },
+            stepSize: { type: 'string' },
+            restarts: { type: 'string' },
+            norm: { enum: ['linf', 'l2'] },
+            loss: { type: 'string' },
+            bpda: { type: 'boolean' },
+            eot: { type: 'string' },
+          },
+        },
+        mode: { enum: ['independent', 'sequential'] },
+        transform: { type: 'string' },
         attacks: {
           type: 'array',
           minItems: 1,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
-import { makeAttack } from '../../attacks/index.js';
+import { attacksFrom, type AttackCliOptions } from '../cli/attack-options.js';
 import { UserError } from '../errors.js';
+import type { SuiteMode } from '../harness/evaluate.js';
 import type { Attack } from '../types.js';
-import type { EvaluationSpec } from './format.js';
+import type { AttackRequest, EvaluationSpec } from './format.js';
 
 /** sha256 of the canonical JSON of the spec: key order and absent options do not change it. */
 export function evaluationHash(spec: EvaluationSpec): string {
@@ -41,16 +42,29 @@ export function describeAttacks(attacks: readonly Attack[]): EvaluationSpec['att
   return attacks.map((a) => ({ name: a.name, norm: a.norm.name, config: a.config }));
 }
 
-/** Rebuilds the spec's attacks by name from the registry (the stored config is compared elsewhere). */
-export function rebuildAttacks(spec: EvaluationSpec): Attack[] {
-  return spec.attacks.map((a) => makeAttack(a.name));
+/** The attack options of a command line, as a baseline stores them (only those given). */
+export function attackRequest(o: AttackCliOptions): AttackRequest {
+  const r: AttackRequest = { attack: o.attack };
+  if (o.steps !== undefined) r.steps = o.steps;
+  if (o.stepSize !== undefined) r.stepSize = o.stepSize;
+  if (o.restarts !== undefined) r.restarts = o.restarts;
+  if (o.norm !== undefined) r.norm = o.norm;
+  if (o.loss !== undefined) r.loss = o.loss;
+  if (o.bpda === true) r.bpda = true;
+  if (o.eot !== undefined) r.eot = o.eot;
+  return r;
+}
+
+/**
+ * The attacks and suite mode a request builds, through the same parser as `advtest eval`'s
+ * options (one place decides what `--attack pgd --steps 40` means).
+ */
+export function buildAttacks(request: AttackRequest, mode?: SuiteMode): { attacks: Attack[]; mode: SuiteMode } {
+  return attacksFrom({ ...request, ...(mode !== undefined ? { mode } : {}) });
 }
 
 /** Two figures with the same key would be indistinguishable in the baseline: refuse repeats. */
 export function checkNoRepeats(spec: EvaluationSpec): void {
-  const names = spec.attacks.map((a) => a.name);
-  const repeated = names.find((n, i) => names.indexOf(n) !== i);
-  if (repeated !== undefined) throw new UserError(`--attack lists "${repeated}" twice: name each attack once`);
   const eps = spec.epsilons.find((e, i) => spec.epsilons.indexOf(e) !== i);
   if (eps !== undefined) throw new UserError(`--eps lists ${eps} twice: give each budget once`);
 }

@@ -12,7 +12,7 @@ export function makeRng(seed: number | string): Rng {
  * slice of the work reproduces the seeds the full run would use.
  */
 export function deriveSeed(base: number, ...parts: number[]): number {
-  let h = 2166136261 ^ (base >>> 0);
+  let h = 2166136261;
   for (const p of [base, ...parts]) {
     h = Math.imul(h ^ (p >>> 0), 16777619);
     h ^= h >>> 13;

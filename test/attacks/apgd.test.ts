@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apgd, apgdCheckpoints } from '../../attacks/apgd.js';
-import { dlrLoss, dlrTargetedLoss } from '../../attacks/dlr-loss.js';
-import { fgsm } from '../../attacks/fgsm.js';
+import { dlrLoss, dlrTargetedLoss } from '../../src/tensor/dlr-loss.js';
+import { fgm, fgsm } from '../../attacks/fgsm.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
@@ -59,12 +59,12 @@ describe('DLR losses', () => {
       [3, 1, 2, 0],
       [3, 1, 2, 0],
     ]);
-    const untargeted = dlrLoss(z, tf.tensor1d([0, 1], 'int32')).arraySync();
+    const untargeted = tf.tidy(() => dlrLoss(z, tf.tensor1d([0, 1], 'int32')).arraySync());
     // y = 0 (on top): −(3 − 2)/(3 − 1) = −0.5;  y = 1: −(1 − 3)/(3 − 1) = 1.
     expect(untargeted[0]).toBeCloseTo(-0.5, 6);
     expect(untargeted[1]).toBeCloseTo(1, 6);
     // y = 0, t = 2: −(3 − 2)/(3 − (1 + 0)/2) = −0.4.
-    const targeted = dlrTargetedLoss(z, tf.tensor1d([0, 0], 'int32'), tf.tensor1d([2, 3], 'int32')).arraySync();
+    const targeted = tf.tidy(() => dlrTargetedLoss(z, tf.tensor1d([0, 0], 'int32'), tf.tensor1d([2, 3], 'int32')).arraySync());
     expect(targeted[0]).toBeCloseTo(-0.4, 6);
     // t = 3: −(3 − 0)/2.5 = −1.2.
     expect(targeted[1]).toBeCloseTo(-1.2, 6);
@@ -74,9 +74,10 @@ describe('DLR losses', () => {
   it('has the analytic gradient (no TopK on the tape)', () => {
     // L = −(a − c)/(a − b) with a = z₀ = 3, b = z₁ = 1 (third largest), c = z₂ = 2:
     // ∂L/∂a = −(c − b)/(a − b)² = −0.25, ∂L/∂b = −(a − c)/(a − b)² = −0.25, ∂L/∂c = 1/(a − b) = 0.5.
-    const labels = tf.tensor1d([0], 'int32');
-    const g = tf.grad((z: tf.Tensor) => tf.sum(dlrLoss(z as tf.Tensor2D, labels)))(tf.tensor2d([[3, 1, 2, 0]]));
-    const v = Array.from(g.dataSync());
+    const v = tf.tidy(() => {
+      const labels = tf.tensor1d([0], 'int32');
+      return Array.from(tf.grad((z: tf.Tensor) => tf.sum(dlrLoss(z as tf.Tensor2D, labels)))(tf.tensor2d([[3, 1, 2, 0]])).dataSync());
+    });
     expect(v[0]).toBeCloseTo(-0.25, 5);
     expect(v[1]).toBeCloseTo(-0.25, 5);
     expect(v[2]).toBeCloseTo(0.5, 5);
@@ -166,7 +167,9 @@ describe('APGD on the fixture mnist-cnn', () => {
   const cell = (results: AttackResult[], attack: string, eps: number) => results.find((r) => r.attack === attack && r.eps === eps)!;
 
   it('APGD-CE and APGD-DLR beat FGSM at ε = 0.1, 0.2 and leave ≤ 1% at ε = 0.3', async () => {
-    // 10 steps instead of 100 keep the test short; at 100 steps the figures only get lower.
+    // 10 steps instead of 100 keep the test short. Measured (seed 0, wasm), accuracy at ε = 0.1 / 0.2 / 0.3:
+    // FGSM 0.765 / 0.325 / 0.05; APGD-CE 0.645 / 0.045 / 0; APGD-DLR 0.65 / 0.055 / 0
+    // (100 steps: CE 0.615 / 0.02 / 0, DLR 0.615 / 0.03 / 0).
     const report = await evaluate(model, data, [fgsm(), apgd({ steps: 10 }), apgd({ loss: 'dlr', steps: 10 })], [0.1, 0.2, 0.3], { probes: false, batchSize: 200 });
     for (const name of ['apgd-ce', 'apgd-dlr']) {
       for (const eps of [0.1, 0.2]) expect(cell(report.results, name, eps).accuracy).toBeLessThanOrEqual(cell(report.results, 'fgsm', eps).accuracy);
@@ -176,11 +179,13 @@ describe('APGD on the fixture mnist-cnn', () => {
   });
 
   it('L2 APGD at ε = 2 keeps its budget and cuts accuracy', async () => {
-    const report = await evaluate(model, balancedSubset(loadMnist('test'), 100), [apgd({ norm: 'l2', steps: 10 })], [2], { probes: false, batchSize: 100 });
-    const r = report.results[0]!;
+    const report = await evaluate(model, balancedSubset(loadMnist('test'), 100), [fgm(), apgd({ norm: 'l2', steps: 10 })], [2], { probes: false, batchSize: 100 });
+    const [one, r] = report.results as [AttackResult, AttackResult];
+    // Measured (seed 0, wasm): clean 0.95, FGM 0.60, APGD-CE-L2 0.20.
     expect(r.attack).toBe('apgd-ce-l2');
     expect(r.perturbation.maxL2).toBeLessThanOrEqual(2 + 1e-6);
-    expect(r.accuracy).toBeLessThan(report.clean.accuracy - 0.3);
+    expect(r.accuracy).toBeLessThan(report.clean.accuracy - 0.5);
+    expect(r.accuracy).toBeLessThanOrEqual(one.accuracy);
   });
 
   it('targeted APGD reaches a random target for most examples at ε = 0.3', async () => {
@@ -189,7 +194,8 @@ describe('APGD on the fixture mnist-cnn', () => {
       batchSize: 100,
       target: 'random',
     });
-    for (const r of report.results) expect(r.success.rate).toBeGreaterThanOrEqual(0.8);
+    // Measured (seed 0, wasm): CE 91 of 95, DLR 81 of 95 reach their target.
+    for (const r of report.results) expect(r.success.rate).toBeGreaterThanOrEqual(0.75);
   });
 
   it('is deterministic for a seed on the fixture, and the seed matters', () => {

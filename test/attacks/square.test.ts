@@ -18,8 +18,8 @@ const ctx = (seed = 1): AttackContext => ({ seed, costs: { gradients: 0, queries
  * it scores is counted — what a score-based attack may use, and how much.
  */
 function scoresOnly(model: Classifier): Classifier & { rows: number } {
-  const wall = tf.customGrad((z: tf.Tensor) => ({
-    value: tf.clone(z),
+  const wall = tf.customGrad((...inputs) => ({
+    value: tf.clone(inputs[0] as tf.Tensor),
     gradFunc: () => {
       throw new Error('a gradient was asked of a score-only model');
     },
@@ -47,7 +47,7 @@ function margins(model: Classifier, x: tf.Tensor4D, labels: number[]): number[] 
 }
 
 describe('the p schedule', () => {
-  it('halves p_init after iterations 10, 50, 200, … of 10 000, rescaled to the budget', () => {
+  it('halves p_init after iterations 10, 50, 200, … of 10 000, rescaled to the budget', async () => {
     expect(squareFraction(10, 10000)).toBe(0.8);
     expect(squareFraction(11, 10000)).toBe(0.4);
     expect(squareFraction(51, 10000)).toBe(0.2);
@@ -61,7 +61,7 @@ describe('the p schedule', () => {
     expect(squareFraction(0, 1000, 0.5)).toBe(0.5);
   });
 
-  it('sizes the square as round(√(p·h·w)), at least 1 and at most the image', () => {
+  it('sizes the square as round(√(p·h·w)), at least 1 and at most the image', async () => {
     expect(squareSide(0.8, 28, 28)).toBe(25); // √627.2 = 25.04
     expect(squareSide(0.4, 28, 28)).toBe(18); // √313.6 = 17.7
     expect(squareSide(0.8 / 512, 28, 28)).toBe(1); // √1.225 = 1.1
@@ -74,12 +74,12 @@ describe('the p schedule', () => {
 describe('Square Attack on a linear model', () => {
   beforeAll(useTestBackend);
 
-  it('lowers the margin within budget and box, and spends the whole budget on an unbreakable example', () => {
+  it('lowers the margin within budget and box, and spends the whole budget on an unbreakable example', async () => {
     const model = linear3();
     const x = tf.tensor4d(X3, [2, 4, 4, 1]);
     const c: Criterion = { labels: tf.tensor1d([0, 0], 'int32'), targeted: false };
     const context = ctx();
-    const adv = square({ queries: 300 }).run(model, x, c, 0.05, context);
+    const adv = await square({ queries: 300 }).run(model, x, c, 0.05, context);
     const clean = margins(model, x, [0, 0]);
     const after = margins(model, adv, [0, 0]);
     // The best vertex lowers the margin by ε·‖W₀ − W_k‖₁ for the runner-up k; random search gets most of the way.
@@ -92,23 +92,23 @@ describe('Square Attack on a linear model', () => {
     model.dispose();
   });
 
-  it('stops querying an example once it is fooled', () => {
+  it('stops querying an example once it is fooled', async () => {
     const model = linear3();
     const x = tf.tensor4d(X3, [2, 4, 4, 1]);
     // Label 1 for an image the bias puts in class 0: already fooled at the start.
     const c: Criterion = { labels: tf.tensor1d([1, 0], 'int32'), targeted: false };
     const context = ctx();
-    square({ queries: 50 }).run(model, x, c, 0.05, context).dispose();
+    (await square({ queries: 50 }).run(model, x, c, 0.05, context)).dispose();
     expect(context.costs.queries).toBe(1 + 50);
     tf.dispose([x, c.labels]);
     model.dispose();
   });
 
-  it('targeted: moves toward the target class (margin max_{i≠t} z_i − z_t goes down)', () => {
+  it('targeted: moves toward the target class (margin max_{i≠t} z_i − z_t goes down)', async () => {
     const model = linear3([0, 0, 0]);
     const x = tf.tensor4d(X3, [2, 4, 4, 1]);
     const c: Criterion = { labels: tf.tensor1d([2, 1], 'int32'), targeted: true };
-    const adv = square({ queries: 200 }).run(model, x, c, 0.05, ctx());
+    const adv = await square({ queries: 200 }).run(model, x, c, 0.05, ctx());
     const toward = (t: tf.Tensor4D) => margins(model, t, [2, 1]).map((m) => -m);
     const before = toward(x);
     const after = toward(adv);
@@ -117,13 +117,13 @@ describe('Square Attack on a linear model', () => {
     model.dispose();
   });
 
-  it('never asks for a gradient, and counts every row it scores as a query', () => {
+  it('never asks for a gradient, and counts every row it scores as a query', async () => {
     const inner = linear3();
     const model = scoresOnly(inner);
     const x = tf.tensor4d(X3, [2, 4, 4, 1]);
     const c: Criterion = { labels: tf.tensor1d([0, 0], 'int32'), targeted: false };
     const context = ctx();
-    square({ queries: 40 }).run(model, x, c, 0.05, context).dispose();
+    (await square({ queries: 40 }).run(model, x, c, 0.05, context)).dispose();
     expect(context.costs.queries).toBe(model.rows);
     expect(context.costs.gradients).toBe(0);
     // The wall works: a gradient attack on the same model fails.
@@ -138,35 +138,35 @@ describe('Square Attack on a linear model', () => {
     const c: Criterion = { labels: tf.tensor1d([0, 1], 'int32'), targeted: false };
     const t: Criterion = { labels: tf.tensor1d([2, 2], 'int32'), targeted: true };
     expect(
-      await leakedTensors(() => {
-        square({ queries: 60 }).run(model, x, c, 0.1, ctx()).dispose();
-        square({ queries: 60, loss: 'ce' }).run(model, x, t, 0.1, ctx()).dispose();
+      await leakedTensors(async () => {
+        (await square({ queries: 60 }).run(model, x, c, 0.1, ctx())).dispose();
+        (await square({ queries: 60, loss: 'ce' }).run(model, x, t, 0.1, ctx())).dispose();
       }),
     ).toBe(0);
     tf.dispose([x, c.labels, t.labels]);
     model.dispose();
   });
 
-  it('is deterministic for a seed, and draws per example (the batch does not matter)', () => {
+  it('is deterministic for a seed, and draws per example (the batch does not matter)', async () => {
     const model = linear3();
     const x = tf.tensor4d(X3, [2, 4, 4, 1]);
     const c: Criterion = { labels: tf.tensor1d([0, 0], 'int32'), targeted: false };
-    const run = (seed: number, input = x, criterion = c, indices?: Int32Array, queries = 30) => {
+    const run = async (seed: number, input = x, criterion = c, indices?: Int32Array, queries = 30) => {
       const context = ctx(seed);
       if (indices) context.indices = indices;
-      const adv = square({ queries }).run(model, input, criterion, 0.05, context);
+      const adv = await square({ queries }).run(model, input, criterion, 0.05, context);
       const v = Array.from(adv.dataSync());
       adv.dispose();
       return v;
     };
-    const first = run(5);
-    expect(run(5)).toEqual(first);
+    const first = await run(5);
+    expect(await run(5)).toEqual(first);
     // Compared at the start (stripes): on 16 pixels the search soon ends at the same vertex.
-    expect(run(6, x, c, undefined, 1)).not.toEqual(run(5, x, c, undefined, 1));
+    expect(await run(6, x, c, undefined, 1)).not.toEqual(await run(5, x, c, undefined, 1));
     // Example 1 alone, told it is row 1 of the batch, follows the same path.
     const x1 = tf.slice(x, [1, 0, 0, 0], [1, 4, 4, 1]);
     const c1: Criterion = { labels: tf.tensor1d([0], 'int32'), targeted: false };
-    expect(run(5, x1, c1, Int32Array.from([1]))).toEqual(first.slice(16));
+    expect(await run(5, x1, c1, Int32Array.from([1]))).toEqual(first.slice(16));
     tf.dispose([x, x1, c.labels, c1.labels]);
     model.dispose();
   });

@@ -56,3 +56,10 @@ describe('advtest eval', () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe('usage errors', () => {
+  it.each([['eval', '--backend', 'nope'], ['train', '--no-such-option'], ['attack', '--model']])('exit with code 2: %j', async (...args) => {
+    const r = await runCli(...args);
+    expect(r.code).toBe(2);
+  });
+});

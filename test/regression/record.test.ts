@@ -35,6 +35,8 @@ describe('recording a baseline from a report', () => {
   const spec: EvaluationSpec = {
     data: 'tiny',
     split: 'test',
+    request: { attack: 'a,b' },
+    mode: 'independent',
     attacks: [
       { name: 'a', norm: 'linf', config: { which: [0] } },
       { name: 'b', norm: 'linf', config: { which: [1] } },

@@ -2,13 +2,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fgsm } from '../../attacks/fgsm.js';
 import type { EvaluationSpec } from '../../src/regression/format.js';
-import { checkNoRepeats, evaluationHash, resolveDataSpec, resolveStoredPath, storedDataSpec, storedPath } from '../../src/regression/spec.js';
+import { attackRequest, buildAttacks, checkNoRepeats, describeAttacks, evaluationHash, resolveDataSpec, resolveStoredPath, storedDataSpec, storedPath } from '../../src/regression/spec.js';
 
 const spec: EvaluationSpec = {
   data: 'mnist',
   split: 'test',
   limit: 100,
+  request: { attack: 'fgsm' },
   attacks: [{ name: 'fgsm', norm: 'linf', config: { steps: 1 } }],
+  mode: 'independent',
   epsilons: [0.1],
   seed: 0,
   batchSize: 128,
@@ -17,7 +19,7 @@ const spec: EvaluationSpec = {
 
 describe('evaluation specs', () => {
   it('hash the canonical JSON: key order does not matter, every setting does', () => {
-    const reordered: EvaluationSpec = { target: 'untargeted', batchSize: 128, seed: 0, epsilons: [0.1], attacks: spec.attacks, limit: 100, split: 'test', data: 'mnist' };
+    const reordered: EvaluationSpec = { target: 'untargeted', batchSize: 128, seed: 0, epsilons: [0.1], mode: 'independent', attacks: spec.attacks, request: { attack: 'fgsm' }, limit: 100, split: 'test', data: 'mnist' };
     expect(evaluationHash(reordered)).toBe(evaluationHash(spec));
     expect(evaluationHash(spec)).toMatch(/^[0-9a-f]{64}$/);
     expect(evaluationHash({ ...spec, seed: 1 })).not.toBe(evaluationHash(spec));
@@ -34,9 +36,19 @@ describe('evaluation specs', () => {
     expect(storedDataSpec('mnist', dir)).toBe('mnist');
   });
 
-  it('refuse an attack or ε listed twice', () => {
-    const a = { name: fgsm().name, norm: 'linf', config: {} };
-    expect(() => checkNoRepeats({ ...spec, attacks: [a, a] })).toThrow(/--attack lists "fgsm" twice/);
+  it('refuse an ε listed twice', () => {
     expect(() => checkNoRepeats({ ...spec, epsilons: [0.1, 0.1] })).toThrow(/--eps lists 0.1 twice/);
+  });
+
+  it('keep only the attack options given, and rebuild attacks with the CLI\'s parser', () => {
+    const request = attackRequest({ attack: 'pgd', steps: '5', bpda: false, mode: 'sequential' });
+    expect(request).toEqual({ attack: 'pgd', steps: '5' });
+    const { attacks, mode } = buildAttacks(request);
+    expect(attacks.map((a) => a.name)).toEqual(['pgd']);
+    expect(attacks[0]!.config.steps).toBe(5);
+    expect(mode).toBe('independent');
+    expect(buildAttacks({ attack: 'fgsm,fgm' }).mode).toBe('sequential');
+    expect(buildAttacks({ attack: 'fgsm,fgm' }, 'independent').mode).toBe('independent');
+    expect(describeAttacks([fgsm()])).toEqual([{ name: 'fgsm', norm: 'linf', config: fgsm().config }]);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,7 @@ describe('baseline files', () => {
     await writeBaseline(file, await fixture());
     expect(await readBaseline(file)).toEqual(await fixture());
     expect(await readdir(path.dirname(file))).toEqual(['robustness.json']);
+    await rm(dir, { recursive: true });
   });
 
   it('refuses a missing file naming the command that writes one', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,9 +27,12 @@ describe('vitest matchers', () => {
     model = await loadModel(MODEL);
     weakened = await perturbedModel(MODEL, { noise: 0.8, seed: 1 });
     baseline = path.join(await mkdtemp(path.join(tmpdir(), 'advtest-matchers-')), 'robustness.json');
-    await recordBaseline({ model, modelDir: MODEL, data: 'mnist', attacks: [fgsm()], epsilons: [0.1], limit: 200, seed: 0, batchSize: 128, target: 'untargeted', out: baseline });
+    await recordBaseline({ model, modelDir: MODEL, data: 'mnist', request: { attack: 'fgsm' }, epsilons: [0.1], limit: 200, seed: 0, batchSize: 128, target: 'untargeted', out: baseline });
   });
-  afterAll(() => model.dispose?.());
+  afterAll(async () => {
+    model.dispose?.();
+    for (const d of [weakened, path.dirname(baseline)]) await rm(d, { recursive: true, force: true });
+  });
 
   describe('toResist', () => {
     // On these 200 digits the fixture keeps about 91% under FGSM at ε = 0.05 and 34% at ε = 0.2.

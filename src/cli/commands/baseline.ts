@@ -1,22 +1,22 @@
 import { Command } from 'commander';
-import { makeAttacks } from '../../../attacks/index.js';
 import { parseTargetSpec } from '../../harness/targets.js';
-import { loadModel } from '../../model/store.js';
 import { recordBaseline } from '../../regression/baseline.js';
+import { attackRequest } from '../../regression/spec.js';
 import { renderText } from '../../report/text.js';
+import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { checkEpsAgainstRange, parseEpsList, parsePositiveInt } from '../parse.js';
+import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
-interface BaselineOptions extends CommonOptions {
+interface BaselineOptions extends CommonOptions, AttackCliOptions {
   model: string;
   data: string;
   dataDir?: string;
-  attack: string;
   eps: string;
   limit?: string;
   batchSize: string;
   targeted?: string;
+  transform?: string;
   out: string;
 }
 
@@ -28,46 +28,37 @@ export function baselineCommand(): Command {
     .requiredOption('--model <dir>', 'folder with model.json and weights')
     .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')
     .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
-    .option('--attack <names>', 'comma-separated attacks', 'fgsm')
-    .option('--eps <list>', 'budgets, e.g. 0.1,0.2,0.3 or 8/255', '0.1,0.2,0.3')
+    .option('--eps <list>', 'budgets: 0.1,0.2,0.3 or 8/255 or a range 0:0.3:0.05', '0.1,0.2,0.3')
     .option('--limit <n>', 'a fixed class-balanced subset of n test examples')
     .option('--batch-size <n>', 'examples per batch', '128')
     .option('--targeted <spec>', 'least-likely | random | a class index')
+    .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
     .option('--out <file>', 'the baseline file to write', 'robustness.json');
-  return withCommonOptions(cmd).action(async (opts: BaselineOptions) => {
+  return withCommonOptions(withAttackOptions(cmd)).action(async (opts: BaselineOptions) => {
     const { seed, quiet } = await setup(opts);
-    const epsilons = parseEpsList(opts.eps);
-    const attacks = makeAttacks(opts.attack);
-    const limit = opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit');
-    const batchSize = parsePositiveInt(opts.batchSize, '--batch-size');
-    const model = await loadModel(opts.model);
-    try {
-      checkEpsAgainstRange(epsilons, model.bounds.upper - model.bounds.lower);
-      // The number of examples is known only once the data is loaded: start the bar then.
-      let bar: Progress | undefined;
-      const { baseline, report } = await recordBaseline({
-        model,
-        modelDir: opts.model,
-        data: opts.data,
-        dataDir: opts.dataDir,
-        attacks,
-        epsilons,
-        limit,
-        seed,
-        batchSize,
-        target: parseTargetSpec(opts.targeted, model.numClasses),
-        out: opts.out,
-        onProgress: (p) => {
-          bar ??= progressBar('evaluating', p.total, quiet);
-          bar.update(p.done);
-        },
-      });
-      bar?.stop();
-      process.stdout.write(renderText(report) + '\n');
-      const figures = 1 + baseline.figures.results.length + baseline.figures.worstCase.length;
-      logLine(quiet, `baseline written to ${opts.out}: ${baseline.data.size} examples, ${figures} figures, config ${baseline.configHash.slice(0, 12)}`);
-    } finally {
-      model.dispose?.();
-    }
+    // The number of examples is known only once the data is loaded: start the bar then.
+    let bar: Progress | undefined;
+    const { baseline, report } = await recordBaseline({
+      modelDir: opts.model,
+      data: opts.data,
+      dataDir: opts.dataDir,
+      request: attackRequest(opts),
+      mode: opts.mode,
+      transform: opts.transform,
+      epsilons: parseEpsList(opts.eps),
+      limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit'),
+      seed,
+      batchSize: parsePositiveInt(opts.batchSize, '--batch-size'),
+      target: parseTargetSpec(opts.targeted),
+      out: opts.out,
+      onProgress: (p) => {
+        bar ??= progressBar('evaluating', p.total, quiet);
+        bar.update(p.done);
+      },
+    });
+    bar?.stop();
+    process.stdout.write(renderText(report) + '\n');
+    const figures = 1 + baseline.figures.results.length + baseline.figures.worstCase.length;
+    logLine(quiet, `baseline written to ${opts.out}: ${baseline.data.size} examples, ${figures} figures, config ${baseline.configHash.slice(0, 12)}`);
   });
 }

@@ -1,17 +1,21 @@
 import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import { makeAttacks } from '../../../attacks/index.js';
 import { UserError } from '../../errors.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { runCheck, type SpecOverrides } from '../../regression/check.js';
 import { TEST_NAMES, type TestName } from '../../regression/compare.js';
 import { RegressionFound } from '../../regression/errors.js';
 import { checkJson, regressionMessage, renderCheck, summaryLine } from '../../regression/render.js';
+import { attackRequest } from '../../regression/spec.js';
+import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
-interface CheckOptions extends CommonOptions {
+interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOptions, 'attack'> {
+  /** Absent unless given: the baseline's seed and attacks are the defaults. */
+  seed?: string;
+  attack?: string;
   baseline: string;
   model?: string;
   tolerance: string;
@@ -20,7 +24,7 @@ interface CheckOptions extends CommonOptions {
   json?: boolean | string;
   data?: string;
   dataDir?: string;
-  attack?: string;
+  transform?: string;
   eps?: string;
   limit?: string;
   batchSize?: string;
@@ -46,13 +50,23 @@ export function parseAlpha(text: string): number {
   return n;
 }
 
-/** Only options the user typed constrain the check; defaults come from the baseline. */
+const ATTACK_OPTIONS = ['attack', 'steps', 'stepSize', 'restarts', 'norm', 'loss', 'bpda', 'eot'] as const;
+
+/**
+ * Only options the user typed constrain the check; everything else comes from the baseline.
+ * Attack options given without --attack apply to the baseline's own attacks.
+ */
 function overrides(opts: CheckOptions, cmd: Command, seed: number): SpecOverrides {
   const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
   const o: SpecOverrides = {};
+  if (ATTACK_OPTIONS.some(given)) {
+    const { attack, ...rest } = attackRequest({ ...opts, attack: opts.attack ?? '' });
+    o.request = opts.attack !== undefined ? { attack, ...rest } : rest;
+  }
+  if (opts.mode !== undefined) o.mode = opts.mode;
+  if (opts.transform !== undefined) o.transform = opts.transform;
   if (opts.data !== undefined) o.data = opts.data;
   if (opts.dataDir !== undefined) o.dataDir = opts.dataDir;
-  if (opts.attack !== undefined) o.attacks = makeAttacks(opts.attack);
   if (opts.eps !== undefined) o.epsilons = parseEpsList(opts.eps);
   if (opts.limit !== undefined) o.limit = parsePositiveInt(opts.limit, '--limit');
   if (opts.batchSize !== undefined) o.batchSize = parsePositiveInt(opts.batchSize, '--batch-size');
@@ -74,13 +88,28 @@ export function checkCommand(): Command {
     .option('--json [file]', 'write the comparison as JSON to file (no file: JSON on stdout)')
     .option('--data <spec>', 'refuse unless the baseline used this data')
     .option('--data-dir <dir>', 'refuse unless the baseline used this Fashion-MNIST folder')
-    .option('--attack <names>', 'refuse unless the baseline used these attacks')
+    .option('--transform <spec>', 'refuse unless the baseline used this input transform')
     .option('--eps <list>', 'refuse unless the baseline used these budgets')
     .option('--limit <n>', 'refuse unless the baseline used this subset size')
     .option('--batch-size <n>', 'refuse unless the baseline used this batch size')
     .option('--targeted <spec>', 'refuse unless the baseline used this target');
-  return withCommonOptions(cmd).action(async (opts: CheckOptions, command: Command) => {
-    const { seed, quiet } = await setup(opts);
+  // The attack options (--attack, --steps, …, --mode) and --seed likewise refuse a baseline
+  // built otherwise; their defaults are the baseline's, not those of eval.
+  withCommonOptions(withAttackOptions(cmd));
+  const fromBaseline: Record<string, string> = {
+    '--attack': 'refuse unless the baseline used these attacks (a suite or a preset)',
+    '--seed': 'refuse unless the baseline used this seed',
+  };
+  for (const option of cmd.options) {
+    const description = option.long === undefined ? undefined : fromBaseline[option.long];
+    if (description === undefined) continue;
+    option.defaultValue = undefined;
+    option.description = description;
+    // Commander stored the default when the option was added; take it back.
+    cmd.setOptionValue(option.attributeName(), undefined);
+  }
+  return cmd.action(async (opts: CheckOptions, command: Command) => {
+    const { seed, quiet } = await setup({ ...opts, seed: opts.seed ?? '0' });
     const tolerance = parseTolerance(opts.tolerance);
     const alpha = parseAlpha(opts.alpha);
     let bar: Progress | undefined;

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { UserError } from '../../errors.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { parseInputTransform } from '../../../defenses/input-transforms.js';
 import { withInputTransform } from '../../model/input-transform.js';
@@ -18,6 +19,8 @@ interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   transform?: string;
   shard?: string;
   json?: boolean | string;
+  html?: string;
+  md?: boolean;
 }
 
 export function evalCommand(): Command {
@@ -31,8 +34,11 @@ export function evalCommand(): Command {
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
     .option('--shard <i/n>', 'evaluate only slice i of n (combine the reports with advtest merge)')
-    .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)');
+    .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)')
+    .option('--html <file>', 'also write a self-contained HTML report: curves, tables, image grid')
+    .option('--md', 'print the tables as GitHub-flavoured Markdown instead of the terminal table');
   return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: EvalOptions) => {
+    if (opts.md && opts.json === true) throw new UserError('--md and a bare --json both print on stdout: give --json a file name');
     const { seed, quiet } = await setup(opts);
     const epsilons = parseEpsList(opts.eps);
     const { attacks, mode } = attacksFrom(opts);
@@ -52,6 +58,8 @@ export function evalCommand(): Command {
         target: parseTargetSpec(opts.targeted, model.numClasses),
         quiet,
         json: opts.json,
+        ...(opts.html !== undefined ? { html: opts.html } : {}),
+        ...(opts.md ? { md: true } : {}),
         ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
       });
     } finally {

@@ -1,0 +1,36 @@
+import { Command } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import { renderGridPng } from '../../report/grid-png.js';
+import { readReport } from '../../report/read-report.js';
+import { parsePositiveInt } from '../parse.js';
+import { logLine } from '../progress.js';
+import { besideInput, regenerateFromFile, withImageOptions, type ImageCliOptions } from './report.js';
+
+interface GridOptions extends ImageCliOptions {
+  out?: string;
+  perRow: string;
+  scale?: string;
+}
+
+export function gridCommand(): Command {
+  const cmd = new Command('grid')
+    .description('the image grid of an evaluation as a PNG: clean | perturbation (magnified) | adversarial, with predictions')
+    .argument('<result>', 'the JSON report written by advtest eval --json')
+    .option('--out <file>', 'the PNG to write (default: the result file with -grid.png)')
+    .option('--per-row <n>', 'examples side by side', '2')
+    .option('--scale <n>', 'screen pixels per image pixel (default: about 112 px per image)');
+  return withImageOptions(cmd).action(async (file: string, opts: GridOptions) => {
+    const report = await readReport(file);
+    const { examples, classNames, notes } = await regenerateFromFile(report, file, opts);
+    const png = await renderGridPng(examples, {
+      perRow: parsePositiveInt(opts.perRow, '--per-row'),
+      ...(opts.scale !== undefined ? { scale: parsePositiveInt(opts.scale, '--scale') } : {}),
+      classNames,
+    });
+    const out = opts.out ?? besideInput(file, '-grid.png');
+    await writeFileAtomic(out, png);
+    const quiet = opts.quiet === true;
+    for (const note of notes) logLine(quiet, `note: ${note}`);
+    logLine(quiet, `advtest: wrote ${out} (${examples.length} examples)`);
+  });
+}

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../../backend/select.js';
+import { formatEps } from '../../harness/format.js';
+import type { Report } from '../../harness/report.js';
+import { buildHtml } from '../../report/build-html.js';
+import { renderMarkdown } from '../../report/markdown.js';
+import { readReport } from '../../report/read-report.js';
+import { DEFAULT_GRID_EXAMPLES, examplesOfReportFile, type ReportExamples } from '../../report/report-examples.js';
+import type { RegenerateOptions } from '../../report/regenerate.js';
+import { parsePositiveInt } from '../parse.js';
+import { logLine, progressBar, type Progress } from '../progress.js';
+
+/** The options of every command that regenerates a report's adversarial examples. */
+export interface ImageCliOptions {
+  model?: string;
+  dataDir?: string;
+  examples: string;
+  backend: BackendChoice;
+  quiet?: boolean;
+}
+
+export function withImageOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <dir>', "the evaluated model's folder (default: the path in the report, then relative to the report file)")
+    .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files, as given to eval')
+    .option('--examples <n>', 'examples in the image grid, those fooled at the smallest ε first', String(DEFAULT_GRID_EXAMPLES))
+    .addOption(new Option('--backend <name>', 'backend to regenerate the images on').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--quiet', 'no progress bars or log lines on stderr');
+}
+
+/** One progress bar per (attack, ε) phase of the regeneration, on stderr. */
+export function phaseProgress(quiet: boolean): RegenerateOptions['onPhase'] {
+  let bar: Progress | undefined;
+  return ({ attack, eps, examples, done }) => {
+    if (!done) {
+      bar = progressBar(`${attack} ε=${formatEps(eps)}`, examples, quiet);
+      return;
+    }
+    bar?.update(examples);
+    bar?.stop();
+  };
+}
+
+/** Initialises the backend and regenerates the examples a report's grid shows. */
+export async function regenerateFromFile(report: Report, file: string, o: ImageCliOptions): Promise<ReportExamples> {
+  const backend = await initBackend(o.backend);
+  const quiet = o.quiet === true;
+  logLine(quiet, `advtest: regenerating adversarial examples of ${file} on ${backend.name}`);
+  return examplesOfReportFile(report, file, {
+    ...(o.model !== undefined ? { model: o.model } : {}),
+    ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    count: parsePositiveInt(o.examples, '--examples'),
+    backend: backend.name,
+    onPhase: phaseProgress(quiet),
+  });
+}
+
+/** report.json → report.html (or another extension), next to it. */
+export function besideInput(file: string, suffix: string): string {
+  const parsed = path.parse(file);
+  return path.join(parsed.dir, `${parsed.name}${suffix}`);
+}
+
+interface ReportOptions extends ImageCliOptions {
+  out?: string;
+  md?: boolean;
+  images: boolean;
+}
+
+export function reportCommand(): Command {
+  const cmd = new Command('report')
+    .description('a self-contained HTML report of an evaluation (curves, tables, image grid), or its tables as Markdown')
+    .argument('<result>', 'the JSON report written by advtest eval --json')
+    .option('--out <file>', 'where the HTML goes (default: the result file with .html)')
+    .option('--md', 'print the tables as GitHub-flavoured Markdown on stdout (HTML only with --out)')
+    .option('--no-images', 'leave out the image grid (no model or data needed)');
+  return withImageOptions(cmd).action(async (file: string, opts: ReportOptions) => {
+    const report = await readReport(file);
+    const quiet = opts.quiet === true;
+    if (opts.md) process.stdout.write(renderMarkdown({ report }));
+    if (opts.md && opts.out === undefined) return;
+    const out = opts.out ?? besideInput(file, '.html');
+    let images: ReportExamples | undefined;
+    if (opts.images) images = await regenerateFromFile(report, file, opts);
+    const html = await buildHtml(
+      { report },
+      images ? { examples: images.examples, classNames: images.classNames, notes: images.notes } : { notes: ['Images left out (--no-images).'] },
+    );
+    await writeFileAtomic(out, html);
+    logLine(quiet, `advtest: wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} kB)`);
+  });
+}

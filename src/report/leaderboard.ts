@@ -1,0 +1,29 @@
+import type { Estimate } from './figures.js';
+
+/**
+ * One model of a benchmark. Plain data so that `advtest bench` (or anything else) can hand its
+ * results to the HTML and Markdown renderers without depending on how it computed them.
+ */
+export interface LeaderboardRow {
+  name: string;
+  clean: Estimate;
+  /** Robust accuracy per attack, keyed by the names in `Leaderboard.attacks`; a missing key is shown as "—". */
+  attacks: Record<string, Estimate>;
+  /** Per example, the worst over all attacks. */
+  worstCase: Estimate;
+  trainingSeconds?: number;
+}
+
+export interface Leaderboard {
+  /** The budget the figures are at, shown in the heading. */
+  eps?: number;
+  norm?: string;
+  /** Column order of the per-attack figures. */
+  attacks: string[];
+  rows: LeaderboardRow[];
+}
+
+/** Rows best first: by worst-case accuracy, then clean accuracy, then name (a stable order). */
+export function rankLeaderboard(rows: LeaderboardRow[]): LeaderboardRow[] {
+  return [...rows].sort((a, b) => b.worstCase.accuracy - a.worstCase.accuracy || b.clean.accuracy - a.clean.accuracy || a.name.localeCompare(b.name));
+}

@@ -1,0 +1,85 @@
+import { markdownTable } from 'markdown-table';
+import type { Report } from '../harness/report.js';
+import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument } from './document.js';
+import { duration, formatEps, pct, points, withInterval, type Estimate } from './figures.js';
+import { rankLeaderboard, type Leaderboard } from './leaderboard.js';
+import type { RegressionTable } from './regression-table.js';
+
+/** A table cell: pipes would end the cell and newlines the row. */
+const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+function table(head: string[], rows: string[][], align: string[]): string {
+  return markdownTable([head, ...rows].map((r) => r.map(cell)), { align });
+}
+
+const estimate = (e: Estimate | undefined) => (e === undefined ? '—' : withInterval(e));
+
+function evaluationSection(report: Report): string[] {
+  const c = report.clean;
+  const out = [`${dataLine(report)} · clean accuracy **${pct(c.accuracy)}** [${pct(c.interval[0])}, ${pct(c.interval[1])}] (${c.correct}/${c.n})`, ''];
+  out.push(
+    table(
+      ['attack', 'ε', 'accuracy [95% CI]', '8-bit', 'success', 'mean L∞', 'mean L2'],
+      report.results.map((r) => [
+        attackLabel(report, r.attack, r.norm),
+        formatEps(r.eps),
+        withInterval(r),
+        pct(r.quantized.accuracy),
+        pct(r.success.rate),
+        r.perturbation.meanLinf.toFixed(4),
+        r.perturbation.meanL2.toFixed(4),
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  if (report.config.attacks.length > 1) {
+    out.push('', '**Worst case over attacks**', '');
+    out.push(table(['ε', 'accuracy [95% CI]', '8-bit'], report.worstCase.map((w) => [formatEps(w.eps), withInterval(w), pct(w.quantized.accuracy)]), ['r', 'r', 'r']));
+  }
+  const checks = report.sanity ?? [];
+  if (checks.length > 0) {
+    const flags = checks.filter((s) => !s.ok);
+    out.push('', `Sanity checks: ${checks.length - flags.length}/${checks.length} passed${flags.length > 0 ? `, ${flags.length} flagged:` : ''}`);
+    for (const f of flags) out.push(`- ✗ ${f.message}${f.advice ? ` — try: ${f.advice}` : ''}`);
+  }
+  out.push('', `<sub>advtest ${report.tool.version} · ${backendLine(report)} · seed ${report.seed} · config ${report.configHash.slice(0, 12)}</sub>`);
+  return out;
+}
+
+function leaderboardSection(board: Leaderboard): string[] {
+  const at = board.eps === undefined ? '' : ` at ε = ${formatEps(board.eps)}${board.norm ? ` (${board.norm})` : ''}`;
+  const training = board.rows.some((r) => r.trainingSeconds !== undefined);
+  const rows = rankLeaderboard(board.rows).map((r, i) => [
+    String(i + 1),
+    r.name,
+    estimate(r.clean),
+    ...board.attacks.map((a) => estimate(r.attacks[a])),
+    `**${withInterval(r.worstCase)}**`,
+    ...(training ? [r.trainingSeconds === undefined ? '—' : duration(r.trainingSeconds)] : []),
+  ]);
+  const head = ['#', 'model', 'clean', ...board.attacks, 'worst case', ...(training ? ['training'] : [])];
+  return [`**Leaderboard${at}**`, '', table(head, rows, ['r', 'l', ...head.slice(2).map(() => 'r')])];
+}
+
+function regressionSection(reg: RegressionTable): string[] {
+  const rows = reg.rows.map((r) => [
+    r.figure,
+    r.eps === undefined ? '' : formatEps(r.eps),
+    estimate(r.before),
+    estimate(r.after),
+    points(r.change),
+    r.pValue === undefined ? '' : r.pValue < 1e-4 ? '<0.0001' : r.pValue.toFixed(4),
+    r.verdict === 'regression' ? '**REGRESSION**' : r.verdict,
+  ]);
+  const head = `**Regression check: ${reg.passed ? 'PASS' : 'FAIL'}**${reg.baseline ? ` against \`${reg.baseline}\`` : ''}${reg.rule ? ` (${reg.rule})` : ''}`;
+  return [head, '', table(['figure', 'ε', 'before', 'after', 'change', 'p', 'verdict'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'l'])];
+}
+
+/** GitHub-flavoured Markdown of the same tables as the HTML report, for pull-request comments. */
+export function renderMarkdown(doc: ReportDocument): string {
+  const sections: string[][] = [[`### ${documentTitle(doc)}`]];
+  if (doc.regression) sections.push(regressionSection(doc.regression));
+  if (doc.leaderboard) sections.push(leaderboardSection(doc.leaderboard));
+  if (doc.report) sections.push(evaluationSection(doc.report));
+  return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
+}

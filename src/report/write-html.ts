@@ -1,0 +1,22 @@
+import writeFileAtomic from 'write-file-atomic';
+import type { Report } from '../harness/report.js';
+import type { Attack, Classifier, Dataset } from '../types.js';
+import { buildHtml } from './build-html.js';
+import type { RegenerateOptions } from './regenerate.js';
+import { examplesOfEvaluation } from './report-examples.js';
+
+/**
+ * `eval --html FILE`: the report page of an evaluation that just ran, with its image grid made
+ * from the same model, data and attack objects (nothing to reload or rebuild).
+ */
+export async function writeEvaluationHtml(
+  file: string,
+  model: Classifier,
+  data: Dataset,
+  report: Report,
+  options: { attacks: Attack[]; count?: number; onPhase?: RegenerateOptions['onPhase'] },
+): Promise<void> {
+  const images = await examplesOfEvaluation(model, data, report, options);
+  const html = await buildHtml({ report }, { examples: images.examples, classNames: images.classNames, notes: images.notes });
+  await writeFileAtomic(file, html);
+}
