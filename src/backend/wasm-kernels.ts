@@ -6,7 +6,7 @@
  * Conv2D of the same size. Both gradients are themselves convolutions (or one matMul), so we
  * re-express them with forward `tf.conv2d` / `tf.matMul`, which the wasm backend runs through
  * XNNPACK (SIMD, packed GEMM). Two more kernels on the CNN backward path are replaced too:
- * `MaxPoolGrad` (a tight JS loop over the wasm heap, ~10x faster than the stock one) and
+ * `MaxPoolGrad` (a tight JS loop over the wasm heap, 3-4x faster than the stock one) and
  * `BatchMatMul` with transposeA/transposeB (the stock kernel only uses XNNPACK without transposes
  * and otherwise falls back to a scalar triple loop; dense-layer gradients always transpose).
  *
@@ -39,7 +39,7 @@ const originals = new Map<ReplacedKernel, tf.KernelConfig | undefined>();
 function callOriginal(name: ReplacedKernel, args: Parameters<tf.KernelFunc>[0], why: string): ReturnType<tf.KernelFunc> {
   const original = originals.get(name);
   if (original === undefined) {
-    throw new Error(`${name} on wasm: unsupported ${why}, and there is no original kernel to fall back to`);
+    throw new Error(`${name} on wasm: unsupported ${why} (and no stock wasm kernel to fall back to)`);
   }
   return original.kernelFunc(args);
 }
@@ -200,11 +200,10 @@ const backpropInputKernel: tf.KernelFunc = (args) => {
   const a = (args.attrs ?? {}) as tf.NamedAttrMap;
   const dyInfo = args.inputs['dy'];
   const filterInfo = args.inputs['filter'];
-  const reason = unsupported(a) ?? (dyInfo === undefined || filterInfo === undefined ? 'inputs' : undefined);
   // Anything we do not cover goes to the stock wasm kernel (slow but correct).
-  if (reason !== undefined || dyInfo === undefined || filterInfo === undefined) {
-    return callOriginal(INPUT_KERNEL, args, reason ?? 'inputs');
-  }
+  const reason = unsupported(a);
+  if (reason !== undefined) return callOriginal(INPUT_KERNEL, args, reason);
+  if (dyInfo === undefined || filterInfo === undefined) return callOriginal(INPUT_KERNEL, args, 'inputs');
   const { strides, pad, inputShape } = a as unknown as tf.Conv2DBackpropInputAttrs;
   return tf.tidy(() =>
     conv2dBackpropInputViaConv(asTensor4D(dyInfo), asTensor4D(filterInfo), inputShape, strides, pad),
@@ -294,12 +293,14 @@ function useIm2col(xShape: readonly number[], filterShape: Shape4, strides: Stri
   return sh === 1 && sw === 1 && (ci <= 8 || filterShape[0] * filterShape[1] === 1);
 }
 
-const backpropFilterKernel: tf.KernelFunc = ({ inputs, attrs }) => {
+const backpropFilterKernel: tf.KernelFunc = (args) => {
+  const { inputs, attrs } = args;
   const a = (attrs ?? {}) as tf.NamedAttrMap;
   const reason = unsupported(a);
-  // There is no stock wasm kernel to fall back to: refuse loudly rather than guess.
   if (reason !== undefined) {
-    throw new Error(`${FILTER_KERNEL} on wasm: unsupported ${reason}`);
+    // tfjs-backend-wasm 4.22 has no kernel to fall back to: callOriginal then throws, naming the
+    // attribute, rather than returning something wrong.
+    return callOriginal(FILTER_KERNEL, args, reason);
   }
   const { strides, pad, filterShape } = a as unknown as tf.Conv2DBackpropFilterAttrs;
   const xInfo = inputs['x'];
@@ -322,8 +323,8 @@ function isWasmBackend(backend: unknown): backend is BackendWasm {
 /**
  * The cpu backend's algorithm (first maximum of each window in row-major order gets the window's
  * dy; -Infinity/NaN windows get nothing; overlapping windows accumulate), written as one pass over
- * the wasm heap with the channel loop innermost (NHWC-contiguous). The stock wasm kernel is a
- * scalar loop that revisits every window per input pixel and is ~10x slower.
+ * the wasm heap (2x2/stride-2 windows unrolled). 3-4x faster than the stock wasm kernel on the
+ * MNIST CNN's pooling shapes.
  */
 const maxPoolGradKernel: tf.KernelFunc = (args) => {
   const { inputs, attrs, backend } = args;

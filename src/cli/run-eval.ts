@@ -11,7 +11,9 @@ import { writeEvaluationHtml } from '../report/write-html.js';
 import type { Attack, Classifier } from '../types.js';
 import { checkEpsAgainstRange } from './parse.js';
 import { phaseProgress } from './commands/report.js';
+import type { EvaluationRequest } from './evaluation-request.js';
 import { progressBar } from './progress.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface RunEvalOptions {
   model: Classifier;
@@ -32,6 +34,8 @@ export interface RunEvalOptions {
   html?: string;
   /** Markdown tables on stdout instead of the terminal table. */
   md?: boolean;
+  /** Compute batches in this many worker threads, each rebuilding the evaluation from `request`. */
+  workers?: { count: number; request: EvaluationRequest };
 }
 
 /** Loads the test split, evaluates, prints the table (or JSON), writes the JSON file atomically. */
@@ -44,7 +48,12 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
     subset = `class-balanced subset of ${o.limit}`;
   }
   const bar = progressBar('evaluating', data.size, o.quiet);
+  // Workers pay a start-up (backend, model, data); worth it only with several batches to share.
+  const batches = Math.ceil(data.size / o.batchSize);
+  const poolSize = Math.min(o.workers?.count ?? 1, batches);
+  const pool = o.workers && poolSize > 1 ? new WorkerPool(poolSize, o.workers.request, { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons }) : undefined;
   const report = await evaluate(o.model, data, o.attacks, o.epsilons, {
+    ...(pool ? { runner: { concurrency: pool.size, run: (b: number) => pool.run(b) } } : {}),
     seed: o.seed,
     batchSize: o.batchSize,
     target: o.target,
@@ -54,7 +63,7 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
     // A run writing its report to a file journals finished batches beside it, to resume after a kill.
     ...(typeof o.json === 'string' ? { journal: `${o.json}.journal` } : {}),
     onProgress: (p) => bar.update(p.done),
-  });
+  }).finally(() => pool?.close());
   bar.stop();
   const json = JSON.stringify(report, null, 2) + '\n';
   if (typeof o.json === 'string') {

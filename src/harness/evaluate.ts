@@ -41,6 +41,11 @@ export interface EvaluateOptions {
   shard?: { index: number; count: number };
   /** Record finished batches in this file and resume from it when it exists. */
   journal?: string;
+  /**
+   * Computes batches elsewhere (worker threads, see pool.ts) instead of in this thread; up to
+   * `concurrency` at once. Records are identical to local ones, so the report is too.
+   */
+  runner?: { concurrency: number; run(batch: number): Promise<BatchRecord> };
   onProgress?: (p: EvaluateProgress) => void;
 }
 
@@ -124,19 +129,32 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
         ...(options.shard ? { shard: options.shard } : {}),
       })
     : undefined;
-  const records: BatchRecord[] = [];
-  try {
-    for (let batch = firstBatch; batch < lastBatch; batch++) {
-      const record = journal?.done.get(batch) ?? (await evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false }));
-      if (journal && !journal.done.has(batch)) journal.append(record);
-      records.push(record);
-      options.onProgress?.({ done: Math.min((batch + 1) * batchSize, data.size) - firstBatch * batchSize, total: Math.min(lastBatch * batchSize, data.size) - firstBatch * batchSize });
+  const byBatch = new Map<number, BatchRecord>();
+  const total = Math.min(lastBatch * batchSize, data.size) - firstBatch * batchSize;
+  let done = 0;
+  const compute = (batch: number) =>
+    options.runner ? options.runner.run(batch) : evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false });
+  const pending = Array.from({ length: lastBatch - firstBatch }, (_, i) => firstBatch + i);
+  const worker = async () => {
+    for (let batch = pending.shift(); batch !== undefined; batch = pending.shift()) {
+      let record = journal?.done.get(batch);
+      if (!record) {
+        record = await compute(batch);
+        journal?.append(record);
+      }
+      byBatch.set(batch, record);
+      done += Math.min((batch + 1) * batchSize, data.size) - batch * batchSize;
+      options.onProgress?.({ done, total });
       // Let progress bars and signals through between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.runner?.concurrency ?? 1) }, worker));
   } finally {
     journal?.close();
   }
+  const records = [...byBatch.keys()].sort((a, b) => a - b).map((b) => byBatch.get(b)!);
 
   const from = firstBatch * batchSize;
   const to = Math.min(lastBatch * batchSize, data.size);
@@ -195,7 +213,7 @@ export function cellsFromRecords(records: BatchRecord[], attackNames: string[], 
   );
 }
 
-interface BatchJob {
+export interface BatchJob {
   batch: number;
   batchSize: number;
   seed: number;
@@ -205,7 +223,7 @@ interface BatchJob {
 }
 
 /** Clean predictions, targets and every (attack, ε) cell of one batch. */
-async function evaluateBatch(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], job: BatchJob): Promise<BatchRecord> {
+export async function evaluateBatch(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], job: BatchJob): Promise<BatchRecord> {
   const [h, w, c] = data.shape;
   const pixels = h * w * c;
   const start = job.batch * job.batchSize;

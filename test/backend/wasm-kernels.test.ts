@@ -363,9 +363,11 @@ describe('MaxPoolGrad vs cpu', () => {
     });
   }
 
-  it('-Infinity windows get no gradient, like cpu', async () => {
+  it('-Infinity / NaN never win a window, like cpu', async () => {
     const xv = new Float32Array(16).fill(-Infinity);
     xv[5] = 1;
+    xv[2] = NaN; // first element of the top-right window
+    xv[11] = NaN; // last element of the bottom-right window
     await expectSameOnBoth('maxPool grad -inf', () =>
       tf.grad((xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid'))(tf.tensor4d(xv, [1, 4, 4, 1]), tf.ones([1, 2, 2, 1])),
     );

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { parseTargetSpec } from '../../harness/targets.js';
@@ -18,6 +19,7 @@ interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   targeted?: string;
   transform?: string;
   shard?: string;
+  workers: string;
   json?: boolean | string;
   html?: string;
   md?: boolean;
@@ -33,6 +35,7 @@ export function evalCommand(): Command {
     .option('--batch-size <n>', 'examples per batch', '128')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
+    .option('--workers <n>', 'worker threads sharing the batches (results are identical for any n)', String(availableParallelism()))
     .option('--shard <i/n>', 'evaluate only slice i of n (combine the reports with advtest merge)')
     .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)')
     .option('--html <file>', 'also write a self-contained HTML report: curves, tables, image grid')
@@ -61,6 +64,20 @@ export function evalCommand(): Command {
         ...(opts.html !== undefined ? { html: opts.html } : {}),
         ...(opts.md ? { md: true } : {}),
         ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
+        workers: {
+          count: parsePositiveInt(opts.workers, '--workers'),
+          request: {
+            backend: opts.backend,
+            model: { model: opts.model, inputShape: opts.inputShape, classes: opts.classes, outputs: opts.outputs, concurrency: opts.concurrency },
+            ...(opts.transform ? { transform: opts.transform } : {}),
+            data: opts.data,
+            ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+            ...(opts.limit !== undefined ? { limit: parsePositiveInt(opts.limit, '--limit') } : {}),
+            attack: { attack: opts.attack, steps: opts.steps, stepSize: opts.stepSize, restarts: opts.restarts, norm: opts.norm, loss: opts.loss, mode: opts.mode, bpda: opts.bpda, eot: opts.eot },
+            ...(opts.targeted ? { targeted: opts.targeted } : {}),
+            seed,
+          },
+        },
       });
     } finally {
       model.dispose?.();

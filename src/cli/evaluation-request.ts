@@ -1,0 +1,50 @@
+import { parseInputTransform } from '../../defenses/input-transforms.js';
+import { initBackend, type BackendChoice } from '../backend/select.js';
+import { balancedSubset } from '../data/dataset.js';
+import { loadDataset } from '../data/index.js';
+import type { SuiteMode } from '../harness/evaluate.js';
+import { parseTargetSpec, type TargetSpec } from '../harness/targets.js';
+import { withInputTransform } from '../model/input-transform.js';
+import type { Attack, Classifier, Dataset } from '../types.js';
+import { attacksFrom, type AttackCliOptions } from './attack-options.js';
+import { loadClassifier, type ModelCliOptions } from './model-options.js';
+
+/**
+ * An evaluation as plain data: what the command line asked for. The main thread and every worker
+ * thread turn it into the same model, data and attacks.
+ */
+export interface EvaluationRequest {
+  backend: BackendChoice;
+  model: ModelCliOptions;
+  transform?: string;
+  data: string;
+  dataDir?: string;
+  limit?: number;
+  attack: AttackCliOptions;
+  targeted?: string;
+  seed: number;
+}
+
+export interface Materialized {
+  model: Classifier;
+  data: Dataset;
+  subset?: string;
+  attacks: Attack[];
+  mode: SuiteMode;
+  target: TargetSpec;
+}
+
+export async function materialize(request: EvaluationRequest): Promise<Materialized> {
+  // The backend first, so that weights land on it rather than on tfjs's default.
+  await initBackend(request.backend);
+  const { attacks, mode } = attacksFrom(request.attack);
+  const loaded = await loadClassifier(request.model);
+  const model = request.transform ? withInputTransform(loaded, parseInputTransform(request.transform, request.seed)) : loaded;
+  let data = await loadDataset(request.data, { split: 'test', shape: model.inputShape, dataDir: request.dataDir });
+  let subset: string | undefined;
+  if (request.limit !== undefined && request.limit < data.size) {
+    data = balancedSubset(data, request.limit);
+    subset = `class-balanced subset of ${request.limit}`;
+  }
+  return { model, data, subset, attacks, mode, target: parseTargetSpec(request.targeted, model.numClasses) };
+}

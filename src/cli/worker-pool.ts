@@ -1,0 +1,126 @@
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../errors.js';
+import type { BatchRecord } from '../harness/journal.js';
+import type { EvaluationRequest } from './evaluation-request.js';
+import type { FromWorker, ToWorker, WorkerJob } from './eval-worker.js';
+
+interface Slot {
+  worker: Worker;
+  index: number;
+  busy?: { resolve: (r: BatchRecord) => void; reject: (e: Error) => void };
+  ready: Promise<void>;
+}
+
+/**
+ * Worker threads that each load the model, data and attacks of one evaluation on their own
+ * backend and compute whole batches. A worker that throws or dies fails the run with its reason;
+ * nothing waits forever.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private readonly idle: Slot[] = [];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private failure: Error | undefined;
+  /** Settles (rejects) once any worker has failed, so that callers waiting for a slot do not hang. */
+  private readonly failed: Promise<never>;
+  private rejectFailed: (err: Error) => void = () => undefined;
+
+  constructor(size: number, request: EvaluationRequest, job: WorkerJob) {
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject;
+    });
+    this.failed.catch(() => undefined);
+    const fromSources = import.meta.url.endsWith('.ts');
+    const entry = new URL(`./eval-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href;
+    // From TypeScript sources (tests, tsx) a bootstrap registers tsx inside the worker first.
+    const file = fileURLToPath(fromSources ? new URL('./ts-worker.mjs', import.meta.url) : entry);
+    this.slots = Array.from({ length: size }, (_, index) => this.spawn(file, entry, index, request, job));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private spawn(file: string, entry: string, index: number, request: EvaluationRequest, job: WorkerJob): Slot {
+    const worker = new Worker(file, { workerData: { entry } });
+    const slot: Slot = { worker, index, ready: Promise.resolve() };
+    slot.ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: FromWorker) => {
+        if (msg.type === 'ready') {
+          resolve();
+          this.release(slot);
+        } else if (msg.type === 'record') {
+          const busy = slot.busy;
+          slot.busy = undefined;
+          busy?.resolve(msg.record);
+          this.release(slot);
+        } else {
+          const err = msg.user ? new UserError(msg.message) : new Error(`worker ${index} failed: ${msg.message}`);
+          this.fail(err);
+          reject(err);
+        }
+      };
+      worker.on('message', onMessage);
+      worker.on('error', (err) => {
+        const e = new Error(`worker ${index} crashed: ${err.message}`);
+        this.fail(e);
+        reject(e);
+      });
+      worker.on('exit', (code) => {
+        if (this.failure === undefined && code !== 0) {
+          const e = new Error(`worker ${index} exited unexpectedly (code ${code})`);
+          this.fail(e);
+          reject(e);
+        }
+      });
+    });
+    // An init failure is reported through fail(); keep the rejection from going unhandled.
+    slot.ready.catch(() => undefined);
+    worker.postMessage({ type: 'init', request, job } satisfies ToWorker);
+    return slot;
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else this.idle.push(slot);
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const slot of this.slots) {
+      slot.busy?.reject(err);
+      slot.busy = undefined;
+    }
+    this.waiting.length = 0;
+    this.rejectFailed(err);
+  }
+
+  private acquire(): Promise<Slot> {
+    const slot = this.idle.shift();
+    if (slot) return Promise.resolve(slot);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  async run(batch: number): Promise<BatchRecord> {
+    if (this.failure) throw this.failure;
+    const slot = await Promise.race([this.acquire(), this.failed]);
+    return new Promise<BatchRecord>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      slot.busy = { resolve, reject };
+      slot.worker.postMessage({ type: 'batch', batch } satisfies ToWorker);
+    });
+  }
+
+  /** For tests: kill one worker as a crash would. */
+  crash(index: number): Promise<number> {
+    return this.slots[index]!.worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('pool closed');
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

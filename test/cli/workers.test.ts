@@ -1,0 +1,77 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { materialize, type EvaluationRequest } from '../../src/cli/evaluation-request.js';
+import { WorkerPool } from '../../src/cli/worker-pool.js';
+import { UserError } from '../../src/errors.js';
+import { evaluate } from '../../src/harness/evaluate.js';
+import type { Report } from '../../src/harness/report.js';
+import { fixtureModelPath } from '../../src/package-info.js';
+import { useTestBackend } from '../helpers/backend.js';
+import { runCli } from '../helpers/cli.js';
+
+const MODEL = fixtureModelPath('mnist-cnn');
+
+function comparable(r: Report): string {
+  const { timings: _t, ...rest } = r;
+  void _t;
+  return JSON.stringify(rest);
+}
+
+const request: EvaluationRequest = {
+  backend: 'wasm',
+  model: { model: MODEL },
+  data: 'mnist',
+  limit: 100,
+  attack: { attack: 'pgd', steps: '3' },
+  seed: 4,
+};
+
+describe('worker threads', () => {
+  beforeAll(useTestBackend);
+
+  it('give per-example results identical to one thread', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'advtest-workers-'));
+    const args = ['eval', '--model', MODEL, '--limit', '100', '--batch-size', '20', '--attack', 'fgsm,pgd', '--steps', '3', '--eps', '0.1,0.3', '--seed', '4', '--quiet'];
+    const one = await runCli(...args, '--workers', '1', '--json', path.join(dir, 'one.json'));
+    const two = await runCli(...args, '--workers', '2', '--json', path.join(dir, 'two.json'));
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    const a = JSON.parse(await readFile(path.join(dir, 'one.json'), 'utf8')) as Report;
+    const b = JSON.parse(await readFile(path.join(dir, 'two.json'), 'utf8')) as Report;
+    expect(b.examples).toEqual(a.examples);
+    expect(comparable(b)).toBe(comparable(a));
+  }, 180_000);
+
+  it('fail the run with a clear error when a worker dies, instead of hanging', async () => {
+    const m = await materialize(request);
+    const pool = new WorkerPool(2, request, { batchSize: 10, seed: 4, probes: false, epsilons: [0.3] });
+    let calls = 0;
+    const run = evaluate(m.model, m.data, m.attacks, [0.3], {
+      batchSize: 10,
+      seed: 4,
+      probes: false,
+      runner: {
+        concurrency: 2,
+        run: async (b) => {
+          if (++calls === 3) await pool.crash(1);
+          return pool.run(b);
+        },
+      },
+    });
+    await expect(run).rejects.toThrow(/worker 1 exited unexpectedly/);
+    await pool.close();
+    m.model.dispose?.();
+  }, 120_000);
+
+  it('pass a worker’s input error on as the same user error', async () => {
+    const m = await materialize(request);
+    const pool = new WorkerPool(2, { ...request, model: { model: '/nonexistent/model' } }, { batchSize: 10, seed: 4, probes: false, epsilons: [0.3] });
+    const run = evaluate(m.model, m.data, m.attacks, [0.3], { batchSize: 10, probes: false, runner: { concurrency: 2, run: (b) => pool.run(b) } });
+    await expect(run).rejects.toThrow(UserError);
+    await expect(run).rejects.toThrow(/cannot read \/nonexistent\/model\/model.json/);
+    await pool.close();
+    m.model.dispose?.();
+  }, 120_000);
+});
