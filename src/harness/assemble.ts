@@ -4,22 +4,15 @@ import type { BackendInfo } from '../backend/select.js';
 import { toolVersion } from '../package-info.js';
 import type { AttackKind } from '../types.js';
 import { robustnessCurves } from './curves.js';
+import type { CellRecord } from './journal.js';
 import { REPORT_FORMAT, type AttackDescription, type AttackResult, type ExampleResults, type ModelProbeRecord, type Proportion, type Report, type WorstCase } from './report.js';
 import { sanityChecks } from './sanity.js';
 import { round6, wilsonInterval } from './stats.js';
 
 /** Everything measured for one (attack, ε), per example, over the evaluated examples. */
-export interface CellData {
+export interface CellData extends CellRecord {
   attack: string;
   eps: number;
-  predictions: number[];
-  quantizedPredictions: number[];
-  linf: number[];
-  l2: number[];
-  attacked: number[];
-  gradients: number;
-  queries: number;
-  seconds: number;
 }
 
 export interface AssembleInput {

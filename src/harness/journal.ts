@@ -1,16 +1,11 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import type { ModelProbeRecord } from './report.js';
+import type { ExampleCell, ModelProbeRecord } from './report.js';
 
 export const JOURNAL_FORMAT = 'advtest-journal/1';
 
-/** One (attack, ε) of one batch, per example of the batch. */
-export interface CellRecord {
-  predictions: number[];
-  quantizedPredictions: number[];
-  linf: number[];
-  l2: number[];
-  attacked: number[];
+/** One (attack, ε) of one batch, per example of the batch, with what it cost. */
+export interface CellRecord extends Omit<ExampleCell, 'attack' | 'eps'> {
   gradients: number;
   queries: number;
   seconds: number;

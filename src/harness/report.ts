@@ -67,6 +67,17 @@ export interface ModelProbeRecord {
   gradientUnavailable?: string;
 }
 
+/** One (attack, ε) over the examples: predictions (float and 8-bit) and perturbation norms. */
+export interface ExampleCell {
+  attack: string;
+  eps: number;
+  predictions: number[];
+  quantizedPredictions: number[];
+  linf: number[];
+  l2: number[];
+  attacked: number[];
+}
+
 /** Per-example results, stored compactly so that later tools can recompute anything. */
 export interface ExampleResults {
   ids: string[];
@@ -74,16 +85,8 @@ export interface ExampleResults {
   /** Target labels of a targeted evaluation. */
   targets?: number[];
   cleanPredictions: number[];
-  results: {
-    attack: string;
-    eps: number;
-    predictions: number[];
-    quantizedPredictions: number[];
-    linf: number[];
-    l2: number[];
-    /** 1 where the attack ran on the example (clean-correct, and in sequential mode still standing). */
-    attacked: number[];
-  }[];
+  /** Per (attack, ε), attack-major; `attacked` is 1 where the attack ran on the example. */
+  results: ExampleCell[];
   /** Smallest ε at which the example was no longer robust under the worst case; null if never. */
   fellAt: (number | null)[];
 }
