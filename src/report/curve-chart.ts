@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { Report } from '../harness/report.js';
 
 /** One point of a plotted curve: accuracy at ε with its 95% interval. */
@@ -79,6 +78,8 @@ export function curveSpec(report: Report, size: { width: number; height: number 
 
 /** The curves as a standalone SVG string, rendered in Node by vega's headless SVG renderer. */
 export async function renderCurvesSvg(report: Report): Promise<string> {
+  // Loaded on first use: vega takes about 0.3 s to import, which every other command would pay.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(curveSpec(report)).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

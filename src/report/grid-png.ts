@@ -113,7 +113,7 @@ function captionLayer(layout: GridLayout, captions: ExampleCaptions[], perRow: n
  * adversarial, with the model's prediction and confidence under each image.
  */
 export async function renderGridPng(examples: ExampleImage[], options: GridOptions = {}): Promise<Buffer> {
-  if (examples.length === 0) throw new UserError('no examples to draw: the report has no clean-correct example');
+  if (examples.length === 0) throw new UserError('no examples to draw: no clean-correct example was attacked at an ε above 0');
   const shape = examples[0]!.shape;
   const layout = gridLayout(examples.length, shape, options);
   const perRow = Math.max(1, Math.min(options.perRow ?? 2, examples.length));

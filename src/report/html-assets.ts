@@ -9,7 +9,7 @@ header h1 { font-size: 24px; margin: 0 0 4px; letter-spacing: -0.01em; }
 header .sub { color: var(--muted); margin: 0 0 18px; }
 nav { display: flex; flex-wrap: wrap; gap: 6px; margin: 0 0 18px; }
 nav a { color: var(--accent); background: var(--card); border: 1px solid var(--line); border-radius: 999px; padding: 2px 12px; text-decoration: none; font-size: 13px; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 12px; margin-bottom: 18px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; margin-bottom: 18px; }
 .kpi { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
 .kpi .label { color: var(--muted); font-size: 12.5px; font-weight: 600; }
 .kpi .value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; }
@@ -31,6 +31,8 @@ th button::after { content: " ⇅"; color: #b0b7c3; }
 th[aria-sort="ascending"] button::after { content: " ↑"; color: var(--accent); }
 th[aria-sort="descending"] button::after { content: " ↓"; color: var(--accent); }
 .ci { color: var(--muted); font-size: 12px; }
+.table-wrap { overflow-x: auto; }
+td.stacked .ci { display: block; line-height: 1.2; }
 .meter { display: inline-block; position: relative; width: 72px; height: 8px; background: #edf0f4; border-radius: 4px; margin-left: 8px; vertical-align: middle; }
 .meter .fill { position: absolute; left: 0; top: 0; bottom: 0; width: var(--a); background: var(--accent); border-radius: 4px; opacity: 0.75; }
 .meter .ci-bar { position: absolute; top: -2px; bottom: -2px; left: var(--lo); width: calc(var(--hi) - var(--lo)); border-left: 1.5px solid var(--ink); border-right: 1.5px solid var(--ink); }
@@ -61,7 +63,7 @@ dl.provenance dt { color: var(--muted); }
 dl.provenance dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 12.5px; word-break: break-all; }
 details summary { cursor: pointer; color: var(--accent); margin-top: 12px; }
 pre { background: #f3f5f8; border-radius: 8px; padding: 10px 12px; overflow-x: auto; font-size: 12px; }
-a.download { color: var(--accent); }
+a.download { color: var(--accent); margin-left: 12px; }
 footer { color: var(--muted); font-size: 12px; text-align: center; }
 `;
 

@@ -36,13 +36,17 @@ const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; scrip
 const h = (s: string | number) => escapeHtml(String(s));
 
 /** An accuracy cell: the figure, its interval, and a small bar with the interval as whiskers. */
-function accuracyCell(e: Estimate | undefined, strong = false): string {
+function accuracyCell(e: Estimate | undefined, options: { strong?: boolean; stacked?: boolean } = {}): string {
   if (e === undefined) return '<td data-value="-1">—</td>';
   const [lo, hi] = e.interval;
   const bar = `<span class="meter" style="--a:${(e.accuracy * 100).toFixed(2)}%;--lo:${(lo * 100).toFixed(2)}%;--hi:${(hi * 100).toFixed(2)}%" aria-hidden="true"><span class="fill"></span><span class="ci-bar"></span></span>`;
-  const value = strong ? `<strong>${pct(e.accuracy)}</strong>` : pct(e.accuracy);
-  return `<td data-value="${e.accuracy}">${value} <span class="ci">[${pct(lo)}, ${pct(hi)}]</span>${bar}</td>`;
+  const value = options.strong ? `<strong>${pct(e.accuracy)}</strong>` : pct(e.accuracy);
+  const ci = `<span class="ci">[${pct(lo)}, ${pct(hi)}]</span>`;
+  // Stacked (figure and bar, interval below) keeps wide tables such as the leaderboard narrow.
+  return options.stacked ? `<td class="stacked" data-value="${e.accuracy}">${value}${bar}${ci}</td>` : `<td data-value="${e.accuracy}">${value} ${ci}${bar}</td>`;
 }
+
+const wrap = (table: string) => `<div class="table-wrap">${table}</div>`;
 
 function kpi(label: string, value: string, detail: string, tone = ''): string {
   return `<div class="kpi ${tone}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="detail">${h(detail)}</div></div>`;
@@ -73,12 +77,12 @@ function kpis(doc: ReportDocument): string {
 function regressionSection(reg: RegressionTable): string {
   const rows = reg.rows.map((r) => {
     const p = r.pValue === undefined ? '' : r.pValue < 1e-4 ? '&lt;0.0001' : r.pValue.toFixed(4);
-    return `<tr class="${h(r.verdict.replaceAll(' ', '-'))}"><td>${h(r.figure)}</td><td>${r.eps === undefined ? '' : h(formatEps(r.eps))}</td>${accuracyCell(r.before)}${accuracyCell(r.after)}<td>${h(points(r.change))}</td><td>${p}</td><td class="verdict text">${h(r.verdict === 'regression' ? 'REGRESSION' : r.verdict)}</td></tr>`;
+    return `<tr class="${h(r.verdict.replaceAll(' ', '-'))}"><td>${h(r.figure)}</td><td>${r.eps === undefined ? '' : h(formatEps(r.eps))}</td>${accuracyCell(r.before, { stacked: true })}${accuracyCell(r.after, { stacked: true })}<td>${h(points(r.change))}</td><td>${p}</td><td class="verdict text">${h(r.verdict === 'regression' ? 'REGRESSION' : r.verdict)}</td></tr>`;
   });
   const against = reg.baseline ? ` against <code>${h(reg.baseline)}</code>` : '';
   return `<section id="regression"><h2>Regression check <span class="badge ${reg.passed ? 'pass' : 'fail'}">${reg.passed ? 'PASS' : 'FAIL'}</span></h2>
 <p class="note">Before and after${against}${reg.rule ? `; a regression is a ${h(reg.rule)}` : ''}.</p>
-<table><thead><tr><th>figure</th><th>ε</th><th>before [95% CI]</th><th>after [95% CI]</th><th>change</th><th>p</th><th class="text">verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+${wrap(`<table><thead><tr><th>figure</th><th>ε</th><th>before [95% CI]</th><th>after [95% CI]</th><th>change</th><th>p</th><th class="text">verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
 }
 
 function leaderboardSection(board: Leaderboard): string {
@@ -89,9 +93,9 @@ function leaderboardSection(board: Leaderboard): string {
     const cells = [
       `<td data-value="${i + 1}">${i + 1}</td>`,
       `<td class="text">${h(r.name)}</td>`,
-      accuracyCell(r.clean),
-      ...board.attacks.map((a) => accuracyCell(r.attacks[a])),
-      accuracyCell(r.worstCase, true),
+      accuracyCell(r.clean, { stacked: true }),
+      ...board.attacks.map((a) => accuracyCell(r.attacks[a], { stacked: true })),
+      accuracyCell(r.worstCase, { strong: true, stacked: true }),
       ...(training ? [r.trainingSeconds === undefined ? '<td data-value="-1">—</td>' : `<td data-value="${r.trainingSeconds}">${h(duration(r.trainingSeconds))}</td>`] : []),
     ];
     return `<tr>${cells.join('')}</tr>`;
@@ -99,7 +103,7 @@ function leaderboardSection(board: Leaderboard): string {
   const at = board.eps === undefined ? '' : ` at ε = ${formatEps(board.eps)}${board.norm ? ` (${board.norm})` : ''}`;
   return `<section id="leaderboard"><h2>Leaderboard${h(at)}</h2>
 <p class="note">Ranked by worst-case accuracy; click a column to sort. Brackets are 95% Wilson intervals.</p>
-<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+${wrap(`<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
 }
 
 function curvesSection(report: Report, svg: string): string {
@@ -116,12 +120,12 @@ function resultsSection(report: Report): string {
   );
   let worst = '';
   if (report.config.attacks.length > 1) {
-    const w = report.worstCase.map((x) => `<tr><td class="text">worst case</td><td>${h(formatEps(x.eps))}</td>${accuracyCell(x, true)}<td>${pct(x.quantized.accuracy)}</td><td></td><td></td><td></td><td></td></tr>`);
+    const w = report.worstCase.map((x) => `<tr><td class="text">worst case</td><td>${h(formatEps(x.eps))}</td>${accuracyCell(x, { strong: true })}<td>${pct(x.quantized.accuracy)}</td><td></td><td></td><td></td><td></td></tr>`);
     worst = w.join('');
   }
   return `<section id="results"><h2>Results</h2>
 <p class="note">${h(dataLine(report))}; clean accuracy ${h(withInterval(report.clean))} (${report.clean.correct}/${report.clean.n}). 8-bit: the same images rounded to what a PNG holds.</p>
-<table><thead><tr><th class="text">attack</th><th>ε</th><th>accuracy [95% CI]</th><th>8-bit</th><th>success</th><th>mean L∞</th><th>mean L2</th><th>gradients</th></tr></thead><tbody>${rows.join('')}${worst}</tbody></table></section>`;
+${wrap(`<table><thead><tr><th class="text">attack</th><th>ε</th><th>accuracy [95% CI]</th><th>8-bit</th><th>success</th><th>mean L∞</th><th>mean L2</th><th>gradients</th></tr></thead><tbody>${rows.join('')}${worst}</tbody></table>`)}</section>`;
 }
 
 function exampleCard(ex: HtmlExample): string {
@@ -140,7 +144,7 @@ function examplesSection(assets: HtmlAssets): string {
   const heading = fooled === examples.length ? 'Examples that fooled the model' : fooled === 0 ? 'Examples that held' : 'Examples that fooled the model, and some that held';
   const download = assets.gridPng ? ` <a class="download" download="advtest-grid.png" href="${assets.gridPng}">Download this grid as PNG</a>` : '';
   return `<section id="examples"><h2>${heading}</h2>
-<div class="legend">Smallest ε first. Perturbation δ = adversarial − clean, magnified to full colour: <span>−</span><span class="ramp" style="background: linear-gradient(to right, ${divergingGradientCss()})"></span><span>+</span>.${download}</div>
+<div class="legend">Smallest ε first. Perturbation δ = adversarial − clean, magnified to full colour: <span>−</span><span class="ramp" style="background: linear-gradient(to right, ${divergingGradientCss()})"></span><span>+</span>${download}</div>
 ${notes}<div class="examples">${examples.map(exampleCard).join('')}</div></section>`;
 }
 

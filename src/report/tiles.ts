@@ -29,7 +29,7 @@ export function imageTile(pixels: Float32Array, shape: ImageShape): RgbTile {
  */
 export function perturbationTile(clean: Float32Array, adversarial: Float32Array, shape: ImageShape): { tile: RgbTile; scale: number } {
   const [h, w, c] = shape;
-  const delta = new Float32Array(h * w);
+  const delta = new Float64Array(h * w);
   let max = 0;
   for (let p = 0; p < h * w; p++) {
     let sum = 0;

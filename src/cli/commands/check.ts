@@ -1,3 +1,6 @@
+import { buildHtml } from '../../report/build-html.js';
+import { renderMarkdown } from '../../report/markdown.js';
+import { regressionTableFromCheck } from '../../report/regression-table.js';
 import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../../errors.js';
@@ -22,6 +25,8 @@ interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOption
   alpha: string;
   test: TestName;
   json?: boolean | string;
+  html?: string;
+  md?: boolean;
   data?: string;
   dataDir?: string;
   transform?: string;
@@ -86,6 +91,8 @@ export function checkCommand(): Command {
     .option('--alpha <level>', 'significance level of the one-sided test', '0.05')
     .addOption(new Option('--test <name>', 'paired: exact McNemar on the same examples; unpaired: two-proportion z-test').choices([...TEST_NAMES]).default('paired'))
     .option('--json [file]', 'write the comparison as JSON to file (no file: JSON on stdout)')
+    .option('--html <file>', 'also write a self-contained HTML page with the comparison and the new curves')
+    .option('--md', 'print the comparison as GitHub-flavoured Markdown (for pull-request comments)')
     .option('--data <spec>', 'refuse unless the baseline used this data')
     .option('--data-dir <dir>', 'refuse unless the baseline used this Fashion-MNIST folder')
     .option('--transform <spec>', 'refuse unless the baseline used this input transform')
@@ -126,7 +133,10 @@ export function checkCommand(): Command {
     bar?.stop();
     const json = JSON.stringify(checkJson(result), null, 2) + '\n';
     if (typeof opts.json === 'string') await writeFileAtomic(opts.json, json);
-    process.stdout.write(opts.json === true ? json : renderCheck(result) + '\n');
+    if (opts.html !== undefined) {
+      await writeFileAtomic(opts.html, await buildHtml({ regression: regressionTableFromCheck(result), report: result.report }));
+    }
+    process.stdout.write(opts.json === true ? json : opts.md ? renderMarkdown({ regression: regressionTableFromCheck(result), report: result.report }) : renderCheck(result) + '\n');
     if (!result.passed) throw new RegressionFound(regressionMessage(result));
     // The table ends with the verdict; JSON on stdout does not, so say it on stderr.
     if (opts.json === true) logLine(quiet, summaryLine(result));
