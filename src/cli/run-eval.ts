@@ -47,7 +47,7 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
     data = balancedSubset(data, o.limit);
     subset = `class-balanced subset of ${o.limit}`;
   }
-  const bar = progressBar('evaluating', data.size, o.quiet);
+  const bar = progressBar('evaluating', data.size, o.quiet, ' | {phase}');
   // Workers pay a start-up (backend, model, data); worth it only with several batches to share.
   const batches = Math.ceil(data.size / o.batchSize);
   const poolSize = Math.min(o.workers?.count ?? 1, batches);
@@ -62,7 +62,7 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
     ...(o.shard ? { shard: o.shard } : {}),
     // A run writing its report to a file journals finished batches beside it, to resume after a kill.
     ...(typeof o.json === 'string' ? { journal: `${o.json}.journal` } : {}),
-    onProgress: (p) => bar.update(p.done),
+    onProgress: (p) => bar.update(p.done, { phase: p.phase ?? (pool ? `${pool.size} workers` : '') }),
   }).finally(() => pool?.close());
   bar.stop();
   const json = JSON.stringify(report, null, 2) + '\n';

@@ -7,6 +7,7 @@ import { predictClasses, scoresOf } from '../model/scores.js';
 import { deriveSeed } from '../tensor/random.js';
 import { takeRows } from '../tensor/rows.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
+import { formatEps } from './format.js';
 import { assemble, configHash, evaluationConfig, type CellData } from './assemble.js';
 import { quantize8 } from './finalize.js';
 import { Journal, JOURNAL_FORMAT, type BatchRecord, type CellRecord } from './journal.js';
@@ -19,6 +20,8 @@ import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
 export interface EvaluateProgress {
   done: number;
   total: number;
+  /** The attack × ε being computed (in this thread), e.g. "pgd ε=0.3". */
+  phase?: string;
 }
 
 export type SuiteMode = 'independent' | 'sequential';
@@ -133,7 +136,9 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
   const total = Math.min(lastBatch * batchSize, data.size) - firstBatch * batchSize;
   let done = 0;
   const compute = (batch: number) =>
-    options.runner ? options.runner.run(batch) : evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false });
+    options.runner
+      ? options.runner.run(batch)
+      : evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false }, (phase) => options.onProgress?.({ done, total, phase }));
   const pending = Array.from({ length: lastBatch - firstBatch }, (_, i) => firstBatch + i);
   const worker = async () => {
     for (let batch = pending.shift(); batch !== undefined; batch = pending.shift()) {
@@ -223,7 +228,7 @@ export interface BatchJob {
 }
 
 /** Clean predictions, targets and every (attack, ε) cell of one batch. */
-export async function evaluateBatch(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], job: BatchJob): Promise<BatchRecord> {
+export async function evaluateBatch(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], job: BatchJob, onPhase?: (phase: string) => void): Promise<BatchRecord> {
   const [h, w, c] = data.shape;
   const pixels = h * w * c;
   const start = job.batch * job.batchSize;
@@ -252,6 +257,7 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
       let standing = correctRows;
       let previous: CellRecord | undefined;
       for (const [k, attack] of attacks.entries()) {
+        onPhase?.(`${attack.name} ε=${formatEps(eps)}`);
         const cell = await attackBatch(model, attack, eps, x, clean, criterionLabels, standing, start, job.target !== 'untargeted', job.seed);
         if (job.mode === 'sequential') {
           standing = standing.filter((i) => cell.predictions[i] === labels[i]);
