@@ -12,6 +12,29 @@ import { reportCommand } from './commands/report.js';
 import { mergeCommand } from './commands/merge.js';
 import { trainCommand } from './commands/train.js';
 
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'part of the path is a file, not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/**
+ * A file-system refusal on a path (a missing or read-only folder, a file where a folder should be,
+ * a full disk) is about the user's paths or machine, not a bug: one line and exit 2, never a stack.
+ * Commands check their outputs up front; this catches what they cannot foresee.
+ */
+function fileSystemProblem(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.path !== 'string' || typeof e.code !== 'string') return undefined;
+  const reason = FS_REASONS[e.code];
+  if (reason === undefined) return undefined;
+  return `cannot ${e.syscall ?? 'access'} ${e.path} (${e.code}: ${reason}): check the path and its permissions, or choose another`;
+}
+
 /** Exit codes: 0 success, 1 regression found (check), 2 usage or input error, 3 internal error. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('advtest')
@@ -44,6 +67,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof UserError) {
       process.stderr.write(`advtest: ${err.message}\n`);
+      return 2;
+    }
+    const fsProblem = fileSystemProblem(err);
+    if (fsProblem !== undefined) {
+      process.stderr.write(`advtest: ${fsProblem}\n`);
       return 2;
     }
     if (err instanceof IntegrityError) {

@@ -9,6 +9,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { writeEvaluationHtml } from '../report/write-html.js';
 import type { Attack, Classifier } from '../types.js';
+import { checkOutputFile } from './output-path.js';
 import { checkEpsAgainstRange } from './parse.js';
 import { phaseProgress } from './commands/report.js';
 import type { EvaluationRequest } from './evaluation-request.js';
@@ -40,6 +41,9 @@ export interface RunEvalOptions {
 
 /** Loads the test split, evaluates, prints the table (or JSON), writes the JSON file atomically. */
 export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
+  // Before any work: a path that cannot be written must not fail the run at its very end.
+  if (typeof o.json === 'string') await checkOutputFile(o.json, '--json');
+  if (o.html !== undefined) await checkOutputFile(o.html, '--html');
   checkEpsAgainstRange(o.epsilons, o.model.bounds.upper - o.model.bounds.lower);
   let data = await loadDataset(o.data, { split: 'test', shape: o.model.inputShape, dataDir: o.dataDir });
   let subset: string | undefined;

@@ -19,6 +19,7 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { ImageShape } from '../types.js';
+import { imageDimensions, type ImageDimensions } from './image-header.js';
 
 export type ImageCodecName = 'sharp' | 'jimp';
 
@@ -36,6 +37,15 @@ interface JimpStatic {
   read(input: Buffer): Promise<JimpImage>;
   fromBitmap(bitmap: { width: number; height: number; data: Uint8Array }): JimpEncodable;
 }
+
+/**
+ * The largest image decoded, in pixels: 2^26 (8192 × 8192), more than any camera photo. Decoders
+ * allocate 4 bytes per pixel before resizing, so a file of a few bytes declaring 20,000 × 20,000
+ * pixels (a decompression bomb) would take 1.6 GB; such files are refused from their header.
+ * sharp enforces it itself (limitInputPixels, default 0x3FFF²); jimp has no limit, so the header
+ * is read here first.
+ */
+export const MAX_IMAGE_PIXELS = 2 ** 26;
 
 /** Channel counts the decoder produces. */
 export const DECODE_CHANNELS: readonly number[] = [1, 3];
@@ -165,14 +175,22 @@ function describeInput(input: string | Buffer): string {
 }
 
 function undecodable(input: string | Buffer, decoder: ImageCodecName, err: unknown): UserError {
-  const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  // libvips ends some messages with a colon and no detail ("Input buffer has corrupt header:").
+  const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/[\s:]+$/, '');
   return new UserError(
-    `cannot decode image ${describeInput(input)} with ${decoder}: ${reason}; remove the file or convert it to PNG/JPEG`,
+    `cannot decode image ${describeInput(input)} with ${decoder}: ${reason}; the file is damaged or not an image: replace it with a PNG or JPEG, or remove it`,
+  );
+}
+
+function tooLarge(input: string | Buffer, size: ImageDimensions | undefined, shape: ImageShape): UserError {
+  const what = size ? `is ${size.width}×${size.height} pixels, more than` : 'has more pixels than';
+  return new UserError(
+    `image ${describeInput(input)} ${what} the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')} advtest decodes (a decompression bomb?): downscale it first (it is resized to ${shape[1]}×${shape[0]} anyway)`,
   );
 }
 
 async function decodeRgbaSharp(sharp: SharpFactory, bytes: Buffer, h: number, w: number): Promise<Uint8Array> {
-  const { data, info } = await sharp(bytes)
+  const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
     .autoOrient()
     .resize(w, h, { fit: 'fill' })
     .toColourspace('srgb')
@@ -208,11 +226,20 @@ export async function decodeImageWith(
   assertImageShape(shape);
   const [h, w, c] = shape;
   const bytes = await readInput(input);
+  if (bytes.length === 0) {
+    throw new UserError(`image ${describeInput(input)} is empty (0 bytes): replace it with the image it should hold, or remove it`);
+  }
+  if (decoder === 'jimp') {
+    // jimp would allocate the declared size before noticing anything; sharp checks itself.
+    const size = imageDimensions(bytes);
+    if (size && size.width * size.height > MAX_IMAGE_PIXELS) throw tooLarge(input, size, shape);
+  }
   let rgba: Uint8Array;
   try {
     rgba = decoder === 'sharp' ? await decodeRgbaSharp(await requireSharp(), bytes, h, w) : await decodeRgbaJimp(bytes, h, w);
   } catch (err) {
     if (err instanceof UserError) throw err;
+    if (decoder === 'sharp' && /exceeds pixel limit/i.test((err as Error).message)) throw tooLarge(input, imageDimensions(bytes), shape);
     throw undecodable(input, decoder, err);
   }
   return rgbaToPixels(rgba, h * w, c);

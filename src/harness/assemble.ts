@@ -146,7 +146,9 @@ export function assemble(input: AssembleInput): Report {
       // Every gradient attack must be adaptive for a flag to count as answered.
       bpda: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.bpda !== undefined),
       eot: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.eotSamples !== undefined),
-    }),
+    }, typeof input.model.inputTransform === 'string'
+      ? { transform: input.model.inputTransform, nonAdaptive: gradientAttacks.filter((a) => a.config.bpda === undefined && a.config.eotSamples === undefined).map((a) => a.name) }
+      : undefined),
     ...(input.probe ? { probe: input.probe } : {}),
     examples,
     timings: {

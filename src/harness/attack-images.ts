@@ -1,4 +1,5 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import writeFileAtomic from 'write-file-atomic';
@@ -11,6 +12,7 @@ import { scoresOf } from '../model/scores.js';
 import { quantize8WithinBudget } from './finalize.js';
 import { runAttack } from './run-attack.js';
 import { round6 } from './stats.js';
+import { checkFiniteScores } from './evaluate.js';
 import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
 
 export interface ImageInput {
@@ -65,14 +67,24 @@ function outputName(source: string, index: number, used: Set<string>): string {
   return name;
 }
 
-async function prepareOutDir(dir: string): Promise<void> {
+/** Creates the output folder if needed; true when it did (so that a failed run can remove it). */
+async function prepareOutDir(dir: string): Promise<boolean> {
   const info = await stat(dir).catch(() => undefined);
   if (info && !info.isDirectory()) throw new UserError(`--out ${dir} is a file, not a folder: choose a folder name`);
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new UserError(`cannot create output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? ''}): choose a writable --out`);
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const why = code === 'ENOTDIR' ? 'ENOTDIR: part of the path is a file' : code === 'EACCES' || code === 'EPERM' ? `${code}: permission denied` : code;
+    throw new UserError(`cannot create output folder ${dir} (${why}): choose a writable --out`);
   }
+  // An existing read-only folder would otherwise fail on the first image, after the attack ran.
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new UserError(`output folder ${dir} is not writable: choose a writable --out`);
+  }
+  return info === undefined;
 }
 
 function softmaxTop(logits: tf.Tensor2D): { prediction: Int32Array; probs: Float32Array } {
@@ -92,7 +104,7 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
   const shape = model.inputShape;
   const pixels = shape[0] * shape[1] * shape[2];
   const k = model.numClasses;
-  await prepareOutDir(outDir);
+  const createdOutDir = await prepareOutDir(outDir);
   const entries: ManifestEntry[] = [];
   const used = new Set<string>();
   const written: string[] = [];
@@ -101,6 +113,12 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
       const batch = inputs.slice(start, start + batchSize);
       const x = tf.tensor4d(Float32Array.from(batch.flatMap((b) => Array.from(b.pixels))), [batch.length, ...shape]);
       const cleanLogits = await scoresOf(model, x);
+      try {
+        checkFiniteScores(model, cleanLogits, (row) => batch[row]!.source);
+      } catch (err) {
+        tf.dispose([cleanLogits, x]);
+        throw err;
+      }
       const clean = softmaxTop(cleanLogits);
       const labels = Int32Array.from(batch, (b, i) => b.label ?? clean.prediction[i]!);
       const targets = target === 'untargeted' ? undefined : chooseTargets(target, cleanLogits, labels, start, seed);
@@ -116,8 +134,13 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
         const name = outputName(batch[i]!.source, start + i, used);
         const png = await encodePng(qData.subarray(i * pixels, (i + 1) * pixels), shape);
         const tmp = path.join(outDir, `.${name}.tmp-${process.pid}`);
-        await writeFile(tmp, png);
-        await rename(tmp, path.join(outDir, name));
+        try {
+          await writeFile(tmp, png);
+          await rename(tmp, path.join(outDir, name));
+        } catch (err) {
+          await rm(tmp, { force: true });
+          throw err;
+        }
         written.push(path.join(outDir, name));
         decoded.push(await decodeImage(png, shape));
       }
@@ -154,6 +177,8 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
   } catch (err) {
     // Nothing half-done stays on disk: remove this run's images before reporting the error.
     await Promise.all(written.map((f) => rm(f, { force: true })));
+    // A folder this run created goes too; rmdir leaves it if anything else landed in it meanwhile.
+    if (createdOutDir) await rmdir(outDir).catch(() => undefined);
     throw err;
   }
   const manifest: AttackManifest = {

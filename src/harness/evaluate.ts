@@ -69,6 +69,22 @@ function checkCompatible(model: Classifier, data: Dataset): void {
   }
 }
 
+/**
+ * Refuses NaN or infinite clean scores: every figure would be meaningless (argmax of a NaN row is
+ * class 0, so the model would seem to predict 0 and attacks to fail). `exampleId` names a row.
+ */
+export function checkFiniteScores(model: Classifier, scores: tf.Tensor2D, exampleId: (row: number) => string): void {
+  const values = scores.dataSync();
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad < 0) return;
+  const info = model.describe?.() ?? {};
+  const name = typeof info.path === 'string' ? info.path : typeof info.name === 'string' ? info.name : undefined;
+  const kind = Number.isNaN(values[bad]) ? 'NaN' : 'infinite';
+  throw new UserError(
+    `${name === undefined ? 'the model' : `model ${name}`} produced ${kind} logits on example ${exampleId(Math.floor(bad / scores.shape[1]))}: check the weights (re-train or re-export the model)`,
+  );
+}
+
 /** A stable number for an attack name, so seeds do not depend on the order of --attack. */
 function nameHash(name: string): number {
   return createHash('sha256').update(name).digest().readUInt32BE(0);
@@ -238,6 +254,12 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
   const labels = data.labels.subarray(start, end);
   try {
     const cleanLogits = await scoresOf(model, x);
+    try {
+      checkFiniteScores(model, cleanLogits, (row) => data.ids[start + row] ?? String(start + row));
+    } catch (err) {
+      cleanLogits.dispose();
+      throw err;
+    }
     const clean = tf.tidy(() => tf.argMax(cleanLogits, 1).dataSync() as Int32Array);
     let criterionLabels = labels;
     if (job.target !== 'untargeted') criterionLabels = chooseTargets(job.target, cleanLogits, labels, start, job.seed);

@@ -122,9 +122,32 @@ function probeChecks(p: ModelProbe, adaptive: Adaptive): SanityCheck[] {
   return out;
 }
 
+/** The model's input transform and the gradient attacks that use neither BPDA nor EOT on it. */
+export interface TransformUse {
+  transform: string;
+  nonAdaptive: string[];
+}
+
+/**
+ * Athalye, Carlini & Wagner 2018: a gradient attack through an input transform (rounding, JPEG,
+ * median, noise) measures gradient masking unless it adapts to it (BPDA, EOT).
+ */
+function transformChecks(use: TransformUse): SanityCheck[] {
+  return [
+    use.nonAdaptive.length === 0
+      ? { id: 'adaptive-to-transform', ok: true, message: `every gradient attack adapts to the input transform ${use.transform} (BPDA or EOT)` }
+      : {
+          id: 'adaptive-to-transform',
+          ok: false,
+          message: `attack not adaptive to the input transform ${use.transform}: ${use.nonAdaptive.join(', ')} differentiate${use.nonAdaptive.length === 1 ? 's' : ''} through it as it is, so ${use.nonAdaptive.length === 1 ? 'its figures measure' : 'their figures measure'} gradient masking, not robustness`,
+          advice: 'add --bpda (deterministic transforms: bit-depth, JPEG, median) or --eot N (randomised ones: noise)',
+        },
+  ];
+}
+
 /** The report card: each flag says what looks wrong and what to try next. */
-export function sanityChecks(results: AttackResult[], kinds: Map<string, AttackKind | undefined>, mode: 'independent' | 'sequential', probe?: ModelProbe, adaptive: Adaptive = { bpda: false, eot: false }): SanityCheck[] {
+export function sanityChecks(results: AttackResult[], kinds: Map<string, AttackKind | undefined>, mode: 'independent' | 'sequential', probe?: ModelProbe, adaptive: Adaptive = { bpda: false, eot: false }, transform?: TransformUse): SanityCheck[] {
   // In sequential mode later attacks see only survivors, so attacks cannot be compared.
   const comparisons = mode === 'independent' ? [...stepChecks(results, kinds), ...blackBoxChecks(results, kinds)] : [];
-  return [...monotoneChecks(results), ...comparisons, ...(probe ? probeChecks(probe, adaptive) : [])];
+  return [...monotoneChecks(results), ...comparisons, ...(probe ? probeChecks(probe, adaptive) : []), ...(transform ? transformChecks(transform) : [])];
 }

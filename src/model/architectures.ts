@@ -40,14 +40,45 @@ function mlp(shape: ImageShape, classes: number, seed: number): tf.Sequential {
   });
 }
 
-/** Builds a fresh, seeded model of a built-in architecture. */
+export interface TemplateNetOptions {
+  /** Blocks of the template (each halves the image side). */
+  depth: number;
+  /** Filters of every block's convolution. */
+  width: number;
+  seed?: number;
+}
+
+/**
+ * A network made of one repeated block — conv width·3×3 ("same") relu → max-pool 2 — `depth`
+ * times, then dense logits: the members of references.md's "cross-network replication"
+ * ensembles, which differ in depth, width and seed. Named "template-<depth>x<width>" (the same
+ * string --arch accepts).
+ */
+export function buildTemplateNet(shape: ImageShape, classes: number, options: TemplateNetOptions): tf.Sequential {
+  const { depth, width } = options;
+  const seed = options.seed ?? 0;
+  const maxDepth = Math.floor(Math.log2(Math.min(shape[0], shape[1])));
+  if (!Number.isInteger(depth) || depth < 1 || depth > maxDepth) throw new UserError(`template depth ${depth}: give 1 to ${maxDepth} blocks for ${shape[0]}×${shape[1]} images`);
+  if (!Number.isInteger(width) || width < 1 || width > 1024) throw new UserError(`template width ${width}: give 1 to 1024 filters per block`);
+  const layers: tf.layers.Layer[] = [];
+  for (let b = 0; b < depth; b++) {
+    layers.push(tf.layers.conv2d({ ...(b === 0 ? { inputShape: shape } : {}), filters: width, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed, b + 1) }));
+    layers.push(tf.layers.maxPooling2d({ poolSize: 2 }));
+  }
+  layers.push(tf.layers.flatten(), tf.layers.dense({ units: classes, kernelInitializer: init(seed, depth + 1) }));
+  return tf.sequential({ name: `template_${depth}x${width}`, layers });
+}
+
+/** Builds a fresh, seeded model of a built-in architecture (or "template-<depth>x<width>"). */
 export function buildArchitecture(name: string, shape: ImageShape, classes: number, seed = 0): tf.Sequential {
+  const template = /^template-(\d+)x(\d+)$/.exec(name);
+  if (template) return buildTemplateNet(shape, classes, { depth: Number(template[1]), width: Number(template[2]), seed });
   switch (name) {
     case 'mnist-cnn':
       return mnistCnn(shape, classes, seed);
     case 'mlp':
       return mlp(shape, classes, seed);
     default:
-      throw new UserError(`unknown architecture "${name}": use one of ${ARCHITECTURES.join(', ')}`);
+      throw new UserError(`unknown architecture "${name}": use one of ${ARCHITECTURES.join(', ')}, or template-<depth>x<width> (e.g. template-2x16)`);
   }
 }

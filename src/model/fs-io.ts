@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
@@ -65,7 +65,7 @@ export function fileLoader(dir: string): tf.io.IOHandler {
         const data = tf.io.CompositeArrayBuffer.join(buffers);
         const expected = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * bytesPerElement(s), 0);
         if (data.byteLength !== expected) {
-          throw new UserError(`${path.join(dir, MODEL_JSON)}: weight files hold ${data.byteLength} bytes but the manifest describes ${expected}; the weights do not belong to this model.json`);
+          throw new UserError(`${path.join(dir, MODEL_JSON)}: weight files hold ${data.byteLength} bytes but the manifest describes ${expected}: the weight files are truncated or belong to another model; copy them again or re-export the model`);
         }
         return [specs, data];
       });
@@ -86,24 +86,41 @@ export function fileSaver(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const target = path.resolve(dir);
+      // The rm below replaces an older model folder; a file in its place is the user's: keep it.
+      const existing = await stat(target).catch(() => undefined);
+      if (existing && !existing.isDirectory()) {
+        throw new UserError(`cannot save the model to ${dir}: it is a file, not a folder; choose another folder (the file was left untouched)`);
+      }
       const tmp = `${target}.tmp-${process.pid}`;
-      await rm(tmp, { recursive: true, force: true });
-      await mkdir(tmp, { recursive: true });
-      const weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
-        convertedBy: 'advtest',
-        weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
-      };
-      if (artifacts.userDefinedMetadata) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
-      await writeFile(path.join(tmp, WEIGHTS_FILE), Buffer.from(weightData));
-      await writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
-      await mkdir(path.dirname(target), { recursive: true });
+      try {
+        await rm(tmp, { recursive: true, force: true });
+        await writeModelFolder(tmp, artifacts);
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        const code = (err as NodeJS.ErrnoException).code;
+        // The temporary folder's name would only confuse: name the folder the user asked for.
+        if (code !== undefined) throw new UserError(`cannot save the model to ${dir} (${code}): choose a folder you can write to`);
+        throw err;
+      }
       await rm(target, { recursive: true, force: true });
       await rename(tmp, target);
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };
+}
+
+/** model.json and weights.bin into a fresh folder (created with its parents). */
+async function writeModelFolder(tmp: string, artifacts: tf.io.ModelArtifacts): Promise<void> {
+  await mkdir(tmp, { recursive: true });
+  const weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+    convertedBy: 'advtest',
+    weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
+  };
+  if (artifacts.userDefinedMetadata) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+  await writeFile(path.join(tmp, WEIGHTS_FILE), Buffer.from(weightData));
+  await writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
 }

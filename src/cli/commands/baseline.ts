@@ -5,6 +5,7 @@ import { attackRequest } from '../../regression/spec.js';
 import { renderText } from '../../report/text.js';
 import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { checkOutputFile } from '../output-path.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
@@ -35,6 +36,8 @@ export function baselineCommand(): Command {
     .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
     .option('--out <file>', 'the baseline file to write', 'robustness.json');
   return withCommonOptions(withAttackOptions(cmd)).action(async (opts: BaselineOptions) => {
+    // writeBaseline creates missing folders, but only after the evaluation: refuse an impossible path now.
+    await checkOutputFile(opts.out, '--out', { createFolders: true });
     const { seed, quiet } = await setup(opts);
     // The number of examples is known only once the data is loaded: start the bar then.
     let bar: Progress | undefined;

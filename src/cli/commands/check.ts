@@ -12,6 +12,7 @@ import { checkJson, regressionMessage, renderCheck, summaryLine } from '../../re
 import { attackRequest } from '../../regression/spec.js';
 import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { checkOutputFile } from '../output-path.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
@@ -116,6 +117,9 @@ export function checkCommand(): Command {
     cmd.setOptionValue(option.attributeName(), undefined);
   }
   return cmd.action(async (opts: CheckOptions, command: Command) => {
+    // Before the re-run: a path that cannot be written must not fail the check at its very end.
+    if (typeof opts.json === 'string') await checkOutputFile(opts.json, '--json');
+    if (opts.html !== undefined) await checkOutputFile(opts.html, '--html');
     const { seed, quiet } = await setup({ ...opts, seed: opts.seed ?? '0' });
     const tolerance = parseTolerance(opts.tolerance);
     const alpha = parseAlpha(opts.alpha);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { renderGridPng } from '../../report/grid-png.js';
 import { readReport } from '../../report/read-report.js';
+import { checkOutputFile } from '../output-path.js';
 import { parsePositiveInt } from '../parse.js';
 import { logLine } from '../progress.js';
 import { besideInput, regenerateFromFile, withImageOptions, type ImageCliOptions } from './report.js';
@@ -21,6 +22,8 @@ export function gridCommand(): Command {
     .option('--scale <n>', 'screen pixels per image pixel (default: about 112 px per image)');
   return withImageOptions(cmd).action(async (file: string, opts: GridOptions) => {
     const report = await readReport(file);
+    // Before regenerating the images: an impossible --out must not fail the run at its end.
+    await checkOutputFile(opts.out ?? besideInput(file, '-grid.png'), '--out');
     const { examples, classNames, notes } = await regenerateFromFile(report, file, opts);
     const png = await renderGridPng(examples, {
       perRow: parsePositiveInt(opts.perRow, '--per-row'),

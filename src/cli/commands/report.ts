@@ -9,6 +9,7 @@ import { renderMarkdown } from '../../report/markdown.js';
 import { readReport } from '../../report/read-report.js';
 import { DEFAULT_GRID_EXAMPLES, examplesOfReportFile, type ReportExamples } from '../../report/report-examples.js';
 import type { RegenerateOptions } from '../../report/regenerate.js';
+import { checkOutputFile } from '../output-path.js';
 import { parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
@@ -82,6 +83,8 @@ export function reportCommand(): Command {
     if (opts.md) process.stdout.write(renderMarkdown({ report }));
     if (opts.md && opts.out === undefined) return;
     const out = opts.out ?? besideInput(file, '.html');
+    // Before regenerating the images: an impossible --out must not fail the run at its end.
+    await checkOutputFile(out, '--out');
     let images: ReportExamples | undefined;
     if (opts.images) images = await regenerateFromFile(report, file, opts);
     const html = await buildHtml(

@@ -1,11 +1,21 @@
 import { Command, Option } from 'commander';
+import type * as tf from '@tensorflow/tfjs';
+import { makeAttack } from '../../../attacks/index.js';
+import { composeDefenses, type Defense } from '../../../defenses/defense.js';
+import { makeDefenses, DEFENSE_REGISTRY, type DefenseEnv } from '../../../defenses/registry.js';
+import { parseDefenseSpecs, type DefenseSpec } from '../../../defenses/spec.js';
 import { loadDataset } from '../../data/index.js';
+import { UserError } from '../../errors.js';
 import { ARCHITECTURES, buildArchitecture } from '../../model/architectures.js';
-import { saveModel } from '../../model/store.js';
-import { trainModel } from '../../train/loop.js';
+import { layersClassifier } from '../../model/classifier.js';
+import { loadModel, saveModel } from '../../model/store.js';
+import { trainModel, type EpochProgress, type TrainOptions } from '../../train/loop.js';
+import { holdOut, type MonitorOptions } from '../../train/monitor.js';
 import { OPTIMIZERS, type OptimizerName } from '../../train/optimizers.js';
+import { SCHEDULES, type ScheduleName } from '../../train/schedule.js';
+import type { Classifier, Dataset } from '../../types.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { parsePositiveInt, parsePositiveNumber } from '../parse.js';
+import { parseEps, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber, parseStepSize } from '../parse.js';
 import { logLine, progressBar } from '../progress.js';
 
 interface TrainCliOptions extends CommonOptions {
@@ -16,10 +26,40 @@ interface TrainCliOptions extends CommonOptions {
   batchSize: string;
   lr: string;
   optimizer: OptimizerName;
+  schedule: ScheduleName;
+  defense: string;
+  trainAttack?: string;
+  trainEps: string;
+  trainSteps?: string;
+  trainStepSize?: string;
+  clipLayers?: string;
+  teacher?: string;
+  holdout: string;
+  monitorSteps: string;
+  earlyStop?: string | boolean;
   out: string;
 }
 
-export interface TrainJob {
+/** Adversarial training and the robustness monitor (all optional: standard training without them). */
+export interface RobustTrainingJob {
+  /** --defense, e.g. "fgsm-at,augment=crop,clip-global=1"; "none" or absent: standard training. */
+  defense?: string;
+  trainAttack?: string;
+  trainEps?: number;
+  trainSteps?: number;
+  /** --train-step-size as parsed: absolute or relative to ε. */
+  trainStepSize?: { absStepsize: number } | { relStepsize: number };
+  clipLayers?: string[];
+  teacher?: string;
+  schedule?: ScheduleName;
+  /** Training examples held out for the per-epoch PGD accuracy (0: no monitor). */
+  holdout?: number;
+  monitorSteps?: number;
+  /** Stop when the held-out PGD accuracy falls by more than this (0..1). */
+  earlyStop?: number;
+}
+
+export interface TrainJob extends RobustTrainingJob {
   arch: string;
   data: string;
   dataDir?: string;
@@ -32,47 +72,148 @@ export interface TrainJob {
   quiet: boolean;
 }
 
-/** Standard training of a built-in architecture, saved as a LayersModel folder. */
-export async function runTraining(job: TrainJob): Promise<void> {
-  const data = await loadDataset(job.data, { split: 'train', dataDir: job.dataDir, shape: [28, 28, 1] });
-  const model = buildArchitecture(job.arch, data.shape, data.numClasses, job.seed);
+/** ε of adversarial training and of the monitor when --train-eps is not given (digits in [0, 1]). */
+export const DEFAULT_TRAIN_EPS = 0.1;
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(1)}%`;
+}
+
+function epochLine(p: EpochProgress, monitorName: string, eps: number): string {
+  const held = p.heldOut ? `, held-out clean ${pct(p.heldOut.clean)}, ${monitorName} ε=${eps} ${pct(p.heldOut.robust)} (n=${p.heldOut.n})` : '';
+  return `epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)}, train acc ${pct(p.accuracy)}${held}${p.stopped ? ` — stopping: ${p.stopped}` : ''}`;
+}
+
+/** The defenses of the job against `model`; distill's teacher must already be in env. */
+function defensesFor(specs: DefenseSpec[], job: TrainJob, model: tf.LayersModel, teacher?: Classifier): Defense[] {
+  const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
+  const env: DefenseEnv = { eps, model, ...(job.clipLayers ? { layers: job.clipLayers } : {}), ...(teacher ? { teacher } : {}) };
+  const steps = job.trainSteps !== undefined ? { steps: job.trainSteps } : {};
+  if (job.trainAttack !== undefined) {
+    // The registry refuses options that do not apply (steps for fgsm, say).
+    env.attack = makeAttack(job.trainAttack, { ...steps, ...(job.trainStepSize ?? {}) });
+  } else if (specs.some((s) => s.name === 'pgd-at') && (job.trainSteps !== undefined || job.trainStepSize)) {
+    env.attack = makeAttack('pgd', { steps: 7, ...steps, ...(job.trainStepSize ?? {}) });
+  }
+  if (job.trainSteps !== undefined) env.steps = job.trainSteps;
+  if (job.trainStepSize) env.stepSize = 'absStepsize' in job.trainStepSize ? job.trainStepSize.absStepsize : job.trainStepSize.relStepsize * eps;
+  return makeDefenses(specs, env);
+}
+
+async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses: Defense[], monitor: MonitorOptions | undefined, label: string): Promise<Awaited<ReturnType<typeof trainModel>>> {
   const steps = Math.ceil(data.size / job.batchSize) * job.epochs;
-  const bar = progressBar('training', steps, job.quiet, ' | loss {loss} | acc {acc}');
+  const bar = progressBar(label, steps, job.quiet, ' | loss {loss} | acc {acc} | lr {lr} | {monitor}');
   let done = 0;
+  let lastMonitor = monitor ? `${monitor.attack.name} —` : '';
+  const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
+  const options: TrainOptions = {
+    epochs: job.epochs,
+    batchSize: job.batchSize,
+    learningRate: job.lr,
+    optimizer: job.optimizer,
+    schedule: job.schedule ?? 'constant',
+    seed: job.seed,
+    hooks: composeDefenses(defenses),
+    onStep: (p) => bar.update(++done, { loss: p.loss.toFixed(3), acc: pct(p.accuracy), lr: p.learningRate.toPrecision(2), monitor: lastMonitor }),
+    onEpoch: (p) => {
+      if (p.heldOut) lastMonitor = `${monitor!.attack.name} ${pct(p.heldOut.robust)}`;
+      bar.update(done, { monitor: lastMonitor });
+      // Above the bar, so each epoch's held-out figures stay visible.
+      logLine(job.quiet, epochLine(p, monitor?.attack.name ?? '', eps));
+    },
+    ...(monitor ? { monitor } : {}),
+    ...(monitor && job.earlyStop !== undefined ? { earlyStop: { drop: job.earlyStop } } : {}),
+  };
   try {
-    const summary = await trainModel(model, data, {
-      epochs: job.epochs,
-      batchSize: job.batchSize,
-      learningRate: job.lr,
-      optimizer: job.optimizer,
-      seed: job.seed,
-      onStep: (p) => bar.update(++done, { loss: p.loss.toFixed(3), acc: (p.accuracy * 100).toFixed(1) + '%' }),
-    });
+    return await trainModel(model, data, options);
+  } finally {
     bar.stop();
+  }
+}
+
+/**
+ * Training of a built-in architecture, saved as a LayersModel folder: standard, or with the
+ * defenses of --defense composed, and with a PGD monitor on held-out training examples.
+ */
+export async function runTraining(job: TrainJob): Promise<void> {
+  const full = await loadDataset(job.data, { split: 'train', dataDir: job.dataDir, shape: [28, 28, 1] });
+  const holdoutCount = job.holdout ?? 0;
+  if (job.earlyStop !== undefined && holdoutCount === 0) throw new UserError('--early-stop watches the held-out PGD accuracy: keep --holdout above 0');
+  const { train: data, heldOut } = holdoutCount > 0 ? holdOut(full, holdoutCount, job.seed) : { train: full, heldOut: undefined };
+  const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
+  const monitorSteps = job.monitorSteps ?? 10;
+  const monitor: MonitorOptions | undefined = heldOut ? { data: heldOut, attack: makeAttack('pgd', { steps: monitorSteps }), eps } : undefined;
+  const specs = parseDefenseSpecs(job.defense ?? 'none');
+  const distillSpec = specs.find((s) => s.name === 'distill');
+  let teacher: Classifier | undefined;
+  const teacherInfo: Record<string, unknown> = {};
+  const model = buildArchitecture(job.arch, data.shape, data.numClasses, job.seed);
+  try {
+    if (distillSpec && job.teacher) {
+      teacher = await loadModel(job.teacher);
+      teacherInfo.teacher = job.teacher;
+    } else if (distillSpec) {
+      // Papernot et al.'s recipe in one run: the teacher (same architecture, other defenses
+      // kept) trained at temperature T, then the student on its probabilities at T.
+      const teacherSpecs = specs.map((s) => (s === distillSpec ? { ...s, name: 'temperature', text: `temperature=${s.value ?? ''}` } : s));
+      const teacherModel = buildArchitecture(job.arch, data.shape, data.numClasses, job.seed + 1);
+      logLine(job.quiet, `defensive distillation: training the teacher at ${teacherSpecs.find((s) => s.name === 'temperature')!.text} first`);
+      await fit(teacherModel, data, job, defensesFor(teacherSpecs, job, teacherModel), monitor, 'teacher');
+      teacher = layersClassifier(teacherModel, { owned: true });
+      teacherInfo.teacher = `trained in this run at temperature ${distillSpec.value ?? ''}`;
+    }
+    const defenses = defensesFor(specs, job, model, teacher);
+    const summary = await fit(model, data, job, defenses, monitor, 'training');
+    const defenseName = defenses.length > 0 ? defenses.map((d) => d.name).join(',') : 'none';
     await saveModel(model, job.out, {
       arch: job.arch,
       bounds: { lower: 0, upper: 1 },
       classNames: data.classNames,
       data: `${data.name}/${data.split}`,
-      training: { epochs: job.epochs, batchSize: job.batchSize, lr: job.lr, optimizer: job.optimizer, seed: job.seed, defense: 'none' },
+      training: {
+        epochs: job.epochs,
+        batchSize: job.batchSize,
+        lr: job.lr,
+        optimizer: job.optimizer,
+        schedule: job.schedule ?? 'constant',
+        seed: job.seed,
+        defense: defenseName,
+        ...(defenses.length > 0 ? { defenses: Object.fromEntries(defenses.map((d) => [d.name, d.describe?.() ?? {}])) } : {}),
+        ...teacherInfo,
+        ...(heldOut ? { heldOut: { examples: heldOut.size, attack: monitor!.attack.name, eps, history: summary.history.map((h) => ({ epoch: h.epoch + 1, ...h.heldOut })) } } : {}),
+        ...(summary.stoppedEarly ? { stoppedEarly: { ...summary.stoppedEarly, epoch: summary.stoppedEarly.epoch + 1, restoredEpoch: summary.stoppedEarly.restoredEpoch + 1 } } : {}),
+      },
     });
-    logLine(job.quiet, `trained ${job.arch} on ${data.size} ${data.name} examples in ${summary.seconds.toFixed(1)} s (last-epoch train accuracy ${(summary.trainAccuracy * 100).toFixed(1)}%) → ${job.out}`);
+    const stopped = summary.stoppedEarly ? `; stopped early after epoch ${summary.stoppedEarly.epoch + 1}, weights of epoch ${summary.stoppedEarly.restoredEpoch + 1} kept` : '';
+    logLine(job.quiet, `trained ${job.arch} (${defenseName === 'none' ? 'standard training' : defenseName}) on ${data.size} ${data.name} examples in ${summary.seconds.toFixed(1)} s (last-epoch train accuracy ${pct(summary.trainAccuracy)}${stopped}) → ${job.out}`);
   } finally {
-    bar.stop();
     model.dispose();
+    teacher?.dispose?.();
   }
 }
 
 export function trainCommand(): Command {
+  const defenseNames = Object.values(DEFENSE_REGISTRY).map((e) => e.syntax).join(' | ');
   const cmd = new Command('train')
-    .description('train a built-in architecture (standard training) and save it as a TF.js LayersModel')
-    .addOption(new Option('--arch <name>', 'architecture').choices([...ARCHITECTURES]).default('mnist-cnn'))
+    .description('train a built-in architecture, standard or with defenses, and save it as a TF.js LayersModel')
+    .option('--arch <name>', `architecture: ${ARCHITECTURES.join(' | ')} | template-<depth>x<width>`, 'mnist-cnn')
     .option('--data <spec>', 'mnist | fashion-mnist', 'mnist')
     .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
     .option('--epochs <n>', 'passes over the training split', '5')
     .option('--batch-size <n>', 'examples per step', '64')
-    .option('--lr <x>', 'learning rate', '0.001')
+    .option('--lr <x>', 'learning rate (the peak of one-cycle)', '0.001')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZERS]).default('adam'))
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices([...SCHEDULES]).default('constant'))
+    .option('--defense <specs>', `comma-separated defenses: ${defenseNames}`, 'none')
+    .option('--train-attack <name>', 'attack of fgsm-at / pgd-at (any registered attack; defaults fgsm / pgd)')
+    .option('--train-eps <x>', `ε (L∞) of adversarial training and of the held-out PGD monitor (default ${DEFAULT_TRAIN_EPS})`)
+    .option('--train-steps <n>', 'steps of the training attack (pgd-at default 7, trades 10)')
+    .option('--train-step-size <x>', 'step of the training attack: absolute (0.01) or relative to ε (0.25x)')
+    .option('--clip-layers <names>', 'comma-separated layers for clip-*/max-norm items without @ (default all)')
+    .option('--teacher <dir>', 'teacher model for distill=T (trained with --defense temperature=T); without it the teacher is trained first')
+    .option('--holdout <n>', 'training examples held out for the per-epoch PGD accuracy (0 = none)', '200')
+    .option('--monitor-steps <n>', 'steps of the held-out PGD', '10')
+    .option('--early-stop [drop]', 'stop when the held-out PGD accuracy falls by more than drop (default 0.2) from one epoch to the next, keeping the previous epoch (Wong et al. 2020)')
     .requiredOption('--out <dir>', 'output model folder');
   return withCommonOptions(cmd).action(async (opts: TrainCliOptions) => {
     const { seed, quiet } = await setup(opts);
@@ -84,6 +225,17 @@ export function trainCommand(): Command {
       batchSize: parsePositiveInt(opts.batchSize, '--batch-size'),
       lr: parsePositiveNumber(opts.lr, '--lr'),
       optimizer: opts.optimizer,
+      schedule: opts.schedule,
+      defense: opts.defense,
+      ...(opts.trainAttack !== undefined ? { trainAttack: opts.trainAttack } : {}),
+      ...(opts.trainEps !== undefined ? { trainEps: parseEps(opts.trainEps, '--train-eps') } : {}),
+      ...(opts.trainSteps !== undefined ? { trainSteps: parsePositiveInt(opts.trainSteps, '--train-steps') } : {}),
+      ...(opts.trainStepSize !== undefined ? { trainStepSize: parseStepSize(opts.trainStepSize) } : {}),
+      ...(opts.clipLayers !== undefined ? { clipLayers: opts.clipLayers.split(',').map((s) => s.trim()).filter((s) => s.length > 0) } : {}),
+      ...(opts.teacher !== undefined ? { teacher: opts.teacher } : {}),
+      holdout: parseNonNegativeInt(opts.holdout, '--holdout'),
+      monitorSteps: parsePositiveInt(opts.monitorSteps, '--monitor-steps'),
+      ...(opts.earlyStop !== undefined ? { earlyStop: typeof opts.earlyStop === 'string' ? parseEps(opts.earlyStop, '--early-stop') : 0.2 } : {}),
       out: opts.out,
       seed,
       quiet,
