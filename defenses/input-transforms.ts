@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
-import type { InputTransform } from '../src/model/input-transform.js';
+import { withInputTransform, type InputTransform, type TransformedClassifier } from '../src/model/input-transform.js';
+import type { Classifier } from '../src/types.js';
+import { jpegClassifier, jpegTransform } from './jpeg.js';
+import { medianSmoothing } from './median.js';
 
 /**
  * Bit-depth reduction (feature squeezing, Xu, Evans & Qi, NDSS 2018): x ← round(x·(2^b − 1))/(2^b − 1)
@@ -30,11 +33,22 @@ export function gaussianNoise(sigma: number, seed = 0): InputTransform {
   };
 }
 
-/** Parses "bit-depth=3" / "noise=0.1". */
+/** Parses "bit-depth=3" / "noise=0.1" / "median=2" / "jpeg=75". */
 export function parseInputTransform(spec: string, seed = 0): InputTransform {
   const [name, value] = spec.split('=');
   const v = Number(value);
   if (name === 'bit-depth') return bitDepth(v);
   if (name === 'noise') return gaussianNoise(v, seed);
-  throw new UserError(`--transform "${spec}": use bit-depth=B or noise=SIGMA`);
+  if (name === 'median') return medianSmoothing(v);
+  if (name === 'jpeg') return jpegTransform(v);
+  throw new UserError(`--transform "${spec}": use bit-depth=B, noise=SIGMA, median=K or jpeg=QUALITY`);
+}
+
+/**
+ * The classifier behind the transform of a --transform spec. JPEG gets its sharp query (the
+ * harness judges with the real codec); the others are plain withInputTransform wrappers.
+ */
+export function withTransformSpec(base: Classifier, spec: string, seed = 0): TransformedClassifier {
+  const transform = parseInputTransform(spec, seed);
+  return spec.startsWith('jpeg=') ? jpegClassifier(base, Number(spec.slice(5))) : withInputTransform(base, transform);
 }

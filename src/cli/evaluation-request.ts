@@ -1,10 +1,9 @@
-import { parseInputTransform } from '../../defenses/input-transforms.js';
+import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { initBackend, type BackendChoice } from '../backend/select.js';
 import { balancedSubset } from '../data/dataset.js';
 import { loadDataset } from '../data/index.js';
 import type { SuiteMode } from '../harness/evaluate.js';
 import { parseTargetSpec, type TargetSpec } from '../harness/targets.js';
-import { withInputTransform } from '../model/input-transform.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 import { attacksFrom, type AttackCliOptions } from './attack-options.js';
 import { loadClassifier, type ModelCliOptions } from './model-options.js';
@@ -39,7 +38,7 @@ export async function materialize(request: EvaluationRequest): Promise<Materiali
   await initBackend(request.backend);
   const { attacks, mode } = attacksFrom(request.attack);
   const loaded = await loadClassifier(request.model);
-  const model = request.transform ? withInputTransform(loaded, parseInputTransform(request.transform, request.seed)) : loaded;
+  const model = request.transform ? withTransformSpec(loaded, request.transform, request.seed) : loaded;
   let data = await loadDataset(request.data, { split: 'test', shape: model.inputShape, dataDir: request.dataDir });
   let subset: string | undefined;
   if (request.limit !== undefined && request.limit < data.size) {

@@ -2,23 +2,55 @@ import * as tf from '@tensorflow/tfjs';
 import { layersClassifier } from '../model/classifier.js';
 import { makeRng, permutation } from '../tensor/random.js';
 import type { Classifier, Dataset } from '../types.js';
+import { measureRobustness, type MonitorOptions, type RobustnessProbe } from './monitor.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
+import { makeSchedule, setLearningRate, type Schedule, type ScheduleName } from './schedule.js';
 
-/** Where a training-time defense plugs in; every hook works inside the step's tidy scope. */
+/**
+ * What one step trains on. The loop disposes every tensor of it (and the batch it handed to
+ * the batch hook) once the step is done.
+ */
+export interface TrainingBatch {
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+  /** Target distributions [rows, classes] for the default loss (label smoothing, distillation); absent: one-hot y. */
+  targets?: tf.Tensor2D;
+  /**
+   * When the hook appended rows derived from the examples (adversarial partners): the number of
+   * leading rows that are the examples themselves; row clean + i derives from row i.
+   */
+  clean?: number;
+}
+
+/** Where a training-time defense plugs in. */
 export interface TrainingHooks {
-  /** Replace or extend the batch (augmentation, adversarial examples). */
-  batch?(x: tf.Tensor4D, y: tf.Tensor1D, ctx: HookContext): { x: tf.Tensor4D; y: tf.Tensor1D };
-  /** The training loss from the model's logits (label smoothing, TRADES, distillation). */
-  loss?(logits: tf.Tensor2D, y: tf.Tensor1D, ctx: HookContext): tf.Scalar;
-  /** Transform gradients before the update (clipping). */
+  /**
+   * Replace or extend the batch (augmentation, adversarial examples). Runs before the gradient
+   * tape is opened, so it may run attacks (and await them) without recording onto it. It must
+   * leave no intermediate tensor behind (tf.tidy its synchronous parts); the returned tensors
+   * belong to the loop.
+   */
+  batch?(x: tf.Tensor4D, y: tf.Tensor1D, ctx: HookContext): TrainingBatch | Promise<TrainingBatch>;
+  /** The training loss from the model's logits on batch.x (label smoothing, TRADES, distillation). */
+  loss?(logits: tf.Tensor2D, y: tf.Tensor1D, ctx: HookContext, batch: TrainingBatch): tf.Scalar;
+  /**
+   * Transform gradients before the update (clipping). Keep the keys and their order: tfjs's
+   * momentum optimizers match their accumulators to gradients by position.
+   */
   gradients?(grads: tf.NamedTensorMap, ctx: HookContext): tf.NamedTensorMap;
+  /** After the optimizer's update, inside a tidy scope (weight constraints such as max-norm). */
+  afterStep?(ctx: HookContext): void;
 }
 
 export interface HookContext {
+  /** The model in inference mode (what attacks inside a batch hook should use). */
   classifier: Classifier;
+  model: tf.LayersModel;
   epoch: number;
   step: number;
+  /** A seed for this step's randomness (augmentation, random starts). */
   seed: number;
+  learningRate: number;
 }
 
 export interface TrainOptions {
@@ -26,9 +58,20 @@ export interface TrainOptions {
   batchSize?: number;
   learningRate?: number;
   optimizer?: OptimizerName;
+  /** Learning rate over the run (default constant). */
+  schedule?: ScheduleName | Schedule;
   seed?: number;
   hooks?: TrainingHooks;
+  /** Held-out examples attacked after every epoch (catastrophic overfitting shows here). */
+  monitor?: MonitorOptions;
+  /**
+   * Stop when the monitored robust accuracy falls by more than `drop` (accuracy points, 0..1)
+   * from the previous epoch's, and restore that epoch's weights: the early stopping of Wong,
+   * Rice & Kolter 2020 (arXiv:2001.03994, §5.3) against catastrophic overfitting. Needs monitor.
+   */
+  earlyStop?: { drop: number };
   onStep?: (p: StepProgress) => void;
+  onEpoch?: (p: EpochProgress) => void;
 }
 
 export interface StepProgress {
@@ -38,6 +81,19 @@ export interface StepProgress {
   steps: number;
   loss: number;
   accuracy: number;
+  learningRate: number;
+}
+
+export interface EpochProgress {
+  epoch: number;
+  epochs: number;
+  /** Mean training loss over the epoch. */
+  loss: number;
+  /** Training accuracy over the epoch (on the batches the loss saw: adversarial ones under adversarial training). */
+  accuracy: number;
+  heldOut?: RobustnessProbe;
+  /** Set on the epoch that triggered early stopping. */
+  stopped?: string;
 }
 
 export interface TrainSummary {
@@ -46,10 +102,22 @@ export interface TrainSummary {
   finalLoss: number;
   trainAccuracy: number;
   seconds: number;
+  history: EpochProgress[];
+  /** Why and where training stopped early; the weights are those after epoch restoredEpoch. */
+  stoppedEarly?: { epoch: number; restoredEpoch: number; reason: string };
 }
 
-function meanCrossEntropy(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(y, 'int32'), logits.shape[1]), logits) as tf.Scalar;
+function defaultLoss(logits: tf.Tensor2D, y: tf.Tensor1D, batch: TrainingBatch): tf.Scalar {
+  const targets = batch.targets ?? tf.oneHot(tf.cast(y, 'int32'), logits.shape[1]);
+  return tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
+}
+
+function disposeBatch(...batches: TrainingBatch[]): void {
+  tf.dispose(batches.flatMap((b) => [b.x, b.y, ...(b.targets ? [b.targets] : [])]));
+}
+
+function pct(v: number): string {
+  return `${(v * 100).toFixed(1)}%`;
 }
 
 /**
@@ -60,55 +128,105 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
   const started = Date.now();
   const batchSize = options.batchSize ?? 64;
   const seed = options.seed ?? 0;
-  const optimizer = makeOptimizer(options.optimizer ?? 'adam', options.learningRate ?? 1e-3);
+  const baseRate = options.learningRate ?? 1e-3;
+  const optimizer = makeOptimizer(options.optimizer ?? 'adam', baseRate);
+  const schedule = typeof options.schedule === 'function' ? options.schedule : options.schedule && options.schedule !== 'constant' ? makeSchedule(options.schedule) : undefined;
+  if (options.earlyStop && !options.monitor) throw new Error('trainModel: earlyStop needs a monitor (held-out examples and an attack)');
   const classifier = layersClassifier(model);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const [h, w, c] = data.shape;
   const pixels = h * w * c;
   const stepsPerEpoch = Math.ceil(data.size / batchSize);
+  const totalSteps = stepsPerEpoch * options.epochs;
   const rng = makeRng(seed);
   let lastLoss = NaN;
   let correct = 0;
   let seen = 0;
   let globalStep = 0;
   const hooks = options.hooks ?? {};
+  const history: EpochProgress[] = [];
+  let stoppedEarly: TrainSummary['stoppedEarly'];
+  // Weights after the previous epoch, kept for early stopping to fall back on.
+  let snapshot: tf.Tensor[] | undefined;
 
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
-    const order = permutation(data.size, rng);
-    correct = 0;
-    seen = 0;
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      const idx = order.subarray(step * batchSize, Math.min((step + 1) * batchSize, data.size));
-      const xs = new Float32Array(idx.length * pixels);
-      const ys = new Int32Array(idx.length);
-      idx.forEach((src, j) => {
-        xs.set(data.images.subarray(src * pixels, (src + 1) * pixels), j * pixels);
-        ys[j] = data.labels[src]!;
-      });
-      const ctx: HookContext = { classifier, epoch, step: globalStep, seed: seed * 1_000_003 + globalStep };
-      const [lossValue, batchCorrect] = tf.tidy(() => {
-        let x = tf.tensor4d(xs, [idx.length, h, w, c]);
-        let y = tf.tensor1d(ys, 'int32');
-        if (hooks.batch) ({ x, y } = hooks.batch(x, y, ctx));
-        let hits: tf.Scalar | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = classifier.logits(x);
-          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(y, 'int32')), 'float32')) as tf.Scalar);
-          return hooks.loss ? hooks.loss(logits, y, ctx) : meanCrossEntropy(logits, y);
-        }, vars);
-        optimizer.applyGradients(hooks.gradients ? hooks.gradients(grads, ctx) : grads);
-        const hitCount = hits!.dataSync()[0]!;
-        hits!.dispose();
-        return [value.dataSync()[0]!, (hitCount / y.shape[0]) * idx.length];
-      });
-      lastLoss = lossValue;
-      correct += batchCorrect;
-      seen += idx.length;
-      globalStep++;
-      options.onStep?.({ epoch, epochs: options.epochs, step: step + 1, steps: stepsPerEpoch, loss: lossValue, accuracy: correct / seen });
-      await new Promise<void>((resolve) => setImmediate(resolve));
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const order = permutation(data.size, rng);
+      correct = 0;
+      seen = 0;
+      let lossSum = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const idx = order.subarray(step * batchSize, Math.min((step + 1) * batchSize, data.size));
+        const xs = new Float32Array(idx.length * pixels);
+        const ys = new Int32Array(idx.length);
+        idx.forEach((src, j) => {
+          xs.set(data.images.subarray(src * pixels, (src + 1) * pixels), j * pixels);
+          ys[j] = data.labels[src]!;
+        });
+        const learningRate = schedule ? schedule(baseRate, globalStep, totalSteps) : baseRate;
+        if (schedule) setLearningRate(optimizer, learningRate);
+        const ctx: HookContext = { classifier, model, epoch, step: globalStep, seed: seed * 1_000_003 + globalStep, learningRate };
+        const input: TrainingBatch = { x: tf.tensor4d(xs, [idx.length, h, w, c]), y: tf.tensor1d(ys, 'int32') };
+        let batch = input;
+        try {
+          // Before the tape: adversarial examples made here are constants of the training loss.
+          if (hooks.batch) batch = await hooks.batch(input.x, input.y, ctx);
+          const [lossValue, batchCorrect] = tf.tidy(() => {
+            const { x, y } = batch;
+            let hits: tf.Scalar | undefined;
+            const { value, grads } = tf.variableGrads(() => {
+              const logits = classifier.logits(x);
+              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(y, 'int32')), 'float32')) as tf.Scalar);
+              return hooks.loss ? hooks.loss(logits, y, ctx, batch) : defaultLoss(logits, y, batch);
+            }, vars);
+            optimizer.applyGradients(hooks.gradients ? hooks.gradients(grads, ctx) : grads);
+            const hitCount = hits!.dataSync()[0]!;
+            hits!.dispose();
+            return [value.dataSync()[0]!, (hitCount / y.shape[0]) * idx.length];
+          });
+          if (hooks.afterStep) tf.tidy(() => hooks.afterStep!(ctx));
+          lastLoss = lossValue;
+          lossSum += lossValue * idx.length;
+          correct += batchCorrect;
+        } finally {
+          disposeBatch(input, batch);
+        }
+        seen += idx.length;
+        globalStep++;
+        options.onStep?.({ epoch, epochs: options.epochs, step: step + 1, steps: stepsPerEpoch, loss: lastLoss, accuracy: correct / seen, learningRate });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      const progress: EpochProgress = { epoch, epochs: options.epochs, loss: lossSum / seen, accuracy: correct / seen };
+      if (options.monitor) {
+        // The same seed every epoch: the attack's random starts do not vary between measurements.
+        progress.heldOut = await measureRobustness(classifier, options.monitor, seed);
+        const previous = history[history.length - 1]?.heldOut;
+        const drop = options.earlyStop?.drop;
+        if (drop !== undefined && previous && progress.heldOut.robust < previous.robust - drop) {
+          progress.stopped = `held-out ${options.monitor.attack.name} accuracy fell from ${pct(previous.robust)} to ${pct(progress.heldOut.robust)} (more than ${pct(drop)}): catastrophic overfitting`;
+          stoppedEarly = { epoch, restoredEpoch: epoch - 1, reason: progress.stopped };
+          model.setWeights(snapshot!);
+        } else if (drop !== undefined) {
+          tf.dispose(snapshot);
+          snapshot = model.getWeights().map((t) => tf.clone(t));
+        }
+      }
+      history.push(progress);
+      options.onEpoch?.(progress);
+      if (stoppedEarly) break;
     }
+  } finally {
+    tf.dispose(snapshot);
+    optimizer.dispose();
   }
-  optimizer.dispose();
-  return { epochs: options.epochs, steps: globalStep, finalLoss: lastLoss, trainAccuracy: seen === 0 ? 0 : correct / seen, seconds: (Date.now() - started) / 1000 };
+  const last = history[history.length - 1];
+  return {
+    epochs: history.length,
+    steps: globalStep,
+    finalLoss: lastLoss,
+    trainAccuracy: last ? last.accuracy : 0,
+    seconds: (Date.now() - started) / 1000,
+    history,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
+  };
 }

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
-import { trainModel } from '../../src/train/loop.js';
+import { trainModel, type HookContext, type TrainingBatch } from '../../src/train/loop.js';
+import type { Attack } from '../../src/types.js';
+import { linf } from '../../src/tensor/norms.js';
 import { leakedTensors, useTestBackend } from '../helpers/backend.js';
 
 describe('trainModel', () => {
@@ -48,6 +50,85 @@ describe('trainModel', () => {
       hooks: { gradients: (g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, tf.zerosLike(v)])) },
     });
     expect(model.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(before);
+    model.dispose();
+  });
+
+  it('awaits an async batch hook before the tape, hands its batch to the loss hook, and frees it', async () => {
+    const model = buildArchitecture('mlp', [28, 28, 1], 10, 3);
+    const seen: TrainingBatch[] = [];
+    let losses = 0;
+    const leaked = await leakedTensors(() =>
+      trainModel(model, data, {
+        epochs: 1,
+        batchSize: 128,
+        hooks: {
+          batch: async (x, y) => {
+            await new Promise((r) => setTimeout(r, 1));
+            const b = { x: tf.concat([x, x]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D, clean: x.shape[0] };
+            seen.push(b);
+            return b;
+          },
+          loss: (logits, y, _ctx, batch) => {
+            losses++;
+            expect(batch).toBe(seen[seen.length - 1]);
+            expect(logits.shape[0]).toBe(2 * batch.clean!);
+            return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(y, 'int32'), 10), logits) as tf.Scalar;
+          },
+        },
+      }),
+    );
+    expect(seen).toHaveLength(2);
+    expect(losses).toBe(2);
+    expect(seen.every((b) => b.x.isDisposed && b.y.isDisposed)).toBe(true);
+    expect(leaked).toBe(0);
+    model.dispose();
+  });
+
+  it('calls afterStep after every update, with the model and the scheduled learning rate', async () => {
+    const model = buildArchitecture('mlp', [28, 28, 1], 10, 3);
+    const calls: HookContext[] = [];
+    const rates: number[] = [];
+    await trainModel(model, data, {
+      epochs: 2,
+      batchSize: 128,
+      learningRate: 0.01,
+      optimizer: 'sgd',
+      schedule: 'step',
+      hooks: { afterStep: (ctx) => void calls.push(ctx) },
+      onStep: (p) => rates.push(p.learningRate),
+    });
+    expect(calls.map((c) => c.step)).toEqual([0, 1, 2, 3]);
+    expect(calls[0]!.model).toBe(model);
+    rates.forEach((r, i) => expect(r).toBeCloseTo([0.01, 0.01, 0.001, 0.0001][i]!, 10));
+    model.dispose();
+  });
+
+  it('measures held-out robustness after each epoch and stops early on a collapse, restoring the previous weights', async () => {
+    const model = buildArchitecture('mlp', [28, 28, 1], 10, 3);
+    const heldOut = balancedSubset(loadMnist('test'), 100);
+    // A stand-in attack that does nothing in epoch 1 and blanks every image in epoch 2 (ε = 1
+    // allows it): the monitored accuracy collapses to that of one class.
+    let calls = 0;
+    const collapse: Attack = { name: 'collapse', norm: linf, config: {}, run: (_m, x) => (calls++ === 0 ? tf.clone(x) : tf.zerosLike(x)) };
+    const afterFirst: number[][] = [];
+    const summary = await trainModel(model, data, {
+      epochs: 4,
+      batchSize: 64,
+      seed: 1,
+      monitor: { data: heldOut, attack: collapse, eps: 1 },
+      earlyStop: { drop: 0.2 },
+      onEpoch: (p) => {
+        if (p.epoch === 0) afterFirst.push(...model.getWeights().map((t) => Array.from(t.dataSync())));
+      },
+    });
+    expect(summary.history).toHaveLength(2);
+    const [first, second] = summary.history;
+    expect(first!.heldOut!.robust).toBe(first!.heldOut!.clean);
+    expect(first!.heldOut!.clean).toBeGreaterThan(0.3);
+    expect(second!.heldOut!.robust).toBeLessThanOrEqual(0.1);
+    expect(second!.stopped).toMatch(/collapse accuracy fell from .* catastrophic overfitting/);
+    expect(summary.stoppedEarly).toMatchObject({ epoch: 1, restoredEpoch: 0 });
+    expect(model.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(afterFirst);
     model.dispose();
   });
 });

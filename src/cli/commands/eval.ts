@@ -2,8 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { parseTargetSpec } from '../../harness/targets.js';
-import { parseInputTransform } from '../../../defenses/input-transforms.js';
-import { withInputTransform } from '../../model/input-transform.js';
+import { withTransformSpec } from '../../../defenses/input-transforms.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { attacksFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
@@ -46,7 +45,7 @@ export function evalCommand(): Command {
     const epsilons = parseEpsList(opts.eps);
     const { attacks, mode } = attacksFrom(opts);
     const loaded = await loadClassifier(opts);
-    const model = opts.transform ? withInputTransform(loaded, parseInputTransform(opts.transform, seed)) : loaded;
+    const model = opts.transform ? withTransformSpec(loaded, opts.transform, seed) : loaded;
     try {
       await runEvaluation({
         model,

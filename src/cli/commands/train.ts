@@ -9,7 +9,7 @@ import { UserError } from '../../errors.js';
 import { ARCHITECTURES, buildArchitecture } from '../../model/architectures.js';
 import { layersClassifier } from '../../model/classifier.js';
 import { loadModel, saveModel } from '../../model/store.js';
-import { trainModel, type EpochProgress, type TrainOptions } from '../../train/loop.js';
+import { trainModel, type EpochProgress, type TrainOptions, type TrainSummary } from '../../train/loop.js';
 import { holdOut, type MonitorOptions } from '../../train/monitor.js';
 import { OPTIMIZERS, type OptimizerName } from '../../train/optimizers.js';
 import { SCHEDULES, type ScheduleName } from '../../train/schedule.js';
@@ -34,7 +34,7 @@ interface TrainCliOptions extends CommonOptions {
   trainStepSize?: string;
   clipLayers?: string;
   teacher?: string;
-  holdout: string;
+  holdout?: string;
   monitorSteps: string;
   earlyStop?: string | boolean;
   out: string;
@@ -74,6 +74,8 @@ export interface TrainJob extends RobustTrainingJob {
 
 /** ε of adversarial training and of the monitor when --train-eps is not given (digits in [0, 1]). */
 export const DEFAULT_TRAIN_EPS = 0.1;
+/** Held-out examples for the monitor when a defense is given and --holdout is not. */
+export const DEFAULT_HOLDOUT = 200;
 
 function pct(v: number): string {
   return `${(v * 100).toFixed(1)}%`;
@@ -88,19 +90,21 @@ function epochLine(p: EpochProgress, monitorName: string, eps: number): string {
 function defensesFor(specs: DefenseSpec[], job: TrainJob, model: tf.LayersModel, teacher?: Classifier): Defense[] {
   const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
   const env: DefenseEnv = { eps, model, ...(job.clipLayers ? { layers: job.clipLayers } : {}), ...(teacher ? { teacher } : {}) };
+  const adversarial = specs.some((s) => ['fgsm-at', 'fast-fgsm', 'pgd-at', 'trades'].includes(s.name));
+  if (!adversarial && (job.trainAttack !== undefined || job.trainSteps !== undefined || job.trainStepSize)) {
+    throw new UserError('--train-attack, --train-steps and --train-step-size set the attack of adversarial training: add fgsm-at, fast-fgsm, pgd-at or trades to --defense');
+  }
   const steps = job.trainSteps !== undefined ? { steps: job.trainSteps } : {};
   if (job.trainAttack !== undefined) {
     // The registry refuses options that do not apply (steps for fgsm, say).
     env.attack = makeAttack(job.trainAttack, { ...steps, ...(job.trainStepSize ?? {}) });
-  } else if (specs.some((s) => s.name === 'pgd-at') && (job.trainSteps !== undefined || job.trainStepSize)) {
-    env.attack = makeAttack('pgd', { steps: 7, ...steps, ...(job.trainStepSize ?? {}) });
   }
   if (job.trainSteps !== undefined) env.steps = job.trainSteps;
   if (job.trainStepSize) env.stepSize = 'absStepsize' in job.trainStepSize ? job.trainStepSize.absStepsize : job.trainStepSize.relStepsize * eps;
   return makeDefenses(specs, env);
 }
 
-async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses: Defense[], monitor: MonitorOptions | undefined, label: string): Promise<Awaited<ReturnType<typeof trainModel>>> {
+async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses: Defense[], monitor: MonitorOptions | undefined, label: string): Promise<TrainSummary> {
   const steps = Math.ceil(data.size / job.batchSize) * job.epochs;
   const bar = progressBar(label, steps, job.quiet, ' | loss {loss} | acc {acc} | lr {lr} | {monitor}');
   let done = 0;
@@ -119,7 +123,7 @@ async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses
       if (p.heldOut) lastMonitor = `${monitor!.attack.name} ${pct(p.heldOut.robust)}`;
       bar.update(done, { monitor: lastMonitor });
       // Above the bar, so each epoch's held-out figures stay visible.
-      logLine(job.quiet, epochLine(p, monitor?.attack.name ?? '', eps));
+      logLine(job.quiet, `${label === 'teacher' ? 'teacher ' : ''}${epochLine(p, monitor?.attack.name ?? '', eps)}`);
     },
     ...(monitor ? { monitor } : {}),
     ...(monitor && job.earlyStop !== undefined ? { earlyStop: { drop: job.earlyStop } } : {}),
@@ -205,13 +209,13 @@ export function trainCommand(): Command {
     .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZERS]).default('adam'))
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices([...SCHEDULES]).default('constant'))
     .option('--defense <specs>', `comma-separated defenses: ${defenseNames}`, 'none')
-    .option('--train-attack <name>', 'attack of fgsm-at / pgd-at (any registered attack; defaults fgsm / pgd)')
+    .option('--train-attack <name>', 'a registered attack for fgsm-at / pgd-at (defaults: fgsm; PGD from a random start keeping the last iterate)')
     .option('--train-eps <x>', `ε (L∞) of adversarial training and of the held-out PGD monitor (default ${DEFAULT_TRAIN_EPS})`)
-    .option('--train-steps <n>', 'steps of the training attack (pgd-at default 7, trades 10)')
+    .option('--train-steps <n>', 'steps of the training attack (pgd-at 7, trades 10)')
     .option('--train-step-size <x>', 'step of the training attack: absolute (0.01) or relative to ε (0.25x)')
     .option('--clip-layers <names>', 'comma-separated layers for clip-*/max-norm items without @ (default all)')
     .option('--teacher <dir>', 'teacher model for distill=T (trained with --defense temperature=T); without it the teacher is trained first')
-    .option('--holdout <n>', 'training examples held out for the per-epoch PGD accuracy (0 = none)', '200')
+    .option('--holdout <n>', 'training examples held out for the per-epoch PGD accuracy (default 200 with --defense, 0 = none without)')
     .option('--monitor-steps <n>', 'steps of the held-out PGD', '10')
     .option('--early-stop [drop]', 'stop when the held-out PGD accuracy falls by more than drop (default 0.2) from one epoch to the next, keeping the previous epoch (Wong et al. 2020)')
     .requiredOption('--out <dir>', 'output model folder');
@@ -233,7 +237,8 @@ export function trainCommand(): Command {
       ...(opts.trainStepSize !== undefined ? { trainStepSize: parseStepSize(opts.trainStepSize) } : {}),
       ...(opts.clipLayers !== undefined ? { clipLayers: opts.clipLayers.split(',').map((s) => s.trim()).filter((s) => s.length > 0) } : {}),
       ...(opts.teacher !== undefined ? { teacher: opts.teacher } : {}),
-      holdout: parseNonNegativeInt(opts.holdout, '--holdout'),
+      // Standard training keeps the whole split by default (the fixture model is made that way).
+      holdout: opts.holdout !== undefined ? parseNonNegativeInt(opts.holdout, '--holdout') : parseDefenseSpecs(opts.defense).length > 0 ? DEFAULT_HOLDOUT : 0,
       monitorSteps: parsePositiveInt(opts.monitorSteps, '--monitor-steps'),
       ...(opts.earlyStop !== undefined ? { earlyStop: typeof opts.earlyStop === 'string' ? parseEps(opts.earlyStop, '--early-stop') : 0.2 } : {}),
       out: opts.out,

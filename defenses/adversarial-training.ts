@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs';
+import { fgsm } from '../attacks/fgsm.js';
+import { gradientDescentAttack } from '../attacks/gradient-descent.js';
+import { UserError } from '../src/errors.js';
+import { runAttack } from '../src/harness/run-attack.js';
+import { crossEntropy } from '../src/tensor/loss.js';
+import { linf } from '../src/tensor/norms.js';
+import type { HookContext, TrainingBatch } from '../src/train/loop.js';
+import type { Attack } from '../src/types.js';
+import { projectedAscent } from './ascent.js';
+import { targetRows, type Defense, type LossFn, type LossTargets } from './defense.js';
+
+/** The budget and the attack adversarial training makes its examples with. */
+export interface TrainingAttack {
+  eps: number;
+  attack: Attack;
+}
+
+function checkEps(eps: number): void {
+  if (!(eps > 0 && Number.isFinite(eps))) throw new UserError(`training ε ${eps} must be a positive number, e.g. --train-eps 0.1`);
+}
+
+/**
+ * Adversarial examples of the batch against the model as it is now, in inference mode, through
+ * runAttack (projected onto the ε-ball and the box, and verified). Runs in the batch hook, before
+ * the loop opens the gradient tape, so the examples are constants of the training loss.
+ */
+export async function adversarialExamples(ctx: HookContext, b: TrainingBatch, t: TrainingAttack): Promise<tf.Tensor4D> {
+  const { adv } = await runAttack(ctx.classifier, t.attack, b.x, { labels: b.y, targeted: false }, t.eps, ctx.seed);
+  return adv;
+}
+
+/** [clean; adversarial] rows with labels and targets repeated: the batch of a mixed loss. */
+function withPartners(b: TrainingBatch, adv: tf.Tensor4D): TrainingBatch {
+  return tf.tidy(() => ({
+    x: tf.concat([b.x, adv]),
+    y: tf.concat([b.y, b.y]),
+    ...(b.targets ? { targets: tf.concat([b.targets, b.targets]) } : {}),
+    clean: b.x.shape[0],
+  }));
+}
+
+/** α·L(clean rows) + (1 − α)·L(adversarial rows), L being the rest of the loss chain. */
+export function mixedLoss(clean: tf.Tensor2D, adv: tf.Tensor2D, t: LossTargets, alpha: number, next: LossFn): tf.Scalar {
+  return tf.tidy(() => tf.add(tf.mul(next(clean, t), alpha), tf.mul(next(adv, t), 1 - alpha)) as tf.Scalar);
+}
+
+/** Splits logits and targets of a [clean; partners] batch and applies f to the halves. */
+export function splitPartners(logits: tf.Tensor2D, t: LossTargets, batch: TrainingBatch, f: (clean: tf.Tensor2D, adv: tf.Tensor2D, t: LossTargets) => tf.Scalar): tf.Scalar {
+  const n = batch.clean;
+  if (n === undefined || logits.shape[0] !== 2 * n) throw new Error(`expected a batch of ${n ?? '?'} examples and as many adversarial partners, got ${logits.shape[0]} rows`);
+  return tf.tidy(() => f(tf.slice(logits, [0, 0], [n, -1]), tf.slice(logits, [n, 0], [n, -1]), targetRows(t, 0, n)));
+}
+
+/**
+ * FGSM adversarial training — Goodfellow, Shlens & Szegedy, ICLR 2015 (arXiv:1412.6572), §5:
+ * loss = α·L(x) + (1 − α)·L(x_adv) with α = 0.5 and x_adv from FGSM (or the given attack).
+ */
+export function fgsmAdversarialTraining(options: Partial<TrainingAttack> & { eps: number; alpha?: number }): Defense {
+  checkEps(options.eps);
+  const alpha = options.alpha ?? 0.5;
+  if (!(alpha >= 0 && alpha <= 1)) throw new UserError(`fgsm-at=${alpha}: the weight α of the clean loss must be in [0, 1]`);
+  const t: TrainingAttack = { eps: options.eps, attack: options.attack ?? fgsm() };
+  return {
+    name: alpha === 0.5 ? 'fgsm-at' : `fgsm-at=${alpha}`,
+    stage: 'adversarial',
+    batch: async (b, ctx) => {
+      const adv = await adversarialExamples(ctx, b, t);
+      try {
+        return withPartners(b, adv);
+      } finally {
+        adv.dispose();
+      }
+    },
+    loss: (logits, targets, next, _ctx, batch) => splitPartners(logits, targets, batch, (c, a, half) => mixedLoss(c, a, half, alpha, next)),
+    describe: () => ({ alpha, eps: t.eps, attack: t.attack.name, attackConfig: t.attack.config }),
+  };
+}
+
+/** How a replacing defense makes its examples. */
+type ExampleMaker = (ctx: HookContext, b: TrainingBatch) => tf.Tensor4D | Promise<tf.Tensor4D>;
+
+/** Training on the adversarial examples alone (the batch's images are replaced). */
+function replacing(name: string, eps: number, make: ExampleMaker, describe: Record<string, unknown>): Defense {
+  checkEps(eps);
+  return {
+    name,
+    stage: 'adversarial',
+    batch: async (b, ctx) => ({ ...b, x: await make(ctx, b) }),
+    describe: () => ({ eps, ...describe }),
+  };
+}
+
+/** Through a registered attack and runAttack. */
+function withAttack(t: TrainingAttack): ExampleMaker {
+  return (ctx, b) => adversarialExamples(ctx, b, t);
+}
+
+/**
+ * "Fast is better than free" — Wong, Rice & Kolter, ICLR 2020 (arXiv:2001.03994): FGSM from a
+ * uniform random start in the ε-ball with step α = 1.25·ε, projected back onto the ball, and the
+ * model trained on those examples only. Prone to catastrophic overfitting (PGD accuracy collapsing
+ * within an epoch): watch the held-out PGD accuracy and stop early.
+ */
+export function fastFgsmTraining(options: { eps: number; relStepsize?: number }): Defense {
+  const rel = options.relStepsize ?? 1.25;
+  if (!(rel > 0)) throw new UserError(`fast-fgsm=${rel}: the step is a positive multiple of ε (Wong et al. use 1.25)`);
+  const attack = gradientDescentAttack('fgsm-rs', linf, { steps: 1, relStepsize: rel, randomStart: true, loss: 'ce', restarts: 1 });
+  return replacing(rel === 1.25 ? 'fast-fgsm' : `fast-fgsm=${rel}`, options.eps, withAttack({ eps: options.eps, attack }), { attack: attack.name, attackConfig: attack.config, relStepsize: rel });
+}
+
+/**
+ * PGD adversarial training — Madry, Makelov, Schmidt, Tsipras & Vladu, ICLR 2018
+ * (arXiv:1706.06083): minimise the cross-entropy on PGD's examples only. By default PGD-7 with
+ * step 2.5·ε/7 from a uniform random start, keeping the last iterate (projectedAscent); with
+ * `attack`, any registered attack through runAttack.
+ */
+export function pgdAdversarialTraining(options: { eps: number; attack?: Attack; steps?: number; stepSize?: number }): Defense {
+  const { eps } = options;
+  if (options.attack) {
+    const attack = options.attack;
+    return replacing('pgd-at', eps, withAttack({ eps, attack }), { attack: attack.name, attackConfig: attack.config });
+  }
+  const steps = options.steps ?? 7;
+  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`pgd-at takes a positive number of steps, got ${steps}`);
+  const stepSize = options.stepSize ?? (2.5 * eps) / steps;
+  const make: ExampleMaker = (ctx, b) =>
+    projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { eps, steps, stepSize, start: 'uniform', seed: ctx.seed });
+  return replacing('pgd-at', eps, make, { attack: 'pgd (last iterate)', steps, stepSize });
+}

@@ -1,0 +1,151 @@
+import type * as tf from '@tensorflow/tfjs';
+import { parseEps } from '../src/cli/parse.js';
+import { UserError } from '../src/errors.js';
+import type { Attack, Classifier } from '../src/types.js';
+import { fastFgsmTraining, fgsmAdversarialTraining, pgdAdversarialTraining } from './adversarial-training.js';
+import { augment, parseAugmentations } from './augment.js';
+import { checkLayerNames, clipGradients, maxNorm } from './clipping.js';
+import type { Defense } from './defense.js';
+import { distill, temperature } from './distillation.js';
+import { labelSmoothing } from './label-smoothing.js';
+import { parseDefenseSpecs, type DefenseSpec } from './spec.js';
+import { trades } from './trades.js';
+
+/** What defenses are built with besides their own spec (from the train command's options). */
+export interface DefenseEnv {
+  /** Training ε (L∞) of adversarial training. */
+  eps: number;
+  /** --train-attack, already built with --train-steps / --train-step-size (fgsm-at, pgd-at). */
+  attack?: Attack;
+  /** Steps and absolute step size of the built-in inner maximisation (pgd-at without --train-attack, TRADES). */
+  steps?: number;
+  stepSize?: number;
+  /** The model being trained: layer names in specs are checked against it. */
+  model?: tf.LayersModel;
+  /** distill=T's teacher. */
+  teacher?: Classifier;
+  /** Layers for clip-* and max-norm items written without @ (--clip-layers); absent: all. */
+  layers?: string[];
+}
+
+interface Entry {
+  syntax: string;
+  help: string;
+  takesLayers?: boolean;
+  make(spec: DefenseSpec, env: DefenseEnv): Defense;
+}
+
+function numberOf(spec: DefenseSpec, fallback?: number): number {
+  if (spec.value === undefined) {
+    if (fallback === undefined) throw new UserError(`--defense ${spec.text}: ${spec.name} needs a value, e.g. ${DEFENSE_REGISTRY[spec.name]!.syntax}`);
+    return fallback;
+  }
+  return parseEps(spec.value, `--defense ${spec.name}`);
+}
+
+function noValue(spec: DefenseSpec): void {
+  if (spec.value !== undefined) throw new UserError(`--defense ${spec.text}: ${spec.name} takes no value (its settings come from --train-eps, --train-attack, --train-steps, --train-step-size)`);
+}
+
+function noTrainAttack(spec: DefenseSpec, env: DefenseEnv, why: string): void {
+  if (env.attack) throw new UserError(`--defense ${spec.name} ${why}: drop --train-attack (or use pgd-at / fgsm-at, which take any attack)`);
+}
+
+/** Every defense --defense accepts, with its syntax. */
+export const DEFENSE_REGISTRY: Record<string, Entry> = {
+  'fgsm-at': {
+    syntax: 'fgsm-at[=α]',
+    help: 'FGSM adversarial training, loss α·L(x) + (1−α)·L(x_adv), α = 0.5 (Goodfellow et al. 2015); x_adv from --train-attack (default fgsm)',
+    make: (s, env) => {
+      if (env.steps !== undefined && !env.attack) throw new UserError(`--defense ${s.text} makes its examples with FGSM, one step: add --train-attack bim or pgd for --train-steps`);
+      return fgsmAdversarialTraining({ eps: env.eps, alpha: numberOf(s, 0.5), ...(env.attack ? { attack: env.attack } : {}) });
+    },
+  },
+  'fast-fgsm': {
+    syntax: 'fast-fgsm[=step/ε]',
+    help: 'FGSM from a random start with step 1.25·ε, training on x_adv only (Wong et al. 2020); pair with --early-stop',
+    make: (s, env) => {
+      noTrainAttack(s, env, 'is FGSM from a random start by definition');
+      if (env.steps !== undefined) throw new UserError(`--defense ${s.text} takes one step by definition: drop --train-steps (or use pgd-at)`);
+      return fastFgsmTraining({ eps: env.eps, relStepsize: numberOf(s, 1.25) });
+    },
+  },
+  'pgd-at': {
+    syntax: 'pgd-at',
+    help: 'PGD adversarial training on x_adv only (Madry et al. 2018): PGD-7 from a random start, last iterate (--train-steps, --train-step-size), or any --train-attack',
+    make: (s, env) => {
+      noValue(s);
+      return pgdAdversarialTraining({ eps: env.eps, ...(env.attack ? { attack: env.attack } : {}), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}) });
+    },
+  },
+  trades: {
+    syntax: 'trades[=β]',
+    help: 'TRADES, CE(f(x), y) + β·KL(f(x) ‖ f(x′)), β = 6, x′ maximising the KL (Zhang et al. 2019); --train-steps (default 10), --train-step-size',
+    make: (s, env) => {
+      noTrainAttack(s, env, 'crafts x′ by maximising its KL term');
+      return trades({ eps: env.eps, beta: numberOf(s, 6), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}) });
+    },
+  },
+  augment: {
+    syntax: 'augment[=crop[:pad]+flip+noise[:σ]+cutout[:side]]',
+    help: 'data augmentation on tensors, in the order given (default crop:2; flip is off unless named)',
+    make: (s) => augment(parseAugmentations(s.value)),
+  },
+  'clip-value': {
+    syntax: 'clip-value=C[@layer+…]',
+    help: 'clip each gradient element to [−C, C]',
+    takesLayers: true,
+    make: (s, env) => clipGradients('clip-value', numberOf(s), s.layers ?? env.layers),
+  },
+  'clip-norm': {
+    syntax: 'clip-norm=C[@layer+…]',
+    help: 'rescale each gradient tensor to L2 norm ≤ C',
+    takesLayers: true,
+    make: (s, env) => clipGradients('clip-norm', numberOf(s), s.layers ?? env.layers),
+  },
+  'clip-global': {
+    syntax: 'clip-global=C[@layer+…]',
+    help: 'rescale all (selected) gradients together to global L2 norm ≤ C',
+    takesLayers: true,
+    make: (s, env) => clipGradients('clip-global', numberOf(s), s.layers ?? env.layers),
+  },
+  'max-norm': {
+    syntax: 'max-norm=M[@layer+…]',
+    help: 'after each update, rescale each unit’s incoming weights to L2 norm ≤ M',
+    takesLayers: true,
+    make: (s, env) => maxNorm(numberOf(s), s.layers ?? env.layers),
+  },
+  'label-smoothing': {
+    syntax: 'label-smoothing[=s]',
+    help: 'targets (1−s)·one-hot + s/K, s = 0.1',
+    make: (s) => labelSmoothing(numberOf(s, 0.1)),
+  },
+  temperature: {
+    syntax: 'temperature=T',
+    help: 'train with the softmax at temperature T (the teacher of defensive distillation)',
+    make: (s) => temperature(numberOf(s)),
+  },
+  distill: {
+    syntax: 'distill=T',
+    help: 'defensive distillation (Papernot et al. 2016): a student trained at T on a teacher’s probabilities at T (--teacher DIR, or the train command trains the teacher first); not a robust defense',
+    make: (s, env) => {
+      if (!env.teacher) throw new UserError(`--defense ${s.text} needs a teacher: pass --teacher DIR (a model trained with --defense temperature=T)`);
+      return distill(env.teacher, numberOf(s));
+    },
+  },
+};
+
+export const DEFENSE_NAMES: readonly string[] = Object.keys(DEFENSE_REGISTRY);
+
+/** The defenses of a --defense value, validated (names, values, layer names against env.model). */
+export function makeDefenses(list: string | DefenseSpec[], env: DefenseEnv): Defense[] {
+  const specs = typeof list === 'string' ? parseDefenseSpecs(list) : list;
+  return specs.map((s) => {
+    const entry = DEFENSE_REGISTRY[s.name];
+    if (!entry) throw new UserError(`unknown defense "${s.name}": use one of ${DEFENSE_NAMES.join(', ')} (comma-separated, e.g. fgsm-at,clip-global=1)`);
+    if (s.layers && !entry.takesLayers) throw new UserError(`--defense ${s.text}: only clip-value, clip-norm, clip-global and max-norm take @layers`);
+    const layers = s.layers ?? (entry.takesLayers ? env.layers : undefined);
+    if (layers && env.model) checkLayerNames(layers, env.model);
+    return entry.make(s, env);
+  });
+}

@@ -1,0 +1,252 @@
+/**
+ * `npm run bench`: the mnist-cnn (committed fixture weights) at batch 128 on wasm, side by side
+ * with PyTorch on the same weights and digits when Debian's python3-torch is installed.
+ *
+ *   node --import tsx test/bench/run.ts [--runs N] [--json FILE] [--quick] [--stock]
+ *                                       [--workers N] [--torch-threads N] [--compare FILE]
+ *
+ * Measures (median over --runs timed runs after one warm-up; every setup takes its turn within
+ * each run, so that load from other processes on a shared machine hits them alike):
+ *   forward            the classifier's logits for 128 digits
+ *   input gradient     objectiveGradient (summed CE) for 128 digits
+ *   PGD-10             runAttack(pgd({ steps: 10 })), ε = 0.3, over --pgd-images digits in batches of 128
+ *   PGD-10 evaluate    evaluate() with the same attack: in this thread, and on --workers threads
+ *   training step      trainModel: one Adam step on 128 digits (a separate copy of the model)
+ * --stock also times our code with the stock tfjs wasm kernels (unregisterWasmGradKernels), the
+ * "before" of the kernel work. --quick: 3 runs and PGD over 256 digits.
+ * Writes the results as JSON (--json, default test-artifacts/bench.json); --compare FILE prints
+ * the change against an earlier JSON.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { pgd } from '../../attacks/pgd.js';
+import { initBackend } from '../../src/backend/select.js';
+import { registerWasmGradKernels, unregisterWasmGradKernels } from '../../src/backend/wasm-kernels.js';
+import { WorkerPool } from '../../src/cli/worker-pool.js';
+import { evaluate } from '../../src/harness/evaluate.js';
+import type { BatchRecord } from '../../src/harness/journal.js';
+import type { Report } from '../../src/harness/report.js';
+import { renderComparison, renderTable, timing, type BenchReport, type MeasureResult, type Setup } from './report.js';
+import { BATCH, benchSetup, FIXTURE_MODEL, PGD_EPS, PGD_STEPS } from './setup.js';
+import { exportForTorch, SYSTEM_PYTHON, torchUnavailable, TorchServer, type TorchTask } from './torch.js';
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function count(name: string, fallback: number): number {
+  const raw = option(name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!(Number.isInteger(v) && v > 0)) throw new Error(`${name} takes a positive integer, got ${raw}`);
+  return v;
+}
+
+const QUICK = process.argv.includes('--quick');
+const RUNS = count('--runs', QUICK ? 3 : 5);
+const WARMUP = 1;
+const PGD_IMAGES = count('--pgd-images', QUICK ? 256 : 1000);
+if (PGD_IMAGES < BATCH) throw new Error(`--pgd-images must be at least the batch, ${BATCH}`);
+const WORKERS = count('--workers', 2);
+const TORCH_THREADS = count('--torch-threads', 2);
+const JSON_FILE = option('--json') ?? 'test-artifacts/bench.json';
+const COMPARE = option('--compare');
+const WITH_STOCK = process.argv.includes('--stock');
+const STEP_SIZE = (2.5 * PGD_EPS) / PGD_STEPS;
+
+/** One row of the table: how to run it under each setup (absent = not applicable). */
+interface Measure {
+  measure: string;
+  description: string;
+  images: number;
+  ours: () => void | Promise<void>;
+  stock: boolean;
+  torch?: TorchTask;
+  /** For rows without their own PyTorch run: the row whose PyTorch time the ratio uses. */
+  compareWith?: string;
+}
+
+/** What the two evaluate rows found, to check that the workers computed the same thing. */
+function accuracyOf(report: Report): string {
+  return report.results.map((r) => `${r.attack}@${r.eps}: ${r.correct}/${r.n}`).join(', ');
+}
+
+async function main(): Promise<void> {
+  const loadStart = os.loadavg();
+  const backend = await initBackend('wasm');
+  const setup = await benchSetup(PGD_IMAGES);
+  const attack = pgd({ steps: PGD_STEPS });
+
+  const unavailable = torchUnavailable();
+  let torch: TorchServer | undefined;
+  if (unavailable === undefined) {
+    const dir = await exportForTorch(setup, { batch: BATCH, eps: PGD_EPS, steps: PGD_STEPS, stepSize: STEP_SIZE });
+    try {
+      torch = await TorchServer.start(dir, TORCH_THREADS);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  const pool = new WorkerPool(
+    WORKERS,
+    { backend: 'wasm', model: { model: FIXTURE_MODEL }, data: 'mnist', limit: PGD_IMAGES, attack: { attack: 'pgd', steps: String(PGD_STEPS) }, seed: 0 },
+    { batchSize: BATCH, seed: 0, probes: false, epsilons: [PGD_EPS] },
+  );
+  const evaluations = new Map<string, string>();
+  const evaluateWith = (label: string, runner?: { concurrency: number; run(batch: number): Promise<BatchRecord> }) => async () => {
+    const report = await evaluate(setup.classifier, setup.data, [attack], [PGD_EPS], {
+      batchSize: BATCH,
+      seed: 0,
+      probes: false,
+      ...(runner ? { runner } : {}),
+    });
+    evaluations.set(label, accuracyOf(report));
+  };
+  const poolRunner = { concurrency: pool.size, run: (b: number) => pool.run(b) };
+
+  const measures: Measure[] = [
+    { measure: 'forward', description: 'classifier logits', images: BATCH, ours: setup.forward, stock: true, torch: 'forward' },
+    { measure: 'input gradient', description: 'objectiveGradient, CE summed', images: BATCH, ours: setup.inputGradient, stock: true, torch: 'grad' },
+    {
+      measure: 'PGD-10',
+      description: `runAttack(pgd({ steps: 10 })), ε = ${PGD_EPS}, batches of ${BATCH}, 1 thread`,
+      images: PGD_IMAGES,
+      ours: () => setup.pgd(PGD_IMAGES),
+      stock: true,
+      torch: 'pgd',
+    },
+    {
+      measure: 'PGD-10 evaluate, 1 thread',
+      description: 'evaluate() with PGD-10 in this thread (clean pass, attack on clean-correct digits, checks)',
+      images: PGD_IMAGES,
+      ours: evaluateWith('1 thread'),
+      stock: false,
+      compareWith: 'PGD-10',
+    },
+    {
+      measure: `PGD-10 evaluate, --workers ${WORKERS}`,
+      description: `the same evaluate() with batches sharded over ${WORKERS} worker threads (WorkerPool)`,
+      images: PGD_IMAGES,
+      ours: evaluateWith(`${WORKERS} workers`, poolRunner),
+      stock: false,
+      compareWith: 'PGD-10',
+    },
+    { measure: 'training step', description: 'trainModel, one Adam step, mean CE', images: BATCH, ours: setup.trainStep, stock: true, torch: 'train' },
+  ];
+
+  const times = new Map<string, Record<Setup, number[]>>(measures.map((m) => [m.measure, { ours: [], stock: [], torch: [] }]));
+  const stockErrors = new Map<string, string>();
+  const tensorsBefore = tf.memory().numTensors;
+  let stockLeaks = 0;
+  console.error(
+    `bench: ${RUNS} runs after ${WARMUP} warm-up; ${measures.length} measures × (ours${WITH_STOCK ? ', stock' : ''}${torch ? ', PyTorch' : ''}) per run`,
+  );
+  try {
+    for (let r = -WARMUP; r < RUNS; r++) {
+      for (const m of measures) {
+        const record = times.get(m.measure)!;
+        const t0 = performance.now();
+        await m.ours();
+        if (r >= 0) record.ours.push(performance.now() - t0);
+        if (WITH_STOCK && m.stock && !stockErrors.has(m.measure)) {
+          unregisterWasmGradKernels();
+          const before = tf.memory().numTensors;
+          try {
+            const s0 = performance.now();
+            await m.ours();
+            if (r >= 0) record.stock.push(performance.now() - s0);
+          } catch (err) {
+            stockErrors.set(m.measure, (err as Error).message.split('\n')[0] ?? String(err));
+            // tfjs keeps the tape of a backward pass that threw; not ours to count as a leak.
+            stockLeaks += tf.memory().numTensors - before;
+          } finally {
+            registerWasmGradKernels();
+          }
+        }
+        if (torch && m.torch) {
+          const ms = await torch.time(m.torch, m.images);
+          if (r >= 0) record.torch.push(ms);
+        }
+      }
+      console.error(`  run ${r + 1}/${RUNS}${r < 0 ? ' (warm-up)' : ''} done, load ${os.loadavg()[0]!.toFixed(2)}`);
+    }
+  } finally {
+    await pool.close();
+    await torch?.close();
+  }
+  const tensorsLeaked = tf.memory().numTensors - tensorsBefore - stockLeaks;
+
+  const results: MeasureResult[] = measures.map((m) => {
+    const t = times.get(m.measure)!;
+    const row: MeasureResult = { measure: m.measure, description: m.description, images: m.images, ours: timing(t.ours, m.images) };
+    if (WITH_STOCK && m.stock) {
+      const error = stockErrors.get(m.measure);
+      row.stock = error !== undefined ? { error } : timing(t.stock, m.images);
+    }
+    if (t.torch.length > 0) row.torch = timing(t.torch, m.images);
+    return row;
+  });
+  for (const row of results) {
+    const m = measures.find((x) => x.measure === row.measure)!;
+    const reference = m.compareWith ? results.find((x) => x.measure === m.compareWith)?.torch : row.torch;
+    if (m.compareWith && reference) row.torchMeasure = `PyTorch ${m.compareWith}`;
+    if (reference && row.ours) row.ratio = row.ours.imagesPerSecond / reference.imagesPerSecond;
+  }
+
+  const report: BenchReport = {
+    format: 'advtest-bench/1',
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      loadAverageStart: loadStart,
+      loadAverageEnd: os.loadavg(),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+    },
+    versions: { tfjs: tf.version.tfjs, ...(torch ? { torch: torch.info.torch } : {}) },
+    backend: {
+      name: backend.name,
+      fastKernels: backend.fastKernels,
+      simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+      wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+    },
+    torch: torch ? { threads: torch.info.threads, logitsMaxDiff: torch.info.logitsMaxDiff } : { unavailable: unavailable ?? 'unknown' },
+    settings: { batch: BATCH, pgdImages: PGD_IMAGES, eps: PGD_EPS, steps: PGD_STEPS, stepSize: STEP_SIZE, runs: RUNS, warmup: WARMUP, workers: WORKERS },
+    results,
+    tensorsLeaked,
+  };
+  setup.dispose();
+
+  console.log(
+    `\nmnist-cnn (${FIXTURE_MODEL}), batch ${BATCH}, median of ${RUNS} runs · ours: ${backend.name} backend` +
+      `${backend.fastKernels ? ' + advtest kernels' : ''}, tfjs ${tf.version.tfjs}, 1 thread per worker` +
+      (torch ? ` · PyTorch ${torch.info.torch}, ${torch.info.threads} threads (logits agree to ${torch.info.logitsMaxDiff.toExponential(1)})` : ''),
+  );
+  console.log(renderTable(report));
+  console.log(`ours/PyTorch = images per second, ours ÷ PyTorch's (≥ 1: at least as fast).`);
+  if (!torch) {
+    console.log(`PyTorch: ${unavailable}. For PyTorch's figures on the same weights and digits: apt-get install python3-torch (used as ${SYSTEM_PYTHON}) and re-run.`);
+  }
+  const [one, many] = [evaluations.get('1 thread'), evaluations.get(`${WORKERS} workers`)];
+  if (one !== many) throw new Error(`evaluate in this thread (${one}) and on ${WORKERS} workers (${many}) disagree`);
+  console.log(`evaluate (1 thread and ${WORKERS} workers agree): ${one}`);
+  console.log(`machine: ${report.machine.cpus} × ${report.machine.cpuModel}, load ${loadStart[0]!.toFixed(2)} → ${os.loadavg()[0]!.toFixed(2)}; tensors leaked: ${tensorsLeaked}`);
+
+  await mkdir(dirname(JSON_FILE), { recursive: true });
+  await writeFile(JSON_FILE, JSON.stringify(report, null, 2) + '\n');
+  console.log(`JSON: ${JSON_FILE}`);
+  if (COMPARE !== undefined) {
+    const before = JSON.parse(await readFile(COMPARE, 'utf8')) as BenchReport;
+    console.log(`\nagainst ${COMPARE}:`);
+    console.log(renderComparison(before, report));
+  }
+  if (tensorsLeaked !== 0) process.exitCode = 1;
+}
+
+await main();
