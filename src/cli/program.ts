@@ -4,6 +4,7 @@ import { toolVersion } from '../package-info.js';
 import { RegressionFound } from '../regression/errors.js';
 import { attackCommand } from './commands/attack.js';
 import { baselineCommand } from './commands/baseline.js';
+import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(mergeCommand())
     .addCommand(baselineCommand())
     .addCommand(checkCommand())
+    .addCommand(benchCommand())
     .addCommand(reportCommand())
     .addCommand(gridCommand());
   // Usage errors in any subcommand come back here (exit 2), never commander's process.exit(1),

@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
+import { UserError } from '../errors.js';
+
+/** How every entry is trained unless it says otherwise. */
+export interface TrainSettings {
+  arch?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: 'sgd' | 'momentum' | 'nesterov' | 'adam';
+  schedule?: 'constant' | 'step' | 'cosine' | 'one-cycle';
+  seed?: number;
+  /** --defense grammar of `advtest train`. */
+  defense?: string;
+  trainAttack?: string;
+  trainEps?: number;
+  trainSteps?: number;
+  /** Absolute (0.01) or relative to ε (0.25x). */
+  trainStepSize?: string;
+  clipLayers?: string[];
+  holdout?: number;
+}
+
+/** One row of the leaderboard. */
+export interface BenchEntry extends TrainSettings {
+  name: string;
+  /** Evaluate the model behind an input transform (bit-depth=B, median=K, jpeg=Q, noise=σ); attacked with BPDA. */
+  transform?: string;
+  /** Train these members (each with the entry's settings and its own arch/seed) and average their logits. */
+  ensemble?: { arch?: string; seed?: number }[];
+}
+
+export interface BenchConfig {
+  data?: string;
+  dataDir?: string;
+  train?: TrainSettings;
+  eval: {
+    attack: string;
+    eps: number[];
+    steps?: number;
+    restarts?: number;
+    limit?: number;
+    seed?: number;
+    mode?: 'independent' | 'sequential';
+  };
+  entries: BenchEntry[];
+}
+
+const train = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    arch: { type: 'string', nullable: true },
+    epochs: { type: 'integer', minimum: 1, nullable: true },
+    batchSize: { type: 'integer', minimum: 1, nullable: true },
+    lr: { type: 'number', exclusiveMinimum: 0, nullable: true },
+    optimizer: { type: 'string', enum: ['sgd', 'momentum', 'nesterov', 'adam'], nullable: true },
+    schedule: { type: 'string', enum: ['constant', 'step', 'cosine', 'one-cycle'], nullable: true },
+    seed: { type: 'integer', minimum: 0, nullable: true },
+    defense: { type: 'string', nullable: true },
+    trainAttack: { type: 'string', nullable: true },
+    trainEps: { type: 'number', minimum: 0, nullable: true },
+    trainSteps: { type: 'integer', minimum: 1, nullable: true },
+    trainStepSize: { type: 'string', nullable: true },
+    clipLayers: { type: 'array', items: { type: 'string' }, nullable: true },
+    holdout: { type: 'integer', minimum: 0, nullable: true },
+  },
+} as const;
+
+const schema: JSONSchemaType<BenchConfig> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['eval', 'entries'],
+  properties: {
+    data: { type: 'string', nullable: true },
+    dataDir: { type: 'string', nullable: true },
+    train: { ...train, nullable: true, required: [] },
+    eval: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['attack', 'eps'],
+      properties: {
+        attack: { type: 'string' },
+        eps: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
+        steps: { type: 'integer', minimum: 1, nullable: true },
+        restarts: { type: 'integer', minimum: 1, nullable: true },
+        limit: { type: 'integer', minimum: 1, nullable: true },
+        seed: { type: 'integer', minimum: 0, nullable: true },
+        mode: { type: 'string', enum: ['independent', 'sequential'], nullable: true },
+      },
+    },
+    entries: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          ...train.properties,
+          name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
+          transform: { type: 'string', nullable: true },
+          ensemble: {
+            type: 'array',
+            minItems: 1,
+            nullable: true,
+            items: { type: 'object', additionalProperties: false, required: [], properties: { arch: { type: 'string', nullable: true }, seed: { type: 'integer', minimum: 0, nullable: true } } },
+          },
+        },
+      },
+    },
+  },
+};
+
+const validate = new Ajv({ allErrors: true }).compile(schema);
+
+function describe(error: ErrorObject): string {
+  const where = error.instancePath || '(top level)';
+  if (error.keyword === 'additionalProperties') return `${where}: unknown field "${String(error.params.additionalProperty)}"`;
+  if (error.keyword === 'enum') return `${where}: must be one of ${(error.params.allowedValues as string[]).join(', ')}`;
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+/** Reads and validates a benchmark config; every problem is named with its JSON path. */
+export async function loadBenchConfig(file: string): Promise<BenchConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? ''}): give a benchmark config, e.g. --config fixtures/bench/defenses.json`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): fix the syntax`);
+  }
+  if (!validate(json)) {
+    throw new UserError(`${file}: ${(validate.errors ?? []).map(describe).join('; ')}: see fixtures/bench/defenses.json for the format`);
+  }
+  const names = json.entries.map((e) => e.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new UserError(`${file}: entry name "${dup}" is used twice: names must be unique (they name the result files)`);
+  return json;
+}

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import stableStringify from 'fast-json-stable-stringify';
+import writeFileAtomic from 'write-file-atomic';
+import { ensemble } from '../../defenses/ensemble.js';
+import { withTransformSpec } from '../../defenses/input-transforms.js';
+import { attacksFrom } from '../cli/attack-options.js';
+import { runTraining, type TrainJob } from '../cli/commands/train.js';
+import { parseStepSize } from '../cli/parse.js';
+import { balancedSubset } from '../data/dataset.js';
+import { loadDataset } from '../data/index.js';
+import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
+import type { Report } from '../harness/report.js';
+import { loadModel } from '../model/store.js';
+import type { Classifier } from '../types.js';
+import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
+
+export const BENCH_RESULT_FORMAT = 'advtest-bench-entry/1';
+
+/** What one finished entry leaves on disk (and what a resumed run reads back instead of redoing it). */
+export interface EntryResult {
+  format: typeof BENCH_RESULT_FORMAT;
+  name: string;
+  /** Of the entry's full settings; a changed entry is redone. */
+  hash: string;
+  trainingSeconds: number;
+  /** How the model was attacked: directly, or through its input transform with BPDA. */
+  adaptive: 'direct' | 'bpda';
+  report: Report;
+}
+
+export interface BenchOptions {
+  out: string;
+  quiet: boolean;
+  log: (line: string) => void;
+  onEvalProgress?: (entry: string, p: EvaluateProgress) => void;
+}
+
+/** The entry's settings over the shared ones. */
+function settingsOf(config: BenchConfig, entry: BenchEntry): TrainSettings & BenchEntry {
+  return { ...config.train, ...entry };
+}
+
+export function entryHash(config: BenchConfig, entry: BenchEntry): string {
+  const { entries: _e, ...shared } = config;
+  void _e;
+  return createHash('sha256').update(stableStringify({ shared, entry: settingsOf(config, entry) })).digest('hex');
+}
+
+function trainJob(config: BenchConfig, s: TrainSettings & BenchEntry, out: string, quiet: boolean, member?: { arch?: string; seed?: number }): TrainJob {
+  return {
+    arch: member?.arch ?? s.arch ?? 'mnist-cnn',
+    data: config.data ?? 'mnist',
+    ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+    epochs: s.epochs ?? 5,
+    batchSize: s.batchSize ?? 64,
+    lr: s.lr ?? 1e-3,
+    optimizer: s.optimizer ?? 'adam',
+    out,
+    seed: member?.seed ?? s.seed ?? 0,
+    quiet,
+    ...(s.defense ? { defense: s.defense } : {}),
+    ...(s.trainAttack ? { trainAttack: s.trainAttack } : {}),
+    ...(s.trainEps !== undefined ? { trainEps: s.trainEps } : {}),
+    ...(s.trainSteps !== undefined ? { trainSteps: s.trainSteps } : {}),
+    ...(s.trainStepSize ? { trainStepSize: parseStepSize(s.trainStepSize) } : {}),
+    ...(s.clipLayers ? { clipLayers: s.clipLayers } : {}),
+    ...(s.schedule ? { schedule: s.schedule } : {}),
+    ...(s.holdout !== undefined ? { holdout: s.holdout } : {}),
+  };
+}
+
+async function readResult(file: string, hash: string): Promise<EntryResult | undefined> {
+  try {
+    const r = JSON.parse(await readFile(file, 'utf8')) as EntryResult;
+    return r.format === BENCH_RESULT_FORMAT && r.hash === hash ? r : undefined;
+  } catch {
+    // Absent (not yet run) or torn: the entry is simply run again.
+    return undefined;
+  }
+}
+
+/** Trains (members of) an entry into out/models/<name>[/<k>] and returns the classifier to evaluate. */
+async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOptions): Promise<{ model: Classifier; seconds: number }> {
+  const s = settingsOf(config, entry);
+  const dir = path.join(o.out, 'models', entry.name);
+  const started = Date.now();
+  await rm(dir, { recursive: true, force: true });
+  let model: Classifier;
+  if (entry.ensemble) {
+    const members: Classifier[] = [];
+    for (const [k, member] of entry.ensemble.entries()) {
+      const memberDir = path.join(dir, String(k));
+      await runTraining(trainJob(config, s, memberDir, o.quiet, member));
+      members.push(await loadModel(memberDir));
+    }
+    model = ensemble(members);
+  } else {
+    await runTraining(trainJob(config, s, dir, o.quiet));
+    model = await loadModel(dir);
+  }
+  return { model, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * Trains one model per entry and evaluates each with the same attacks and ε grid. Each finished
+ * entry is saved at once (out/entries/<name>.json), so an interrupted benchmark resumes with the
+ * first unfinished entry. Input-transform entries are attacked through the transform with BPDA:
+ * a non-adaptive attack on them would report gradient masking as robustness.
+ */
+export async function runBench(config: BenchConfig, o: BenchOptions): Promise<EntryResult[]> {
+  await mkdir(path.join(o.out, 'entries'), { recursive: true });
+  const e = config.eval;
+  const seed = e.seed ?? 0;
+  let data = await loadDataset(config.data ?? 'mnist', { split: 'test', shape: [28, 28, 1], dataDir: config.dataDir });
+  let subset: string | undefined;
+  if (e.limit !== undefined && e.limit < data.size) {
+    data = balancedSubset(data, e.limit);
+    subset = `class-balanced subset of ${e.limit}`;
+  }
+  const results: EntryResult[] = [];
+  for (const entry of config.entries) {
+    const hash = entryHash(config, entry);
+    const file = path.join(o.out, 'entries', `${entry.name}.json`);
+    const done = await readResult(file, hash);
+    if (done) {
+      o.log(`${entry.name}: done in an earlier run (${file})`);
+      results.push(done);
+      continue;
+    }
+    o.log(`${entry.name}: training${entry.defense ? ` (${entry.defense})` : ''}${entry.ensemble ? ` (ensemble of ${entry.ensemble.length})` : ''}`);
+    const trained = await trainEntry(config, entry, o);
+    const model = entry.transform ? withTransformSpec(trained.model, entry.transform, seed) : trained.model;
+    try {
+      const { attacks, mode } = attacksFrom({
+        attack: e.attack,
+        ...(e.steps !== undefined ? { steps: String(e.steps) } : {}),
+        ...(e.restarts !== undefined ? { restarts: String(e.restarts) } : {}),
+        ...(e.mode ? { mode: e.mode } : {}),
+        ...(entry.transform ? { bpda: true } : {}),
+      });
+      o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}`);
+      const report = await evaluate(model, data, attacks, e.eps, {
+        seed,
+        mode,
+        ...(subset ? { subset } : {}),
+        ...(o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {}),
+      });
+      const result: EntryResult = { format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report };
+      await writeFileAtomic(file, JSON.stringify(result) + '\n');
+      results.push(result);
+    } finally {
+      model.dispose?.();
+    }
+  }
+  return results;
+}

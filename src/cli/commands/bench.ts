@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import { loadBenchConfig } from '../../benchmark/config.js';
+import { benchLeaderboards } from '../../benchmark/leaderboard.js';
+import { runBench } from '../../benchmark/run.js';
+import { buildHtml } from '../../report/build-html.js';
+import { renderMarkdown } from '../../report/markdown.js';
+import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { logLine, progressBar, type Progress } from '../progress.js';
+
+interface BenchCliOptions extends CommonOptions {
+  config: string;
+  out: string;
+  json?: boolean;
+  html?: string;
+}
+
+export function benchCommand(): Command {
+  const cmd = new Command('bench')
+    .description('train one model per defense entry of a config, evaluate all with the same attacks and ε grid, and rank them')
+    .requiredOption('--config <file>', 'benchmark config (JSON), e.g. fixtures/bench/defenses.json')
+    .option('--out <dir>', 'where models, per-entry results and the leaderboard go (re-running resumes)', 'bench-results')
+    .option('--json', 'print the leaderboards as JSON instead of Markdown tables')
+    .option('--html <file>', 'also write a self-contained HTML page with the sortable leaderboard at the largest ε');
+  return withCommonOptions(cmd).action(async (opts: BenchCliOptions) => {
+    const { quiet } = await setup(opts);
+    const config = await loadBenchConfig(opts.config);
+    let bar: Progress | undefined;
+    let current = '';
+    const results = await runBench(config, {
+      out: opts.out,
+      quiet,
+      log: (line) => logLine(quiet, line),
+      onEvalProgress: (entry, p) => {
+        if (entry !== current) {
+          bar?.stop();
+          bar = progressBar(`evaluating ${entry}`, p.total, quiet, ' | {phase}');
+          current = entry;
+        }
+        bar?.update(p.done, { phase: p.phase ?? '' });
+      },
+    });
+    bar?.stop();
+    const boards = benchLeaderboards(results);
+    const file = path.join(opts.out, 'leaderboard.json');
+    await writeFileAtomic(file, JSON.stringify({ config: opts.config, leaderboards: boards, entries: results.map((r) => ({ name: r.name, adaptive: r.adaptive, trainingSeconds: r.trainingSeconds, report: `entries/${r.name}.json` })) }, null, 2) + '\n');
+    if (opts.html) {
+      // The page ranks at the largest ε, the headline budget; the Markdown has every ε.
+      const headline = boards.reduce((a, b) => ((b.eps ?? 0) > (a.eps ?? 0) ? b : a));
+      await writeFileAtomic(opts.html, await buildHtml({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard: headline }));
+    }
+    process.stdout.write(opts.json ? JSON.stringify(boards, null, 2) + '\n' : boards.map((leaderboard) => renderMarkdown({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard })).join('\n'));
+    logLine(quiet, `leaderboard: ${file}`);
+  });
+}

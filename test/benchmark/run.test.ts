@@ -1,0 +1,71 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Leaderboard } from '../../src/report/leaderboard.js';
+import { runCli } from '../helpers/cli.js';
+
+const CONFIG = {
+  data: 'mnist',
+  train: { arch: 'mlp', epochs: 1, batchSize: 64, seed: 0, trainEps: 0.3, holdout: 0 },
+  eval: { attack: 'fgsm,pgd', steps: 5, eps: [0.1, 0.3], limit: 60, seed: 0, mode: 'independent' },
+  entries: [
+    { name: 'standard' },
+    { name: 'fgsm-at', defense: 'fgsm-at' },
+    { name: 'bit-depth', transform: 'bit-depth=2' },
+  ],
+};
+
+async function setupDir(config: unknown = CONFIG): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'advtest-bench-'));
+  const file = path.join(dir, 'bench.json');
+  await writeFile(file, JSON.stringify(config));
+  return { dir, file };
+}
+
+describe('advtest bench', () => {
+  it('trains each entry, evaluates all alike, ranks them, and resumes where it stopped', async () => {
+    const { dir, file } = await setupDir();
+    const out = path.join(dir, 'results');
+    const first = await runCli('bench', '--config', file, '--out', out, '--quiet');
+    expect(first.code).toBe(0);
+    const board = JSON.parse(await readFile(path.join(out, 'leaderboard.json'), 'utf8')) as { leaderboards: Leaderboard[] };
+    expect(board.leaderboards.map((b) => b.eps)).toEqual([0.1, 0.3]);
+    const rows = board.leaderboards[1]!.rows;
+    expect(rows.map((r) => r.name)).toEqual(['standard', 'fgsm-at', 'bit-depth (BPDA)']);
+    for (const r of rows) {
+      expect(Object.keys(r.attacks)).toEqual(['fgsm', 'pgd']);
+      expect(r.worstCase.accuracy).toBeLessThanOrEqual(Math.min(r.attacks.fgsm!.accuracy, r.attacks.pgd!.accuracy));
+      expect(r.worstCase.interval[0]).toBeLessThanOrEqual(r.worstCase.accuracy);
+    }
+    // The input transform is attacked adaptively, so rounding does not pass for robustness.
+    expect(rows[2]!.worstCase.accuracy).toBeLessThan(0.2);
+    expect(first.stdout).toMatch(/\| standard/);
+
+    // An interrupted run: the last entry's result is gone. Only that entry is redone.
+    const kept = path.join(out, 'entries', 'standard.json');
+    const before = (await stat(kept)).mtimeMs;
+    await rm(path.join(out, 'entries', 'bit-depth.json'));
+    const second = await runCli('bench', '--config', file, '--out', out);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/standard: done in an earlier run/);
+    expect(second.stderr).toMatch(/bit-depth: training/);
+    expect((await stat(kept)).mtimeMs).toBe(before);
+    const again = JSON.parse(await readFile(path.join(out, 'leaderboard.json'), 'utf8')) as { leaderboards: Leaderboard[] };
+    expect(again.leaderboards[1]!.rows.map((r) => r.worstCase.accuracy)).toEqual(rows.map((r) => r.worstCase.accuracy));
+  }, 300_000);
+
+  it('refuses an invalid config, naming the field and the fix', async () => {
+    const { dir, file } = await setupDir({ ...CONFIG, entries: [{ name: 'x', epochz: 3 }] });
+    const r = await runCli('bench', '--config', file, '--out', path.join(dir, 'out'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/entries\/0: unknown field "epochz".*defenses\.json/);
+  });
+
+  it('refuses duplicate entry names', async () => {
+    const { dir, file } = await setupDir({ ...CONFIG, entries: [{ name: 'a' }, { name: 'a' }] });
+    const r = await runCli('bench', '--config', file, '--out', path.join(dir, 'out'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/entry name "a" is used twice/);
+  });
+});
