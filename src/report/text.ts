@@ -8,6 +8,12 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const withInterval = (p: Proportion) => `${pct(p.accuracy)} [${pct(p.interval[0])}, ${pct(p.interval[1])}]`;
 const num = (x: number) => x.toFixed(4);
 
+/** Gradient evaluations (∇) and model queries (q), per example summed over the run. */
+function costText(c: { gradients: number; queries: number }): string {
+  const parts = [c.gradients > 0 ? `${c.gradients} ∇` : '', c.queries > 0 ? `${c.queries} q` : ''].filter((p) => p.length > 0);
+  return parts.length > 0 ? parts.join(' + ') : '0';
+}
+
 /** Rows without separators between them: one line per result. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
@@ -19,7 +25,7 @@ export function renderText(report: Report): string {
   lines.push(`data:  ${report.data.name} ${report.data.split}, ${report.data.size} examples${report.data.subset ? ` (${report.data.subset})` : ''}`);
   lines.push(`clean accuracy: ${withInterval(report.clean)}  (${report.clean.correct}/${report.clean.n})`);
   const table = new Table({
-    head: ['attack', 'ε', 'adv. accuracy [95% CI]', '8-bit acc.', 'success', 'mean L∞', 'max L∞', 'mean L2', 'max L2', 'grads', 'time'],
+    head: ['attack', 'ε', 'adv. accuracy [95% CI]', '8-bit acc.', 'success', 'mean L∞', 'max L∞', 'mean L2', 'max L2', 'cost', 'time'],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
@@ -37,7 +43,7 @@ export function renderText(report: Report): string {
       num(r.perturbation.maxLinf),
       num(r.perturbation.meanL2),
       num(r.perturbation.maxL2),
-      String(r.costs.gradients),
+      costText(r.costs),
       `${seconds.toFixed(1)} s`,
     ]);
   });

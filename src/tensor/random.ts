@@ -7,6 +7,17 @@ export function makeRng(seed: number | string): Rng {
   return seedrandom(String(seed));
 }
 
+/** A generator whose position can be saved and restored (training checkpoints). */
+export interface RestorableRng {
+  (): number;
+  state(): object;
+}
+
+/** Same stream as makeRng(seed); from a saved state it continues where that state was taken. */
+export function makeRestorableRng(seed: number | string, state?: object): RestorableRng {
+  return (state ? seedrandom('', { state: state as seedrandom.State.Arc4 }) : seedrandom(String(seed), { state: true })) as unknown as RestorableRng;
+}
+
 /**
  * Derives a 31-bit seed from a base seed and indices (batch, attack, ε, restart), so that any
  * slice of the work reproduces the seeds the full run would use.

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { layersClassifier } from '../model/classifier.js';
-import { makeRng, permutation } from '../tensor/random.js';
+import { makeRestorableRng, permutation } from '../tensor/random.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Classifier, Dataset } from '../types.js';
 import { measureRobustness, type MonitorOptions, type RobustnessProbe } from './monitor.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
@@ -62,6 +63,12 @@ export interface TrainOptions {
   schedule?: ScheduleName | Schedule;
   seed?: number;
   hooks?: TrainingHooks;
+  /**
+   * Save the state after every epoch in `dir` and, when a checkpoint of the same configuration
+   * (`key`) is there, continue from it: a killed run resumed gives the weights of an
+   * uninterrupted one.
+   */
+  checkpoint?: { dir: string; key: string };
   /** Held-out examples attacked after every epoch (catastrophic overfitting shows here). */
   monitor?: MonitorOptions;
   /**
@@ -138,19 +145,30 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
   const pixels = h * w * c;
   const stepsPerEpoch = Math.ceil(data.size / batchSize);
   const totalSteps = stepsPerEpoch * options.epochs;
-  const rng = makeRng(seed);
+  const resumed = options.checkpoint ? await loadCheckpoint(options.checkpoint.dir, options.checkpoint.key) : undefined;
+  const rng = makeRestorableRng(seed, resumed?.rngState);
   let lastLoss = NaN;
   let correct = 0;
   let seen = 0;
-  let globalStep = 0;
+  let globalStep = resumed?.globalStep ?? 0;
   const hooks = options.hooks ?? {};
-  const history: EpochProgress[] = [];
+  const history: EpochProgress[] = resumed?.history ?? [];
   let stoppedEarly: TrainSummary['stoppedEarly'];
   // Weights after the previous epoch, kept for early stopping to fall back on.
   let snapshot: tf.Tensor[] | undefined;
 
+  if (resumed) {
+    model.setWeights(resumed.model);
+    await optimizer.setWeights(resumed.optimizer);
+    // Both copied what they keep (variables share data by reference count).
+    tf.dispose(resumed.model);
+    tf.dispose(resumed.optimizer.map((n) => n.tensor));
+    // Early stopping falls back to the weights after the last completed epoch: these.
+    if (options.earlyStop) snapshot = model.getWeights().map((t) => tf.clone(t));
+  }
+
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (let epoch = resumed?.epoch ?? 0; epoch < options.epochs; epoch++) {
       const order = permutation(data.size, rng);
       correct = 0;
       seen = 0;
@@ -212,6 +230,20 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
         }
       }
       history.push(progress);
+      if (options.checkpoint && !stoppedEarly) {
+        const optimizerState = await optimizer.getWeights();
+        await saveCheckpoint(options.checkpoint.dir, {
+          key: options.checkpoint.key,
+          epoch: epoch + 1,
+          globalStep,
+          rngState: rng.state(),
+          history,
+          model: model.getWeights(),
+          optimizer: optimizerState,
+        });
+        // The step counter comes as a fresh scalar; the rest are the optimizer's own variables.
+        tf.dispose(optimizerState.map((n) => n.tensor).filter((t) => !(t instanceof tf.Variable)));
+      }
       options.onEpoch?.(progress);
       if (stoppedEarly) break;
     }

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import stableStringify from 'fast-json-stable-stringify';
 import { Command, Option } from 'commander';
 import type * as tf from '@tensorflow/tfjs';
 import { makeAttack } from '../../../attacks/index.js';
@@ -104,6 +108,19 @@ function defensesFor(specs: DefenseSpec[], job: TrainJob, model: tf.LayersModel,
   return makeDefenses(specs, env);
 }
 
+/** Where a run's checkpoints live until its model is saved. */
+function checkpointDir(job: TrainJob, label: string): string {
+  return path.join(`${path.resolve(job.out)}.checkpoint`, label);
+}
+
+/** The same command (all but --quiet and --out) resumes the same checkpoint; anything else starts afresh. */
+function checkpointKey(job: TrainJob, label: string): string {
+  const { quiet: _q, out: _o, ...rest } = job;
+  void _q;
+  void _o;
+  return createHash('sha256').update(stableStringify({ ...rest, label })).digest('hex');
+}
+
 async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses: Defense[], monitor: MonitorOptions | undefined, label: string): Promise<TrainSummary> {
   const steps = Math.ceil(data.size / job.batchSize) * job.epochs;
   const bar = progressBar(label, steps, job.quiet, ' | loss {loss} | acc {acc} | lr {lr} | {monitor}');
@@ -127,6 +144,8 @@ async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses
     },
     ...(monitor ? { monitor } : {}),
     ...(monitor && job.earlyStop !== undefined ? { earlyStop: { drop: job.earlyStop } } : {}),
+    // Every epoch is checkpointed next to the output; re-running the same command resumes.
+    checkpoint: { dir: checkpointDir(job, label), key: checkpointKey(job, label) },
   };
   try {
     return await trainModel(model, data, options);
@@ -188,6 +207,8 @@ export async function runTraining(job: TrainJob): Promise<void> {
         ...(summary.stoppedEarly ? { stoppedEarly: { ...summary.stoppedEarly, epoch: summary.stoppedEarly.epoch + 1, restoredEpoch: summary.stoppedEarly.restoredEpoch + 1 } } : {}),
       },
     });
+    // The model is safely saved: its checkpoints (and the teacher's) are no longer needed.
+    await rm(`${path.resolve(job.out)}.checkpoint`, { recursive: true, force: true });
     const stopped = summary.stoppedEarly ? `; stopped early after epoch ${summary.stoppedEarly.epoch + 1}, weights of epoch ${summary.stoppedEarly.restoredEpoch + 1} kept` : '';
     logLine(job.quiet, `trained ${job.arch} (${defenseName === 'none' ? 'standard training' : defenseName}) on ${data.size} ${data.name} examples in ${summary.seconds.toFixed(1)} s (last-epoch train accuracy ${pct(summary.trainAccuracy)}${stopped}) → ${job.out}`);
   } finally {
