@@ -36,8 +36,15 @@ interface Manifest {
   optimizer: { name: string; shape: number[]; dtype: tf.DataType }[];
 }
 
+/** Raw bytes of each tensor in its own dtype (Adam's step counter is int32). */
 async function bytesOf(tensors: tf.Tensor[]): Promise<Buffer> {
-  const parts = await Promise.all(tensors.map(async (t) => Buffer.from(((await t.data()) as Float32Array).slice().buffer)));
+  const parts = await Promise.all(
+    tensors.map(async (t) => {
+      if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`checkpoint: cannot store a ${t.dtype} tensor`);
+      const data = (await t.data()) as Float32Array | Int32Array;
+      return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    }),
+  );
   return Buffer.concat(parts);
 }
 
@@ -67,9 +74,9 @@ function tensorsFrom(buf: Buffer, specs: { shape: number[]; dtype: tf.DataType }
   let offset = 0;
   return specs.map((s) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
-    const view = new Float32Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + n * 4));
+    const bytes = buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + n * 4);
     offset += n * 4;
-    return tf.tensor(view, s.shape, s.dtype);
+    return tf.tensor(s.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes), s.shape, s.dtype);
   });
 }
 

@@ -127,6 +127,28 @@ function pct(v: number): string {
   return `${(v * 100).toFixed(1)}%`;
 }
 
+/** Names of optimizer state that getWeights leaves out, stored beside it in checkpoints. */
+const EXTRA = 'advtest-extra:';
+
+/**
+ * Variables an optimizer keeps outside getWeights — Adam's running β₁ᵗ and β₂ᵗ, which its
+ * setWeights recomputes as a power and so rounds differently from the running product. A resumed
+ * run must restore them bit for bit to match an uninterrupted one.
+ */
+function optimizerExtras(optimizer: tf.Optimizer): { name: string; tensor: tf.Tensor }[] {
+  return Object.entries(optimizer)
+    .filter(([, v]) => v instanceof tf.Variable)
+    .map(([k, v]) => ({ name: EXTRA + k, tensor: v as tf.Variable }));
+}
+
+function restoreOptimizerExtras(optimizer: tf.Optimizer, saved: { name: string; tensor: tf.Tensor }[]): void {
+  const own = optimizer as unknown as Record<string, unknown>;
+  for (const { name, tensor } of saved.filter((n) => n.name.startsWith(EXTRA))) {
+    const target = own[name.slice(EXTRA.length)];
+    if (target instanceof tf.Variable) target.assign(tensor);
+  }
+}
+
 /**
  * The one training loop: seeded shuffling, one optimizer step per batch, hooks for defenses.
  * Uses variableGrads + applyGradients (not model.fit) so that gradients can be transformed.
@@ -159,7 +181,8 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
 
   if (resumed) {
     model.setWeights(resumed.model);
-    await optimizer.setWeights(resumed.optimizer);
+    await optimizer.setWeights(resumed.optimizer.filter((n) => !n.name.startsWith(EXTRA)));
+    restoreOptimizerExtras(optimizer, resumed.optimizer);
     // Both copied what they keep (variables share data by reference count).
     tf.dispose(resumed.model);
     tf.dispose(resumed.optimizer.map((n) => n.tensor));
@@ -231,7 +254,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
       }
       history.push(progress);
       if (options.checkpoint && !stoppedEarly) {
-        const optimizerState = await optimizer.getWeights();
+        const optimizerState = [...(await optimizer.getWeights()), ...optimizerExtras(optimizer)];
         await saveCheckpoint(options.checkpoint.dir, {
           key: options.checkpoint.key,
           epoch: epoch + 1,
