@@ -5,49 +5,70 @@
  * it) and its `Conv2DBackpropInput` is a naive scalar loop, several times slower than a forward
  * Conv2D of the same size. Both gradients are themselves convolutions (or one matMul), so we
  * re-express them with forward `tf.conv2d` / `tf.matMul`, which the wasm backend runs through
- * XNNPACK (SIMD, packed GEMM). Two more kernels on the CNN backward path are replaced too:
- * `MaxPoolGrad` (a tight JS loop over the wasm heap, 3-4x faster than the stock one) and
- * `BatchMatMul` with transposeA/transposeB (the stock kernel only uses XNNPACK without transposes
- * and otherwise falls back to a scalar triple loop; dense-layer gradients always transpose).
+ * XNNPACK (SIMD, packed GEMM); for a first layer (few input channels) Conv2DBackpropInput is a
+ * matMul plus a col2im scatter instead, and Conv2DBackpropFilter a patch matrix plus one matMul
+ * (wasm-im2col.ts). More kernels on the CNN backward path are replaced too: `MaxPoolGrad` (a
+ * tight JS loop over the wasm heap, 3-4x faster than the stock one), `BatchMatMul` with
+ * transposeA/transposeB (the stock kernel only uses XNNPACK without transposes and otherwise
+ * falls back to a scalar triple loop; dense-layer gradients always transpose), `Identity` /
+ * same-dtype `Cast` (no copy, wasm-alias-kernels.ts), `Tile` (wasm-tile.ts) and `Sum` over
+ * leading axes, i.e. bias gradients (wasm-sum.ts) — each found by profiling the input gradient
+ * and the training step (test/bench/profile.ts) and measured with test/bench/ablation.ts.
  *
  * Kernels registered here call public tf ops. That is safe: the engine runs a kernelFunc with
  * `kernelDepth > 0`, so the nested ops are not recorded on the gradient tape; all intermediates
  * live inside a `tf.tidy`, and the returned Tensor is accepted by the engine as the kernel output.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { castKernel, identityKernel } from './wasm-alias-kernels.js';
+import { conv2dBackpropFilterPatches, conv2dBackpropInputCol2im } from './wasm-im2col.js';
+import {
+  asTensor,
+  BACKEND,
+  callOriginal,
+  isWasmBackend,
+  originals,
+  REPLACED_KERNELS,
+  sizeOf,
+  type ReplacedKernel,
+} from './wasm-fallback.js';
+import { sumKernel } from './wasm-sum.js';
+import { tileKernel } from './wasm-tile.js';
 
 type Pad = tf.Conv2DBackpropInputAttrs['pad'];
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
 type Strides = tf.Conv2DBackpropInputAttrs['strides'];
 type Shape4 = [number, number, number, number];
 
-const BACKEND = 'wasm';
 const INPUT_KERNEL = 'Conv2DBackpropInput';
 const FILTER_KERNEL = 'Conv2DBackpropFilter';
 const MAXPOOL_GRAD_KERNEL = 'MaxPoolGrad';
 const MATMUL_KERNEL = 'BatchMatMul';
-type ReplacedKernel = typeof INPUT_KERNEL | typeof FILTER_KERNEL | typeof MAXPOOL_GRAD_KERNEL | typeof MATMUL_KERNEL;
 
 /**
- * What was registered for wasm before we replaced it (undefined: nothing, which is the case for
- * Conv2DBackpropFilter in tfjs 4.22). Used for fallbacks and by `unregisterWasmGradKernels`.
+ * How `Conv2DBackpropInput` is computed:
+ * - 'conv': one stride-1 forward convolution of the zero-interleaved dy with the flipped filter;
+ * - 'col2im': one matMul to per-tap columns, then a scatter-add (wasm-im2col.ts);
+ * - 'auto' (default): col2im when the forward input has at most 4 channels (the conv would have
+ *   that few output channels, which XNNPACK handles badly), conv otherwise (measured on the CNN
+ *   shapes with test/bench/ablation.ts: col2im saves ~15 ms on the first layer and costs ~8 ms
+ *   on the second).
  */
-const originals = new Map<ReplacedKernel, tf.KernelConfig | undefined>();
+export type InputGradStrategy = 'auto' | 'conv' | 'col2im';
+let inputStrategy: InputGradStrategy = 'auto';
 
-/** Runs the kernel we replaced, for inputs/attrs our replacement does not cover. */
-function callOriginal(name: ReplacedKernel, args: Parameters<tf.KernelFunc>[0], why: string): ReturnType<tf.KernelFunc> {
-  const original = originals.get(name);
-  if (original === undefined) {
-    throw new Error(`${name} on wasm: unsupported ${why} (and no stock wasm kernel to fall back to)`);
-  }
-  return original.kernelFunc(args);
+/** Select the Conv2DBackpropInput algorithm (for benchmarks and tests). */
+export function setInputGradStrategy(strategy: InputGradStrategy): void {
+  inputStrategy = strategy;
 }
+
+/** Largest forward-input channel count for which 'auto' uses col2im. */
+const COL2IM_MAX_CHANNELS = 4;
 
 /**
  * How `Conv2DBackpropFilter` is computed:
  * - 'conv': one dilated forward convolution (batch and channel axes swapped);
- * - 'im2col': slice patches + one matMul;
+ * - 'im2col': the patch matrix written on the heap + one matMul (wasm-im2col.ts);
  * - 'auto' (default): im2col for stride 1 with few input channels (<= 8) or a 1x1 filter, where
  *   the conv formulation has a huge filter and few output rows, which XNNPACK handles badly;
  *   conv otherwise (measured on the CNN shapes, see test/bench/kernels.ts).
@@ -62,11 +83,6 @@ export function setFilterGradStrategy(strategy: FilterGradStrategy): void {
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/** Kernel inputs are normally Tensors; wrap a bare TensorInfo (tracked, so a tidy disposes it). */
-function asTensor(info: tf.TensorInfo): tf.Tensor {
-  return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
-}
 
 function asTensor4D(info: tf.TensorInfo): tf.Tensor4D {
   return asTensor(info) as tf.Tensor4D;
@@ -204,7 +220,15 @@ const backpropInputKernel: tf.KernelFunc = (args) => {
   const reason = unsupported(a);
   if (reason !== undefined) return callOriginal(INPUT_KERNEL, args, reason);
   if (dyInfo === undefined || filterInfo === undefined) return callOriginal(INPUT_KERNEL, args, 'inputs');
+  if (dyInfo.dtype !== 'float32' || filterInfo.dtype !== 'float32') return callOriginal(INPUT_KERNEL, args, `dtype ${dyInfo.dtype}`);
   const { strides, pad, inputShape } = a as unknown as tf.Conv2DBackpropInputAttrs;
+  const ci = inputShape[3];
+  const col2im = inputStrategy === 'col2im' || (inputStrategy === 'auto' && ci <= COL2IM_MAX_CHANNELS);
+  const { backend } = args;
+  if (col2im && isWasmBackend(backend)) {
+    const info = convInfo(inputShape, filterInfo.shape as Shape4, strides, pad);
+    return conv2dBackpropInputCol2im(backend, dyInfo, filterInfo, info);
+  }
   return tf.tidy(() =>
     conv2dBackpropInputViaConv(asTensor4D(dyInfo), asTensor4D(filterInfo), inputShape, strides, pad),
   );
@@ -245,9 +269,8 @@ export function conv2dBackpropFilterViaConv(
 }
 
 /**
- * Same quantity via im2col: dW = P^T @ dy with P^T [fh*fw*ci, N*oh*ow] (one strided slice of x per
- * filter tap) and dy as [N*oh*ow, co]. P^T is built directly (x transposed once to [ci, N, H, W])
- * because the wasm BatchMatMul is only fast (XNNPACK) without transposeA/transposeB.
+ * Same quantity via the patch matrix (im2col): (dyᵀ · P)ᵀ, see wasm-im2col.ts. Needs the wasm
+ * backend (P is written on its heap).
  */
 export function conv2dBackpropFilterIm2col(
   x: tf.Tensor4D,
@@ -256,33 +279,9 @@ export function conv2dBackpropFilterIm2col(
   strides: Strides,
   pad: Pad,
 ): tf.Tensor4D {
-  const info = convInfo(x.shape, filterShape, strides, pad);
-  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, inHeight, inWidth } = info;
-  const { top: pt, left: pl } = info.padInfo;
-  const [n, oh, ow, co] = dy.shape;
-  const ci = x.shape[3];
-  const m = n * oh * ow;
-  return tf.tidy(() => {
-    const bottom = (oh - 1) * sh + fh - inHeight - pt;
-    const right = (ow - 1) * sw + fw - inWidth - pl;
-    const { t, pad: explicit } = cropNegative(x, pt, bottom, pl, right);
-    const xp = explicit.some(([a, b]) => a !== 0 || b !== 0) ? tf.pad(t, explicit) : t;
-    const [, hp, wp] = xp.shape;
-    const xT = ci === 1 ? tf.reshape(xp, [1, n, hp, wp]) : tf.transpose(xp, [3, 0, 1, 2]); // [ci, N, Hp, Wp]
-    const taps: tf.Tensor2D[] = [];
-    for (let r = 0; r < fh; r++) {
-      for (let c = 0; c < fw; c++) {
-        const tap =
-          sh === 1 && sw === 1
-            ? tf.slice(xT, [0, 0, r, c], [ci, n, oh, ow])
-            : tf.stridedSlice(xT, [0, 0, r, c], [ci, n, r + (oh - 1) * sh + 1, c + (ow - 1) * sw + 1], [1, 1, sh, sw]);
-        taps.push(tf.reshape(tap, [ci, m]));
-      }
-    }
-    const pT = taps.length === 1 ? taps[0]! : tf.concat(taps, 0); // [fh*fw*ci, M]
-    const dW = tf.matMul(pT, tf.reshape(dy, [m, co])); // [fh*fw*ci, co]
-    return tf.reshape(dW, [fh, fw, ci, co]);
-  });
+  const backend = tf.backend();
+  if (!isWasmBackend(backend)) throw new Error('conv2dBackpropFilterIm2col runs on the wasm backend only');
+  return conv2dBackpropFilterPatches(backend, x, dy, convInfo(x.shape, filterShape, strides, pad));
 }
 
 /** The 'auto' choice; see FilterGradStrategy. */
@@ -308,17 +307,16 @@ const backpropFilterKernel: tf.KernelFunc = (args) => {
   if (xInfo === undefined || dyInfo === undefined) {
     throw new Error(`${FILTER_KERNEL} on wasm: missing input x or dy`);
   }
-  const impl = useIm2col(xInfo.shape, filterShape, strides) ? conv2dBackpropFilterIm2col : conv2dBackpropFilterViaConv;
-  return tf.tidy(() => impl(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
+  if (xInfo.dtype !== 'float32' || dyInfo.dtype !== 'float32') return callOriginal(FILTER_KERNEL, args, `dtype ${xInfo.dtype}`);
+  const { backend } = args;
+  if (useIm2col(xInfo.shape, filterShape, strides) && isWasmBackend(backend)) {
+    return conv2dBackpropFilterPatches(backend, xInfo, dyInfo, convInfo(xInfo.shape as Shape4, filterShape, strides, pad));
+  }
+  return tf.tidy(() => conv2dBackpropFilterViaConv(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
 };
 
 // ---------------------------------------------------------------------------------------------
 // MaxPoolGrad
-
-function isWasmBackend(backend: unknown): backend is BackendWasm {
-  const b = backend as Partial<BackendWasm> | null;
-  return b !== null && typeof b.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
-}
 
 /**
  * The cpu backend's algorithm (first maximum of each window in row-major order gets the window's
@@ -415,10 +413,6 @@ const maxPoolGradKernel: tf.KernelFunc = (args) => {
 // ---------------------------------------------------------------------------------------------
 // BatchMatMul with transposes
 
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
 /**
  * a^T b, a b^T, a^T b^T for a single (batch 1) matrix pair: transpose explicitly, then run the
  * untransposed product, which the stock kernel sends to XNNPACK. Batched products go to the
@@ -462,6 +456,10 @@ const replacements: Record<ReplacedKernel, tf.KernelFunc> = {
   [FILTER_KERNEL]: backpropFilterKernel,
   [MAXPOOL_GRAD_KERNEL]: maxPoolGradKernel,
   [MATMUL_KERNEL]: batchMatMulKernel,
+  Identity: identityKernel,
+  Cast: castKernel,
+  Tile: tileKernel,
+  Sum: sumKernel,
 };
 
 function isOurs(name: ReplacedKernel): boolean {
@@ -474,6 +472,12 @@ export interface WasmGradKernelOptions {
   maxPoolGrad?: boolean;
   /** Replace BatchMatMul for transposed operands (default true). */
   matMul?: boolean;
+  /** Identity and same-dtype Cast share the buffer instead of copying it (default true). */
+  aliases?: boolean;
+  /** Replace Tile with block copies (default true). */
+  tile?: boolean;
+  /** Replace Sum over leading axes (bias gradients) with an average pooling (default true). */
+  sum?: boolean;
 }
 
 function install(name: ReplacedKernel): void {
@@ -498,20 +502,28 @@ function install(name: ReplacedKernel): void {
 
 /**
  * Replaces the wasm `Conv2DBackpropInput`, adds the missing wasm `Conv2DBackpropFilter`, and (by
- * default) replaces `MaxPoolGrad` and transposed `BatchMatMul`. Idempotent. Registers for
- * backendName 'wasm' whatever the active backend is, but `@tensorflow/tfjs-backend-wasm` must
- * have been imported (it registers the originals we fall back to).
+ * default) replaces `MaxPoolGrad`, transposed `BatchMatMul`, `Identity`, same-dtype `Cast`, `Tile`
+ * and leading-axes `Sum`; each falls back to the stock kernel for what it does not cover.
+ * Idempotent. Registers for backendName 'wasm' whatever the active backend is, but
+ * `@tensorflow/tfjs-backend-wasm` must have been imported (it registers the originals we fall
+ * back to).
  */
 export function registerWasmGradKernels(options: WasmGradKernelOptions = {}): void {
   install(INPUT_KERNEL);
   install(FILTER_KERNEL);
   if (options.maxPoolGrad ?? true) install(MAXPOOL_GRAD_KERNEL);
   if (options.matMul ?? true) install(MATMUL_KERNEL);
+  if (options.aliases ?? true) {
+    install('Identity');
+    install('Cast');
+  }
+  if (options.tile ?? true) install('Tile');
+  if (options.sum ?? true) install('Sum');
 }
 
 /** Restores whatever was registered before `registerWasmGradKernels` (for benchmarks/tests). */
 export function unregisterWasmGradKernels(): void {
-  for (const name of Object.keys(replacements) as ReplacedKernel[]) {
+  for (const name of REPLACED_KERNELS) {
     if (!isOurs(name)) continue;
     tf.unregisterKernel(name, BACKEND);
     const original = originals.get(name);

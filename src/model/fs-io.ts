@@ -82,6 +82,26 @@ function bytesPerElement(spec: tf.io.WeightsManifestEntry): number {
  * Saves model.json + one weights.bin. Writes into a temporary sibling folder and renames it,
  * so an interrupted save never leaves a half-written model behind.
  */
+/**
+ * Checks before any work that a model can be saved to dir (not a file; its parent folder can be
+ * created), so that a long training run does not end in an error — or leave checkpoints beside a
+ * path that was never usable.
+ */
+export async function checkModelDestination(dir: string): Promise<void> {
+  const target = path.resolve(dir);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing && !existing.isDirectory()) {
+    throw new UserError(`cannot save the model to ${dir}: it is a file, not a folder; choose another folder (the file was left untouched)`);
+  }
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+  } catch (err) {
+    // mkdir says EEXIST when a file stands where a folder of the path should be.
+    const code = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'ENOTDIR' : ((err as NodeJS.ErrnoException).code ?? 'error');
+    throw new UserError(`cannot save the model to ${dir} (${code}): choose a folder you can write to`);
+  }
+}
+
 export function fileSaver(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {

@@ -1,7 +1,6 @@
 /**
- * The wasm replacement kernels (src/backend/wasm-kernels.ts) against the cpu backend's kernels:
- * identical random inputs are run on 'cpu' (reference) and on 'wasm', compared to 1e-4 relative
- * (max |a-b| / max(1, max |b|)).
+ * The wasm replacement gradient kernels (src/backend/wasm-kernels.ts) against the cpu backend's
+ * kernels (see cpu-reference.ts): conv gradients, MaxPoolGrad, transposed BatchMatMul.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -9,81 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   registerWasmGradKernels,
   setFilterGradStrategy,
+  setInputGradStrategy,
   unregisterWasmGradKernels,
   wasmGradKernelsRegistered,
 } from '../../src/backend/wasm-kernels.js';
+import { expectSameOnBoth, randomArray, rng, size, yieldToEventLoop } from './cpu-reference.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Strides = number | [number, number];
-
-const TOL = 1e-4;
-
-/** mulberry32: reproducible inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-let seed = 1;
-function randomArray(size: number, lo = -1, hi = 1): Float32Array {
-  const next = rng(seed++);
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = lo + (hi - lo) * next();
-  return out;
-}
-
-function size(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  if (Number.isNaN(diff)) return Infinity;
-  return diff / Math.max(1, scale);
-}
-
-interface Run {
-  values: Float32Array[];
-  shapes: number[][];
-}
-
-/** Runs `fn` on one backend, copying every output to the host before disposing it. */
-async function runOn(backend: 'cpu' | 'wasm', fn: () => tf.Tensor | tf.Tensor[]): Promise<Run> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(fn);
-  const list = Array.isArray(outs) ? outs : [outs];
-  const run = { values: list.map((t) => Float32Array.from(t.dataSync())), shapes: list.map((t) => t.shape.slice()) };
-  tf.dispose(list);
-  return run;
-}
-
-/** Same function on cpu (reference) and wasm; asserts shapes equal and values within TOL. */
-async function expectSameOnBoth(label: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<void> {
-  const ref = await runOn('cpu', fn);
-  const got = await runOn('wasm', fn);
-  expect(got.shapes, label).toEqual(ref.shapes);
-  ref.values.forEach((r, i) => {
-    const err = relErr(got.values[i] as Float32Array, r);
-    expect(err, `${label} output ${i}: relative error ${err}`).toBeLessThanOrEqual(TOL);
-  });
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 function pairOf(s: Strides): [number, number] {
   return typeof s === 'number' ? [s, s] : s;
@@ -143,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   setFilterGradStrategy('auto');
+  setInputGradStrategy('auto');
 });
 
 describe('registration', () => {
@@ -229,6 +163,23 @@ describe('conv gradient kernels vs cpu: padding and stride corner cases', () => 
     });
   }
 
+  it('both Conv2DBackpropInput strategies agree with cpu', async () => {
+    // 'auto' takes col2im up to 4 input channels and conv above; force each on the other's cases.
+    try {
+      for (const strategy of ['conv', 'col2im'] as const) {
+        setInputGradStrategy(strategy);
+        await checkConvGrads({ x: [2, 9, 8, 1], w: [3, 3, 1, 5], strides: 1, pad: 'valid' });
+        await checkConvGrads({ x: [2, 9, 8, 3], w: [3, 3, 3, 5], strides: 2, pad: 'same' });
+        await checkConvGrads({ x: [2, 9, 8, 12], w: [3, 2, 12, 5], strides: [2, 1], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+        await checkConvGrads({ x: [1, 9, 9, 16], w: [3, 3, 16, 5], strides: 2, pad: 3 });
+        await checkConvGrads({ x: [2, 11, 10, 2], w: [3, 3, 2, 4], strides: 3, pad: 'valid' });
+        await checkConvGrads({ x: [1, 7, 7, 2], w: [3, 3, 2, 4], strides: 1, pad: 4 });
+      }
+    } finally {
+      setInputGradStrategy('auto');
+    }
+  });
+
   it('both Conv2DBackpropFilter strategies agree with cpu', async () => {
     try {
       for (const strategy of ['conv', 'im2col'] as const) {
@@ -236,6 +187,8 @@ describe('conv gradient kernels vs cpu: padding and stride corner cases', () => 
         await checkConvGrads({ x: [2, 9, 8, 3], w: [3, 3, 3, 5], strides: 2, pad: 'same' });
         await checkConvGrads({ x: [2, 9, 8, 12], w: [3, 2, 12, 5], strides: 1, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
         await checkConvGrads({ x: [2, 7, 7, 1], w: [3, 3, 1, 4], strides: 1, pad: 4 });
+        await checkConvGrads({ x: [2, 11, 10, 3], w: [3, 3, 3, 4], strides: 3, pad: 'valid' });
+        await checkConvGrads({ x: [1, 9, 9, 2], w: [2, 2, 2, 3], strides: 1, pad: 4 });
       }
     } finally {
       setFilterGradStrategy('auto');

@@ -73,7 +73,7 @@ const CONFIGS: KernelConfigSet[] = [
     name: '+ conv grads only',
     install: () => {
       unregisterWasmGradKernels();
-      registerWasmGradKernels({ maxPoolGrad: false, matMul: false });
+      registerWasmGradKernels({ maxPoolGrad: false, matMul: false, aliases: false, tile: false, sum: false });
     },
   },
   { name: '+ all (default)', install: () => registerWasmGradKernels() },
@@ -191,11 +191,10 @@ function kernelBenchmarks(stock: Map<string, tf.KernelConfig | undefined>): Row[
     const dxAttrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC', inputShape: c.x };
     rows.push([`${c.name}: Conv2D (forward, for scale)`, ...timePair(() => tf.conv2d(x, w, 1, 'valid'), undefined)]);
     rows.push([
-      `${c.name}: Conv2DBackpropInput`,
-      ...timePair(stockKernel('Conv2DBackpropInput', { dy, filter: w }, dxAttrs), () =>
-        conv2dBackpropInputViaConv(dy, w, c.x, 1, 'valid'),
-      ),
+      `${c.name}: Conv2DBackpropInput (auto)`,
+      ...timePair(stockKernel('Conv2DBackpropInput', { dy, filter: w }, dxAttrs), ourKernel('Conv2DBackpropInput', { dy, filter: w }, dxAttrs)),
     ]);
+    rows.push([`  - as one conv`, undefined, timePair(() => conv2dBackpropInputViaConv(dy, w, c.x, 1, 'valid'), undefined)[0]]);
     const dwAttrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: c.w };
     rows.push([
       `${c.name}: Conv2DBackpropFilter (auto)`,

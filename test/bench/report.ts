@@ -11,7 +11,6 @@ export interface Timing {
   runsMs: number[];
 }
 
-export type Setup = 'ours' | 'stock' | 'torch';
 
 export interface MeasureResult {
   measure: string;
@@ -21,11 +20,16 @@ export interface MeasureResult {
   ours?: Timing;
   /** Our code with the stock tfjs wasm kernels (unregisterWasmGradKernels); --stock only. */
   stock?: Timing | { error: string };
-  torch?: Timing;
+  /** PyTorch per thread count ("2 threads", "1 thread"). */
+  torch?: Record<string, Timing>;
   /** Which PyTorch measure `ratio` compares with. */
   torchMeasure?: string;
-  /** ours images/s ÷ PyTorch images/s: ≥ 1 means at least as fast as PyTorch. */
+  /** The fastest PyTorch configuration of this row (the one `ratio` uses). */
+  torchBest?: string;
+  /** ours images/s ÷ the fastest PyTorch configuration's images/s: ≥ 1 means at least as fast. */
   ratio?: number;
+  /** ours images/s ÷ PyTorch images/s, per PyTorch configuration. */
+  ratios?: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -41,7 +45,7 @@ export interface BenchReport {
   };
   versions: { tfjs: string; torch?: string };
   backend: { name: string; fastKernels: boolean; simd: boolean; wasmThreads: boolean };
-  torch?: { threads: number; logitsMaxDiff: number } | { unavailable: string };
+  torch?: { threads: number[]; logitsMaxDiff: number } | { unavailable: string };
   settings: { batch: number; pgdImages: number; eps: number; steps: number; stepSize: number; runs: number; warmup: number; workers: number };
   results: MeasureResult[];
   tensorsLeaked: number;
@@ -72,18 +76,25 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), sep, ...rows.map(line)].join('\n');
 }
 
-/** measure | ours (ms, images/s) | [stock] | PyTorch (ms, images/s) | ratio. */
+/** Thread configurations present, in the order first seen. */
+function torchConfigs(report: BenchReport): string[] {
+  const seen: string[] = [];
+  for (const r of report.results) for (const k of Object.keys(r.torch ?? {})) if (!seen.includes(k)) seen.push(k);
+  return seen;
+}
+
+/** measure | ours (ms, images/s) | [stock] | PyTorch per thread count (ms, images/s) | ratio. */
 export function renderTable(report: BenchReport): string {
   const withStock = report.results.some((r) => r.stock !== undefined);
+  const configs = torchConfigs(report);
   const header = [
     'measure',
     'images',
     'ours',
     'ours img/s',
     ...(withStock ? ['stock wasm', 'stock img/s'] : []),
-    'PyTorch',
-    'PyTorch img/s',
-    'ours/PyTorch',
+    ...configs.flatMap((c) => [`PyTorch ${c}`, 'img/s']),
+    ...configs.map((c) => `ours/PT ${c}`),
   ];
   const rows = report.results.map((r) => [
     r.measure,
@@ -91,21 +102,23 @@ export function renderTable(report: BenchReport): string {
     ms(r.ours),
     rate(r.ours),
     ...(withStock ? [ms(r.stock), rate(r.stock)] : []),
-    r.torch ? ms(r.torch) : r.torchMeasure ? `(${r.torchMeasure})` : '—',
-    rate(r.torch),
-    r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`,
+    ...configs.flatMap((c) => [r.torch?.[c] ? ms(r.torch[c]) : r.torchMeasure ? `(as ${r.torchMeasure})` : '—', rate(r.torch?.[c])]),
+    ...configs.map((c) => {
+      const v = r.ratios?.[c];
+      return v === undefined ? '—' : `${v.toFixed(2)}×`;
+    }),
   ]);
   return table(header, rows);
 }
 
-/** Per measure: the earlier median, this one, and the change. */
+/** Per measure: the earlier throughput, this one, and the change (runs of different sizes compare per image). */
 export function renderComparison(before: BenchReport, after: BenchReport): string {
   const rows = after.results.map((r) => {
     const old = before.results.find((b) => b.measure === r.measure);
-    const a = r.ours?.medianMs;
-    const b = old?.ours?.medianMs;
+    const a = r.ours?.imagesPerSecond;
+    const b = old?.ours?.imagesPerSecond;
     const change = a !== undefined && b !== undefined ? `${(((a - b) / b) * 100).toFixed(1)}%` : '—';
-    return [r.measure, ms(old?.ours), ms(r.ours), change, old?.ratio === undefined ? '—' : `${old.ratio.toFixed(2)}×`, r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`];
+    return [r.measure, rate(old?.ours), rate(r.ours), change, old?.ratio === undefined ? '—' : `${old.ratio.toFixed(2)}×`, r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`];
   });
-  return table(['measure', `ours ${before.date.slice(0, 10)}`, 'ours now', 'time change', 'ratio then', 'ratio now'], rows);
+  return table(['measure', `img/s ${before.date.slice(0, 16)}`, 'img/s now', 'throughput change', 'ratio then', 'ratio now'], rows);
 }

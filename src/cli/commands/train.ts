@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { checkModelDestination } from '../../model/fs-io.js';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
 import { Command, Option } from 'commander';
@@ -159,6 +160,7 @@ async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses
  * defenses of --defense composed, and with a PGD monitor on held-out training examples.
  */
 export async function runTraining(job: TrainJob): Promise<void> {
+  await checkModelDestination(job.out);
   const full = await loadDataset(job.data, { split: 'train', dataDir: job.dataDir, shape: [28, 28, 1] });
   const holdoutCount = job.holdout ?? 0;
   if (job.earlyStop !== undefined && holdoutCount === 0) throw new UserError('--early-stop watches the held-out PGD accuracy: keep --holdout above 0');
