@@ -21,3 +21,14 @@ export async function setup(opts: CommonOptions): Promise<{ backend: BackendInfo
   const backend = await initBackend(opts.backend);
   return { backend, seed, quiet: opts.quiet === true };
 }
+
+/** The options that say what to evaluate, shared by eval, baseline and check. */
+export interface EvaluationCliOptions {
+  data: string;
+  dataDir?: string;
+  eps: string;
+  limit?: string;
+  batchSize: string;
+  targeted?: string;
+  transform?: string;
+}

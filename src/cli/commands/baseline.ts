@@ -4,20 +4,13 @@ import { recordBaseline } from '../../regression/baseline.js';
 import { attackRequest } from '../../regression/spec.js';
 import { renderText } from '../../report/text.js';
 import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
-import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { checkOutputFile } from '../output-path.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
-interface BaselineOptions extends CommonOptions, AttackCliOptions {
+interface BaselineOptions extends CommonOptions, AttackCliOptions, EvaluationCliOptions {
   model: string;
-  data: string;
-  dataDir?: string;
-  eps: string;
-  limit?: string;
-  batchSize: string;
-  targeted?: string;
-  transform?: string;
   out: string;
 }
 

@@ -5,18 +5,11 @@ import { parseTargetSpec } from '../../harness/targets.js';
 import { withTransformSpec } from '../../../defenses/input-transforms.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { attacksFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
-import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { parseEpsList, parsePositiveInt, parseShard } from '../parse.js';
 import { runEvaluation } from '../run-eval.js';
 
-interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
-  data: string;
-  dataDir?: string;
-  eps: string;
-  limit?: string;
-  batchSize: string;
-  targeted?: string;
-  transform?: string;
+interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, EvaluationCliOptions {
   shard?: string;
   workers: string;
   json?: boolean | string;
