@@ -32,3 +32,15 @@ export interface EvaluationCliOptions {
   targeted?: string;
   transform?: string;
 }
+
+/** --data, --eps and the other options that say what to evaluate (eval, baseline). */
+export function withEvaluationOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')
+    .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
+    .option('--eps <list>', 'budgets: 0.1,0.2,0.3 or 8/255 or a range 0:0.3:0.05', '0.1,0.2,0.3')
+    .option('--limit <n>', 'a fixed class-balanced subset of n test examples')
+    .option('--batch-size <n>', 'examples per batch', '128')
+    .option('--targeted <spec>', 'least-likely | random | a class index')
+    .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | median=K | jpeg=Q | noise=SIGMA');
+}

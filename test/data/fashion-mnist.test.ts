@@ -188,7 +188,7 @@ describe('the Debian dataset-fashion-mnist package', () => {
     expect(FASHION_MNIST_DEFAULT_DIR).toBe('/usr/share/datasets/fashion-mnist');
   });
 
-  it.skipIf(!installed)('has 60,000 train and 10,000 test images, 6,000 / 1,000 per class', () => {
+  it.skipIf(!installed)('has 60,000 train and 10,000 test images, 6,000 / 1,000 per class (skipped without Debian dataset-fashion-mnist)', () => {
     const train = loadFashionMnist('train');
     const test = loadFashionMnist('test');
     expect(train.size).toBe(60_000);

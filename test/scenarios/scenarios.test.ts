@@ -179,7 +179,7 @@ describe.each(names)('scenario %s', (name) => {
  * file instead (ENOTDIR for everyone). When the tests do not run as root, a read-only folder is
  * checked as well.
  */
-describe.skipIf(process.getuid?.() === 0)('read-only output folder (not root)', () => {
+describe.skipIf(process.getuid?.() === 0)('read-only output folder (skipped as root, whom folder permissions do not stop)', () => {
   it('attack --out inside, or equal to, a 0o555 folder, and eval --json inside it: exit 2, one line, nothing written', async () => {
     const { folder } = await freshOut();
     const readOnly = path.join(folder, 'read-only');

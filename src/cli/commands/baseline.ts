@@ -4,7 +4,7 @@ import { recordBaseline } from '../../regression/baseline.js';
 import { attackRequest } from '../../regression/spec.js';
 import { renderText } from '../../report/text.js';
 import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
-import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
+import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions, withEvaluationOptions } from '../common.js';
 import { checkOutputFile } from '../output-path.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
@@ -20,15 +20,8 @@ export function baselineCommand(): Command {
     .exitOverride()
     .description('record a model\'s robustness figures, per-example results and evaluation settings for `advtest check`')
     .requiredOption('--model <dir>', 'folder with model.json and weights')
-    .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')
-    .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
-    .option('--eps <list>', 'budgets: 0.1,0.2,0.3 or 8/255 or a range 0:0.3:0.05', '0.1,0.2,0.3')
-    .option('--limit <n>', 'a fixed class-balanced subset of n test examples')
-    .option('--batch-size <n>', 'examples per batch', '128')
-    .option('--targeted <spec>', 'least-likely | random | a class index')
-    .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
     .option('--out <file>', 'the baseline file to write', 'robustness.json');
-  return withCommonOptions(withAttackOptions(cmd)).action(async (opts: BaselineOptions) => {
+  return withCommonOptions(withAttackOptions(withEvaluationOptions(cmd))).action(async (opts: BaselineOptions) => {
     // writeBaseline creates missing folders, but only after the evaluation: refuse an impossible path now.
     await checkOutputFile(opts.out, '--out', { createFolders: true });
     const { seed, quiet } = await setup(opts);

@@ -5,7 +5,7 @@ import { parseTargetSpec } from '../../harness/targets.js';
 import { withTransformSpec } from '../../../defenses/input-transforms.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { attacksFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
-import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
+import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions, withEvaluationOptions } from '../common.js';
 import { parseEpsList, parsePositiveInt, parseShard } from '../parse.js';
 import { runEvaluation } from '../run-eval.js';
 
@@ -20,19 +20,12 @@ interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, 
 export function evalCommand(): Command {
   const cmd = new Command('eval')
     .description('clean and adversarial accuracy of a model on a test split, per attack and ε')
-    .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')
-    .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
-    .option('--eps <list>', 'budgets: 0.1,0.2,0.3 or 8/255 or a range 0:0.3:0.05', '0.1,0.2,0.3')
-    .option('--limit <n>', 'a fixed class-balanced subset of n test examples')
-    .option('--batch-size <n>', 'examples per batch', '128')
-    .option('--targeted <spec>', 'least-likely | random | a class index')
-    .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | noise=SIGMA')
     .option('--workers <n>', 'worker threads sharing the batches (results are identical for any n)', String(availableParallelism()))
     .option('--shard <i/n>', 'evaluate only slice i of n (combine the reports with advtest merge)')
     .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)')
     .option('--html <file>', 'also write a self-contained HTML report: curves, tables, image grid')
     .option('--md', 'print the tables as GitHub-flavoured Markdown instead of the terminal table');
-  return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: EvalOptions) => {
+  return withCommonOptions(withAttackOptions(withEvaluationOptions(withModelOptions(cmd)))).action(async (opts: EvalOptions) => {
     if (opts.md && opts.json === true) throw new UserError('--md and a bare --json both print on stdout: give --json a file name');
     const { seed, quiet } = await setup(opts);
     const epsilons = parseEpsList(opts.eps);
