@@ -14,6 +14,24 @@ import { targetRows, type Defense, type LossFn, type LossTargets } from './defen
 export interface TrainingAttack {
   eps: number;
   attack: Attack;
+  /** Epochs over which ε grows to its full value (see epsAtEpoch); absent: full ε from the start. */
+  ramp?: number;
+}
+
+/**
+ * The training ε in epoch `epoch` (0-based): with a ramp of R epochs it grows linearly,
+ * ε·(epoch + 1)/R, and is ε from epoch R − 1 on. A network that is not yet accurate learns little
+ * from examples at the full budget (our PGD-AT runs at ε = 0.3 start near chance); the warm-up of
+ * Gowal et al. 2018 (arXiv:1810.12715, §4) lets it learn the task first.
+ */
+export function epsAtEpoch(eps: number, ramp: number | undefined, epoch: number): number {
+  return ramp === undefined ? eps : eps * Math.min(1, (epoch + 1) / ramp);
+}
+
+export function checkRamp(ramp: number | undefined): void {
+  if (ramp !== undefined && !(Number.isInteger(ramp) && ramp >= 1)) {
+    throw new UserError(`training ε ramp ${ramp} must be a whole number of epochs ≥ 1, e.g. --train-eps-ramp 5`);
+  }
 }
 
 function checkEps(eps: number): void {
@@ -26,7 +44,7 @@ function checkEps(eps: number): void {
  * the loop opens the gradient tape, so the examples are constants of the training loss.
  */
 export async function adversarialExamples(ctx: HookContext, b: TrainingBatch, t: TrainingAttack): Promise<tf.Tensor4D> {
-  const { adv } = await runAttack(ctx.classifier, t.attack, b.x, { labels: b.y, targeted: false }, t.eps, ctx.seed);
+  const { adv } = await runAttack(ctx.classifier, t.attack, b.x, { labels: b.y, targeted: false }, epsAtEpoch(t.eps, t.ramp, ctx.epoch), ctx.seed);
   return adv;
 }
 
@@ -58,9 +76,10 @@ export function splitPartners(logits: tf.Tensor2D, t: LossTargets, batch: Traini
  */
 export function fgsmAdversarialTraining(options: Partial<TrainingAttack> & { eps: number; alpha?: number }): Defense {
   checkEps(options.eps);
+  checkRamp(options.ramp);
   const alpha = options.alpha ?? 0.5;
   if (!(alpha >= 0 && alpha <= 1)) throw new UserError(`fgsm-at=${alpha}: the weight α of the clean loss must be in [0, 1]`);
-  const t: TrainingAttack = { eps: options.eps, attack: options.attack ?? fgsm() };
+  const t: TrainingAttack = { eps: options.eps, attack: options.attack ?? fgsm(), ...(options.ramp !== undefined ? { ramp: options.ramp } : {}) };
   return {
     name: alpha === 0.5 ? 'fgsm-at' : `fgsm-at=${alpha}`,
     stage: 'adversarial',
@@ -73,21 +92,26 @@ export function fgsmAdversarialTraining(options: Partial<TrainingAttack> & { eps
       }
     },
     loss: (logits, targets, next, _ctx, batch) => splitPartners(logits, targets, batch, (c, a, half) => mixedLoss(c, a, half, alpha, next)),
-    describe: () => ({ alpha, eps: t.eps, attack: t.attack.name, attackConfig: t.attack.config }),
+    describe: () => ({ alpha, eps: t.eps, ...rampInfo(t.ramp), attack: t.attack.name, attackConfig: t.attack.config }),
   };
 }
 
 /** How a replacing defense makes its examples. */
 type ExampleMaker = (ctx: HookContext, b: TrainingBatch) => tf.Tensor4D | Promise<tf.Tensor4D>;
 
+function rampInfo(ramp: number | undefined): Record<string, number> {
+  return ramp === undefined ? {} : { epsRampEpochs: ramp };
+}
+
 /** Training on the adversarial examples alone (the batch's images are replaced). */
-function replacing(name: string, eps: number, make: ExampleMaker, describe: Record<string, unknown>): Defense {
+function replacing(name: string, eps: number, ramp: number | undefined, make: ExampleMaker, describe: Record<string, unknown>): Defense {
   checkEps(eps);
+  checkRamp(ramp);
   return {
     name,
     stage: 'adversarial',
     batch: async (b, ctx) => ({ ...b, x: await make(ctx, b) }),
-    describe: () => ({ eps, ...describe }),
+    describe: () => ({ eps, ...rampInfo(ramp), ...describe }),
   };
 }
 
@@ -102,11 +126,12 @@ function withAttack(t: TrainingAttack): ExampleMaker {
  * model trained on those examples only. Prone to catastrophic overfitting (PGD accuracy collapsing
  * within an epoch): watch the held-out PGD accuracy and stop early.
  */
-export function fastFgsmTraining(options: { eps: number; relStepsize?: number }): Defense {
+export function fastFgsmTraining(options: { eps: number; relStepsize?: number; ramp?: number }): Defense {
   const rel = options.relStepsize ?? 1.25;
   if (!(rel > 0)) throw new UserError(`fast-fgsm=${rel}: the step is a positive multiple of ε (Wong et al. use 1.25)`);
   const attack = gradientDescentAttack('fgsm-rs', linf, { steps: 1, relStepsize: rel, randomStart: true, loss: 'ce', restarts: 1 });
-  return replacing(rel === 1.25 ? 'fast-fgsm' : `fast-fgsm=${rel}`, options.eps, withAttack({ eps: options.eps, attack }), { attack: attack.name, attackConfig: attack.config, relStepsize: rel });
+  const t: TrainingAttack = { eps: options.eps, attack, ...(options.ramp !== undefined ? { ramp: options.ramp } : {}) };
+  return replacing(rel === 1.25 ? 'fast-fgsm' : `fast-fgsm=${rel}`, options.eps, options.ramp, withAttack(t), { attack: attack.name, attackConfig: attack.config, relStepsize: rel });
 }
 
 /**
@@ -115,16 +140,19 @@ export function fastFgsmTraining(options: { eps: number; relStepsize?: number })
  * step 2.5·ε/7 from a uniform random start, keeping the last iterate (projectedAscent); with
  * `attack`, any registered attack through runAttack.
  */
-export function pgdAdversarialTraining(options: { eps: number; attack?: Attack; steps?: number; stepSize?: number }): Defense {
-  const { eps } = options;
+export function pgdAdversarialTraining(options: { eps: number; attack?: Attack; steps?: number; stepSize?: number; ramp?: number }): Defense {
+  const { eps, ramp } = options;
   if (options.attack) {
     const attack = options.attack;
-    return replacing('pgd-at', eps, withAttack({ eps, attack }), { attack: attack.name, attackConfig: attack.config });
+    return replacing('pgd-at', eps, ramp, withAttack({ eps, attack, ...(ramp !== undefined ? { ramp } : {}) }), { attack: attack.name, attackConfig: attack.config });
   }
   const steps = options.steps ?? 7;
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`pgd-at takes a positive number of steps, got ${steps}`);
   const stepSize = options.stepSize ?? (2.5 * eps) / steps;
-  const make: ExampleMaker = (ctx, b) =>
-    projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { eps, steps, stepSize, start: 'uniform', seed: ctx.seed });
-  return replacing('pgd-at', eps, make, { attack: 'pgd (last iterate)', steps, stepSize });
+  const make: ExampleMaker = (ctx, b) => {
+    // Under a ramp the step shrinks with ε, so that the steps still cross the ball the same number of times.
+    const now = epsAtEpoch(eps, ramp, ctx.epoch);
+    return projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { eps: now, steps, stepSize: (stepSize * now) / eps, start: 'uniform', seed: ctx.seed });
+  };
+  return replacing('pgd-at', eps, ramp, make, { attack: 'pgd (last iterate)', steps, stepSize });
 }

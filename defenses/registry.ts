@@ -20,6 +20,8 @@ export interface DefenseEnv {
   /** Steps and absolute step size of the built-in inner maximisation (pgd-at without --train-attack, TRADES). */
   steps?: number;
   stepSize?: number;
+  /** --train-eps-ramp: epochs over which the training ε grows to `eps`. */
+  ramp?: number;
   /** The model being trained: layer names in specs are checked against it. */
   model?: tf.LayersModel;
   /** distill=T's teacher. */
@@ -51,6 +53,10 @@ function noTrainAttack(spec: DefenseSpec, env: DefenseEnv, why: string): void {
   if (env.attack) throw new UserError(`--defense ${spec.name} ${why}: drop --train-attack (or use pgd-at / fgsm-at, which take any attack)`);
 }
 
+function rampOf(env: DefenseEnv): { ramp?: number } {
+  return env.ramp !== undefined ? { ramp: env.ramp } : {};
+}
+
 /** Every defense --defense accepts, with its syntax. */
 export const DEFENSE_REGISTRY: Record<string, Entry> = {
   'fgsm-at': {
@@ -58,7 +64,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     help: 'FGSM adversarial training, loss α·L(x) + (1−α)·L(x_adv), α = 0.5 (Goodfellow et al. 2015); x_adv from --train-attack (default fgsm)',
     make: (s, env) => {
       if (env.steps !== undefined && !env.attack) throw new UserError(`--defense ${s.text} makes its examples with FGSM, one step: add --train-attack bim or pgd for --train-steps`);
-      return fgsmAdversarialTraining({ eps: env.eps, alpha: numberOf(s, 0.5), ...(env.attack ? { attack: env.attack } : {}) });
+      return fgsmAdversarialTraining({ eps: env.eps, alpha: numberOf(s, 0.5), ...(env.attack ? { attack: env.attack } : {}), ...rampOf(env) });
     },
   },
   'fast-fgsm': {
@@ -67,7 +73,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     make: (s, env) => {
       noTrainAttack(s, env, 'is FGSM from a random start by definition');
       if (env.steps !== undefined) throw new UserError(`--defense ${s.text} takes one step by definition: drop --train-steps (or use pgd-at)`);
-      return fastFgsmTraining({ eps: env.eps, relStepsize: numberOf(s, 1.25) });
+      return fastFgsmTraining({ eps: env.eps, relStepsize: numberOf(s, 1.25), ...rampOf(env) });
     },
   },
   'pgd-at': {
@@ -75,7 +81,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     help: 'PGD adversarial training on x_adv only (Madry et al. 2018): PGD-7 from a random start, last iterate (--train-steps, --train-step-size), or any --train-attack',
     make: (s, env) => {
       noValue(s);
-      return pgdAdversarialTraining({ eps: env.eps, ...(env.attack ? { attack: env.attack } : {}), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}) });
+      return pgdAdversarialTraining({ eps: env.eps, ...(env.attack ? { attack: env.attack } : {}), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}), ...rampOf(env) });
     },
   },
   trades: {
@@ -83,7 +89,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     help: 'TRADES, CE(f(x), y) + β·KL(f(x) ‖ f(x′)), β = 6, x′ maximising the KL (Zhang et al. 2019); --train-steps (default 10), --train-step-size',
     make: (s, env) => {
       noTrainAttack(s, env, 'crafts x′ by maximising its KL term');
-      return trades({ eps: env.eps, beta: numberOf(s, 6), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}) });
+      return trades({ eps: env.eps, beta: numberOf(s, 6), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}), ...rampOf(env) });
     },
   },
   augment: {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import type { HookContext, TrainingBatch } from '../src/train/loop.js';
 import type { Classifier } from '../src/types.js';
-import { splitPartners } from './adversarial-training.js';
+import { checkRamp, epsAtEpoch, splitPartners } from './adversarial-training.js';
 import { projectedAscent } from './ascent.js';
 import type { Defense, LossFn, LossTargets } from './defense.js';
 
@@ -28,6 +28,8 @@ export interface TradesOptions {
   steps?: number;
   /** Absolute step size; default 2.5·ε/steps. */
   stepSize?: number;
+  /** Epochs of ε warm-up (epsAtEpoch). */
+  ramp?: number;
 }
 
 /**
@@ -52,12 +54,14 @@ export function trades(options: TradesOptions): Defense {
   const steps = options.steps ?? 10;
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`TRADES takes a positive number of steps, got ${steps}`);
   const stepSize = options.stepSize ?? (2.5 * eps) / steps;
+  checkRamp(options.ramp);
   return {
     name: `trades=${beta}`,
     stage: 'adversarial',
     batch: (b: TrainingBatch, ctx: HookContext) =>
       tf.tidy(() => {
-        const adv = tradesExamples(ctx.classifier, b.x, eps, steps, stepSize, ctx.seed);
+        const now = epsAtEpoch(eps, options.ramp, ctx.epoch);
+        const adv = tradesExamples(ctx.classifier, b.x, now, steps, (stepSize * now) / eps, ctx.seed);
         return {
           x: tf.concat([b.x, adv]),
           y: tf.concat([b.y, b.y]),
@@ -66,6 +70,6 @@ export function trades(options: TradesOptions): Defense {
         };
       }),
     loss: (logits, t, next, _ctx, batch) => splitPartners(logits, t, batch, (c, a, half) => tradesLoss(c, a, half, beta, next)),
-    describe: () => ({ beta, eps, steps, stepSize, attack: 'kl-pgd (TRADES)' }),
+    describe: () => ({ beta, eps, ...(options.ramp !== undefined ? { epsRampEpochs: options.ramp } : {}), steps, stepSize, attack: 'kl-pgd (TRADES)' }),
   };
 }

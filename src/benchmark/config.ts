@@ -18,6 +18,8 @@ export interface TrainSettings {
   trainSteps?: number;
   /** Absolute (0.01) or relative to ε (0.25x). */
   trainStepSize?: string;
+  /** Epochs of training-ε warm-up (--train-eps-ramp). */
+  trainEpsRamp?: number;
   clipLayers?: string[];
   holdout?: number;
 }
@@ -63,6 +65,7 @@ const train = {
     trainEps: { type: 'number', minimum: 0, nullable: true },
     trainSteps: { type: 'integer', minimum: 1, nullable: true },
     trainStepSize: { type: 'string', nullable: true },
+    trainEpsRamp: { type: 'integer', minimum: 1, nullable: true },
     clipLayers: { type: 'array', items: { type: 'string' }, nullable: true },
     holdout: { type: 'integer', minimum: 0, nullable: true },
   },

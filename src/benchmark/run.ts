@@ -8,8 +8,7 @@ import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { attacksFrom } from '../cli/attack-options.js';
 import { runTraining, type TrainJob } from '../cli/commands/train.js';
 import { parseStepSize } from '../cli/parse.js';
-import { balancedSubset } from '../data/dataset.js';
-import { loadDataset } from '../data/index.js';
+import { loadEvaluationData } from '../data/index.js';
 import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import { loadModel } from '../model/store.js';
@@ -65,6 +64,7 @@ function trainJob(config: BenchConfig, s: TrainSettings & BenchEntry, out: strin
     ...(s.trainEps !== undefined ? { trainEps: s.trainEps } : {}),
     ...(s.trainSteps !== undefined ? { trainSteps: s.trainSteps } : {}),
     ...(s.trainStepSize ? { trainStepSize: parseStepSize(s.trainStepSize) } : {}),
+    ...(s.trainEpsRamp !== undefined ? { trainEpsRamp: s.trainEpsRamp } : {}),
     ...(s.clipLayers ? { clipLayers: s.clipLayers } : {}),
     ...(s.schedule ? { schedule: s.schedule } : {}),
     ...(s.holdout !== undefined ? { holdout: s.holdout } : {}),
@@ -113,12 +113,7 @@ export async function runBench(config: BenchConfig, o: BenchOptions): Promise<En
   await mkdir(path.join(o.out, 'entries'), { recursive: true });
   const e = config.eval;
   const seed = e.seed ?? 0;
-  let data = await loadDataset(config.data ?? 'mnist', { split: 'test', shape: [28, 28, 1], dataDir: config.dataDir });
-  let subset: string | undefined;
-  if (e.limit !== undefined && e.limit < data.size) {
-    data = balancedSubset(data, e.limit);
-    subset = `class-balanced subset of ${e.limit}`;
-  }
+  const { data, subset } = await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: [28, 28, 1], dataDir: config.dataDir, limit: e.limit });
   const results: EntryResult[] = [];
   for (const entry of config.entries) {
     const hash = entryHash(config, entry);

@@ -26,6 +26,7 @@ export async function setup(opts: CommonOptions): Promise<{ backend: BackendInfo
 export interface EvaluationCliOptions {
   data: string;
   dataDir?: string;
+  split: 'train' | 'test';
   eps: string;
   limit?: string;
   batchSize: string;
@@ -38,8 +39,9 @@ export function withEvaluationOptions(cmd: Command): Command {
   return cmd
     .option('--data <spec>', 'mnist | fashion-mnist | folder:PATH', 'mnist')
     .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
+    .addOption(new Option('--split <name>', 'which split of mnist / fashion-mnist (train: e.g. the robust generalisation gap)').choices(['test', 'train']).default('test'))
     .option('--eps <list>', 'budgets: 0.1,0.2,0.3 or 8/255 or a range 0:0.3:0.05', '0.1,0.2,0.3')
-    .option('--limit <n>', 'a fixed class-balanced subset of n test examples')
+    .option('--limit <n>', 'a fixed class-balanced subset of n examples of the split')
     .option('--batch-size <n>', 'examples per batch', '128')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | median=K | jpeg=Q | noise=SIGMA');

@@ -1,7 +1,6 @@
 import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { initBackend, type BackendChoice } from '../backend/select.js';
-import { balancedSubset } from '../data/dataset.js';
-import { loadDataset } from '../data/index.js';
+import { loadEvaluationData } from '../data/index.js';
 import type { SuiteMode } from '../harness/evaluate.js';
 import { parseTargetSpec, type TargetSpec } from '../harness/targets.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
@@ -18,6 +17,8 @@ export interface EvaluationRequest {
   transform?: string;
   data: string;
   dataDir?: string;
+  /** Default 'test'. */
+  split?: 'train' | 'test';
   limit?: number;
   attack: AttackCliOptions;
   targeted?: string;
@@ -39,11 +40,6 @@ export async function materialize(request: EvaluationRequest): Promise<Materiali
   const { attacks, mode } = attacksFrom(request.attack);
   const loaded = await loadClassifier(request.model);
   const model = request.transform ? withTransformSpec(loaded, request.transform, request.seed) : loaded;
-  let data = await loadDataset(request.data, { split: 'test', shape: model.inputShape, dataDir: request.dataDir });
-  let subset: string | undefined;
-  if (request.limit !== undefined && request.limit < data.size) {
-    data = balancedSubset(data, request.limit);
-    subset = `class-balanced subset of ${request.limit}`;
-  }
+  const { data, subset } = await loadEvaluationData(request.data, { split: request.split ?? 'test', shape: model.inputShape, dataDir: request.dataDir, limit: request.limit });
   return { model, data, subset, attacks, mode, target: parseTargetSpec(request.targeted, model.numClasses) };
 }

@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
-import { balancedSubset } from '../data/dataset.js';
-import { loadDataset } from '../data/index.js';
+import { loadEvaluationData } from '../data/index.js';
 import { evaluate, type SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
@@ -20,6 +19,8 @@ export interface RunEvalOptions {
   model: Classifier;
   data: string;
   dataDir?: string;
+  /** Default 'test'. */
+  split?: 'train' | 'test';
   attacks: Attack[];
   mode?: SuiteMode;
   epsilons: number[];
@@ -39,18 +40,13 @@ export interface RunEvalOptions {
   workers?: { count: number; request: EvaluationRequest };
 }
 
-/** Loads the test split, evaluates, prints the table (or JSON), writes the JSON file atomically. */
+/** Loads the split (test by default), evaluates, prints the table (or JSON), writes the JSON file atomically. */
 export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
   // Before any work: a path that cannot be written must not fail the run at its very end.
   if (typeof o.json === 'string') await checkOutputFile(o.json, '--json');
   if (o.html !== undefined) await checkOutputFile(o.html, '--html');
   checkEpsAgainstRange(o.epsilons, o.model.bounds.upper - o.model.bounds.lower);
-  let data = await loadDataset(o.data, { split: 'test', shape: o.model.inputShape, dataDir: o.dataDir });
-  let subset: string | undefined;
-  if (o.limit !== undefined && o.limit < data.size) {
-    data = balancedSubset(data, o.limit);
-    subset = `class-balanced subset of ${o.limit}`;
-  }
+  const { data, subset } = await loadEvaluationData(o.data, { split: o.split ?? 'test', shape: o.model.inputShape, dataDir: o.dataDir, limit: o.limit });
   const bar = progressBar('evaluating', data.size, o.quiet, ' | {phase}');
   // Workers pay a start-up (backend, model, data); worth it only with several batches to share.
   const batches = Math.ceil(data.size / o.batchSize);

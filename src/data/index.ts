@@ -1,6 +1,7 @@
 /** Datasets: loaders, the `--data` spec parser, image codec and helpers. */
 import { UserError } from '../errors.js';
 import type { Dataset, ImageShape } from '../types.js';
+import { balancedSubset } from './dataset.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadImageFolder } from './folder.js';
 import { loadMnist } from './mnist.js';
@@ -36,6 +37,24 @@ function checkBuiltinShape(ds: Dataset, spec: string, shape: ImageShape | undefi
     );
   }
   return ds;
+}
+
+/** What an evaluation runs on: a split, or its fixed class-balanced subset (named in reports). */
+export interface EvaluationData {
+  data: Dataset;
+  subset?: string;
+}
+
+/** `data`, or its class-balanced subset of `limit` examples when that is fewer. */
+export function limitTo(data: Dataset, limit: number | undefined): EvaluationData {
+  if (limit === undefined || limit >= data.size) return { data };
+  return { data: balancedSubset(data, limit), subset: `class-balanced subset of ${limit}` };
+}
+
+/** loadDataset, then limitTo. */
+export async function loadEvaluationData(spec: string, opts: LoadDatasetOptions & { limit?: number | undefined }): Promise<EvaluationData> {
+  const { limit, ...load } = opts;
+  return limitTo(await loadDataset(spec, load), limit);
 }
 
 /**

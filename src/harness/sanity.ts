@@ -100,7 +100,7 @@ function probeChecks(p: ModelProbe, adaptive: Adaptive): SanityCheck[] {
     zeroShare > 0.05 && adaptive.bpda
       ? { id: 'nonzero-gradients', ok: true, message: `input gradients are exactly zero on ${p.zeroGradients}/${p.n} examples; this run's attacks use BPDA's straight-through gradient` }
       : zeroShare > 0.05
-      ? { id: 'nonzero-gradients', ok: false, message: `input gradients are exactly zero on ${p.zeroGradients}/${p.n} examples: gradient attacks cannot move them (a non-differentiable step such as rounding or quantisation?)`, advice: 'attack with BPDA (straight-through gradient for the non-differentiable transform) or a score-based attack (square)' }
+      ? { id: 'nonzero-gradients', ok: false, message: `input gradients are exactly zero on ${p.zeroGradients}/${p.n} examples: gradient attacks cannot move them (a non-differentiable step such as rounding or quantisation, or a saturated softmax as in defensive distillation?)`, advice: 'attack with BPDA (straight-through gradient for a non-differentiable transform), a margin loss on the logits (--loss dlr, apgd-dlr) for a saturated softmax, or a score-based attack (square)' }
       : { id: 'nonzero-gradients', ok: true, message: `input gradients are non-zero (zero on ${p.zeroGradients}/${p.n} examples)` },
   );
   out.push(

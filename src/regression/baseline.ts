@@ -18,6 +18,8 @@ export interface RecordBaselineInput {
   /** Data spec and data dir as the user gave them (relative to the working directory). */
   data: string;
   dataDir?: string;
+  /** Default 'test'. */
+  split?: 'train' | 'test';
   request: AttackRequest;
   /** Default: what the request implies (sequential for suites and presets). */
   mode?: SuiteMode;
@@ -42,7 +44,7 @@ export async function recordBaseline(input: RecordBaselineInput): Promise<{ base
   const spec: EvaluationSpec = {
     data: storedDataSpec(input.data, baselineDir),
     ...(input.dataDir !== undefined ? { dataDir: storedPath(input.dataDir, baselineDir) } : {}),
-    split: 'test',
+    split: input.split ?? 'test',
     ...(input.limit !== undefined ? { limit: input.limit } : {}),
     request: input.request,
     attacks: describeAttacks(attacks),

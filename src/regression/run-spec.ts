@@ -1,7 +1,7 @@
 import { parseInputTransform } from '../../defenses/input-transforms.js';
 import { backendInfo } from '../backend/select.js';
-import { balancedSubset, fingerprint } from '../data/dataset.js';
-import { loadDataset } from '../data/index.js';
+import { fingerprint } from '../data/dataset.js';
+import { loadEvaluationData } from '../data/index.js';
 import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import { withInputTransform } from '../model/input-transform.js';
@@ -19,11 +19,7 @@ export interface SpecData {
 /** The examples a spec evaluates, with paths resolved against the baseline's folder. */
 export async function loadSpecData(spec: EvaluationSpec, baselineDir: string, shape: ImageShape): Promise<SpecData> {
   const dataDir = spec.dataDir === undefined ? undefined : resolveStoredPath(spec.dataDir, baselineDir);
-  const full = await loadDataset(resolveDataSpec(spec.data, baselineDir), { split: spec.split, shape, dataDir });
-  if (spec.limit !== undefined && spec.limit < full.size) {
-    return { data: balancedSubset(full, spec.limit), subset: `class-balanced subset of ${spec.limit}` };
-  }
-  return { data: full };
+  return loadEvaluationData(resolveDataSpec(spec.data, baselineDir), { split: spec.split, shape, dataDir, limit: spec.limit });
 }
 
 /** A model folder loaded as the spec evaluates it: behind its input transform, if any. */

@@ -9,8 +9,7 @@
 import { expect } from 'vitest';
 import { makeAttack } from '../../attacks/index.js';
 import { backendInfo } from '../backend/select.js';
-import { balancedSubset } from '../data/dataset.js';
-import { loadDataset } from '../data/index.js';
+import { limitTo, loadEvaluationData } from '../data/index.js';
 import { evaluate } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
@@ -90,9 +89,8 @@ function toAttacks(arg: AttackArgument): Attack[] {
 }
 
 async function examples(model: Classifier, o: ResistOptions): Promise<{ data: Dataset; subset?: string }> {
-  const full = typeof o.data === 'string' ? await loadDataset(o.data, { split: 'test', shape: model.inputShape, dataDir: o.dataDir }) : o.data;
-  if (o.limit !== undefined && o.limit < full.size) return { data: balancedSubset(full, o.limit), subset: `class-balanced subset of ${o.limit}` };
-  return { data: full };
+  if (typeof o.data === 'string') return loadEvaluationData(o.data, { split: 'test', shape: model.inputShape, dataDir: o.dataDir, limit: o.limit });
+  return limitTo(o.data, o.limit);
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { parseInputTransform } from '../../defenses/input-transforms.js';
-import { balancedSubset, fingerprint } from '../data/dataset.js';
-import { loadDataset } from '../data/index.js';
+import { fingerprint } from '../data/dataset.js';
+import { loadEvaluationData } from '../data/index.js';
 import { UserError } from '../errors.js';
 import type { Report } from '../harness/report.js';
 import { withInputTransform } from '../model/input-transform.js';
@@ -50,9 +50,7 @@ export async function reproduceEvaluation(report: Report, reportFile: string, op
   const model = typeof transform === 'string' ? withInputTransform(base, parseInputTransform(transform, report.seed)) : base;
   try {
     const split = report.data.split === 'train' ? 'train' : 'test';
-    let data = await loadDataset(report.data.name, { split, shape: model.inputShape, dataDir: options.dataDir });
-    const n = subsetSize(report);
-    if (n !== undefined && n < data.size) data = balancedSubset(data, n);
+    const { data } = await loadEvaluationData(report.data.name, { split, shape: model.inputShape, dataDir: options.dataDir, limit: subsetSize(report) });
     if (fingerprint(data) !== report.data.fingerprint) {
       throw new UserError(`the data loaded for ${report.data.name} ${report.data.split} differs from the evaluated examples (fingerprint ${fingerprint(data).slice(0, 12)}, report ${report.data.fingerprint.slice(0, 12)}): pass the same --data-dir, or --no-images`);
     }

@@ -24,6 +24,20 @@ describe('advtest eval', () => {
     expect(await readdir(dir)).toEqual(['report.json']);
   });
 
+  it('evaluates the training split with --split train (other digits, named in the report), with 2 workers too', async () => {
+    const run = async (...extra: string[]) => {
+      const r = await runCli('eval', '--model', MODEL, '--limit', '30', '--eps', '0.1', '--json', '--quiet', ...extra);
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as Report;
+    };
+    const [test, train, trainWorkers] = [await run(), await run('--split', 'train', '--workers', '1'), await run('--split', 'train', '--workers', '2', '--batch-size', '10')];
+    expect(train.data).toMatchObject({ split: 'train', size: 30 });
+    expect(train.data.fingerprint).not.toBe(test.data.fingerprint);
+    expect(trainWorkers.data.fingerprint).toBe(train.data.fingerprint);
+    expect(trainWorkers.examples.ids).toEqual(train.examples.ids);
+    expect(trainWorkers.examples.results).toEqual(train.examples.results);
+  });
+
   it('prints JSON on stdout with a bare --json', async () => {
     const r = await runCli('eval', '--model', MODEL, '--limit', '10', '--eps', '0.1', '--json', '--quiet');
     expect(r.code).toBe(0);
@@ -38,6 +52,7 @@ describe('advtest eval', () => {
     [['--attack', 'nope'], /unknown attack "nope"/],
     [['--data', 'imagenet'], /imagenet/],
     [['--limit', '0'], /--limit "0" must be a positive integer/],
+    [['--split', 'validation'], /--split.*validation.*choices are test, train|validation.*test, train/],
   ])('refuses %j with exit code 2 and one clear line', async (extra, message) => {
     const r = await runCli('eval', '--model', MODEL, '--quiet', ...extra);
     expect(r.code).toBe(2);

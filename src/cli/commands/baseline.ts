@@ -31,6 +31,7 @@ export function baselineCommand(): Command {
       modelDir: opts.model,
       data: opts.data,
       dataDir: opts.dataDir,
+      split: opts.split,
       request: attackRequest(opts),
       mode: opts.mode,
       transform: opts.transform,

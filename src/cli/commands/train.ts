@@ -37,6 +37,7 @@ interface TrainCliOptions extends CommonOptions {
   trainEps: string;
   trainSteps?: string;
   trainStepSize?: string;
+  trainEpsRamp?: string;
   clipLayers?: string;
   teacher?: string;
   holdout?: string;
@@ -54,6 +55,8 @@ export interface RobustTrainingJob {
   trainSteps?: number;
   /** --train-step-size as parsed: absolute or relative to ε. */
   trainStepSize?: { absStepsize: number } | { relStepsize: number };
+  /** Epochs over which the training ε grows linearly to --train-eps. */
+  trainEpsRamp?: number;
   clipLayers?: string[];
   teacher?: string;
   schedule?: ScheduleName;
@@ -96,9 +99,10 @@ function defensesFor(specs: DefenseSpec[], job: TrainJob, model: tf.LayersModel,
   const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
   const env: DefenseEnv = { eps, model, ...(job.clipLayers ? { layers: job.clipLayers } : {}), ...(teacher ? { teacher } : {}) };
   const adversarial = specs.some((s) => ['fgsm-at', 'fast-fgsm', 'pgd-at', 'trades'].includes(s.name));
-  if (!adversarial && (job.trainAttack !== undefined || job.trainSteps !== undefined || job.trainStepSize)) {
-    throw new UserError('--train-attack, --train-steps and --train-step-size set the attack of adversarial training: add fgsm-at, fast-fgsm, pgd-at or trades to --defense');
+  if (!adversarial && (job.trainAttack !== undefined || job.trainSteps !== undefined || job.trainStepSize || job.trainEpsRamp !== undefined)) {
+    throw new UserError('--train-attack, --train-steps, --train-step-size and --train-eps-ramp set the attack of adversarial training: add fgsm-at, fast-fgsm, pgd-at or trades to --defense');
   }
+  if (job.trainEpsRamp !== undefined) env.ramp = job.trainEpsRamp;
   const steps = job.trainSteps !== undefined ? { steps: job.trainSteps } : {};
   if (job.trainAttack !== undefined) {
     // The registry refuses options that do not apply (steps for fgsm, say).
@@ -236,6 +240,7 @@ export function trainCommand(): Command {
     .option('--train-eps <x>', `ε (L∞) of adversarial training and of the held-out PGD monitor (default ${DEFAULT_TRAIN_EPS})`)
     .option('--train-steps <n>', 'steps of the training attack (pgd-at 7, trades 10)')
     .option('--train-step-size <x>', 'step of the training attack: absolute (0.01) or relative to ε (0.25x)')
+    .option('--train-eps-ramp <epochs>', 'grow the training ε linearly from ε/epochs to ε over the first epochs (Gowal et al. 2018 warm-up)')
     .option('--clip-layers <names>', 'comma-separated layers for clip-*/max-norm items without @ (default all)')
     .option('--teacher <dir>', 'teacher model for distill=T (trained with --defense temperature=T); without it the teacher is trained first')
     .option('--holdout <n>', 'training examples held out for the per-epoch PGD accuracy (default 200 with --defense, 0 = none without)')
@@ -258,6 +263,7 @@ export function trainCommand(): Command {
       ...(opts.trainEps !== undefined ? { trainEps: parseEps(opts.trainEps, '--train-eps') } : {}),
       ...(opts.trainSteps !== undefined ? { trainSteps: parsePositiveInt(opts.trainSteps, '--train-steps') } : {}),
       ...(opts.trainStepSize !== undefined ? { trainStepSize: parseStepSize(opts.trainStepSize) } : {}),
+      ...(opts.trainEpsRamp !== undefined ? { trainEpsRamp: parsePositiveInt(opts.trainEpsRamp, '--train-eps-ramp') } : {}),
       ...(opts.clipLayers !== undefined ? { clipLayers: opts.clipLayers.split(',').map((s) => s.trim()).filter((s) => s.length > 0) } : {}),
       ...(opts.teacher !== undefined ? { teacher: opts.teacher } : {}),
       // Standard training keeps the whole split by default (the fixture model is made that way).
