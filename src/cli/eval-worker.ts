@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { evaluateBatch, type BatchJob } from '../harness/evaluate.js';
 import { materialize, type EvaluationRequest, type Materialized } from './evaluation-request.js';
@@ -15,7 +16,8 @@ export interface WorkerJob {
 export type ToWorker = { type: 'init'; request: EvaluationRequest; job: WorkerJob } | { type: 'batch'; batch: number };
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'record'; batch: number; record: Awaited<ReturnType<typeof evaluateBatch>> }
+  /** `tensors`: the worker's live tensors after the batch (a leak shows as growth). */
+  | { type: 'record'; batch: number; record: Awaited<ReturnType<typeof evaluateBatch>>; tensors: number }
   | { type: 'error'; message: string; user: boolean };
 
 const port = parentPort;
@@ -39,7 +41,7 @@ port.on('message', (msg: ToWorker) => {
       const { m, job } = state;
       const batchJob: BatchJob = { batch: msg.batch, batchSize: job.batchSize, seed: job.seed, probes: job.probes, target: m.target, mode: m.mode };
       const record = await evaluateBatch(m.model, m.data, m.attacks, job.epsilons, batchJob);
-      port.postMessage({ type: 'record', batch: msg.batch, record } satisfies FromWorker);
+      port.postMessage({ type: 'record', batch: msg.batch, record, tensors: tf.memory().numTensors } satisfies FromWorker);
     } catch (err) {
       fail(err);
     }

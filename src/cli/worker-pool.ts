@@ -10,6 +10,8 @@ interface Slot {
   index: number;
   busy?: { resolve: (r: BatchRecord) => void; reject: (e: Error) => void };
   ready: Promise<void>;
+  /** Live tensors in the worker after each batch it computed. */
+  tensors: number[];
 }
 
 /**
@@ -44,7 +46,7 @@ export class WorkerPool {
 
   private spawn(file: string, entry: string, index: number, request: EvaluationRequest, job: WorkerJob): Slot {
     const worker = new Worker(file, { workerData: { entry } });
-    const slot: Slot = { worker, index, ready: Promise.resolve() };
+    const slot: Slot = { worker, index, ready: Promise.resolve(), tensors: [] };
     slot.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (msg: FromWorker) => {
         if (msg.type === 'ready') {
@@ -53,6 +55,7 @@ export class WorkerPool {
         } else if (msg.type === 'record') {
           const busy = slot.busy;
           slot.busy = undefined;
+          slot.tensors.push(msg.tensors);
           busy?.resolve(msg.record);
           this.release(slot);
         } else {
@@ -112,6 +115,11 @@ export class WorkerPool {
       slot.busy = { resolve, reject };
       slot.worker.postMessage({ type: 'batch', batch } satisfies ToWorker);
     });
+  }
+
+  /** Per worker, its live tensors after each batch (constant when nothing leaks). */
+  tensorCounts(): number[][] {
+    return this.slots.map((s) => [...s.tensors]);
   }
 
   /** For tests: kill one worker as a crash would. */

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { materialize, type EvaluationRequest } from '../../src/cli/evaluation-request.js';
 import { WorkerPool } from '../../src/cli/worker-pool.js';
@@ -43,6 +44,26 @@ describe('worker threads', () => {
     expect(b.examples).toEqual(a.examples);
     expect(comparable(b)).toBe(comparable(a));
   }, 180_000);
+
+  it('leak no tensors, in the main thread or in the workers, over many batches', async () => {
+    const m = await materialize(request);
+    const pool = new WorkerPool(2, request, { batchSize: 10, seed: 4, probes: true, epsilons: [0.1, 0.3] });
+    try {
+      const before = tf.memory().numTensors;
+      await evaluate(m.model, m.data, m.attacks, [0.1, 0.3], { batchSize: 10, seed: 4, runner: { concurrency: 2, run: (b) => pool.run(b) } });
+      expect(tf.memory().numTensors).toBe(before);
+      const counts = pool.tensorCounts();
+      expect(counts.map((c) => c.length).reduce((a, b) => a + b)).toBe(10);
+      // Each worker holds its model's weights (and its data) and nothing more after any batch.
+      for (const c of counts) {
+        expect(c.length).toBeGreaterThanOrEqual(2);
+        expect(new Set(c).size).toBe(1);
+      }
+    } finally {
+      await pool.close();
+      m.model.dispose?.();
+    }
+  }, 120_000);
 
   it('fail the run with a clear error when a worker dies, instead of hanging', async () => {
     const m = await materialize(request);
