@@ -23,6 +23,7 @@ export function benchLeaderboards(results: EntryResult[]): Leaderboard[] {
         attacks: Object.fromEntries(r.report.results.filter((x) => x.eps === eps).map((x) => [baseAttack(x.attack), x])),
         worstCase: worst,
         trainingSeconds: r.trainingSeconds,
+        ...(r.report.sanity ? { flags: r.report.sanity.filter((c) => !c.ok).map((c) => c.id) } : {}),
       };
     }),
   }));

@@ -19,6 +19,7 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 section h2 { font-size: 17px; margin: 0 0 12px; }
 section h3 { font-size: 14px; margin: 16px 0 8px; }
 p.note, .caption { color: var(--muted); font-size: 13px; }
+td.flagged { color: var(--warn); background: var(--warn-bg); }
 figure { margin: 0; }
 #curves figure svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }

@@ -5,7 +5,7 @@ import { divergingGradientCss } from './colormap.js';
 import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument } from './document.js';
 import { duration, formatEps, pct, points, withInterval, type Estimate } from './figures.js';
 import { SORT_SCRIPT, STYLE } from './html-assets.js';
-import { rankLeaderboard, type Leaderboard } from './leaderboard.js';
+import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
 
 /** One example of the image grid, with its images already encoded as data: URIs. */
@@ -88,7 +88,8 @@ ${wrap(`<table><thead><tr><th>figure</th><th>ε</th><th>before [95% CI]</th><th>
 function leaderboardSection(board: Leaderboard): string {
   const training = board.rows.some((r) => r.trainingSeconds !== undefined);
   const sortable = (label: string, text = false) => `<th data-sort${text ? ' class="text"' : ''}><button type="button">${h(label)}</button></th>`;
-  const head = [sortable('#'), sortable('model', true), sortable('clean'), ...board.attacks.map((a) => sortable(a)), sortable('worst case'), ...(training ? [sortable('training')] : [])];
+  const checked = board.rows.some((r) => r.flags !== undefined);
+  const head = [sortable('#'), sortable('model', true), sortable('clean'), ...board.attacks.map((a) => sortable(a)), sortable('worst case'), ...(training ? [sortable('training')] : []), ...(checked ? [sortable('sanity', true)] : [])];
   const rows = rankLeaderboard(board.rows).map((r, i) => {
     const cells = [
       `<td data-value="${i + 1}">${i + 1}</td>`,
@@ -97,13 +98,14 @@ function leaderboardSection(board: Leaderboard): string {
       ...board.attacks.map((a) => accuracyCell(r.attacks[a], { stacked: true })),
       accuracyCell(r.worstCase, { strong: true, stacked: true }),
       ...(training ? [r.trainingSeconds === undefined ? '<td data-value="-1">—</td>' : `<td data-value="${r.trainingSeconds}">${h(duration(r.trainingSeconds))}</td>`] : []),
+      ...(checked ? [`<td class="text${(r.flags?.length ?? 0) > 0 ? ' flagged' : ''}">${h(sanityCell(board, r)!)}</td>`] : []),
     ];
     return `<tr>${cells.join('')}</tr>`;
   });
   const at = board.eps === undefined ? '' : ` at ε = ${formatEps(board.eps)}${board.norm ? ` (${board.norm})` : ''}`;
   return `<section id="leaderboard"><h2>Leaderboard${h(at)}</h2>
 <p class="note">Ranked by worst-case accuracy; click a column to sort. Brackets are 95% Wilson intervals.</p>
-${wrap(`<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
+${wrap(`<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}${board.rows.some((r) => (r.flags?.length ?? 0) > 0) ? `<p class="note">${h(FLAG_NOTE)}</p>` : ''}</section>`;
 }
 
 function curvesSection(report: Report, svg: string): string {

@@ -12,6 +12,8 @@ export interface LeaderboardRow {
   /** Per example, the worst over all attacks. */
   worstCase: Estimate;
   trainingSeconds?: number;
+  /** Sanity checks the evaluation failed (ids such as "nonzero-gradients"); present when they were run. */
+  flags?: string[];
 }
 
 export interface Leaderboard {
@@ -22,6 +24,16 @@ export interface Leaderboard {
   attacks: string[];
   rows: LeaderboardRow[];
 }
+
+/** The sanity cell of a row: "ok", "⚠ id, id", or undefined when no row ran the checks. */
+export function sanityCell(board: Leaderboard, row: LeaderboardRow): string | undefined {
+  if (!board.rows.some((r) => r.flags !== undefined)) return undefined;
+  if (row.flags === undefined) return '—';
+  return row.flags.length === 0 ? 'ok' : `⚠ ${row.flags.join(', ')}`;
+}
+
+/** Under the table, when a row failed a check: its figures may overstate robustness. */
+export const FLAG_NOTE = '⚠: the evaluation failed these sanity checks (masked gradients, an attack that cannot reach every image, …): its figures may overstate robustness; the entry\'s report says why and what to try.';
 
 /** Rows best first: by worst-case accuracy, then clean accuracy, then name (a stable order). */
 export function rankLeaderboard(rows: LeaderboardRow[]): LeaderboardRow[] {

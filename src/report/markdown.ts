@@ -2,7 +2,7 @@ import { markdownTable } from 'markdown-table';
 import type { Report } from '../harness/report.js';
 import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument } from './document.js';
 import { duration, formatEps, pct, points, withInterval, type Estimate } from './figures.js';
-import { rankLeaderboard, type Leaderboard } from './leaderboard.js';
+import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
 
 /** A table cell: pipes would end the cell and newlines the row. */
@@ -49,6 +49,7 @@ function evaluationSection(report: Report): string[] {
 function leaderboardSection(board: Leaderboard): string[] {
   const at = board.eps === undefined ? '' : ` at ε = ${formatEps(board.eps)}${board.norm ? ` (${board.norm})` : ''}`;
   const training = board.rows.some((r) => r.trainingSeconds !== undefined);
+  const checked = board.rows.some((r) => r.flags !== undefined);
   const rows = rankLeaderboard(board.rows).map((r, i) => [
     String(i + 1),
     r.name,
@@ -56,9 +57,11 @@ function leaderboardSection(board: Leaderboard): string[] {
     ...board.attacks.map((a) => estimate(r.attacks[a])),
     `**${withInterval(r.worstCase)}**`,
     ...(training ? [r.trainingSeconds === undefined ? '—' : duration(r.trainingSeconds)] : []),
+    ...(checked ? [sanityCell(board, r)!] : []),
   ]);
-  const head = ['#', 'model', 'clean', ...board.attacks, 'worst case', ...(training ? ['training'] : [])];
-  return [`**Leaderboard${at}**`, '', table(head, rows, ['r', 'l', ...head.slice(2).map(() => 'r')])];
+  const head = ['#', 'model', 'clean', ...board.attacks, 'worst case', ...(training ? ['training'] : []), ...(checked ? ['sanity'] : [])];
+  const flagged = board.rows.some((r) => (r.flags?.length ?? 0) > 0);
+  return [`**Leaderboard${at}**`, '', table(head, rows, ['r', 'l', ...head.slice(2).map((c) => (c === 'sanity' ? 'l' : 'r'))]), ...(flagged ? ['', FLAG_NOTE] : [])];
 }
 
 function regressionSection(reg: RegressionTable): string[] {

@@ -40,6 +40,9 @@ describe('advtest bench', () => {
     }
     // The input transform is attacked adaptively, so rounding does not pass for robustness.
     expect(rows[2]!.worstCase.accuracy).toBeLessThan(0.2);
+    // Every row carries its sanity verdict; BPDA makes the transform's zero gradients no flag.
+    expect(rows.map((r) => r.flags)).toEqual([[], [], []]);
+    expect(first.stdout).toMatch(/\| sanity \|/);
     expect(first.stdout).toMatch(/\| standard/);
 
     // An interrupted run: the last entry's result is gone. Only that entry is redone.

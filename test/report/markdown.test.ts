@@ -50,6 +50,20 @@ Sanity checks: 1/2 passed, 1 flagged:
 `);
   });
 
+  it('marks leaderboard rows whose evaluation failed a sanity check, with a note under the table', () => {
+    const board = sampleLeaderboard();
+    board.rows[0]!.flags = [];
+    board.rows[1]!.flags = ['nonzero-gradients', 'unbounded-eps'];
+    const md = renderMarkdown({ leaderboard: board });
+    expect(md).toMatch(/\| +worst case \| training \| sanity +\|/);
+    expect(md).toMatch(/\| +1 \| adv\\\|trained .*\| ⚠ nonzero-gradients, unbounded-eps \|/);
+    expect(md).toMatch(/\| +3 \| standard .*\| ok +\|$/m);
+    expect(md).toMatch(/\| +2 \| smoothed .*\| — +\|$/m);
+    expect(md).toContain('⚠: the evaluation failed these sanity checks');
+    // Without any checks the column and the note stay out.
+    expect(renderMarkdown({ leaderboard: sampleLeaderboard() })).not.toMatch(/sanity/);
+  });
+
   it('leaves out the worst-case table for a single attack', () => {
     const report = sampleReport();
     report.config.attacks = report.config.attacks.slice(0, 1);
