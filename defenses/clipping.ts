@@ -79,15 +79,49 @@ function specName(kind: string, value: number, layers: readonly string[] | undef
   return `${kind}=${value}${layers && layers.length > 0 ? `@${layers.join('+')}` : ''}`;
 }
 
-/** A gradient-clipping defense; `layers` restricts it to those layers' variables. */
+/**
+ * What a clip compares with its threshold, before clipping: the largest |element| (value), the
+ * largest per-tensor L2 norm (norm), or the global L2 norm (global) of the selected gradients.
+ */
+export function clipMeasure(kind: ClipKind, grads: tf.NamedTensorMap, select: Selector = () => true): number {
+  const chosen = Object.entries(grads).filter(([k]) => select(k)).map(([, g]) => g);
+  if (chosen.length === 0) return 0;
+  return tf.tidy(() => {
+    if (kind === 'clip-value') return tf.max(tf.stack(chosen.map((g) => tf.max(tf.abs(g))))).dataSync()[0]!;
+    if (kind === 'clip-norm') return tf.max(tf.stack(chosen.map((g) => tf.norm(g)))).dataSync()[0]!;
+    return tf.sqrt(tf.addN(chosen.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!;
+  });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * A gradient-clipping defense; `layers` restricts it to those layers' variables. It counts the
+ * steps on which it acted and keeps the measure it clipped on (recorded with the model): a
+ * threshold above every gradient the run sees changes nothing, and the record says so.
+ */
 export function clipGradients(kind: ClipKind, c: number, layers?: readonly string[]): Defense {
   positive(c, kind);
   const select = selectLayers(layers);
+  const measures: number[] = [];
   return {
     name: specName(kind, c, layers),
     stage: 'update',
-    gradients: (grads) => CLIPS[kind](grads, c, select),
-    describe: () => ({ threshold: c, layers: layers && layers.length > 0 ? [...layers] : 'all' }),
+    gradients: (grads) => {
+      measures.push(clipMeasure(kind, grads, select));
+      return CLIPS[kind](grads, c, select);
+    },
+    describe: () => ({
+      threshold: c,
+      layers: layers && layers.length > 0 ? [...layers] : 'all',
+      steps: measures.length,
+      stepsClipped: measures.filter((m) => m > c).length,
+      ...(measures.length > 0 ? { measure: kind === 'clip-value' ? 'max |g|' : kind === 'clip-norm' ? 'max tensor ‖g‖₂' : 'global ‖g‖₂', medianBeforeClip: median(measures), maxBeforeClip: Math.max(...measures) } : {}),
+    }),
   };
 }
 

@@ -12,6 +12,7 @@ import { loadEvaluationData } from '../data/index.js';
 import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import { loadModel } from '../model/store.js';
+import { UserError } from '../errors.js';
 import type { Classifier } from '../types.js';
 import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
 
@@ -33,6 +34,12 @@ export interface BenchOptions {
   out: string;
   quiet: boolean;
   log: (line: string) => void;
+  /**
+   * Compute only these entries (others are taken from earlier runs when done, else left out):
+   * several processes can share one --out, each with its own entries, and a last run without it
+   * prints the whole leaderboard.
+   */
+  only?: string[];
   onEvalProgress?: (entry: string, p: EvaluateProgress) => void;
 }
 
@@ -114,6 +121,11 @@ export async function runBench(config: BenchConfig, o: BenchOptions): Promise<En
   const e = config.eval;
   const seed = e.seed ?? 0;
   const { data, subset } = await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: [28, 28, 1], dataDir: config.dataDir, limit: e.limit });
+  if (o.only) {
+    const names = new Set(config.entries.map((x) => x.name));
+    const unknown = o.only.filter((n) => !names.has(n));
+    if (unknown.length > 0) throw new UserError(`--only ${unknown.join(',')}: no such entry in the config; its entries are ${[...names].join(', ')}`);
+  }
   const results: EntryResult[] = [];
   for (const entry of config.entries) {
     const hash = entryHash(config, entry);
@@ -122,6 +134,10 @@ export async function runBench(config: BenchConfig, o: BenchOptions): Promise<En
     if (done) {
       o.log(`${entry.name}: done in an earlier run (${file})`);
       results.push(done);
+      continue;
+    }
+    if (o.only && !o.only.includes(entry.name)) {
+      o.log(`${entry.name}: not done, and not in --only: left out of this leaderboard`);
       continue;
     }
     o.log(`${entry.name}: training${entry.defense ? ` (${entry.defense})` : ''}${entry.ensemble ? ` (ensemble of ${entry.ensemble.length})` : ''}`);

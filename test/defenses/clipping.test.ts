@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyMaxNorm, clipGradients, clipGradientsByGlobalNorm, clipGradientsByNorm, clipGradientsByValue, selectLayers } from '../../defenses/clipping.js';
+import { applyMaxNorm, clipGradients, clipGradientsByGlobalNorm, clipGradientsByNorm, clipGradientsByValue, clipMeasure, selectLayers } from '../../defenses/clipping.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
 import { useTestBackend } from '../helpers/backend.js';
 
@@ -25,6 +25,19 @@ describe('gradient clipping', () => {
     close(values(clipGradientsByGlobalNorm(grads(), 1)), { 'dense_A/kernel': [3 / 13, 4 / 13], 'dense_B/kernel': [12 / 13] });
     close(values(clipGradientsByGlobalNorm(grads(), 6.5)), { 'dense_A/kernel': [1.5, 2], 'dense_B/kernel': [6] });
     close(values(clipGradientsByGlobalNorm(grads(), 20)), { 'dense_A/kernel': [3, 4], 'dense_B/kernel': [12] });
+  });
+
+  it('measures what it clips on (max |g| = 12, max tensor norm 12, global norm 13) and records how often it acted', () => {
+    expect(clipMeasure('clip-value', grads())).toBeCloseTo(12, 5);
+    expect(clipMeasure('clip-norm', grads())).toBeCloseTo(12, 5);
+    expect(clipMeasure('clip-global', grads())).toBeCloseTo(13, 5);
+    expect(clipMeasure('clip-global', grads(), selectLayers(['dense_A']))).toBeCloseTo(5, 5);
+    const d = clipGradients('clip-global', 10);
+    expect(d.describe!()).toEqual({ threshold: 10, layers: 'all', steps: 0, stepsClipped: 0 });
+    const small = { 'dense_A/kernel': tf.tensor2d([[0.3, 0.4]]), 'dense_B/kernel': tf.tensor1d([1.2]) };
+    for (const g of [grads(), small, small]) d.gradients!(g, undefined as never);
+    expect(d.describe!()).toMatchObject({ steps: 3, stepsClipped: 1, measure: 'global ‖g‖₂', maxBeforeClip: 13 });
+    expect(d.describe!().medianBeforeClip as number).toBeCloseTo(1.3, 5);
   });
 
   it('by per-tensor norm: each tensor on its own (‖a‖ = 5 → ×1/5 at C = 1, ‖b‖ = 12 untouched at C = 12)', () => {

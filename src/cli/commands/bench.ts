@@ -14,6 +14,7 @@ interface BenchCliOptions extends CommonOptions {
   out: string;
   json?: boolean;
   html?: string;
+  only?: string;
 }
 
 export function benchCommand(): Command {
@@ -22,6 +23,7 @@ export function benchCommand(): Command {
     .requiredOption('--config <file>', 'benchmark config (JSON), e.g. fixtures/bench/defenses.json')
     .option('--out <dir>', 'where models, per-entry results and the leaderboard go (re-running resumes)', 'bench-results')
     .option('--json', 'print the leaderboards as JSON instead of Markdown tables')
+    .option('--only <names>', 'compute only these entries (comma-separated); the rest come from earlier runs if done — lets several processes share one --out')
     .option('--html <file>', 'also write a self-contained HTML page with the sortable leaderboard at the largest ε');
   return withCommonOptions(cmd).action(async (opts: BenchCliOptions) => {
     const { quiet } = await setup(opts);
@@ -31,6 +33,7 @@ export function benchCommand(): Command {
     const results = await runBench(config, {
       out: opts.out,
       quiet,
+      ...(opts.only !== undefined ? { only: opts.only.split(',').map((s) => s.trim()).filter((s) => s.length > 0) } : {}),
       log: (line) => logLine(quiet, line),
       onEvalProgress: (entry, p) => {
         if (entry !== current) {
