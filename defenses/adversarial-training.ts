@@ -28,6 +28,20 @@ export function epsAtEpoch(eps: number, ramp: number | undefined, epoch: number)
   return ramp === undefined ? eps : eps * Math.min(1, (epoch + 1) / ramp);
 }
 
+/**
+ * ε and an absolute step at epoch `epoch` under a ramp: the step shrinks with ε, so that the
+ * inner steps still cross the ball as many times as at full ε.
+ */
+export function rampedBudget(eps: number, stepSize: number, ramp: number | undefined, epoch: number): { eps: number; stepSize: number } {
+  const now = epsAtEpoch(eps, ramp, epoch);
+  return { eps: now, stepSize: (stepSize * now) / eps };
+}
+
+/** The ramp as recorded in a defense's metadata (nothing without one). */
+export function rampInfo(ramp: number | undefined): Record<string, number> {
+  return ramp === undefined ? {} : { epsRampEpochs: ramp };
+}
+
 export function checkRamp(ramp: number | undefined): void {
   if (ramp !== undefined && !(Number.isInteger(ramp) && ramp >= 1)) {
     throw new UserError(`training ε ramp ${ramp} must be a whole number of epochs ≥ 1, e.g. --train-eps-ramp 5`);
@@ -99,10 +113,6 @@ export function fgsmAdversarialTraining(options: Partial<TrainingAttack> & { eps
 /** How a replacing defense makes its examples. */
 type ExampleMaker = (ctx: HookContext, b: TrainingBatch) => tf.Tensor4D | Promise<tf.Tensor4D>;
 
-function rampInfo(ramp: number | undefined): Record<string, number> {
-  return ramp === undefined ? {} : { epsRampEpochs: ramp };
-}
-
 /** Training on the adversarial examples alone (the batch's images are replaced). */
 function replacing(name: string, eps: number, ramp: number | undefined, make: ExampleMaker, describe: Record<string, unknown>): Defense {
   checkEps(eps);
@@ -149,10 +159,7 @@ export function pgdAdversarialTraining(options: { eps: number; attack?: Attack; 
   const steps = options.steps ?? 7;
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`pgd-at takes a positive number of steps, got ${steps}`);
   const stepSize = options.stepSize ?? (2.5 * eps) / steps;
-  const make: ExampleMaker = (ctx, b) => {
-    // Under a ramp the step shrinks with ε, so that the steps still cross the ball the same number of times.
-    const now = epsAtEpoch(eps, ramp, ctx.epoch);
-    return projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { eps: now, steps, stepSize: (stepSize * now) / eps, start: 'uniform', seed: ctx.seed });
-  };
+  const make: ExampleMaker = (ctx, b) =>
+    projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { ...rampedBudget(eps, stepSize, ramp, ctx.epoch), steps, start: 'uniform', seed: ctx.seed });
   return replacing('pgd-at', eps, ramp, make, { attack: 'pgd (last iterate)', steps, stepSize });
 }

@@ -39,15 +39,13 @@ export function clipGradientsByNorm(grads: tf.NamedTensorMap, c: number, select:
 
 /** All selected gradients scaled by min(1, c/‖G‖₂), ‖G‖₂ over the selected tensors together. */
 export function clipGradientsByGlobalNorm(grads: tf.NamedTensorMap, c: number, select: Selector = () => true): tf.NamedTensorMap {
-  const chosen = Object.entries(grads).filter(([k]) => select(k));
-  if (chosen.length === 0) return grads;
-  const factor = tf.tidy(() => {
-    const total = tf.sqrt(tf.addN(chosen.map(([, g]) => tf.sum(tf.square(g)))));
-    return tf.minimum(1, tf.div(c, tf.add(total, 1e-12)));
-  });
-  const out = mapSelected(grads, select, (g) => tf.mul(g, factor));
-  factor.dispose();
-  return out;
+  return scaleToGlobalNorm(grads, c, select, clipMeasure('clip-global', grads, select));
+}
+
+/** clipGradientsByGlobalNorm with ‖G‖₂ already measured (the defense measures it once per step). */
+function scaleToGlobalNorm(grads: tf.NamedTensorMap, c: number, select: Selector, norm: number): tf.NamedTensorMap {
+  const factor = Math.min(1, c / (norm + 1e-12));
+  return mapSelected(grads, select, (g) => tf.mul(g, factor));
 }
 
 /**
@@ -112,8 +110,9 @@ export function clipGradients(kind: ClipKind, c: number, layers?: readonly strin
     name: specName(kind, c, layers),
     stage: 'update',
     gradients: (grads) => {
-      measures.push(clipMeasure(kind, grads, select));
-      return CLIPS[kind](grads, c, select);
+      const m = clipMeasure(kind, grads, select);
+      measures.push(m);
+      return kind === 'clip-global' ? scaleToGlobalNorm(grads, c, select, m) : CLIPS[kind](grads, c, select);
     },
     describe: () => ({
       threshold: c,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import type { HookContext, TrainingBatch } from '../src/train/loop.js';
 import type { Classifier } from '../src/types.js';
-import { checkRamp, epsAtEpoch, splitPartners } from './adversarial-training.js';
+import { checkRamp, rampedBudget, rampInfo, splitPartners } from './adversarial-training.js';
 import { projectedAscent } from './ascent.js';
 import type { Defense, LossFn, LossTargets } from './defense.js';
 
@@ -60,8 +60,8 @@ export function trades(options: TradesOptions): Defense {
     stage: 'adversarial',
     batch: (b: TrainingBatch, ctx: HookContext) =>
       tf.tidy(() => {
-        const now = epsAtEpoch(eps, options.ramp, ctx.epoch);
-        const adv = tradesExamples(ctx.classifier, b.x, now, steps, (stepSize * now) / eps, ctx.seed);
+        const now = rampedBudget(eps, stepSize, options.ramp, ctx.epoch);
+        const adv = tradesExamples(ctx.classifier, b.x, now.eps, steps, now.stepSize, ctx.seed);
         return {
           x: tf.concat([b.x, adv]),
           y: tf.concat([b.y, b.y]),
@@ -70,6 +70,6 @@ export function trades(options: TradesOptions): Defense {
         };
       }),
     loss: (logits, t, next, _ctx, batch) => splitPartners(logits, t, batch, (c, a, half) => tradesLoss(c, a, half, beta, next)),
-    describe: () => ({ beta, eps, ...(options.ramp !== undefined ? { epsRampEpochs: options.ramp } : {}), steps, stepSize, attack: 'kl-pgd (TRADES)' }),
+    describe: () => ({ beta, eps, ...rampInfo(options.ramp), steps, stepSize, attack: 'kl-pgd (TRADES)' }),
   };
 }
