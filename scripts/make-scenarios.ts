@@ -322,6 +322,16 @@ async function main(): Promise<void> {
     error: 'UserError',
   });
 
+  await write('threads-too-many', {
+    description: '--threads 9: the wasm build preallocates 8 pthreads',
+    cli: ['eval', '--model', MNIST_CNN, '--data', 'mnist', '--limit', '10', '--threads', '9', '--json', '{out}', '--quiet'],
+    exitCode: 2,
+    stderr: String.raw`^advtest: --threads 9: give a whole number from 1 to 8$`,
+    names: '9',
+    api: { call: 'initBackend', backend: 'wasm', threads: 9 },
+    error: 'UserError',
+  });
+
   // --- datasets -----------------------------------------------------------------------------
   await write(
     'dataset-no-classes',

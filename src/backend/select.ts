@@ -1,5 +1,8 @@
+import { availableParallelism } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { MAX_WASM_THREADS, threadsUnavailable, unrefPthreads, withThreadedWasm } from './wasm-threads.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -11,11 +14,28 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Our replacement gradient kernels were registered (wasm only). */
   fastKernels: boolean;
+  /** Threads the wasm kernels use (XNNPACK's pool); absent on other backends. */
+  threads?: number;
   /** Why auto fell back, when it did. */
   note?: string;
 }
 
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend's kernels. Default: every core in the main thread, 1 in a
+   * worker thread (evaluation workers already use the cores). Fixed once wasm has started.
+   */
+  threads?: number;
+}
+
+/** The wasm thread count used when none is asked for. */
+export function defaultThreads(): number {
+  return isMainThread ? Math.min(availableParallelism(), MAX_WASM_THREADS) : 1;
+}
+
 let current: BackendInfo | undefined;
+/** The thread count wasm was started with (it cannot change afterwards). */
+let wasmThreadsAsked: number | undefined;
 
 /** tfjs-node is an optional peer: present only when the user installed it. */
 async function tryTensorflow(): Promise<string | undefined> {
@@ -37,24 +57,47 @@ async function tryTensorflow(): Promise<string | undefined> {
   return undefined;
 }
 
-async function useWasm(): Promise<boolean> {
+/** Starts wasm with `threads` kernel threads; returns the count XNNPACK reports, undefined on failure. */
+async function useWasm(threads: number, notes: string[]): Promise<number | undefined> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  void wasm;
-  const ok = await tf.setBackend('wasm');
-  if (!ok) return false;
-  await tf.ready();
+  const unavailable = threads > 1 ? threadsUnavailable() : undefined;
+  if (unavailable !== undefined) {
+    notes.push(`wasm runs 1 thread: ${unavailable}`);
+    threads = 1;
+  }
+  wasm.setThreadsCount(threads);
+  const start = async (): Promise<boolean> => {
+    if (!(await tf.setBackend('wasm'))) return false;
+    await tf.ready();
+    return true;
+  };
+  const ok = threads > 1 ? await withThreadedWasm(start) : await start();
+  if (!ok) return undefined;
+  unrefPthreads();
   const { registerWasmGradKernels } = await import('./wasm-kernels.js');
   registerWasmGradKernels();
-  return true;
+  return Math.max(1, wasm.getThreadsCount());
+}
+
+function checkThreads(threads: number): void {
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS)) {
+    throw new UserError(`--threads ${String(threads)}: give a whole number from 1 to ${MAX_WASM_THREADS}`);
+  }
 }
 
 /**
  * Selects and initialises a backend: tfjs-node when installed, else wasm (with our gradient
  * kernels), else the pure-JS cpu backend. Idempotent for the same choice.
  */
-export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
+export async function initBackend(requested: BackendChoice = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
   if (!BACKEND_CHOICES.includes(requested)) {
     throw new UserError(`unknown backend "${String(requested)}": use one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  if (options.threads !== undefined) {
+    checkThreads(options.threads);
+    if (wasmThreadsAsked !== undefined && options.threads !== wasmThreadsAsked) {
+      throw new UserError(`the wasm backend already started with ${wasmThreadsAsked} thread(s) in this process; --threads ${options.threads} cannot change that`);
+    }
   }
   if (current && current.requested === requested && tf.getBackend() === current.name) return current;
   const notes: string[] = [];
@@ -70,8 +113,10 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
     notes.push(problem ?? 'tensorflow backend failed to initialise');
   }
   if (requested === 'wasm' || requested === 'auto') {
-    if (await useWasm()) {
-      const info: BackendInfo = { name: 'wasm', requested, tfjsVersion: tf.version.tfjs, fastKernels: true };
+    wasmThreadsAsked ??= options.threads ?? defaultThreads();
+    const threads = await useWasm(wasmThreadsAsked, notes);
+    if (threads !== undefined) {
+      const info: BackendInfo = { name: 'wasm', requested, tfjsVersion: tf.version.tfjs, fastKernels: true, threads };
       if (notes.length > 0) info.note = notes.join('; ');
       return (current = info);
     }

@@ -1,24 +1,27 @@
 import { Option, type Command } from 'commander';
 import { BACKEND_CHOICES, initBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
-import { parseNonNegativeInt } from './parse.js';
+import { parseNonNegativeInt, parsePositiveInt } from './parse.js';
 
 export interface CommonOptions {
   backend: BackendChoice;
+  threads?: string;
   seed: string;
   quiet?: boolean;
 }
 
-/** --backend, --seed and --quiet, which every computing command takes. */
+/** --backend, --threads, --seed and --quiet, which every computing command takes. */
 export function withCommonOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'tensorflow (tfjs-node, when installed) | wasm | cpu').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--threads <n>', 'wasm kernel threads in this process (default: one per core; results are identical for any n)')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--quiet', 'no progress bars or log lines on stderr');
 }
 
 export async function setup(opts: CommonOptions): Promise<{ backend: BackendInfo; seed: number; quiet: boolean }> {
   const seed = parseNonNegativeInt(opts.seed, '--seed');
-  const backend = await initBackend(opts.backend);
+  const threads = opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads');
+  const backend = await initBackend(opts.backend, threads === undefined ? {} : { threads });
   return { backend, seed, quiet: opts.quiet === true };
 }
 

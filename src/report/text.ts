@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { formatEps } from '../harness/format.js';
 import type { Proportion, Report } from '../harness/report.js';
+import { backendLine } from './document.js';
 
 export { formatEps };
 
@@ -61,7 +62,7 @@ export function renderText(report: Report): string {
   }
   lines.push(...renderSanity(report));
   const b = report.backend;
-  lines.push(`backend: ${b.name} (tfjs ${b.tfjsVersion}${b.fastKernels ? ', advtest gradient kernels' : ''})${b.note ? ` — ${b.note}` : ''} · seed ${report.seed} · ${report.timings.totalSeconds.toFixed(1)} s`);
+  lines.push(`backend: ${backendLine(report)}${b.note ? ` — ${b.note}` : ''} · seed ${report.seed} · ${report.timings.totalSeconds.toFixed(1)} s`);
   return lines.join('\n');
 }
 

@@ -44,7 +44,8 @@ export interface BenchReport {
     platform: string;
   };
   versions: { tfjs: string; torch?: string };
-  backend: { name: string; fastKernels: boolean; simd: boolean; wasmThreads: boolean };
+  /** threads: wasm kernel threads in the benchmarking process (absent in JSON from before them). */
+  backend: { name: string; fastKernels: boolean; simd: boolean; wasmThreads: boolean; threads?: number };
   torch?: { threads: number[]; logitsMaxDiff: number } | { unavailable: string };
   settings: { batch: number; pgdImages: number; eps: number; steps: number; stepSize: number; runs: number; warmup: number; workers: number };
   results: MeasureResult[];

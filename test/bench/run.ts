@@ -3,7 +3,7 @@
  * with PyTorch on the same weights and digits when Debian's python3-torch is installed.
  *
  *   node --import tsx test/bench/run.ts [--runs N] [--json FILE] [--quick] [--stock]
- *                                       [--workers N] [--torch-threads 2,1] [--compare FILE]
+ *                                       [--workers N] [--threads N] [--torch-threads 2,1] [--compare FILE]
  *
  * Measures (median over --runs timed runs after one warm-up; every setup takes its turn within
  * each run, so that load from other processes on a shared machine hits them alike):
@@ -12,6 +12,8 @@
  *   PGD-10             runAttack(pgd({ steps: 10 })), ε = 0.3, over --pgd-images digits in batches of 128
  *   PGD-10 evaluate    evaluate() with the same attack: in this thread, and on --workers threads
  *   training step      trainModel: one Adam step on 128 digits (a separate copy of the model)
+ * Ours uses --threads wasm kernel threads in this process (default: one per core; 1 = the
+ * single-threaded build, the "before" of the threading work); each --workers thread uses 1.
  * PyTorch runs once per --torch-threads entry (default 2,1: the issue's 2 threads, and 1 thread,
  * which is faster than 2 when other processes keep the cores busy); the ratio columns compare
  * with each, and the JSON's `ratio` with the fastest.
@@ -25,7 +27,7 @@ import os from 'node:os';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { pgd } from '../../attacks/pgd.js';
-import { initBackend } from '../../src/backend/select.js';
+import { defaultThreads, initBackend } from '../../src/backend/select.js';
 import { registerWasmGradKernels, unregisterWasmGradKernels } from '../../src/backend/wasm-kernels.js';
 import { WorkerPool } from '../../src/cli/worker-pool.js';
 import { evaluate } from '../../src/harness/evaluate.js';
@@ -54,6 +56,8 @@ const WARMUP = 1;
 const PGD_IMAGES = count('--pgd-images', QUICK ? 256 : 1000);
 if (PGD_IMAGES < BATCH) throw new Error(`--pgd-images must be at least the batch, ${BATCH}`);
 const WORKERS = count('--workers', 2);
+const THREADS = count('--threads', defaultThreads());
+const THREAD_LABEL = `${THREADS} thread${THREADS === 1 ? '' : 's'}`;
 const TORCH_THREADS = (option('--torch-threads') ?? '2,1').split(',').map((v) => {
   const n = Number(v);
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`--torch-threads takes a list of positive integers, got ${v}`);
@@ -83,7 +87,7 @@ function accuracyOf(report: Report): string {
 
 async function main(): Promise<void> {
   const loadStart = os.loadavg();
-  const backend = await initBackend('wasm');
+  const backend = await initBackend('wasm', { threads: THREADS });
   const setup = await benchSetup(PGD_IMAGES);
   const attack = pgd({ steps: PGD_STEPS });
 
@@ -128,23 +132,23 @@ async function main(): Promise<void> {
     { measure: 'input gradient', description: 'objectiveGradient, CE summed', images: BATCH, ours: setup.inputGradient, stock: true, torch: 'grad' },
     {
       measure: 'PGD-10',
-      description: `runAttack(pgd({ steps: 10 })), ε = ${PGD_EPS}, batches of ${BATCH}, 1 thread`,
+      description: `runAttack(pgd({ steps: 10 })), ε = ${PGD_EPS}, batches of ${BATCH}, ${THREAD_LABEL}`,
       images: PGD_IMAGES,
       ours: () => setup.pgd(PGD_IMAGES),
       stock: true,
       torch: 'pgd',
     },
     {
-      measure: 'PGD-10 evaluate, 1 thread',
-      description: 'evaluate() with PGD-10 in this thread (clean pass, attack on clean-correct digits, checks)',
+      measure: 'PGD-10 evaluate, in process',
+      description: `evaluate() with PGD-10 in this process, ${THREAD_LABEL} (clean pass, attack on clean-correct digits, checks)`,
       images: PGD_IMAGES,
-      ours: evaluateWith('1 thread'),
+      ours: evaluateWith('in process'),
       stock: false,
       compareWith: 'PGD-10',
     },
     {
       measure: `PGD-10 evaluate, --workers ${WORKERS}`,
-      description: `the same evaluate() with batches sharded over ${WORKERS} worker threads (WorkerPool)`,
+      description: `the same evaluate() with batches sharded over ${WORKERS} worker threads (WorkerPool), 1 kernel thread each`,
       images: PGD_IMAGES,
       ours: evaluateWith(`${WORKERS} workers`, poolRunner),
       stock: false,
@@ -241,6 +245,7 @@ async function main(): Promise<void> {
       fastKernels: backend.fastKernels,
       simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
       wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+      threads: backend.threads ?? 1,
     },
     torch: torch ? { threads: [...torches.values()].map((t) => t.info.threads), logitsMaxDiff: torch.info.logitsMaxDiff } : { unavailable: unavailable ?? 'unknown' },
     settings: { batch: BATCH, pgdImages: PGD_IMAGES, eps: PGD_EPS, steps: PGD_STEPS, stepSize: STEP_SIZE, runs: RUNS, warmup: WARMUP, workers: WORKERS },
@@ -251,7 +256,7 @@ async function main(): Promise<void> {
 
   console.log(
     `\nmnist-cnn (${FIXTURE_MODEL}), batch ${BATCH}, median of ${RUNS} runs · ours: ${backend.name} backend` +
-      `${backend.fastKernels ? ' + advtest kernels' : ''}, tfjs ${tf.version.tfjs}, 1 thread per worker` +
+      `${backend.fastKernels ? ' + advtest kernels' : ''}, tfjs ${tf.version.tfjs}, ${backend.threads ?? 1} kernel thread(s) in process, 1 per worker` +
       (torch ? ` · PyTorch ${torch.info.torch} (logits agree to ${torch.info.logitsMaxDiff.toExponential(1)})` : ''),
   );
   console.log(renderTable(report));
@@ -259,9 +264,9 @@ async function main(): Promise<void> {
   if (!torch) {
     console.log(`PyTorch: ${unavailable}. For PyTorch's figures on the same weights and digits: apt-get install python3-torch (used as ${SYSTEM_PYTHON}) and re-run.`);
   }
-  const [one, many] = [evaluations.get('1 thread'), evaluations.get(`${WORKERS} workers`)];
-  if (one !== many) throw new Error(`evaluate in this thread (${one}) and on ${WORKERS} workers (${many}) disagree`);
-  console.log(`evaluate (1 thread and ${WORKERS} workers agree): ${one}`);
+  const [one, many] = [evaluations.get('in process'), evaluations.get(`${WORKERS} workers`)];
+  if (one !== many) throw new Error(`evaluate in this process (${one}) and on ${WORKERS} workers (${many}) disagree`);
+  console.log(`evaluate (in process and on ${WORKERS} workers agree): ${one}`);
   console.log(`machine: ${report.machine.cpus} × ${report.machine.cpuModel}, load ${loadStart[0]!.toFixed(2)} → ${os.loadavg()[0]!.toFixed(2)}; tensors leaked: ${tensorsLeaked}`);
 
   await mkdir(dirname(JSON_FILE), { recursive: true });

@@ -16,11 +16,12 @@ describe('advtest eval', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/clean accuracy: .*\(\d+\/40\)/);
     expect(r.stdout).toMatch(/8\/255/);
-    expect(r.stdout).toMatch(/backend: wasm/);
+    expect(r.stdout).toMatch(/backend: wasm \(tfjs [\d.]+, advtest gradient kernels, \d threads?\)/);
     const report = JSON.parse(await readFile(file, 'utf8')) as Report;
     expect(report.data).toMatchObject({ name: 'mnist', split: 'test', size: 40, subset: 'class-balanced subset of 40' });
     expect(report.config.epsilons).toEqual([0.1, 8 / 255]);
     expect(report.backend.name).toBe('wasm');
+    expect(report.backend.threads).toBeGreaterThanOrEqual(1);
     expect(await readdir(dir)).toEqual(['report.json']);
   });
 

@@ -15,6 +15,7 @@ export type ApiCall =
   | { call: 'checkEpsAgainstRange'; eps: number[]; range: number }
   | { call: 'checkOutputFile'; file: string; option: string; createFolders?: boolean }
   | { call: 'readBaseline'; file: string }
+  | { call: 'initBackend'; backend: 'wasm'; threads: number }
   /** saveModel of a tiny LayersModel built by the test. */
   | { call: 'saveModel'; dir: string };
 

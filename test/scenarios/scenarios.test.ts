@@ -16,6 +16,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAttack } from '../../attacks/index.js';
+import { initBackend } from '../../src/backend/select.js';
 import { checkEpsAgainstRange, parseEpsList } from '../../src/cli/parse.js';
 import { checkOutputFile } from '../../src/cli/output-path.js';
 import { loadDataset } from '../../src/data/index.js';
@@ -95,6 +96,8 @@ async function callApi(api: ApiCall): Promise<unknown> {
       return checkOutputFile(api.file, api.option, { createFolders: api.createFolders === true });
     case 'readBaseline':
       return readBaseline(api.file);
+    case 'initBackend':
+      return initBackend(api.backend, { threads: api.threads });
     case 'saveModel': {
       const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 2, 1] }), tf.layers.dense({ units: 2 })] });
       try {
