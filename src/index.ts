@@ -1,7 +1,7 @@
 /** advtest's library API: everything the CLI does, from TypeScript. */
 export * from './types.js';
 export { UserError, IntegrityError } from './errors.js';
-export { initBackend, backendInfo, type BackendChoice, type BackendInfo } from './backend/select.js';
+export { initBackend, backendInfo, type BackendChoice, type BackendInfo, type BackendOptions } from './backend/select.js';
 export { loadModel, saveModel, loadLayersModel, type ModelMetadata } from './model/store.js';
 export { layersClassifier } from './model/classifier.js';
 export { withInputTransform, straightThrough, expectation, type InputTransform, type TransformedClassifier } from './model/input-transform.js';
