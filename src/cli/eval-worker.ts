@@ -1,8 +1,10 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { adversarialBatch, type AttackBatch } from '../harness/attack-images.js';
 import { evaluateBatch, type BatchJob } from '../harness/evaluate.js';
-import { materialize, type EvaluationRequest, type Materialized } from './evaluation-request.js';
+import type { Attack, Classifier } from '../types.js';
+import { materialize, materializeAttack, type AttackRequest, type EvaluationRequest, type Materialized } from './evaluation-request.js';
 
 /** What every batch of one evaluation shares. */
 export interface WorkerJob {
@@ -12,32 +14,48 @@ export interface WorkerJob {
   epsilons: number[];
 }
 
+/** What a worker rebuilds on its own backend before its first batch. */
+export type WorkerInit = { kind: 'evaluate'; request: EvaluationRequest; job: WorkerJob } | { kind: 'attack'; request: AttackRequest };
+
 /** Messages between the pool (main thread) and a worker. */
-export type ToWorker = { type: 'init'; request: EvaluationRequest; job: WorkerJob } | { type: 'batch'; batch: number };
+export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'batch'; batch: number } | { type: 'attack'; batch: AttackBatch };
 export type FromWorker =
   | { type: 'ready' }
   /** `tensors`: the worker's live tensors after the batch (a leak shows as growth). */
   | { type: 'record'; batch: number; record: Awaited<ReturnType<typeof evaluateBatch>>; tensors: number }
+  | { type: 'adversarial'; pixels: Float32Array; tensors: number }
   | { type: 'error'; message: string; user: boolean };
 
 const port = parentPort;
 if (!port) throw new Error('eval-worker.ts runs only as a worker thread');
 
-let state: { m: Materialized; job: WorkerJob } | undefined;
+type State = { kind: 'evaluate'; m: Materialized; job: WorkerJob } | { kind: 'attack'; model: Classifier; attack: Attack; request: AttackRequest };
+let state: State | undefined;
 
 function fail(err: unknown): void {
   port!.postMessage({ type: 'error', message: (err as Error).message, user: err instanceof UserError } satisfies FromWorker);
+}
+
+async function init(w: WorkerInit): Promise<State> {
+  if (w.kind === 'evaluate') return { kind: 'evaluate', m: await materialize(w.request), job: w.job };
+  return { kind: 'attack', ...(await materializeAttack(w.request)), request: w.request };
 }
 
 port.on('message', (msg: ToWorker) => {
   void (async () => {
     try {
       if (msg.type === 'init') {
-        state = { m: await materialize(msg.request), job: msg.job };
+        state = await init(msg.init);
         port.postMessage({ type: 'ready' } satisfies FromWorker);
         return;
       }
-      if (!state) throw new Error('batch before init');
+      if (msg.type === 'attack') {
+        if (state?.kind !== 'attack') throw new Error('attack batch before an attack init');
+        const pixels = await adversarialBatch(state.model, state.attack, state.request.eps, state.request.seed, msg.batch);
+        port.postMessage({ type: 'adversarial', pixels, tensors: tf.memory().numTensors } satisfies FromWorker);
+        return;
+      }
+      if (state?.kind !== 'evaluate') throw new Error('batch before an evaluation init');
       const { m, job } = state;
       const batchJob: BatchJob = { batch: msg.batch, batchSize: job.batchSize, seed: job.seed, probes: job.probes, target: m.target, mode: m.mode };
       const record = await evaluateBatch(m.model, m.data, m.attacks, job.epsilons, batchJob);

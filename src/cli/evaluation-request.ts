@@ -4,6 +4,7 @@ import { loadEvaluationData } from '../data/index.js';
 import type { SuiteMode } from '../harness/evaluate.js';
 import { parseTargetSpec, type TargetSpec } from '../harness/targets.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
+import { UserError } from '../errors.js';
 import { attacksFrom, type AttackCliOptions } from './attack-options.js';
 import { loadClassifier, type ModelCliOptions } from './model-options.js';
 
@@ -42,4 +43,28 @@ export async function materialize(request: EvaluationRequest): Promise<Materiali
   const model = request.transform ? withTransformSpec(loaded, request.transform, request.seed) : loaded;
   const { data, subset } = await loadEvaluationData(request.data, { split: request.split ?? 'test', shape: model.inputShape, dataDir: request.dataDir, limit: request.limit });
   return { model, data, subset, attacks, mode, target: parseTargetSpec(request.targeted, model.numClasses) };
+}
+
+/** `advtest attack` as plain data, for worker threads: the model and the one attack. */
+export interface AttackRequest {
+  backend: BackendChoice;
+  model: ModelCliOptions;
+  attack: AttackCliOptions;
+  eps: number;
+  seed: number;
+}
+
+/** The one attack `advtest attack` runs (it writes one image per input, so a suite is refused). */
+export function singleAttack(o: AttackCliOptions): Attack {
+  const { attacks } = attacksFrom(o);
+  if (attacks.length !== 1 || o.mode !== undefined) {
+    throw new UserError(`--attack "${o.attack}"${o.mode !== undefined ? ` with --mode ${o.mode}` : ''}: advtest attack writes one adversarial image per input; name one attack (a suite belongs to advtest eval)`);
+  }
+  return attacks[0]!;
+}
+
+export async function materializeAttack(request: AttackRequest): Promise<{ model: Classifier; attack: Attack }> {
+  await initBackend(request.backend);
+  const attack = singleAttack(request.attack);
+  return { model: await loadClassifier(request.model), attack };
 }

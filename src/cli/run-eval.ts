@@ -51,7 +51,7 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
   // Workers pay a start-up (backend, model, data); worth it only with several batches to share.
   const batches = Math.ceil(data.size / o.batchSize);
   const poolSize = Math.min(o.workers?.count ?? 1, batches);
-  const pool = o.workers && poolSize > 1 ? new WorkerPool(poolSize, o.workers.request, { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons }) : undefined;
+  const pool = o.workers && poolSize > 1 ? new WorkerPool(poolSize, { kind: 'evaluate', request: o.workers.request, job: { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons } }) : undefined;
   const report = await evaluate(o.model, data, o.attacks, o.epsilons, {
     ...(pool ? { runner: { concurrency: pool.size, run: (b: number) => pool.run(b) } } : {}),
     seed: o.seed,

@@ -1,23 +1,26 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
+import type { AttackBatch } from '../harness/attack-images.js';
 import type { BatchRecord } from '../harness/journal.js';
-import type { EvaluationRequest } from './evaluation-request.js';
-import type { FromWorker, ToWorker, WorkerJob } from './eval-worker.js';
+import type { FromWorker, ToWorker, WorkerInit } from './eval-worker.js';
+
+/** A worker's answer to one batch. */
+type Result = Extract<FromWorker, { type: 'record' | 'adversarial' }>;
 
 interface Slot {
   worker: Worker;
   index: number;
-  busy?: { resolve: (r: BatchRecord) => void; reject: (e: Error) => void };
+  busy?: { resolve: (r: Result) => void; reject: (e: Error) => void };
   ready: Promise<void>;
   /** Live tensors in the worker after each batch it computed. */
   tensors: number[];
 }
 
 /**
- * Worker threads that each load the model, data and attacks of one evaluation on their own
- * backend and compute whole batches. A worker that throws or dies fails the run with its reason;
- * nothing waits forever.
+ * Worker threads that each load the model, data and attacks of one evaluation (or the model and
+ * attack of `advtest attack`) on their own backend and compute whole batches. A worker that
+ * throws or dies fails the run with its reason; nothing waits forever.
  */
 export class WorkerPool {
   private readonly slots: Slot[];
@@ -28,7 +31,7 @@ export class WorkerPool {
   private readonly failed: Promise<never>;
   private rejectFailed: (err: Error) => void = () => undefined;
 
-  constructor(size: number, request: EvaluationRequest, job: WorkerJob) {
+  constructor(size: number, init: WorkerInit) {
     this.failed = new Promise<never>((_, reject) => {
       this.rejectFailed = reject;
     });
@@ -37,14 +40,14 @@ export class WorkerPool {
     const entry = new URL(`./eval-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href;
     // From TypeScript sources (tests, tsx) a bootstrap registers tsx inside the worker first.
     const file = fileURLToPath(fromSources ? new URL('./ts-worker.mjs', import.meta.url) : entry);
-    this.slots = Array.from({ length: size }, (_, index) => this.spawn(file, entry, index, request, job));
+    this.slots = Array.from({ length: size }, (_, index) => this.spawn(file, entry, index, init));
   }
 
   get size(): number {
     return this.slots.length;
   }
 
-  private spawn(file: string, entry: string, index: number, request: EvaluationRequest, job: WorkerJob): Slot {
+  private spawn(file: string, entry: string, index: number, init: WorkerInit): Slot {
     const worker = new Worker(file, { workerData: { entry } });
     const slot: Slot = { worker, index, ready: Promise.resolve(), tensors: [] };
     slot.ready = new Promise<void>((resolve, reject) => {
@@ -52,11 +55,11 @@ export class WorkerPool {
         if (msg.type === 'ready') {
           resolve();
           this.release(slot);
-        } else if (msg.type === 'record') {
+        } else if (msg.type === 'record' || msg.type === 'adversarial') {
           const busy = slot.busy;
           slot.busy = undefined;
           slot.tensors.push(msg.tensors);
-          busy?.resolve(msg.record);
+          busy?.resolve(msg);
           this.release(slot);
         } else {
           const err = msg.user ? new UserError(msg.message) : new Error(`worker ${index} failed: ${msg.message}`);
@@ -80,7 +83,7 @@ export class WorkerPool {
     });
     // An init failure is reported through fail(); keep the rejection from going unhandled.
     slot.ready.catch(() => undefined);
-    worker.postMessage({ type: 'init', request, job } satisfies ToWorker);
+    worker.postMessage({ type: 'init', init } satisfies ToWorker);
     return slot;
   }
 
@@ -107,14 +110,29 @@ export class WorkerPool {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  async run(batch: number): Promise<BatchRecord> {
+  /** Sends one batch message to the next free worker and waits for its answer. */
+  private async send(msg: Extract<ToWorker, { type: 'batch' | 'attack' }>): Promise<Result> {
     if (this.failure) throw this.failure;
     const slot = await Promise.race([this.acquire(), this.failed]);
-    return new Promise<BatchRecord>((resolve, reject) => {
+    return new Promise<Result>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       slot.busy = { resolve, reject };
-      slot.worker.postMessage({ type: 'batch', batch } satisfies ToWorker);
+      slot.worker.postMessage(msg);
     });
+  }
+
+  /** Evaluates batch number `batch` (an 'evaluate' pool). */
+  async run(batch: number): Promise<BatchRecord> {
+    const r = await this.send({ type: 'batch', batch });
+    if (r.type !== 'record') throw new Error(`worker answered an evaluation batch with ${r.type}`);
+    return r.record;
+  }
+
+  /** Attacks one batch of images (an 'attack' pool): its 8-bit adversarial pixels. */
+  async attack(batch: AttackBatch): Promise<Float32Array> {
+    const r = await this.send({ type: 'attack', batch });
+    if (r.type !== 'adversarial') throw new Error(`worker answered an attack batch with ${r.type}`);
+    return r.pixels;
   }
 
   /** Per worker, its live tensors after each batch (constant when nothing leaks). */

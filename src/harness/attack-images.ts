@@ -24,6 +24,20 @@ export interface ImageInput {
   label?: number;
 }
 
+/** One batch to attack: what a worker thread needs besides the model and the attack. */
+export interface AttackBatch {
+  /** Index of the batch's first image among all inputs (per-example randomness is keyed on it). */
+  start: number;
+  /** The batch's pixels, image after image. */
+  pixels: Float32Array;
+  /** True labels (untargeted) or target classes (targeted). */
+  labels: Int32Array;
+  targeted: boolean;
+}
+
+/** Computes a batch's adversarial images, 8-bit quantised within the budget (in any thread). */
+export type AttackBatchRunner = (batch: AttackBatch) => Promise<Float32Array>;
+
 export interface AttackImagesOptions {
   attack: Attack;
   eps: number;
@@ -31,6 +45,33 @@ export interface AttackImagesOptions {
   seed?: number;
   target?: TargetSpec;
   batchSize?: number;
+  /**
+   * Where batches are attacked (default: this thread, one at a time). With `concurrency` > 1, that
+   * many batches are in flight while finished ones are written, in input order.
+   */
+  runner?: { concurrency: number; run: AttackBatchRunner };
+}
+
+/**
+ * The attack step of attackImages: runAttack, then the 8-bit image closest to the result whose
+ * change from the original stays within ε. Deterministic for a seed: the attack's randomness is
+ * drawn per example from its global index.
+ */
+export async function adversarialBatch(model: Classifier, attack: Attack, eps: number, seed: number, batch: AttackBatch): Promise<Float32Array> {
+  const n = batch.labels.length;
+  const x = tf.tensor4d(batch.pixels, [n, ...model.inputShape]);
+  const labels = tf.tensor1d(batch.labels, 'int32');
+  try {
+    const indices = Int32Array.from({ length: n }, (_, i) => batch.start + i);
+    const { adv } = await runAttack(model, attack, x, { labels, targeted: batch.targeted }, eps, seed, indices);
+    const q = quantize8WithinBudget(adv, x, model.bounds);
+    adv.dispose();
+    const out = Float32Array.from(q.dataSync() as Float32Array);
+    q.dispose();
+    return out;
+  } finally {
+    tf.dispose([x, labels]);
+  }
 }
 
 export interface ManifestEntry {
@@ -108,26 +149,41 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
   const entries: ManifestEntry[] = [];
   const used = new Set<string>();
   const written: string[] = [];
-  try {
-    for (let start = 0; start < inputs.length; start += batchSize) {
-      const batch = inputs.slice(start, start + batchSize);
-      const x = tf.tensor4d(Float32Array.from(batch.flatMap((b) => Array.from(b.pixels))), [batch.length, ...shape]);
-      const cleanLogits = await scoresOf(model, x);
-      try {
-        checkFiniteScores(model, cleanLogits, (row) => batch[row]!.source);
-      } catch (err) {
-        tf.dispose([cleanLogits, x]);
-        throw err;
-      }
+  /** The clean pass of one batch: labels, targets, and the attack started on the runner. */
+  interface Started {
+    start: number;
+    batch: ImageInput[];
+    clean: { prediction: Int32Array; probs: Float32Array };
+    labels: Int32Array;
+    targets?: Int32Array;
+    adversarial: Promise<Float32Array>;
+  }
+  const runner = options.runner ?? { concurrency: 1, run: (b: AttackBatch) => adversarialBatch(model, attack, eps, seed, b) };
+  const begin = async (start: number): Promise<Started> => {
+    const batch = inputs.slice(start, start + batchSize);
+    const flat = Float32Array.from(batch.flatMap((b) => Array.from(b.pixels)));
+    const x = tf.tensor4d(flat, [batch.length, ...shape]);
+    const cleanLogits = await scoresOf(model, x).finally(() => x.dispose());
+    try {
+      checkFiniteScores(model, cleanLogits, (row) => batch[row]!.source);
       const clean = softmaxTop(cleanLogits);
       const labels = Int32Array.from(batch, (b, i) => b.label ?? clean.prediction[i]!);
       const targets = target === 'untargeted' ? undefined : chooseTargets(target, cleanLogits, labels, start, seed);
+      const adversarial = runner.run({ start, pixels: flat, labels: targets ?? labels, targeted: targets !== undefined });
+      // Awaited in order below; a failure meanwhile must not surface as an unhandled rejection.
+      adversarial.catch(() => undefined);
+      return { start, batch, clean, labels, ...(targets ? { targets } : {}), adversarial };
+    } finally {
       cleanLogits.dispose();
-      const labelTensor = tf.tensor1d(targets ?? labels, 'int32');
-      const { adv } = await runAttack(model, attack, x, { labels: labelTensor, targeted: targets !== undefined }, eps, seed, Int32Array.from(batch, (_, i) => start + i));
-      const q = quantize8WithinBudget(adv, x, model.bounds);
-      const qData = q.dataSync() as Float32Array;
-      tf.dispose([adv, q, labelTensor, x]);
+    }
+  };
+  const starts = Array.from({ length: Math.ceil(inputs.length / batchSize) }, (_, b) => b * batchSize);
+  const inFlight: Started[] = [];
+  try {
+    for (let next = 0; next < starts.length || inFlight.length > 0; ) {
+      while (next < starts.length && inFlight.length < Math.max(1, runner.concurrency)) inFlight.push(await begin(starts[next++]!));
+      const { start, batch, clean, labels, targets, adversarial } = inFlight.shift()!;
+      const qData = await adversarial;
       // Re-decode what was written: the manifest describes the file, not the tensor.
       const decoded: Float32Array[] = [];
       for (let i = 0; i < batch.length; i++) {

@@ -110,11 +110,11 @@ async function main(): Promise<void> {
   }
   const torch = torches.values().next().value as TorchServer | undefined;
 
-  const pool = new WorkerPool(
-    WORKERS,
-    { backend: 'wasm', model: { model: FIXTURE_MODEL }, data: 'mnist', limit: PGD_IMAGES, attack: { attack: 'pgd', steps: String(PGD_STEPS) }, seed: 0 },
-    { batchSize: BATCH, seed: 0, probes: false, epsilons: [PGD_EPS] },
-  );
+  const pool = new WorkerPool(WORKERS, {
+    kind: 'evaluate',
+    request: { backend: 'wasm', model: { model: FIXTURE_MODEL }, data: 'mnist', limit: PGD_IMAGES, attack: { attack: 'pgd', steps: String(PGD_STEPS) }, seed: 0 },
+    job: { batchSize: BATCH, seed: 0, probes: false, epsilons: [PGD_EPS] },
+  });
   const evaluations = new Map<string, string>();
   const evaluateWith = (label: string, runner?: { concurrency: number; run(batch: number): Promise<BatchRecord> }) => async () => {
     const report = await evaluate(setup.classifier, setup.data, [attack], [PGD_EPS], {

@@ -47,7 +47,7 @@ describe('worker threads', () => {
 
   it('leak no tensors, in the main thread or in the workers, over many batches', async () => {
     const m = await materialize(request);
-    const pool = new WorkerPool(2, request, { batchSize: 10, seed: 4, probes: true, epsilons: [0.1, 0.3] });
+    const pool = new WorkerPool(2, { kind: 'evaluate', request, job: { batchSize: 10, seed: 4, probes: true, epsilons: [0.1, 0.3] } });
     try {
       const before = tf.memory().numTensors;
       await evaluate(m.model, m.data, m.attacks, [0.1, 0.3], { batchSize: 10, seed: 4, runner: { concurrency: 2, run: (b) => pool.run(b) } });
@@ -67,7 +67,7 @@ describe('worker threads', () => {
 
   it('fail the run with a clear error when a worker dies, instead of hanging', async () => {
     const m = await materialize(request);
-    const pool = new WorkerPool(2, request, { batchSize: 10, seed: 4, probes: false, epsilons: [0.3] });
+    const pool = new WorkerPool(2, { kind: 'evaluate', request, job: { batchSize: 10, seed: 4, probes: false, epsilons: [0.3] } });
     let calls = 0;
     const run = evaluate(m.model, m.data, m.attacks, [0.3], {
       batchSize: 10,
@@ -88,7 +88,7 @@ describe('worker threads', () => {
 
   it('pass a worker’s input error on as the same user error', async () => {
     const m = await materialize(request);
-    const pool = new WorkerPool(2, { ...request, model: { model: '/nonexistent/model' } }, { batchSize: 10, seed: 4, probes: false, epsilons: [0.3] });
+    const pool = new WorkerPool(2, { kind: 'evaluate', request: { ...request, model: { model: '/nonexistent/model' } }, job: { batchSize: 10, seed: 4, probes: false, epsilons: [0.3] } });
     const run = evaluate(m.model, m.data, m.attacks, [0.3], { batchSize: 10, probes: false, runner: { concurrency: 2, run: (b) => pool.run(b) } });
     await expect(run).rejects.toThrow(UserError);
     await expect(run).rejects.toThrow(/cannot read \/nonexistent\/model\/model.json/);

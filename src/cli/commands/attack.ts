@@ -1,17 +1,22 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { makeAttack } from '../../../attacks/index.js';
-import { attackOptionsFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
+import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { decodeImage } from '../../data/image-codec.js';
 import { labelFromFileName } from '../../data/file-names.js';
 import { UserError } from '../../errors.js';
-import { attackImages, type ImageInput } from '../../harness/attack-images.js';
+import { attackImages, type AttackImagesOptions, type ImageInput } from '../../harness/attack-images.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { formatEps } from '../../report/text.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { checkEpsAgainstRange, parseEps } from '../parse.js';
+import { singleAttack } from '../evaluation-request.js';
+import { checkEpsAgainstRange, parseEps, parsePositiveInt } from '../parse.js';
 import { logLine } from '../progress.js';
+import { WorkerPool } from '../worker-pool.js';
+
+/** Images per batch; also the unit shared out to worker threads. */
+const BATCH_SIZE = 64;
 
 interface AttackOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   images: string[];
@@ -19,6 +24,7 @@ interface AttackOptions extends CommonOptions, AttackCliOptions, ModelCliOptions
   out: string;
   targeted?: string;
   json?: boolean;
+  workers: string;
 }
 
 export function attackCommand(): Command {
@@ -28,12 +34,15 @@ export function attackCommand(): Command {
     .option('--eps <value>', 'budget, e.g. 0.1 or 8/255', '8/255')
     .option('--out <dir>', 'output folder', 'adv')
     .option('--targeted <spec>', 'least-likely | random | a class index')
-    .option('--json', 'print the manifest as JSON instead of a summary');
+    .option('--json', 'print the manifest as JSON instead of a summary')
+    .option('--workers <n>', `worker threads sharing the batches of ${BATCH_SIZE} images (results are identical for any n)`, String(availableParallelism()));
   return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: AttackOptions) => {
     const { seed, quiet } = await setup(opts);
     const eps = parseEps(opts.eps);
-    const attack = makeAttack(opts.attack, attackOptionsFrom(opts));
+    const workers = parsePositiveInt(opts.workers, '--workers');
+    const attack = singleAttack(opts);
     const model = await loadClassifier(opts);
+    let pool: WorkerPool | undefined;
     try {
       checkEpsAgainstRange([eps], model.bounds.upper - model.bounds.lower);
       if (model.bounds.lower !== 0 || model.bounds.upper !== 1) {
@@ -43,7 +52,19 @@ export function attackCommand(): Command {
       for (const file of opts.images) {
         inputs.push({ source: file, pixels: await decodeImage(file, model.inputShape), label: labelFromFileName(file) });
       }
-      const manifest = await attackImages(model, inputs, { attack, eps, outDir: opts.out, seed, target: parseTargetSpec(opts.targeted, model.numClasses) });
+      // Workers pay a start-up (backend, model); worth it only with several batches to share.
+      const poolSize = Math.min(workers, Math.ceil(inputs.length / BATCH_SIZE));
+      if (poolSize > 1) pool = newAttackPool(poolSize, opts, eps, seed);
+      const runner: AttackImagesOptions['runner'] = pool ? { concurrency: pool.size, run: (batch) => pool!.attack(batch) } : undefined;
+      const manifest = await attackImages(model, inputs, {
+        attack,
+        eps,
+        outDir: opts.out,
+        seed,
+        target: parseTargetSpec(opts.targeted, model.numClasses),
+        batchSize: BATCH_SIZE,
+        ...(runner ? { runner } : {}),
+      });
       if (opts.json) {
         process.stdout.write(JSON.stringify(manifest, null, 2) + '\n');
         return;
@@ -57,7 +78,23 @@ export function attackCommand(): Command {
       const fooled = manifest.images.filter((e) => e.success).length;
       logLine(quiet, `${attack.name} ε=${formatEps(eps)}: ${fooled}/${manifest.images.length} fooled; manifest: ${path.join(opts.out, 'manifest.json')}`);
     } finally {
+      await pool?.close();
       model.dispose?.();
     }
+  });
+}
+
+function newAttackPool(size: number, opts: AttackOptions, eps: number, seed: number): WorkerPool {
+  const { model, inputShape, classes, outputs, concurrency } = opts;
+  const { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot } = opts;
+  return new WorkerPool(size, {
+    kind: 'attack',
+    request: {
+      backend: opts.backend,
+      model: { model, inputShape, classes, outputs, concurrency },
+      attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot },
+      eps,
+      seed,
+    },
   });
 }
