@@ -54,8 +54,8 @@ export function attackCommand(): Command {
       }
       // Workers pay a start-up (backend, model); worth it only with several batches to share.
       const poolSize = Math.min(workers, Math.ceil(inputs.length / BATCH_SIZE));
-      if (poolSize > 1) pool = newAttackPool(poolSize, opts, eps, seed);
-      const runner: AttackImagesOptions['runner'] = pool ? { concurrency: pool.size, run: (batch) => pool!.attack(batch) } : undefined;
+      const shared = poolSize > 1 ? (pool = newAttackPool(poolSize, opts, eps, seed)) : undefined;
+      const runner: AttackImagesOptions['runner'] = shared ? { concurrency: shared.size, run: (batch) => shared.attack(batch) } : undefined;
       const manifest = await attackImages(model, inputs, {
         attack,
         eps,
