@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { MAX_WASM_THREADS, threadsUnavailable, unrefPthreads, withThreadedWasm } from './wasm-threads.js';
+import { MAX_WASM_THREADS, threadsUnavailable, settlePthreads, withThreadedWasm } from './wasm-threads.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -73,7 +73,7 @@ async function useWasm(threads: number, notes: string[]): Promise<number | undef
   };
   const ok = threads > 1 ? await withThreadedWasm(start) : await start();
   if (!ok) return undefined;
-  unrefPthreads();
+  settlePthreads();
   const { registerWasmGradKernels } = await import('./wasm-kernels.js');
   registerWasmGradKernels();
   return Math.max(1, wasm.getThreadsCount());

@@ -9,8 +9,9 @@
  *    path) without the parent's execArgv (flags such as --input-type break a file worker);
  *  - os.cpus() reports twice the cores while the module starts, because the C++ side halves
  *    the logical core count (it assumes two hyper-threads per core) and caps the pool there.
- * Afterwards the pthread workers are unref'd: the pool's threads wait forever, and a finished
- * command must still exit.
+ * Afterwards the pool's pthread workers are unref'd (they wait for work forever, and a finished
+ * command must still exit) and the glue's spare workers are ended (8 are preallocated whatever the
+ * thread count; ~90 MB for a 2-thread process).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +27,7 @@ const WORKER_FILE = fileURLToPath(new URL('./wasm-pthread-worker.cjs', import.me
 
 interface NodeWorkerLike {
   unref(): void;
+  terminate(): Promise<number>;
 }
 interface PThreadRegistry {
   runningWorkers: NodeWorkerLike[];
@@ -65,10 +67,12 @@ export async function withThreadedWasm<T>(init: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Lets the process exit while XNNPACK's pool threads wait for work. */
-export function unrefPthreads(): void {
+/** Lets the process exit while XNNPACK's pool threads wait for work, and ends the spare workers. */
+export function settlePthreads(): void {
   const wasm = (tf.backend() as unknown as { wasm?: WasmModuleWithThreads }).wasm;
   const registry = wasm?.PThread;
   if (!registry) return;
-  for (const w of [...registry.runningWorkers, ...registry.unusedWorkers]) w.unref();
+  for (const w of registry.runningWorkers) w.unref();
+  // The glue starts a new worker (through the same Worker class) should it ever need one.
+  for (const w of registry.unusedWorkers.splice(0)) void w.terminate();
 }
