@@ -9,7 +9,9 @@ import { attacksFrom } from '../cli/attack-options.js';
 import { runTraining, type TrainJob } from '../cli/commands/train.js';
 import { parseStepSize } from '../cli/parse.js';
 import { loadEvaluationData } from '../data/index.js';
-import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
+import type { BackendChoice } from '../backend/select.js';
+import { WorkerPool } from '../cli/worker-pool.js';
+import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import { loadModel } from '../model/store.js';
 import { UserError } from '../errors.js';
@@ -41,6 +43,11 @@ export interface BenchOptions {
    */
   only?: string[];
   onEvalProgress?: (entry: string, p: EvaluateProgress) => void;
+  /**
+   * Evaluate in this many worker threads, each loading the entry's saved model on `backend`
+   * (ensembles, held in memory only, are evaluated in this thread). Results are identical.
+   */
+  workers?: { count: number; backend: BackendChoice };
 }
 
 /** The entry's settings over the shared ones. */
@@ -144,20 +151,42 @@ export async function runBench(config: BenchConfig, o: BenchOptions): Promise<En
     const trained = await trainEntry(config, entry, o);
     const model = entry.transform ? withTransformSpec(trained.model, entry.transform, seed) : trained.model;
     try {
-      const { attacks, mode } = attacksFrom({
+      const attackOptions = {
         attack: e.attack,
         ...(e.steps !== undefined ? { steps: String(e.steps) } : {}),
         ...(e.restarts !== undefined ? { restarts: String(e.restarts) } : {}),
         ...(e.mode ? { mode: e.mode } : {}),
         ...(entry.transform ? { bpda: true } : {}),
-      });
-      o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}`);
+      };
+      const { attacks, mode } = attacksFrom(attackOptions);
+      // Workers pay a start-up (backend, model, data); worth it only with several batches to share.
+      const poolSize = entry.ensemble ? 1 : Math.min(o.workers?.count ?? 1, Math.ceil(data.size / DEFAULT_BATCH_SIZE));
+      const pool =
+        o.workers && poolSize > 1
+          ? new WorkerPool(poolSize, {
+              kind: 'evaluate',
+              request: {
+                backend: o.workers.backend,
+                model: { model: path.join(o.out, 'models', entry.name) },
+                ...(entry.transform ? { transform: entry.transform } : {}),
+                data: config.data ?? 'mnist',
+                ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+                ...(e.limit !== undefined ? { limit: e.limit } : {}),
+                attack: attackOptions,
+                seed,
+              },
+              job: { batchSize: DEFAULT_BATCH_SIZE, seed, probes: true, epsilons: e.eps },
+            })
+          : undefined;
+      o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${pool ? ` on ${pool.size} workers` : ''}`);
       const report = await evaluate(model, data, attacks, e.eps, {
         seed,
         mode,
+        batchSize: DEFAULT_BATCH_SIZE,
         ...(subset ? { subset } : {}),
+        ...(pool ? { runner: { concurrency: pool.size, run: (b: number) => pool.run(b) } } : {}),
         ...(o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {}),
-      });
+      }).finally(() => pool?.close());
       const result: EntryResult = { format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report };
       await writeFileAtomic(file, JSON.stringify(result) + '\n');
       results.push(result);

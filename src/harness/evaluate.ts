@@ -118,6 +118,9 @@ export function shardBatches(totalBatches: number, shard?: { index: number; coun
   return [Math.floor((totalBatches * shard.index) / shard.count), Math.floor((totalBatches * (shard.index + 1)) / shard.count)];
 }
 
+/** Examples per batch when the caller does not say. */
+export const DEFAULT_BATCH_SIZE = 128;
+
 /**
  * Evaluates a classifier clean and under each attack at each ε. The harness, not the attack,
  * projects and verifies every adversarial batch and re-predicts the final images; an example is
@@ -126,7 +129,7 @@ export function shardBatches(totalBatches: number, shard?: { index: number; coun
  */
 export async function evaluate(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], options: EvaluateOptions = {}): Promise<Report> {
   const started = Date.now();
-  const batchSize = options.batchSize ?? 128;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const seed = options.seed ?? 0;
   const target = options.target ?? 'untargeted';
   const mode = options.mode ?? 'independent';

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Report } from '../../src/harness/report.js';
 import type { Leaderboard } from '../../src/report/leaderboard.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -71,4 +72,32 @@ describe('advtest bench', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/entry name "a" is used twice/);
   });
+});
+
+describe('advtest bench --workers', () => {
+  it('evaluates on worker threads with per-example results identical to one thread (a plain and a BPDA entry)', async () => {
+    const config = {
+      ...CONFIG,
+      eval: { ...CONFIG.eval, limit: 300 },
+      entries: [{ name: 'standard' }, { name: 'bit-depth', transform: 'bit-depth=2' }],
+    };
+    const { dir, file } = await setupDir(config);
+    const reports: Record<string, unknown>[] = [];
+    for (const workers of ['1', '2']) {
+      const out = path.join(dir, `w${workers}`);
+      const r = await runCli('bench', '--config', file, '--out', out, '--workers', workers);
+      expect(r.code, r.stderr).toBe(0);
+      if (workers === '2') expect(r.stderr).toMatch(/standard: evaluating fgsm, pgd at ε 0\.1, 0\.3 on 2 workers/);
+      for (const name of ['standard', 'bit-depth']) {
+        const entry = JSON.parse(await readFile(path.join(out, 'entries', `${name}.json`), 'utf8')) as { report: Report };
+        const { timings: _t, ...rest } = entry.report;
+        void _t;
+        expect(rest.data.size).toBe(300);
+        // The model folders differ (w1/, w2/); everything computed must not.
+        reports.push({ name, ...rest, model: { ...rest.model, path: undefined } });
+      }
+    }
+    expect(reports[2]).toEqual(reports[0]);
+    expect(reports[3]).toEqual(reports[1]);
+  }, 300_000);
 });

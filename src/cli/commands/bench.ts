@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
@@ -7,6 +8,7 @@ import { runBench } from '../../benchmark/run.js';
 import { buildHtml } from '../../report/build-html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
 interface BenchCliOptions extends CommonOptions {
@@ -15,6 +17,7 @@ interface BenchCliOptions extends CommonOptions {
   json?: boolean;
   html?: string;
   only?: string;
+  workers: string;
 }
 
 export function benchCommand(): Command {
@@ -24,15 +27,18 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'where models, per-entry results and the leaderboard go (re-running resumes)', 'bench-results')
     .option('--json', 'print the leaderboards as JSON instead of Markdown tables')
     .option('--only <names>', 'compute only these entries (comma-separated); the rest come from earlier runs if done — lets several processes share one --out')
-    .option('--html <file>', 'also write a self-contained HTML page with the sortable leaderboard at the largest ε');
+    .option('--html <file>', 'also write a self-contained HTML page with the sortable leaderboard at the largest ε')
+    .option('--workers <n>', 'worker threads sharing each evaluation\'s batches (results are identical for any n)', String(availableParallelism()));
   return withCommonOptions(cmd).action(async (opts: BenchCliOptions) => {
     const { quiet } = await setup(opts);
+    const workers = parsePositiveInt(opts.workers, '--workers');
     const config = await loadBenchConfig(opts.config);
     let bar: Progress | undefined;
     let current = '';
     const results = await runBench(config, {
       out: opts.out,
       quiet,
+      workers: { count: workers, backend: opts.backend },
       ...(opts.only !== undefined ? { only: opts.only.split(',').map((s) => s.trim()).filter((s) => s.length > 0) } : {}),
       log: (line) => logLine(quiet, line),
       onEvalProgress: (entry, p) => {
