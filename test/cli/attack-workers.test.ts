@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { materializeAttack, type AttackRequest } from '../../src/cli/evaluation-request.js';
 import { WorkerPool } from '../../src/cli/worker-pool.js';
 import { decodeImage } from '../../src/data/image-codec.js';
-import { adversarialBatch, type AttackBatch, type AttackManifest } from '../../src/harness/attack-images.js';
+import { adversarialBatch, attackImages, type AttackBatch, type AttackManifest, type ImageInput } from '../../src/harness/attack-images.js';
 import { fixtureModelPath, packageRoot } from '../../src/package-info.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
@@ -66,6 +67,36 @@ describe('advtest attack --workers', () => {
       const there = await Promise.all([pool.attack(batch), pool.attack(batch), pool.attack(batch), pool.attack(batch)]);
       for (const t of there) expect(Array.from(t)).toEqual(Array.from(here));
       for (const counts of pool.tensorCounts()) expect(new Set(counts).size).toBe(1);
+    } finally {
+      await pool.close();
+      model.dispose?.();
+    }
+  }, 120_000);
+
+  it('fail the run with a clear error when a worker dies, removing the images already written', async () => {
+    const files = await fixtureFiles();
+    const decoded = await Promise.all(files.map((f) => decodeImage(f, [28, 28, 1])));
+    const inputs: ImageInput[] = files.flatMap((source, k) => Array.from({ length: 14 }, () => ({ source, pixels: decoded[k]! })));
+    const { model, attack } = await materializeAttack(request);
+    const pool = new WorkerPool(2, { kind: 'attack', request });
+    const out = path.join(await mkdtemp(path.join(tmpdir(), 'advtest-attack-')), 'adv');
+    let calls = 0;
+    try {
+      const run = attackImages(model, inputs, {
+        attack,
+        eps: request.eps,
+        seed: request.seed,
+        outDir: out,
+        runner: {
+          concurrency: 2,
+          run: async (batch) => {
+            if (++calls === 3) await pool.crash(1);
+            return pool.attack(batch);
+          },
+        },
+      });
+      await expect(run).rejects.toThrow(/worker 1 exited unexpectedly/);
+      expect(existsSync(out)).toBe(false);
     } finally {
       await pool.close();
       model.dispose?.();
