@@ -10,7 +10,7 @@ import { runTraining, type TrainJob } from '../cli/commands/train.js';
 import { parseStepSize } from '../cli/parse.js';
 import { loadEvaluationData } from '../data/index.js';
 import type { BackendChoice } from '../backend/select.js';
-import { WorkerPool } from '../cli/worker-pool.js';
+import { startWorkerPool } from '../cli/worker-pool.js';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import { loadModel } from '../model/store.js';
@@ -159,11 +159,10 @@ export async function runBench(config: BenchConfig, o: BenchOptions): Promise<En
         ...(entry.transform ? { bpda: true } : {}),
       };
       const { attacks, mode } = attacksFrom(attackOptions);
-      // Workers pay a start-up (backend, model, data); worth it only with several batches to share.
-      const poolSize = entry.ensemble ? 1 : Math.min(o.workers?.count ?? 1, Math.ceil(data.size / DEFAULT_BATCH_SIZE));
+      // Ensembles are held in memory only: workers could not load them.
       const pool =
-        o.workers && poolSize > 1
-          ? new WorkerPool(poolSize, {
+        o.workers && !entry.ensemble
+          ? startWorkerPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), {
               kind: 'evaluate',
               request: {
                 backend: o.workers.backend,
@@ -184,7 +183,7 @@ export async function runBench(config: BenchConfig, o: BenchOptions): Promise<En
         mode,
         batchSize: DEFAULT_BATCH_SIZE,
         ...(subset ? { subset } : {}),
-        ...(pool ? { runner: { concurrency: pool.size, run: (b: number) => pool.run(b) } } : {}),
+        ...(pool ? { runner: pool.evaluationRunner() } : {}),
         ...(o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {}),
       }).finally(() => pool?.close());
       const result: EntryResult = { format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report };

@@ -13,7 +13,7 @@ import { checkEpsAgainstRange } from './parse.js';
 import { phaseProgress } from './commands/report.js';
 import type { EvaluationRequest } from './evaluation-request.js';
 import { progressBar } from './progress.js';
-import { WorkerPool } from './worker-pool.js';
+import { startWorkerPool } from './worker-pool.js';
 
 export interface RunEvalOptions {
   model: Classifier;
@@ -48,12 +48,15 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
   checkEpsAgainstRange(o.epsilons, o.model.bounds.upper - o.model.bounds.lower);
   const { data, subset } = await loadEvaluationData(o.data, { split: o.split ?? 'test', shape: o.model.inputShape, dataDir: o.dataDir, limit: o.limit });
   const bar = progressBar('evaluating', data.size, o.quiet, ' | {phase}');
-  // Workers pay a start-up (backend, model, data); worth it only with several batches to share.
-  const batches = Math.ceil(data.size / o.batchSize);
-  const poolSize = Math.min(o.workers?.count ?? 1, batches);
-  const pool = o.workers && poolSize > 1 ? new WorkerPool(poolSize, { kind: 'evaluate', request: o.workers.request, job: { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons } }) : undefined;
+  const pool = o.workers
+    ? startWorkerPool(o.workers.count, Math.ceil(data.size / o.batchSize), {
+        kind: 'evaluate',
+        request: o.workers.request,
+        job: { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons },
+      })
+    : undefined;
   const report = await evaluate(o.model, data, o.attacks, o.epsilons, {
-    ...(pool ? { runner: { concurrency: pool.size, run: (b: number) => pool.run(b) } } : {}),
+    ...(pool ? { runner: pool.evaluationRunner() } : {}),
     seed: o.seed,
     batchSize: o.batchSize,
     target: o.target,

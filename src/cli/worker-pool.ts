@@ -18,6 +18,15 @@ interface Slot {
 }
 
 /**
+ * A pool of min(`requested`, `batches`) workers, or none when that is 1 (or nothing was asked):
+ * workers pay a start-up (backend, model, data), worth it only with several batches to share.
+ */
+export function startWorkerPool(requested: number | undefined, batches: number, init: WorkerInit): WorkerPool | undefined {
+  const size = Math.min(requested ?? 1, batches);
+  return size > 1 ? new WorkerPool(size, init) : undefined;
+}
+
+/**
  * Worker threads that each load the model, data and attacks of one evaluation (or the model and
  * attack of `advtest attack`) on their own backend and compute whole batches. A worker that
  * throws or dies fails the run with its reason; nothing waits forever.
@@ -133,6 +142,16 @@ export class WorkerPool {
     const r = await this.send({ type: 'attack', batch });
     if (r.type !== 'adversarial') throw new Error(`worker answered an attack batch with ${r.type}`);
     return r.pixels;
+  }
+
+  /** The `runner` option of evaluate(). */
+  evaluationRunner(): { concurrency: number; run: (batch: number) => Promise<BatchRecord> } {
+    return { concurrency: this.size, run: (batch) => this.run(batch) };
+  }
+
+  /** The `runner` option of attackImages(). */
+  attackRunner(): { concurrency: number; run: (batch: AttackBatch) => Promise<Float32Array> } {
+    return { concurrency: this.size, run: (batch) => this.attack(batch) };
   }
 
   /** Per worker, its live tensors after each batch (constant when nothing leaks). */

@@ -66,7 +66,7 @@ export async function adversarialBatch(model: Classifier, attack: Attack, eps: n
     const { adv } = await runAttack(model, attack, x, { labels, targeted: batch.targeted }, eps, seed, indices);
     const q = quantize8WithinBudget(adv, x, model.bounds);
     adv.dispose();
-    const out = Float32Array.from(q.dataSync() as Float32Array);
+    const out = q.dataSync() as Float32Array;
     q.dispose();
     return out;
   } finally {

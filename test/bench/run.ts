@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     });
     evaluations.set(label, accuracyOf(report));
   };
-  const poolRunner = { concurrency: pool.size, run: (b: number) => pool.run(b) };
+  const poolRunner = pool.evaluationRunner();
 
   const measures: Measure[] = [
     { measure: 'forward', description: 'classifier logits', images: BATCH, ours: setup.forward, stock: true, torch: 'forward' },

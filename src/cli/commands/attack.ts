@@ -5,15 +5,15 @@ import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { decodeImage } from '../../data/image-codec.js';
 import { labelFromFileName } from '../../data/file-names.js';
 import { UserError } from '../../errors.js';
-import { attackImages, type AttackImagesOptions, type ImageInput } from '../../harness/attack-images.js';
+import { attackImages, type ImageInput } from '../../harness/attack-images.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { formatEps } from '../../report/text.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { singleAttack } from '../evaluation-request.js';
+import { singleAttack, type AttackRequest } from '../evaluation-request.js';
 import { checkEpsAgainstRange, parseEps, parsePositiveInt } from '../parse.js';
 import { logLine } from '../progress.js';
-import { WorkerPool } from '../worker-pool.js';
+import { startWorkerPool, type WorkerPool } from '../worker-pool.js';
 
 /** Images per batch; also the unit shared out to worker threads. */
 const BATCH_SIZE = 64;
@@ -52,10 +52,7 @@ export function attackCommand(): Command {
       for (const file of opts.images) {
         inputs.push({ source: file, pixels: await decodeImage(file, model.inputShape), label: labelFromFileName(file) });
       }
-      // Workers pay a start-up (backend, model); worth it only with several batches to share.
-      const poolSize = Math.min(workers, Math.ceil(inputs.length / BATCH_SIZE));
-      const shared = poolSize > 1 ? (pool = newAttackPool(poolSize, opts, eps, seed)) : undefined;
-      const runner: AttackImagesOptions['runner'] = shared ? { concurrency: shared.size, run: (batch) => shared.attack(batch) } : undefined;
+      pool = startWorkerPool(workers, Math.ceil(inputs.length / BATCH_SIZE), { kind: 'attack', request: attackRequest(opts, eps, seed) });
       const manifest = await attackImages(model, inputs, {
         attack,
         eps,
@@ -63,7 +60,7 @@ export function attackCommand(): Command {
         seed,
         target: parseTargetSpec(opts.targeted, model.numClasses),
         batchSize: BATCH_SIZE,
-        ...(runner ? { runner } : {}),
+        ...(pool ? { runner: pool.attackRunner() } : {}),
       });
       if (opts.json) {
         process.stdout.write(JSON.stringify(manifest, null, 2) + '\n');
@@ -84,17 +81,9 @@ export function attackCommand(): Command {
   });
 }
 
-function newAttackPool(size: number, opts: AttackOptions, eps: number, seed: number): WorkerPool {
+/** What a worker thread needs to rebuild this command's model and attack. */
+function attackRequest(opts: AttackOptions, eps: number, seed: number): AttackRequest {
   const { model, inputShape, classes, outputs, concurrency } = opts;
   const { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot } = opts;
-  return new WorkerPool(size, {
-    kind: 'attack',
-    request: {
-      backend: opts.backend,
-      model: { model, inputShape, classes, outputs, concurrency },
-      attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot },
-      eps,
-      seed,
-    },
-  });
+  return { backend: opts.backend, model: { model, inputShape, classes, outputs, concurrency }, attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot }, eps, seed };
 }
