@@ -7,13 +7,15 @@
  * writer below (JPEGs by sharp with fixed options), models have explicitly set weights. Old
  * scenario folders are removed first, so a renamed scenario leaves nothing behind.
  *
- *   npx tsx scripts/make-scenarios.ts
+ *   npx tsx scripts/make-scenarios.ts            # all of them, old folders removed
+ *   npx tsx scripts/make-scenarios.ts a b        # only scenarios a and b, the others untouched
  *
  * Placeholders in scenario.json, filled in by the test: {dir} the scenario's folder, {fixtures}
  * the repository's fixtures/ folder, {out} a path in a fresh empty temporary folder (which must
  * still be empty after the run: no partial output, no temporary file).
  */
 import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
@@ -161,8 +163,14 @@ function epsScenario(value: string, stderr: string, description: string): Scenar
   };
 }
 
+/** Scenario names given on the command line: only these are written (none given: all). */
+const only = new Set(process.argv.slice(2));
+
 async function write(name: string, scenario: Scenario, files: Record<string, Uint8Array | string> = {}): Promise<string> {
-  const dir = join(root, name);
+  // A scenario not asked for is written to a scratch folder, so that code which adds files to the
+  // returned folder still runs, and the committed folder stays as it is.
+  const dir = only.size > 0 && !only.has(name) ? join(tmpdir(), 'advtest-scenarios-skipped', name) : join(root, name);
+  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   for (const [file, bytes] of Object.entries(files)) {
     await mkdir(dirname(join(dir, file)), { recursive: true });
@@ -174,7 +182,7 @@ async function write(name: string, scenario: Scenario, files: Record<string, Uin
 
 async function main(): Promise<void> {
   await initBackend('cpu');
-  await rm(root, { recursive: true, force: true });
+  if (only.size === 0) await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
 
   // --- images -------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ export interface Classifier {
   dispose?(): void;
   /** Facts for the report: where the model came from and how logits were obtained. */
   describe?(): Record<string, unknown>;
+  /** Name of each class (index = class), from the model's metadata or a labels file. */
+  classNames?: readonly string[];
 }
 
 export type NormName = 'linf' | 'l2';
