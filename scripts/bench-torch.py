@@ -12,6 +12,10 @@ computed for the first batch. The network is rebuilt in NCHW; the logits must eq
 "train", "images": n}, with {"ms": t}, so that the caller can alternate PyTorch and its own runs
 one by one on a shared, noisy machine. Without --serve: times each task --runs times and prints
 one JSON object.
+
+--model mobilenet_v2 [--batch 16 --eps E --steps 10]: instead, torchvision.models.mobilenet_v2
+with random weights (eval mode) on a seeded random batch of 224×224 RGB images in [0, 1] (the
+MobileNetV2 rows of the bench; DIR is not read); tasks forward, grad and pgd (one batch).
 """
 import argparse
 import json
@@ -68,15 +72,84 @@ def build(folder, manifest):
     return model
 
 
+def serve(args, tasks, info, default_images):
+    """--serve: one timed task per request line; otherwise --runs timings of each task."""
+
+    def timed(task, n):
+        t0 = time.perf_counter()
+        tasks[task](n)
+        return (time.perf_counter() - t0) * 1000
+
+    if args.serve:
+        print(json.dumps(info), flush=True)
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            req = json.loads(line)
+            try:
+                print(json.dumps({"ms": timed(req["task"], int(req.get("images", default_images)))}), flush=True)
+            except Exception as err:  # reported to the caller, which decides
+                print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
+        return
+    results = {}
+    for task in tasks:
+        timed(task, default_images)  # warm-up
+        times = [timed(task, default_images) for _ in range(args.runs)]
+        results[task] = {"medianMs": statistics.median(times), "minMs": min(times), "runs": times}
+    print(json.dumps({**info, "results": results}, indent=2))
+
+
+def mobilenet(args):
+    import torchvision
+
+    model = torchvision.models.mobilenet_v2(weights=None).eval()
+    params = sum(p.numel() for p in model.parameters())
+    gen = torch.Generator().manual_seed(0)
+    batch, eps, steps = args.batch, args.eps, args.steps
+    alpha = 2.5 * eps / steps
+    x = torch.rand(batch, 3, 224, 224, generator=gen)
+    y = torch.randint(0, 1000, (batch,), generator=gen)
+
+    def input_grad(xb):
+        xb = xb.clone().requires_grad_(True)
+        loss = F.cross_entropy(model(xb), y, reduction="sum")
+        return torch.autograd.grad(loss, xb)[0]
+
+    def forward(_n):
+        with torch.no_grad():
+            model(x)
+
+    def grad(_n):
+        input_grad(x)
+
+    def pgd(_n):
+        xa = (x + torch.empty_like(x).uniform_(-eps, eps)).clamp_(0, 1)
+        for _ in range(steps):
+            g = input_grad(xa)
+            xa = torch.min(torch.max(xa + alpha * g.sign(), x - eps), x + eps).clamp_(0, 1)
+        with torch.no_grad():
+            model(xa).argmax(1)
+
+    info = {"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "logitsMaxDiff": None, "params": params}
+    serve(args, {"forward": forward, "grad": grad, "pgd": pgd}, info, batch)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("folder")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--serve", action="store_true")
+    parser.add_argument("--model", choices=["mnist-cnn", "mobilenet_v2"], default="mnist-cnn")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--eps", type=float, default=8 / 255)
+    parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.model == "mobilenet_v2":
+        mobilenet(args)
+        return
 
     with open(os.path.join(args.folder, "manifest.json")) as f:
         manifest = json.load(f)
@@ -129,36 +202,13 @@ def main():
         optimizer.step()
 
     tasks = {"forward": forward, "grad": grad, "pgd": pgd, "train": train}
-
-    def timed(task, n):
-        t0 = time.perf_counter()
-        tasks[task](n)
-        return (time.perf_counter() - t0) * 1000
-
     info = {
         "ready": True,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "logitsMaxDiff": diff,
     }
-    if args.serve:
-        print(json.dumps(info), flush=True)
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            req = json.loads(line)
-            try:
-                print(json.dumps({"ms": timed(req["task"], int(req.get("images", batch)))}), flush=True)
-            except Exception as err:  # reported to the caller, which decides
-                print(json.dumps({"error": f"{type(err).__name__}: {err}"}), flush=True)
-        return
-    n = labels.shape[0]
-    results = {}
-    for task in tasks:
-        timed(task, n)  # warm-up
-        times = [timed(task, n) for _ in range(args.runs)]
-        results[task] = {"medianMs": statistics.median(times), "runs": times}
-    print(json.dumps({**info, "results": results}, indent=2))
+    serve(args, tasks, info, labels.shape[0] if not args.serve else batch)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export const BACKEND = 'wasm';
 
-/** The wasm kernels advtest replaces (or, for Conv2DBackpropFilter, adds). */
+/** The wasm kernels advtest replaces (or, for the conv and depthwise backprops tfjs lacks, adds). */
 export const REPLACED_KERNELS = [
   'Conv2DBackpropInput',
   'Conv2DBackpropFilter',
@@ -17,12 +17,15 @@ export const REPLACED_KERNELS = [
   'Cast',
   'Tile',
   'Sum',
+  'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  '_FusedMatMul',
 ] as const;
 export type ReplacedKernel = (typeof REPLACED_KERNELS)[number];
 
 /**
  * What was registered for wasm before we replaced it (undefined: nothing, which is the case for
- * Conv2DBackpropFilter in tfjs 4.22). Used for fallbacks and to unregister.
+ * Conv2DBackpropFilter and both depthwise backprops in tfjs 4.22). Used for fallbacks and to unregister.
  */
 export const originals = new Map<ReplacedKernel, tf.KernelConfig | undefined>();
 

@@ -20,6 +20,7 @@
  * live inside a `tf.tidy`, and the returned Tensor is accepted by the engine as the kernel output.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerLazyGradients, unregisterLazyGradients } from './lazy-grads.js';
 import { castKernel, identityKernel } from './wasm-alias-kernels.js';
 import { conv2dBackpropFilterPatches, conv2dBackpropInputCol2im } from './wasm-im2col.js';
 import {
@@ -32,6 +33,13 @@ import {
   sizeOf,
   type ReplacedKernel,
 } from './wasm-fallback.js';
+import {
+  DEPTHWISE_FILTER_KERNEL,
+  DEPTHWISE_INPUT_KERNEL,
+  depthwiseBackpropFilterKernel,
+  depthwiseBackpropInputKernel,
+} from './wasm-depthwise.js';
+import { FUSED_MATMUL_KERNEL, fusedMatMulKernel } from './wasm-fused-matmul.js';
 import { sumKernel } from './wasm-sum.js';
 import { tileKernel } from './wasm-tile.js';
 
@@ -460,7 +468,13 @@ const replacements: Record<ReplacedKernel, tf.KernelFunc> = {
   Cast: castKernel,
   Tile: tileKernel,
   Sum: sumKernel,
+  [DEPTHWISE_INPUT_KERNEL]: depthwiseBackpropInputKernel,
+  [DEPTHWISE_FILTER_KERNEL]: depthwiseBackpropFilterKernel,
+  [FUSED_MATMUL_KERNEL]: fusedMatMulKernel,
 };
+
+/** Kernels tfjs-backend-wasm 4.22 does not have at all: ours are the only implementation. */
+const ADDED_KERNELS: readonly ReplacedKernel[] = [FILTER_KERNEL, DEPTHWISE_INPUT_KERNEL, DEPTHWISE_FILTER_KERNEL];
 
 function isOurs(name: ReplacedKernel): boolean {
   return tf.getKernel(name, BACKEND)?.kernelFunc === replacements[name];
@@ -478,12 +492,17 @@ export interface WasmGradKernelOptions {
   tile?: boolean;
   /** Replace Sum over leading axes (bias gradients) with an average pooling (default true). */
   sum?: boolean;
+  /**
+   * Gradient configs that compute only the requested gradients (fused conv/depthwise/matMul,
+   * batch norm) and one-kernel Relu6/ClipByValue gradients, lazy-grads.ts (default true).
+   */
+  lazyGradients?: boolean;
 }
 
 function install(name: ReplacedKernel): void {
   if (isOurs(name)) return;
   const current = tf.getKernel(name, BACKEND);
-  if (current === undefined && name !== FILTER_KERNEL) {
+  if (current === undefined && !ADDED_KERNELS.includes(name)) {
     throw new Error(
       `registerWasmGradKernels: no wasm ${name} kernel is registered; import '@tensorflow/tfjs-backend-wasm' first`,
     );
@@ -511,6 +530,10 @@ function install(name: ReplacedKernel): void {
 export function registerWasmGradKernels(options: WasmGradKernelOptions = {}): void {
   install(INPUT_KERNEL);
   install(FILTER_KERNEL);
+  install(DEPTHWISE_INPUT_KERNEL);
+  install(DEPTHWISE_FILTER_KERNEL);
+  // A correctness fix (transposed operands with a bias), not an option.
+  install(FUSED_MATMUL_KERNEL);
   if (options.maxPoolGrad ?? true) install(MAXPOOL_GRAD_KERNEL);
   if (options.matMul ?? true) install(MATMUL_KERNEL);
   if (options.aliases ?? true) {
@@ -519,6 +542,7 @@ export function registerWasmGradKernels(options: WasmGradKernelOptions = {}): vo
   }
   if (options.tile ?? true) install('Tile');
   if (options.sum ?? true) install('Sum');
+  if (options.lazyGradients ?? true) registerLazyGradients();
 }
 
 /** Restores whatever was registered before `registerWasmGradKernels` (for benchmarks/tests). */
@@ -529,6 +553,7 @@ export function unregisterWasmGradKernels(): void {
     const original = originals.get(name);
     if (original !== undefined) tf.registerKernel(original);
   }
+  unregisterLazyGradients();
 }
 
 /** True when our conv-gradient kernels are the ones currently registered for wasm. */

@@ -4,6 +4,7 @@
  *
  *   node --import tsx test/bench/run.ts [--runs N] [--json FILE] [--quick] [--stock]
  *                                       [--workers N] [--threads N] [--torch-threads 2,1] [--compare FILE]
+ *                                       [--only mnist|mobilenet]
  *
  * Measures (median over --runs timed runs after one warm-up; every setup takes its turn within
  * each run, so that load from other processes on a shared machine hits them alike):
@@ -34,6 +35,7 @@ import { evaluate } from '../../src/harness/evaluate.js';
 import type { BatchRecord } from '../../src/harness/journal.js';
 import type { Report } from '../../src/harness/report.js';
 import { renderComparison, renderTable, timing, type BenchReport, type MeasureResult, type Timing } from './report.js';
+import { benchMobileNet, MOBILENET_BATCH, renderMobileNet } from './mobilenet.js';
 import { BATCH, benchSetup, FIXTURE_MODEL, PGD_EPS, PGD_STEPS } from './setup.js';
 import { exportForTorch, SYSTEM_PYTHON, torchUnavailable, TorchServer, type TorchTask } from './torch.js';
 
@@ -67,6 +69,27 @@ const JSON_FILE = option('--json') ?? 'test-artifacts/bench.json';
 const COMPARE = option('--compare');
 const WITH_STOCK = process.argv.includes('--stock');
 const STEP_SIZE = (2.5 * PGD_EPS) / PGD_STEPS;
+/** --only mnist | mobilenet: one model's rows (default both; the MobileNetV2 rows are test/bench/mobilenet.ts). */
+const ONLY = option('--only');
+if (ONLY !== undefined && ONLY !== 'mnist' && ONLY !== 'mobilenet') throw new Error(`--only takes mnist or mobilenet, got ${ONLY}`);
+
+/** The MobileNetV2 rows: printed, and written to <json>-mobilenet.json. */
+async function mobileNetRows(): Promise<void> {
+  const backend = await initBackend('wasm', { threads: THREADS });
+  const b = await benchMobileNet(RUNS, TORCH_THREADS[0]!);
+  console.log(
+    `\nMobileNetV2 (test/helpers/mobilenet.ts, ${b.params.toLocaleString('en-US')} parameters, random weights), 224×224×3, batch ${MOBILENET_BATCH}, ` +
+      `${RUNS} runs after 1 warm-up · ours: ${backend.name}${backend.fastKernels ? ' + advtest kernels' : ''}, ${backend.threads ?? 1} thread(s)` +
+      (b.torch ? ` · PyTorch ${b.torch}` : ''),
+  );
+  console.log(renderMobileNet(b));
+  if (b.torchUnavailable) console.log(`PyTorch: ${b.torchUnavailable}`);
+  console.log(`load average (1 min) ${b.loadStart[0]!.toFixed(2)} → ${b.loadEnd[0]!.toFixed(2)} on ${os.cpus().length} cores`);
+  const file = JSON_FILE.replace(/\.json$/, '') + '-mobilenet.json';
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify({ format: 'advtest-bench-mobilenet/1', date: new Date().toISOString(), ...b }, null, 2) + '\n');
+  console.log(`JSON: ${file}`);
+}
 
 /** One row of the table: how to run it under each setup (absent = not applicable). */
 interface Measure {
@@ -86,6 +109,7 @@ function accuracyOf(report: Report): string {
 }
 
 async function main(): Promise<void> {
+  if (ONLY === 'mobilenet') return mobileNetRows();
   const loadStart = os.loadavg();
   const backend = await initBackend('wasm', { threads: THREADS });
   const setup = await benchSetup(PGD_IMAGES);
@@ -278,6 +302,7 @@ async function main(): Promise<void> {
     console.log(renderComparison(before, report));
   }
   if (tensorsLeaked !== 0) process.exitCode = 1;
+  if (ONLY !== 'mnist') await mobileNetRows();
 }
 
 await main();

@@ -69,8 +69,9 @@ export class TorchServer {
     private readonly stderr: () => string,
   ) {}
 
-  static async start(dir: string, threads: number): Promise<TorchServer> {
-    const child = spawn(SYSTEM_PYTHON, [SCRIPT, dir, '--serve', '--threads', String(threads)], {
+  /** `extra`: more bench-torch.py options (e.g. `--model mobilenet_v2`). */
+  static async start(dir: string, threads: number, extra: string[] = []): Promise<TorchServer> {
+    const child = spawn(SYSTEM_PYTHON, [SCRIPT, dir, '--serve', '--threads', String(threads), ...extra], {
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
     });
     let err = '';
