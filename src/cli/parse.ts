@@ -37,21 +37,33 @@ export function parseStepSize(text: string): { absStepsize: number } | { relStep
   return relative ? { relStepsize: value } : { absStepsize: value };
 }
 
+/** Number() also reads "0x10", "1e3" and "" (as 16, 1000 and 0): only plain decimal digits are an integer here. */
+function decimalInteger(text: string): number {
+  const t = text.trim();
+  return /^\d+$/.test(t) ? Number(t) : NaN;
+}
+
+/** A plain decimal number ("0.001", "1e-3"); Number() would also take hexadecimal and binary. */
+function decimalNumber(text: string): number {
+  const t = text.trim();
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+}
+
 export function parsePositiveInt(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new UserError(`${option} "${text}" must be a positive integer`);
+  const n = decimalInteger(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`${option} "${text}" must be a positive integer in decimal digits, e.g. 100`);
   return n;
 }
 
 export function parseNonNegativeInt(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${option} "${text}" must be a non-negative integer`);
+  const n = decimalInteger(text);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${option} "${text}" must be a non-negative integer in decimal digits, e.g. 0`);
   return n;
 }
 
 export function parsePositiveNumber(text: string, option: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${option} "${text}" must be a positive number`);
+  const n = decimalNumber(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`${option} "${text}" must be a positive decimal number, e.g. 0.001`);
   return n;
 }
 

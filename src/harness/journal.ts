@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { writeAllSync, writeFailure } from '../report/write-file.js';
 import type { ExampleCell, ModelProbeRecord } from './report.js';
 
 export const JOURNAL_FORMAT = 'advtest-journal/1';
@@ -29,15 +30,38 @@ export interface JournalHeader {
   fingerprint: string;
   seed: number;
   model: string;
+  /** sha256 of the model's weight files (see model-digest.ts), when it was loaded from a folder. */
+  weights?: string;
   shard?: { index: number; count: number };
 }
 
+/** What differs between a journal's header and this run, in words a person recognises. */
+const DIFFERENCES = {
+  configHash: 'the evaluation settings (attacks, ε, batch size, target or mode) differ',
+  fingerprint: 'the data differs (its examples, labels or pixels)',
+  seed: 'the seed differs',
+  model: 'the model differs (another path, architecture or parameter count)',
+  weights: "the model's weights differ (the model folder was retrained or replaced since)",
+} as const;
+
 function sameHeader(a: JournalHeader, b: JournalHeader): string | undefined {
-  for (const key of ['configHash', 'fingerprint', 'seed', 'model'] as const) {
-    if (a[key] !== b[key]) return key;
+  for (const key of ['weights', 'configHash', 'fingerprint', 'seed', 'model'] as const) {
+    if (a[key] !== b[key]) return DIFFERENCES[key];
   }
-  if (JSON.stringify(a.shard ?? null) !== JSON.stringify(b.shard ?? null)) return 'shard';
+  if (JSON.stringify(a.shard ?? null) !== JSON.stringify(b.shard ?? null)) return 'the shard differs';
   return undefined;
+}
+
+function exists(file: string): boolean {
+  try {
+    if (statSync(file).isDirectory()) {
+      throw new UserError(`journal path ${file} is a folder: move it away, or give --json another file name`);
+    }
+    return true;
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    return false;
+  }
 }
 
 /**
@@ -53,7 +77,7 @@ export class Journal {
     readonly path: string,
     private readonly header: JournalHeader,
   ) {
-    if (existsSync(path)) this.load();
+    if (exists(path)) this.load();
   }
 
   private load(): void {
@@ -73,7 +97,7 @@ export class Journal {
     }
     const differs = sameHeader(head, this.header);
     if (differs) {
-      throw new UserError(`${this.path} holds a journal of another evaluation (its ${differs} differs): delete it, or give another output path`);
+      throw new UserError(`${this.path} holds a journal of another evaluation, not resumed: ${differs}; delete the journal to start afresh, or give another output path (--json)`);
     }
     for (const record of parsed.slice(1) as BatchRecord[]) this.done.set(record.batch, record);
   }
@@ -83,12 +107,34 @@ export class Journal {
       // Rewrite what was loaded, so that a torn line from a kill never sits before new lines.
       const lines = [this.header, ...[...this.done.values()].sort((a, b) => a.batch - b.batch)];
       const tmp = `${this.path}.tmp-${process.pid}`;
-      writeFileSync(tmp, lines.map((l) => JSON.stringify(l) + '\n').join(''));
-      renameSync(tmp, this.path);
+      let fd: number | undefined;
+      try {
+        fd = openSync(tmp, 'w');
+        writeAllSync(fd, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+        fsyncSync(fd);
+        closeSync(fd);
+        fd = undefined;
+        renameSync(tmp, this.path);
+      } catch (err) {
+        if (fd !== undefined) closeSync(fd);
+        rmSync(tmp, { force: true });
+        throw writeFailure(this.path, err, this.done.size > 0 ? 'the journal was left as it was' : 'nothing was written');
+      }
       this.fd = openSync(this.path, 'a');
     }
-    writeSync(this.fd, JSON.stringify(record) + '\n');
-    fsyncSync(this.fd);
+    const size = fstatSync(this.fd).size;
+    try {
+      writeAllSync(this.fd, JSON.stringify(record) + '\n');
+      fsyncSync(this.fd);
+    } catch (err) {
+      // Cut the torn line off, so that the journal still resumes once there is room again.
+      try {
+        ftruncateSync(this.fd, size);
+      } catch {
+        // A torn last line is ignored on load anyway.
+      }
+      throw writeFailure(this.path, err, 'the batches finished so far are kept in it; run the same command again to resume');
+    }
     this.done.set(record.batch, record);
   }
 

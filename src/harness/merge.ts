@@ -1,6 +1,46 @@
 import { UserError } from '../errors.js';
 import { assemble, type CellData } from './assemble.js';
 import { REPORT_FORMAT, type Report } from './report.js';
+import { validateShardReport } from './report-schema.js';
+
+/**
+ * One shard checked against the report schema and against itself: every per-example array as
+ * long as the shard, one cell and one cost per (attack, ε). Anything else was edited or damaged,
+ * and merging it would give figures that are silently wrong.
+ */
+function checkShard(value: unknown, name: string): Report {
+  const fix = `re-run that shard (eval --shard i/n --json FILE)`;
+  if (typeof value === 'object' && value !== null && (value as { format?: unknown }).format !== REPORT_FORMAT) {
+    throw new UserError(`${name} has format ${JSON.stringify((value as { format?: unknown }).format ?? null)}, not ${REPORT_FORMAT}: ${fix} with this version`);
+  }
+  if (!validateShardReport(value)) {
+    const e = validateShardReport.errors?.[0];
+    const where = e?.instancePath ? e.instancePath : 'the top level';
+    throw new UserError(`${name} is not a valid shard report (${where} ${e?.message ?? 'is invalid'}): ${fix}`);
+  }
+  const r = value;
+  const { from, to, total, index, count } = r.data.shard!;
+  const n = to - from;
+  const bad = (what: string) => new UserError(`${name} is not a consistent shard report (${what}): ${fix}`);
+  if (index >= count || from > to || to > total) throw bad(`data.shard ${JSON.stringify(r.data.shard)} is not a slice of the data`);
+  const cells = r.config.attacks.length * r.config.epsilons.length;
+  if (r.results.length !== cells || r.examples.results.length !== cells || r.timings.results.length !== cells) {
+    throw bad(`${cells} attack × ε cells expected, it holds ${r.results.length} results, ${r.examples.results.length} per-example cells and ${r.timings.results.length} timings`);
+  }
+  const perExample: [string, unknown[] | undefined][] = [
+    ['examples.ids', r.examples.ids],
+    ['examples.labels', r.examples.labels],
+    ['examples.cleanPredictions', r.examples.cleanPredictions],
+    ...(r.config.target !== 'untargeted' ? ([['examples.targets', r.examples.targets ?? []]] as [string, unknown[]][]) : []),
+    ...r.examples.results.flatMap((c, k) =>
+      (['predictions', 'quantizedPredictions', 'linf', 'l2', 'attacked'] as const).map((key): [string, unknown[]] => [`examples.results[${k}].${key} (${c.attack} ε=${c.eps})`, c[key]]),
+    ),
+  ];
+  for (const [what, xs] of perExample) {
+    if (xs!.length !== n) throw bad(`${what} holds ${xs!.length} values for the ${n} examples of the shard`);
+  }
+  return r;
+}
 
 function sameAcross<T>(reports: Report[], what: string, get: (r: Report) => T): T {
   const first = JSON.stringify(get(reports[0]!));
@@ -14,12 +54,15 @@ function sameAcross<T>(reports: Report[], what: string, get: (r: Report) => T): 
  * would have produced: the per-example results are concatenated in shard order and every figure
  * is recomputed from them.
  */
-export function mergeReports(reports: Report[]): Report {
-  if (reports.length === 0) throw new UserError('advtest merge needs the shard reports: advtest merge results-*.json');
-  for (const r of reports) {
-    if (r.format !== REPORT_FORMAT) throw new UserError(`a file to merge has format ${String(r.format)}, not ${REPORT_FORMAT}: re-run that shard with this version`);
-    if (!r.data.shard) throw new UserError(`a report for ${r.data.name} is not a shard (no data.shard): merge only reports made with --shard i/n`);
+export function mergeReports(input: unknown[], names: string[] = input.map((_, i) => `shard report ${i + 1}`)): Report {
+  if (input.length === 0) throw new UserError('advtest merge needs the shard reports: advtest merge results-*.json');
+  for (const [i, r] of input.entries()) {
+    const data = (r as Partial<Report> | null)?.data;
+    if ((r as Partial<Report> | null)?.format === REPORT_FORMAT && typeof data === 'object' && data !== null && !data.shard) {
+      throw new UserError(`${names[i]} (a report for ${data.name}) is not a shard (no data.shard): merge only reports made with --shard i/n`);
+    }
   }
+  const reports = input.map((r, i) => checkShard(r, names[i]!));
   sameAcross(reports, 'configuration', (r) => r.configHash);
   sameAcross(reports, 'data', (r) => r.data.fingerprint);
   sameAcross(reports, 'seed', (r) => r.seed);
@@ -30,6 +73,20 @@ export function mergeReports(reports: Report[]): Report {
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !indices.includes(i));
   if (missing.length > 0 || indices.length !== count) {
     throw new UserError(`shards ${missing.length > 0 ? `${missing.join(', ')} missing` : 'repeated'} (have ${indices.join(', ')} of ${count}): give each shard's report exactly once`);
+  }
+  // Shards of one run tile the data: each starts where the previous ended, no example twice.
+  const owner = new Map<string, number>();
+  for (const [k, r] of byIndex.entries()) {
+    const shard = r.data.shard!;
+    const expectedFrom = k === 0 ? 0 : byIndex[k - 1]!.data.shard!.to;
+    if (shard.from !== expectedFrom || (k === byIndex.length - 1 && shard.to !== shard.total)) {
+      throw new UserError(`shard ${shard.index} holds examples [${shard.from}, ${shard.to}) of ${shard.total}, which does not continue the shards before it: merge only the shards of one evaluation`);
+    }
+    for (const id of r.examples.ids) {
+      const other = owner.get(id);
+      if (other !== undefined) throw new UserError(`example ${id} appears ${other === shard.index ? 'twice in' : `in shard ${other} and in`} shard ${shard.index}: the shards were edited or come from different data; re-run them`);
+      owner.set(id, shard.index);
+    }
   }
   const first = byIndex[0]!;
   const cells: CellData[] = first.examples.results.map((cell, k) => ({

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
@@ -14,6 +14,23 @@ export function resolveWeightPath(dir: string, relative: string): string {
     throw new UserError(`${path.join(dir, MODEL_JSON)}: weight path "${relative}" points outside the model folder; weight files must sit inside ${root}`);
   }
   return full;
+}
+
+/**
+ * Refuses a weight file that is a symbolic link (or sits behind one) leading out of the model
+ * folder: the same escape as a `../` path in the manifest, by another route.
+ */
+async function checkStaysInside(dir: string, relative: string, full: string): Promise<void> {
+  let real: string;
+  let root: string;
+  try {
+    [real, root] = await Promise.all([realpath(full), realpath(dir)]);
+  } catch {
+    return; // A missing file is reported by the read that follows, with its own advice.
+  }
+  if (!real.startsWith(root + path.sep)) {
+    throw new UserError(`${path.join(dir, MODEL_JSON)}: weight file "${relative}" is a symbolic link to ${real}, outside the model folder; copy the weight file into ${path.resolve(dir)} instead of linking it`);
+  }
 }
 
 /** Reads and checks model.json (JSON, a topology, a weights manifest). */
@@ -52,6 +69,7 @@ export function fileLoader(dir: string): tf.io.IOHandler {
         for (const group of manifest) {
           for (const p of group.paths) {
             const full = resolveWeightPath(dir, p);
+            await checkStaysInside(dir, p, full);
             let bytes: Buffer;
             try {
               bytes = await readFile(full);

@@ -9,6 +9,7 @@ import { baselineFromReport } from './record.js';
 import { loadSpecModel, runSpec } from './run-spec.js';
 import { buildAttacks, checkNoRepeats, describeAttacks, storedDataSpec, storedPath } from './spec.js';
 import { writeBaseline } from './store.js';
+import { weightsDigest } from '../harness/model-digest.js';
 
 export interface RecordBaselineInput {
   /** The model folder; stored relative to the baseline file. */
@@ -61,6 +62,9 @@ export async function recordBaseline(input: RecordBaselineInput): Promise<{ base
     checkEpsAgainstRange(spec.epsilons, model.bounds.upper - model.bounds.lower);
     const { report } = await runSpec(model, spec, attacks, baselineDir, { onProgress: input.onProgress });
     const baseline = baselineFromReport(report, spec, storedPath(input.modelDir, baselineDir));
+    // So that `check` can tell a regression from a model retrained in place.
+    const weights = await weightsDigest(input.modelDir).catch(() => undefined);
+    if (weights !== undefined) baseline.model.weights = weights;
     await writeBaseline(input.out, baseline);
     return { baseline, report };
   } finally {

@@ -12,6 +12,7 @@ import { reportBits } from './record.js';
 import { loadSpecModel, runSpec } from './run-spec.js';
 import { buildAttacks, describeAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
 import { readBaseline } from './store.js';
+import { weightsDigest } from '../harness/model-digest.js';
 
 /** Settings the caller expects; any that differ from the baseline's make the check refuse. */
 export interface SpecOverrides {
@@ -65,6 +66,8 @@ export interface CheckResult {
   passed: boolean;
   /** Facts worth knowing that do not make the comparison invalid (another backend, …). */
   notes: string[];
+  /** The model's weight files are not those the baseline was recorded on (when both are known). */
+  weightsDiffer?: boolean;
   report: Report;
 }
 
@@ -173,10 +176,17 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
     const regressions = figures.filter((f) => f.verdict === 'regression');
     const notes: string[] = [];
     if (report.backend.name !== baseline.backend.name) notes.push(`backend ${report.backend.name}, baseline recorded on ${baseline.backend.name}: small differences are expected`);
+    // Only the baseline's own model folder: another --model is expected to hold other weights.
+    const ownModel = typeof input.model !== 'object' && path.resolve(modelDir) === resolveStoredPath(baseline.model.path, baselineDir);
+    const weights = ownModel ? await weightsDigest(modelDir).catch(() => undefined) : undefined;
+    const weightsDiffer = baseline.model.weights !== undefined && weights !== undefined && weights !== baseline.model.weights;
+    if (weightsDiffer) {
+      notes.push(`the model's weights differ from the baseline's (sha256 ${weights!.slice(0, 12)}…, baseline ${baseline.model.weights!.slice(0, 12)}…): the model was retrained or replaced since the baseline was recorded`);
+    }
     if (report.versions.tfjs !== baseline.versions.tfjs) notes.push(`tfjs ${report.versions.tfjs}, baseline recorded with ${baseline.versions.tfjs}`);
     const described = model.describe?.();
     const modelName = owned ? modelDir : String(described?.path ?? described?.name ?? 'classifier');
-    return { baselinePath: file, baseline, model: modelName, options, figures, regressions, passed: regressions.length === 0, notes, report };
+    return { baselinePath: file, baseline, model: modelName, options, figures, regressions, passed: regressions.length === 0, notes, ...(weightsDiffer ? { weightsDiffer } : {}), report };
   } finally {
     if (owned) model.dispose?.();
   }

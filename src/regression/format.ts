@@ -56,7 +56,12 @@ export interface Baseline {
   versions: { node: string; tfjs: string };
   backend: { name: string; fastKernels: boolean; note?: string };
   /** The model the baseline was recorded on; `path` is relative to the baseline's folder. */
-  model: { path: string; info: Record<string, unknown> };
+  model: {
+    path: string;
+    info: Record<string, unknown>;
+    /** sha256 of the model's weight files when recorded (absent in baselines of older versions). */
+    weights?: string;
+  };
   evaluation: EvaluationSpec;
   /** sha256 of the canonical JSON of `evaluation`: equal hashes = the same evaluation. */
   configHash: string;

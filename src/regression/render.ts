@@ -50,7 +50,8 @@ export function summaryLine(result: CheckResult): string {
 export function regressionMessage(result: CheckResult): string {
   const worst = [...result.regressions].sort((a, b) => a.change - b.change)[0];
   const largest = worst ? `; largest: ${figureName(worst)} ${points(worst.change)}` : '';
-  return `regression: ${result.regressions.length} of ${result.figures.length} figures dropped by more than ${(result.options.tolerance * 100).toFixed(1)} pts with p < ${result.options.alpha}${largest}`;
+  const weights = result.weightsDiffer ? "; note: the model's weights differ from the baseline's (retrained or replaced since it was recorded)" : '';
+  return `regression: ${result.regressions.length} of ${result.figures.length} figures dropped by more than ${(result.options.tolerance * 100).toFixed(1)} pts with p < ${result.options.alpha}${largest}${weights}`;
 }
 
 /** Before/after/change/verdict per figure, then the lost examples of each regression. */

@@ -23,7 +23,7 @@ export const BASELINE_SCHEMA: SchemaObject = {
     createdAt: { type: 'string' },
     versions: { type: 'object', required: ['node', 'tfjs'], properties: { node: { type: 'string' }, tfjs: { type: 'string' } } },
     backend: { type: 'object', required: ['name', 'fastKernels'], properties: { name: { type: 'string' }, fastKernels: { type: 'boolean' }, note: { type: 'string' } } },
-    model: { type: 'object', required: ['path', 'info'], properties: { path: { type: 'string', minLength: 1 }, info: { type: 'object' } } },
+    model: { type: 'object', required: ['path', 'info'], properties: { path: { type: 'string', minLength: 1 }, info: { type: 'object' }, weights: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
     evaluation: {
       type: 'object',
       required: ['data', 'split', 'request', 'attacks', 'mode', 'epsilons', 'seed', 'batchSize', 'target'],

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileSafely } from '../report/write-file.js';
 import { REPORT_FORMAT } from '../harness/report.js';
 import { UserError } from '../errors.js';
 import { unpackBits, countTrue } from './bits.js';
@@ -13,7 +13,7 @@ const RECREATE = 're-create it with `advtest baseline --model DIR --out FILE`';
 /** Writes the baseline atomically (a crash never leaves half a file), creating its folder. */
 export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFileAtomic(file, JSON.stringify(baseline, null, 2) + '\n');
+  await writeFileSafely(file, JSON.stringify(baseline, null, 2) + '\n');
 }
 
 function formatOf(json: unknown): unknown {
@@ -44,7 +44,8 @@ function checkConsistency(b: Baseline, file: string): void {
 export function parseBaseline(text: string, file: string): Baseline {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // Editors on Windows save UTF-8 with a byte-order mark, which JSON.parse refuses.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new UserError(`${file} is not valid JSON (${(err as Error).message}): ${RECREATE}`);
   }
@@ -65,6 +66,20 @@ export function parseBaseline(text: string, file: string): Baseline {
   }
   checkConsistency(json, file);
   return json;
+}
+
+/**
+ * The model folder a baseline file names (resolved against the baseline's folder), read loosely:
+ * for checking paths before the baseline is validated; undefined when it cannot be read.
+ */
+export async function baselineModelDir(file: string): Promise<string | undefined> {
+  try {
+    const json = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, '')) as { model?: { path?: unknown } };
+    const stored = json.model?.path;
+    return typeof stored === 'string' ? path.resolve(path.dirname(path.resolve(file)), stored) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function readBaseline(file: string): Promise<Baseline> {

@@ -1,9 +1,9 @@
-import writeFileAtomic from 'write-file-atomic';
 import type { Report } from '../harness/report.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 import { buildHtml } from './build-html.js';
 import type { RegenerateOptions } from './regenerate.js';
 import { examplesOfEvaluation } from './report-examples.js';
+import { writeFileSafely } from './write-file.js';
 
 /**
  * `eval --html FILE`: the report page of an evaluation that just ran, with its image grid made
@@ -18,5 +18,5 @@ export async function writeEvaluationHtml(
 ): Promise<void> {
   const images = await examplesOfEvaluation(model, data, report, options);
   const html = await buildHtml({ report }, { examples: images.examples, classNames: images.classNames, notes: images.notes });
-  await writeFileAtomic(file, html);
+  await writeFileSafely(file, html);
 }

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+import { writeFailure } from '../report/write-file.js';
 import type { EpochProgress } from './loop.js';
 
 export const CHECKPOINT_FORMAT = 'advtest-checkpoint/1';
@@ -63,11 +65,31 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     model: state.model.map((t) => ({ shape: t.shape, dtype: t.dtype })),
     optimizer: state.optimizer.map((n) => ({ name: n.name, shape: n.tensor.shape, dtype: n.tensor.dtype })),
   };
-  await writeFile(path.join(tmp, 'model.bin'), await bytesOf(state.model));
-  await writeFile(path.join(tmp, 'optimizer.bin'), await bytesOf(state.optimizer.map((n) => n.tensor)));
-  await writeFile(path.join(tmp, 'checkpoint.json'), JSON.stringify(manifest));
+  const model = await bytesOf(state.model);
+  const optimizer = await bytesOf(state.optimizer.map((n) => n.tensor));
+  try {
+    await writeFile(path.join(tmp, 'model.bin'), model);
+    await writeFile(path.join(tmp, 'optimizer.bin'), optimizer);
+    await writeFile(path.join(tmp, 'checkpoint.json'), JSON.stringify(manifest));
+  } catch (err) {
+    // A full disk: the previous checkpoint stays, the half-written one goes.
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw writeFailure(dir, err, 'the previous checkpoint was kept');
+  }
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
+}
+
+function damaged(dir: string, why: string): UserError {
+  return new UserError(`checkpoint ${dir} is damaged (${why}): delete ${dir} to start this training afresh`);
+}
+
+function bytesNeeded(specs: { shape: number[] }[]): number {
+  return specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+}
+
+function validSpecs(specs: unknown): specs is { shape: number[]; dtype: tf.DataType }[] {
+  return Array.isArray(specs) && specs.every((s: { shape?: unknown; dtype?: unknown }) => Array.isArray(s?.shape) && s.shape.every((d) => Number.isInteger(d) && d >= 0) && (s.dtype === 'float32' || s.dtype === 'int32'));
 }
 
 function tensorsFrom(buf: Buffer, specs: { shape: number[]; dtype: tf.DataType }[]): tf.Tensor[] {
@@ -84,10 +106,31 @@ function tensorsFrom(buf: Buffer, specs: { shape: number[]; dtype: tf.DataType }
 export async function loadCheckpoint(dir: string, key: string): Promise<CheckpointState | undefined> {
   const file = path.join(dir, 'checkpoint.json');
   if (!existsSync(file)) return undefined;
-  const manifest = JSON.parse(await readFile(file, 'utf8')) as Manifest;
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8')) as Manifest;
+  } catch (err) {
+    throw damaged(dir, `checkpoint.json: ${(err as Error).message}`);
+  }
+  if (typeof manifest !== 'object' || manifest === null) throw damaged(dir, 'checkpoint.json holds no object');
   if (manifest.format !== CHECKPOINT_FORMAT || manifest.key !== key) return undefined;
-  const model = tensorsFrom(await readFile(path.join(dir, 'model.bin')), manifest.model);
-  const opt = tensorsFrom(await readFile(path.join(dir, 'optimizer.bin')), manifest.optimizer);
+  if (!validSpecs(manifest.model) || !Array.isArray(manifest.optimizer) || !validSpecs(manifest.optimizer) || !Array.isArray(manifest.history) || !Number.isInteger(manifest.epoch)) {
+    throw damaged(dir, 'checkpoint.json lacks the shapes, history or epoch of the saved state');
+  }
+  const read = async (name: string, specs: { shape: number[] }[]): Promise<Buffer> => {
+    let buf: Buffer;
+    try {
+      buf = await readFile(path.join(dir, name));
+    } catch (err) {
+      throw damaged(dir, `${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (buf.length !== bytesNeeded(specs)) throw damaged(dir, `${name} holds ${buf.length} bytes, its manifest describes ${bytesNeeded(specs)}`);
+    return buf;
+  };
+  const modelBytes = await read('model.bin', manifest.model);
+  const optBytes = await read('optimizer.bin', manifest.optimizer);
+  const model = tensorsFrom(modelBytes, manifest.model);
+  const opt = tensorsFrom(optBytes, manifest.optimizer);
   return {
     key,
     epoch: manifest.epoch,

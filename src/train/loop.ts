@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
 import { layersClassifier } from '../model/classifier.js';
 import { makeRestorableRng, permutation } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -119,6 +120,18 @@ function defaultLoss(logits: tf.Tensor2D, y: tf.Tensor1D, batch: TrainingBatch):
   return tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
 }
 
+/** Diverged training: a NaN or infinite loss or weight is never written out as a model. */
+function diverged(what: string, epoch: number, step: number, stepsPerEpoch: number, learningRate: number): UserError {
+  return new UserError(
+    `training diverged at epoch ${epoch + 1}, step ${step + 1} of ${stepsPerEpoch}: ${what} (learning rate ${learningRate}); no model was written: lower the learning rate (--lr), and check the data and any teacher model for NaN`,
+  );
+}
+
+/** The first trainable weight holding NaN or ±Infinity, if any. */
+function nonFiniteWeight(model: tf.LayersModel): string | undefined {
+  return model.trainableWeights.find((w) => tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(w.read()))).dataSync()[0] === 1))?.name;
+}
+
 function disposeBatch(...batches: TrainingBatch[]): void {
   tf.dispose(batches.flatMap((b) => [b.x, b.y, ...(b.targets ? [b.targets] : [])]));
 }
@@ -225,6 +238,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
             hits!.dispose();
             return [value.dataSync()[0]!, (hitCount / y.shape[0]) * idx.length];
           });
+          if (!Number.isFinite(lossValue)) throw diverged(`the loss is ${lossValue}`, epoch, step, stepsPerEpoch, learningRate);
           if (hooks.afterStep) tf.tidy(() => hooks.afterStep!(ctx));
           lastLoss = lossValue;
           lossSum += lossValue * idx.length;
@@ -237,6 +251,9 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
         options.onStep?.({ epoch, epochs: options.epochs, step: step + 1, steps: stepsPerEpoch, loss: lastLoss, accuracy: correct / seen, learningRate });
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      // The last update can overflow with a finite loss before it: never checkpoint or return such weights.
+      const badWeight = nonFiniteWeight(model);
+      if (badWeight !== undefined) throw diverged(`weight ${badWeight} holds NaN or infinite values`, epoch, stepsPerEpoch - 1, stepsPerEpoch, schedule ? schedule(baseRate, globalStep - 1, totalSteps) : baseRate);
       const progress: EpochProgress = { epoch, epochs: options.epochs, loss: lossSum / seen, accuracy: correct / seen };
       if (options.monitor) {
         // The same seed every epoch: the attack's random starts do not vary between measurements.

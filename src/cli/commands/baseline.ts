@@ -5,7 +5,7 @@ import { attackRequest } from '../../regression/spec.js';
 import { renderText } from '../../report/text.js';
 import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions, withEvaluationOptions } from '../common.js';
-import { checkOutputFile } from '../output-path.js';
+import { checkOutputFile, checkRunPaths } from '../output-path.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
@@ -24,6 +24,7 @@ export function baselineCommand(): Command {
   return withCommonOptions(withAttackOptions(withEvaluationOptions(cmd))).action(async (opts: BaselineOptions) => {
     // writeBaseline creates missing folders, but only after the evaluation: refuse an impossible path now.
     await checkOutputFile(opts.out, '--out', { createFolders: true });
+    await checkRunPaths({ models: [opts.model], data: opts.data, folders: [opts.dataDir], outputs: [{ option: '--out', path: opts.out }] });
     const { seed, quiet } = await setup(opts);
     // The number of examples is known only once the data is loaded: start the bar then.
     let bar: Progress | undefined;

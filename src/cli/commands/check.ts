@@ -2,7 +2,6 @@ import { buildHtml } from '../../report/build-html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { regressionTableFromCheck } from '../../report/regression-table.js';
 import { Command, Option } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { UserError } from '../../errors.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { runCheck, type SpecOverrides } from '../../regression/check.js';
@@ -12,7 +11,9 @@ import { checkJson, regressionMessage, renderCheck, summaryLine } from '../../re
 import { attackRequest } from '../../regression/spec.js';
 import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { checkOutputFile } from '../output-path.js';
+import { checkOutputFile, checkRunPaths } from '../output-path.js';
+import { writeFileSafely } from '../../report/write-file.js';
+import { baselineModelDir } from '../../regression/store.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
@@ -120,6 +121,16 @@ export function checkCommand(): Command {
     // Before the re-run: a path that cannot be written must not fail the check at its very end.
     if (typeof opts.json === 'string') await checkOutputFile(opts.json, '--json');
     if (opts.html !== undefined) await checkOutputFile(opts.html, '--html');
+    await checkRunPaths({
+      models: [opts.model ?? (await baselineModelDir(opts.baseline))],
+      ...(opts.data !== undefined ? { data: opts.data } : {}),
+      folders: [opts.dataDir],
+      files: [opts.baseline],
+      outputs: [
+        { option: '--json', path: opts.json },
+        { option: '--html', path: opts.html },
+      ],
+    });
     const { seed, quiet } = await setup({ ...opts, seed: opts.seed ?? '0' });
     const tolerance = parseTolerance(opts.tolerance);
     const alpha = parseAlpha(opts.alpha);
@@ -136,9 +147,9 @@ export function checkCommand(): Command {
     });
     bar?.stop();
     const json = JSON.stringify(checkJson(result), null, 2) + '\n';
-    if (typeof opts.json === 'string') await writeFileAtomic(opts.json, json);
+    if (typeof opts.json === 'string') await writeFileSafely(opts.json, json);
     if (opts.html !== undefined) {
-      await writeFileAtomic(opts.html, await buildHtml({ regression: regressionTableFromCheck(result), report: result.report }));
+      await writeFileSafely(opts.html, await buildHtml({ regression: regressionTableFromCheck(result), report: result.report }));
     }
     process.stdout.write(opts.json === true ? json : opts.md ? renderMarkdown({ regression: regressionTableFromCheck(result), report: result.report }) : renderCheck(result) + '\n');
     if (!result.passed) throw new RegressionFound(regressionMessage(result));

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { renderGridPng } from '../../report/grid-png.js';
 import { readReport } from '../../report/read-report.js';
-import { checkOutputFile } from '../output-path.js';
+import { checkOutputFile, checkRunPaths } from '../output-path.js';
+import { writeFileSafely } from '../../report/write-file.js';
 import { parsePositiveInt } from '../parse.js';
 import { logLine } from '../progress.js';
 import { besideInput, regenerateFromFile, withImageOptions, type ImageCliOptions } from './report.js';
@@ -24,6 +24,7 @@ export function gridCommand(): Command {
     const report = await readReport(file);
     // Before regenerating the images: an impossible --out must not fail the run at its end.
     await checkOutputFile(opts.out ?? besideInput(file, '-grid.png'), '--out');
+    await checkRunPaths({ models: [opts.model], folders: [opts.dataDir], files: [file], outputs: [{ option: '--out', path: opts.out ?? besideInput(file, '-grid.png') }] });
     const { examples, classNames, notes } = await regenerateFromFile(report, file, opts);
     const png = await renderGridPng(examples, {
       perRow: parsePositiveInt(opts.perRow, '--per-row'),
@@ -31,7 +32,7 @@ export function gridCommand(): Command {
       classNames,
     });
     const out = opts.out ?? besideInput(file, '-grid.png');
-    await writeFileAtomic(out, png);
+    await writeFileSafely(out, png);
     const quiet = opts.quiet === true;
     for (const note of notes) logLine(quiet, `note: ${note}`);
     logLine(quiet, `advtest: wrote ${out} (${examples.length} examples)`);

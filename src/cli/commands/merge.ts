@@ -1,16 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { renderCertifyText } from '../../certify/render.js';
+import { CERTIFY_FORMAT, mergeCertifyReports, type CertifyReport } from '../../certify/report.js';
 import { UserError } from '../../errors.js';
 import { mergeReports } from '../../harness/merge.js';
 import type { Report } from '../../harness/report.js';
 import { renderText } from '../../report/text.js';
+import { writeFileSafely } from '../../report/write-file.js';
+import { checkOutputFile, checkRunPaths } from '../output-path.js';
 
 interface MergeOptions {
   json?: boolean | string;
 }
 
-async function readReport(file: string): Promise<Report> {
+async function readReport(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -18,7 +21,7 @@ async function readReport(file: string): Promise<Report> {
     throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? ''}): give the shard reports written by eval --shard i/n --json FILE`);
   }
   try {
-    return JSON.parse(text) as Report;
+    return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
   } catch {
     throw new UserError(`${file} is not JSON: give the shard reports written by eval --shard i/n --json FILE`);
   }
@@ -30,9 +33,22 @@ export function mergeCommand(): Command {
     .argument('<reports...>', 'shard reports (JSON)')
     .option('--json [file]', 'write the merged report as JSON to file (no file: JSON on stdout)')
     .action(async (files: string[], opts: MergeOptions) => {
-      const merged = mergeReports(await Promise.all(files.map(readReport)));
+      if (typeof opts.json === 'string') {
+        await checkOutputFile(opts.json, '--json');
+        await checkRunPaths({ files, outputs: [{ option: '--json', path: opts.json }] });
+      }
+      const parsed = await Promise.all(files.map(readReport));
+      // Shards of advtest certify have their own shape and merge (src/certify/report.ts).
+      if (parsed.length > 0 && parsed.every((r) => (r as { format?: unknown } | null)?.format === CERTIFY_FORMAT)) {
+        const certified = mergeCertifyReports(parsed as CertifyReport[]);
+        const text = JSON.stringify(certified, null, 2) + '\n';
+        if (typeof opts.json === 'string') await writeFileSafely(opts.json, text);
+        process.stdout.write(opts.json === true ? text : renderCertifyText(certified) + '\n');
+        return;
+      }
+      const merged: Report = mergeReports(parsed, files);
       const json = JSON.stringify(merged, null, 2) + '\n';
-      if (typeof opts.json === 'string') await writeFileAtomic(opts.json, json);
+      if (typeof opts.json === 'string') await writeFileSafely(opts.json, json);
       process.stdout.write(opts.json === true ? json : renderText(merged) + '\n');
     });
 }

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../../backend/select.js';
 import { formatEps } from '../../harness/format.js';
 import type { Report } from '../../harness/report.js';
@@ -9,7 +8,8 @@ import { renderMarkdown } from '../../report/markdown.js';
 import { readReport } from '../../report/read-report.js';
 import { DEFAULT_GRID_EXAMPLES, examplesOfReportFile, type ReportExamples } from '../../report/report-examples.js';
 import type { RegenerateOptions } from '../../report/regenerate.js';
-import { checkOutputFile } from '../output-path.js';
+import { checkOutputFile, checkRunPaths } from '../output-path.js';
+import { writeFileSafely } from '../../report/write-file.js';
 import { parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
 
@@ -85,13 +85,14 @@ export function reportCommand(): Command {
     const out = opts.out ?? besideInput(file, '.html');
     // Before regenerating the images: an impossible --out must not fail the run at its end.
     await checkOutputFile(out, '--out');
+    await checkRunPaths({ models: [opts.model], folders: [opts.dataDir], files: [file], outputs: [{ option: '--out', path: out }] });
     let images: ReportExamples | undefined;
     if (opts.images) images = await regenerateFromFile(report, file, opts);
     const html = await buildHtml(
       { report },
       images ? { examples: images.examples, classNames: images.classNames, notes: images.notes } : { notes: ['Images left out (--no-images).'] },
     );
-    await writeFileAtomic(out, html);
+    await writeFileSafely(out, html);
     logLine(quiet, `advtest: wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} kB)`);
   });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { checkModelDestination } from '../../model/fs-io.js';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
@@ -22,6 +22,8 @@ import type { Classifier, Dataset } from '../../types.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { parseEps, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber, parseStepSize } from '../parse.js';
 import { logLine, progressBar } from '../progress.js';
+import { checkRunPaths } from '../output-path.js';
+import { writeFailure } from '../../report/write-file.js';
 
 interface TrainCliOptions extends CommonOptions {
   arch: string;
@@ -44,6 +46,7 @@ interface TrainCliOptions extends CommonOptions {
   monitorSteps: string;
   earlyStop?: string | boolean;
   out: string;
+  force?: boolean;
 }
 
 /** Adversarial training and the robustness monitor (all optional: standard training without them). */
@@ -223,6 +226,34 @@ export async function runTraining(job: TrainJob): Promise<void> {
   }
 }
 
+/**
+ * Before training: --out must not silently replace a model (or anything else) already there, and
+ * its folder must take a file now — a read-only or full disk is found before the first epoch,
+ * not after it.
+ */
+async function checkTrainOutput(out: string, force: boolean): Promise<void> {
+  const entries = await readdir(out).catch(() => undefined);
+  if (entries !== undefined && entries.length > 0 && !force) {
+    const what = entries.includes('model.json') ? 'a model' : `${entries.length} file${entries.length === 1 ? '' : 's'}`;
+    throw new UserError(`--out ${out} already holds ${what}: pass --force to replace it, or choose another folder`);
+  }
+  await checkModelDestination(out);
+  const probe = path.join(path.dirname(path.resolve(out)), `.advtest-write-test-${process.pid}`);
+  try {
+    const handle = await open(probe, 'wx');
+    try {
+      await handle.write('advtest\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    throw writeFailure(out, err, 'nothing was trained');
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
 export function trainCommand(): Command {
   const defenseNames = Object.values(DEFENSE_REGISTRY).map((e) => e.syntax).join(' | ');
   const cmd = new Command('train')
@@ -246,8 +277,11 @@ export function trainCommand(): Command {
     .option('--holdout <n>', 'training examples held out for the per-epoch PGD accuracy (default 200 with --defense, 0 = none without)')
     .option('--monitor-steps <n>', 'steps of the held-out PGD', '10')
     .option('--early-stop [drop]', 'stop when the held-out PGD accuracy falls by more than drop (default 0.2) from one epoch to the next, keeping the previous epoch (Wong et al. 2020)')
-    .requiredOption('--out <dir>', 'output model folder');
+    .requiredOption('--out <dir>', 'output model folder')
+    .option('--force', 'replace the model (or other files) already in --out');
   return withCommonOptions(cmd).action(async (opts: TrainCliOptions) => {
+    await checkRunPaths({ models: [opts.teacher], data: opts.data, folders: [opts.dataDir], outputs: [{ option: '--out', path: opts.out, folder: true }] });
+    await checkTrainOutput(opts.out, opts.force === true);
     const { seed, quiet } = await setup(opts);
     await runTraining({
       arch: opts.arch,
