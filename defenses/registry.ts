@@ -7,8 +7,10 @@ import { augment, parseAugmentations } from './augment.js';
 import { checkLayerNames, clipGradients, maxNorm } from './clipping.js';
 import type { Defense } from './defense.js';
 import { distill, temperature } from './distillation.js';
+import { gaussianAugmentation } from './gaussian.js';
 import { labelSmoothing } from './label-smoothing.js';
 import { parseDefenseSpecs, type DefenseSpec } from './spec.js';
+import { parseSmoothAdv, smoothAdvTraining } from './smooth-adv.js';
 import { trades } from './trades.js';
 
 /** What defenses are built with besides their own spec (from the train command's options). */
@@ -137,6 +139,19 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     make: (s, env) => {
       if (!env.teacher) throw new UserError(`--defense ${s.text} needs a teacher: pass --teacher DIR (a model trained with --defense temperature=T)`);
       return distill(env.teacher, numberOf(s));
+    },
+  },
+  gaussian: {
+    syntax: 'gaussian=σ',
+    help: 'Gaussian data augmentation for randomized smoothing: x + N(0, σ²), not clipped (Cohen et al. 2019); certify with advtest certify --sigma σ',
+    make: (s) => gaussianAugmentation(numberOf(s)),
+  },
+  'smooth-adv': {
+    syntax: 'smooth-adv[=sigma:σ+eps:ε+steps:T+m:M]',
+    help: 'SmoothAdv (Salman et al. 2019): L2 PGD on the soft smoothed classifier with m noise draws, trained on the noisy adversarial copies; defaults sigma:0.25+eps:0.5+steps:1+m:1',
+    make: (s, env) => {
+      noTrainAttack(s, env, 'attacks the smoothed classifier with its own L2 PGD');
+      return smoothAdvTraining(parseSmoothAdv(s.value));
     },
   },
 };
