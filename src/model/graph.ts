@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import type { Bounds, Classifier, ImageShape } from '../types.js';
 import { fileLoader } from './fs-io.js';
+import { probeForward, probeGradient } from './gradient-probe.js';
 
 interface GraphNode {
   name: string;
@@ -9,17 +10,23 @@ interface GraphNode {
   input?: string[];
 }
 
-/** Ops whose absence of a gradient makes white-box attacks impossible, found by trying one. */
-function missingGradientOp(run: (x: tf.Tensor4D) => tf.Tensor2D, shape: ImageShape): string | undefined {
-  try {
-    tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(run(x as tf.Tensor4D)))(tf.zeros([1, ...shape])));
-    return undefined;
-  } catch (err) {
-    // tfjs says "Cannot compute gradient: gradient function not found for Einsum."
-    const match = /gradient function not found for (\w+)/i.exec((err as Error).message);
-    if (match) return match[1]!;
-    throw err;
+const nodeName = (input: string) => input.replace(/^\^/, '').split(':')[0]!;
+
+/**
+ * The node to read logits from: the input of a final Softmax, looking through the Identity nodes
+ * converters put after it (`Identity(Softmax(x))`, `Identity(Identity(Softmax(x)))`). Returns the
+ * output node itself when the graph does not end in a softmax.
+ */
+export function logitsNodeOf(nodes: GraphNode[], outputName: string): { node: string; softmax?: string } {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  let current = byName.get(outputName);
+  const seen = new Set<string>();
+  while (current?.op === 'Identity' && current.input?.[0] !== undefined && !seen.has(current.name)) {
+    seen.add(current.name);
+    current = byName.get(nodeName(current.input[0]));
   }
+  if (current?.op === 'Softmax' && current.input?.[0] !== undefined) return { node: nodeName(current.input[0]), softmax: current.name };
+  return { node: outputName };
 }
 
 /**
@@ -40,28 +47,34 @@ export async function loadGraphClassifier(dir: string, topology: { node?: GraphN
   if (model.inputs.length !== 1 || !shape || shape.length !== 4 || shape.slice(1).some((d) => d === null || d < 0)) {
     throw new UserError(`graph model in ${dir} takes ${JSON.stringify(model.inputs.map((i) => i.shape))}: advtest needs one image input [batch, height, width, channels]`);
   }
-  const outputName = model.outputs[0]!.name.split(':')[0]!;
-  const outNode = topology.node?.find((n) => n.name === outputName);
-  const softmax = outNode?.op === 'Softmax' && outNode.input?.[0] !== undefined;
-  const logitsNode = softmax ? outNode!.input![0]!.split(':')[0]! : outputName;
+  const outputName = nodeName(model.outputs[0]!.name);
+  const { node: logitsNode, softmax } = logitsNodeOf(topology.node ?? [], outputName);
   const inputShape = shape.slice(1) as ImageShape;
   const run = (x: tf.Tensor4D) => model.execute({ [input!.name]: x }, logitsNode) as tf.Tensor2D;
-  const probe = tf.tidy(() => run(tf.zeros([1, ...inputShape])));
-  const numClasses = probe.shape[1];
-  probe.dispose();
-  const missing = missingGradientOp(run, inputShape);
+  let numClasses: number;
+  try {
+    const probe = probeForward(run, inputShape, `graph model in ${dir}`);
+    numClasses = probe.shape[1] ?? 0;
+    probe.dispose();
+    if (probe.rank !== 2) throw new UserError(`graph model in ${dir} outputs shape ${JSON.stringify(probe.shape)} at node ${logitsNode}: a classifier must output [batch, classes]`);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const missing = probeGradient(run, inputShape);
   return {
     bounds,
     inputShape,
     numClasses,
     logits: run,
-    ...(missing ? { gradientUnavailable: `op ${missing} has no gradient in TF.js` } : {}),
+    ...(missing ? { gradientUnavailable: missing } : {}),
     dispose: () => model.dispose(),
     describe: () => ({
       path: dir,
       format: 'graph-model',
       logits: softmax ? `pre-softmax (node ${logitsNode})` : 'model output',
-      ...(missing ? { gradient: `unavailable: op ${missing} has no gradient in TF.js` } : {}),
+      ...(softmax && softmax !== outputName ? { softmaxNode: `${softmax} (behind Identity output ${outputName})` } : {}),
+      ...(missing ? { gradient: `unavailable: ${missing}` } : {}),
     }),
   };
 }

@@ -53,3 +53,18 @@ describe('layersClassifier', () => {
     model.dispose();
   });
 });
+
+describe('layersClassifier memory', () => {
+  beforeAll(useTestBackend);
+  it('leaves no intermediate tensor behind when reading logits before a Dense softmax', () => {
+    const model = denseSoftmaxModel();
+    const clf = layersClassifier(model);
+    const x = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
+    clf.logits(x).dispose();
+    const before = tf.memory().numTensors;
+    clf.logits(x).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    model.dispose();
+  });
+});

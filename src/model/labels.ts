@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { Preprocessing } from './preprocessing.js';
+
+/**
+ * Class names from a file: JSON (an array of names, or { "labels": [...] }), or text with one
+ * name per line (blank lines at the end are ignored, a blank line in between is refused).
+ */
+export async function readLabelsFile(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read labels file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give a text file with one class name per line, or a JSON array`);
+  }
+  text = text.replace(/^\uFEFF/, '');
+  const trimmed = text.trim();
+  if (file.toLowerCase().endsWith('.json') || trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch (err) {
+      throw new UserError(`labels file ${file} is not valid JSON (${(err as Error).message}): give a JSON array of class names, or {"labels": [...]}`);
+    }
+    const labels = Array.isArray(json) ? json : (json as { labels?: unknown } | null)?.labels;
+    return checkNames(labels, file);
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const blank = lines.indexOf('');
+  if (blank >= 0) throw new UserError(`labels file ${file}: line ${blank + 1} is blank: give one class name per line`);
+  if (lines.length === 0) throw new UserError(`labels file ${file} is empty: give one class name per line`);
+  return lines;
+}
+
+function checkNames(labels: unknown, source: string): string[] {
+  if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== 'string' || l.trim() === '')) {
+    throw new UserError(`${source}: "labels" must be a non-empty array of class names (strings): fix the file`);
+  }
+  return (labels as string[]).map((l) => l.trim());
+}
+
+/** Refuses class names whose count is not the model's number of classes. */
+export function checkLabelCount(labels: readonly string[], numClasses: number, source: string): void {
+  if (labels.length !== numClasses) {
+    throw new UserError(`${source} names ${labels.length} class${labels.length === 1 ? '' : 'es'} but the model has ${numClasses}: give exactly one name per class, in the model's output order`);
+  }
+}
+
+/** What a metadata.json next to model.json (image-classifier exports) says about the model. */
+export interface ExportMetadata {
+  file: string;
+  labels?: string[];
+  imageSize?: number;
+  /** Set when the exporter is known to feed a fixed range (Teachable Machine). */
+  preprocessing?: Preprocessing;
+  exporter?: string;
+}
+
+/**
+ * Teachable Machine's image library feeds `pixels / 127 − 1` (its `capture()`), i.e. [0, 1]
+ * pixels mapped to [−1, 255/127 − 1].
+ */
+const TEACHABLE_MACHINE_RANGE = { lower: -1, upper: 255 / 127 - 1 };
+
+/** Reads dir/metadata.json when there is one (undefined otherwise). */
+export async function readExportMetadata(dir: string): Promise<ExportMetadata | undefined> {
+  const file = path.join(dir, 'metadata.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): make it readable or remove it`);
+  }
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, '')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): fix it or remove it`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file} is not a JSON object: fix it or remove it`);
+  const out: ExportMetadata = { file };
+  if (json.labels !== undefined) out.labels = checkNames(json.labels, file);
+  if (json.imageSize !== undefined) {
+    if (typeof json.imageSize !== 'number' || !Number.isInteger(json.imageSize) || json.imageSize <= 0) throw new UserError(`${file}: "imageSize" ${JSON.stringify(json.imageSize)} is not a positive integer: fix the file`);
+    out.imageSize = json.imageSize;
+  }
+  if (typeof json.packageName === 'string') out.exporter = json.packageName;
+  if (json.packageName === '@teachablemachine/image') out.preprocessing = { range: { ...TEACHABLE_MACHINE_RANGE } };
+  return out;
+}
