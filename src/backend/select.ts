@@ -71,12 +71,35 @@ async function useWasm(threads: number, notes: string[]): Promise<number | undef
     await tf.ready();
     return true;
   };
-  const ok = threads > 1 ? await withThreadedWasm(start) : await start();
+  const ok = await keepingProcessHandlers(() => (threads > 1 ? withThreadedWasm(start) : start()));
   if (!ok) return undefined;
   settlePthreads();
   const { registerWasmGradKernels } = await import('./wasm-kernels.js');
   registerWasmGradKernels();
   return Math.max(1, wasm.getThreadsCount());
+}
+
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `init` and then removes the process-wide `uncaughtException` / `unhandledRejection`
+ * handlers it added. The emscripten glue of tfjs's wasm build installs handlers that rethrow from
+ * inside the glue: any later crash of the host program printed ~57 KB of minified glue and exited
+ * 7 instead of Node's own trace and exit 1. A library must not change how its host crashes.
+ */
+async function keepingProcessHandlers<T>(init: () => Promise<T>): Promise<T> {
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (event: (typeof PROCESS_EVENTS)[number]) => process.listeners(event as 'uncaughtException') as Listener[];
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(listeners(e))]));
+  try {
+    return await init();
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+  }
 }
 
 function checkThreads(threads: number): void {

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
 import { UserError } from '../errors.js';
+import { packageRoot } from '../package-info.js';
+
+/** An example config that ships in the npm package ("files" in package.json), by absolute path. */
+export function exampleBenchConfig(): string {
+  return path.join(packageRoot(), 'fixtures', 'bench', 'defenses.json');
+}
 
 /** How every entry is trained unless it says otherwise. */
 export interface TrainSettings {
@@ -102,6 +109,7 @@ const schema: JSONSchemaType<BenchConfig> = {
         required: ['name'],
         properties: {
           ...train.properties,
+          // It names files (entries/NAME.json, models/NAME): no separators; "." and ".." are refused later.
           name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
           transform: { type: 'string', nullable: true },
           ensemble: {
@@ -131,7 +139,7 @@ export async function loadBenchConfig(file: string): Promise<BenchConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? ''}): give a benchmark config, e.g. --config fixtures/bench/defenses.json`);
+    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? ''}): give a benchmark config, e.g. --config ${exampleBenchConfig()}`);
   }
   let json: unknown;
   try {
@@ -140,7 +148,7 @@ export async function loadBenchConfig(file: string): Promise<BenchConfig> {
     throw new UserError(`${file} is not valid JSON (${(err as Error).message}): fix the syntax`);
   }
   if (!validate(json)) {
-    throw new UserError(`${file}: ${(validate.errors ?? []).map(describe).join('; ')}: see fixtures/bench/defenses.json for the format`);
+    throw new UserError(`${file}: ${(validate.errors ?? []).map(describe).join('; ')}: see ${exampleBenchConfig()} for the format`);
   }
   const names = json.entries.map((e) => e.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

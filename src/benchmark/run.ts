@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
 import writeFileAtomic from 'write-file-atomic';
@@ -14,9 +14,9 @@ import { startWorkerPool } from '../cli/worker-pool.js';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import { loadModel } from '../model/store.js';
-import { UserError } from '../errors.js';
 import type { Classifier } from '../types.js';
 import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
+import { BENCH_SHAPE, benchAttackOptions, checkBenchConfig } from './validate.js';
 
 export const BENCH_RESULT_FORMAT = 'advtest-bench-entry/1';
 
@@ -85,6 +85,41 @@ function trainJob(config: BenchConfig, s: TrainSettings & BenchEntry, out: strin
   };
 }
 
+/** The training jobs of an entry (one per ensemble member), written into `dir`. */
+function trainJobs(config: BenchConfig, entry: BenchEntry, dir: string, quiet: boolean): TrainJob[] {
+  const s = settingsOf(config, entry);
+  return entry.ensemble ? entry.ensemble.map((member, k) => trainJob(config, s, path.join(dir, String(k)), quiet, member)) : [trainJob(config, s, dir, quiet)];
+}
+
+/**
+ * What decides the trained weights: the training jobs without their output folder and verbosity.
+ * The evaluation settings (limit, attacks, ε) and an input transform are not in it, so changing
+ * them re-evaluates the saved model instead of training it again.
+ */
+export function trainingKey(config: BenchConfig, entry: BenchEntry): string {
+  const jobs = trainJobs(config, entry, '', true).map(({ out: _o, quiet: _q, ...rest }) => rest);
+  return createHash('sha256').update(stableStringify({ format: 1, jobs })).digest('hex');
+}
+
+/** Beside out/models/<name>: the training key and time of the model in it. */
+interface TrainedRecord {
+  key: string;
+  seconds: number;
+}
+
+function trainedRecordFile(o: BenchOptions, name: string): string {
+  return path.join(o.out, 'models', `${name}.training.json`);
+}
+
+async function readTrained(file: string, key: string): Promise<TrainedRecord | undefined> {
+  try {
+    const r = JSON.parse(await readFile(file, 'utf8')) as TrainedRecord;
+    return r.key === key && typeof r.seconds === 'number' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function readResult(file: string, hash: string): Promise<EntryResult | undefined> {
   try {
     const r = JSON.parse(await readFile(file, 'utf8')) as EntryResult;
@@ -97,24 +132,32 @@ async function readResult(file: string, hash: string): Promise<EntryResult | und
 
 /** Trains (members of) an entry into out/models/<name>[/<k>] and returns the classifier to evaluate. */
 async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOptions): Promise<{ model: Classifier; seconds: number }> {
-  const s = settingsOf(config, entry);
   const dir = path.join(o.out, 'models', entry.name);
-  const started = Date.now();
-  await rm(dir, { recursive: true, force: true });
-  let model: Classifier;
-  if (entry.ensemble) {
+  const jobs = trainJobs(config, entry, dir, o.quiet);
+  const key = trainingKey(config, entry);
+  const record = trainedRecordFile(o, entry.name);
+  const earlier = await readTrained(record, key);
+  const load = async () => {
     const members: Classifier[] = [];
-    for (const [k, member] of entry.ensemble.entries()) {
-      const memberDir = path.join(dir, String(k));
-      await runTraining(trainJob(config, s, memberDir, o.quiet, member));
-      members.push(await loadModel(memberDir));
+    for (const job of jobs) members.push(await loadModel(job.out));
+    return entry.ensemble ? ensemble(members) : members[0]!;
+  };
+  if (earlier) {
+    // Same training settings as the model already there (only evaluation settings changed).
+    const model = await load().catch(() => undefined);
+    if (model) {
+      o.log(`${entry.name}: model trained in an earlier run with the same training settings (${dir})`);
+      return { model, seconds: earlier.seconds };
     }
-    model = ensemble(members);
-  } else {
-    await runTraining(trainJob(config, s, dir, o.quiet));
-    model = await loadModel(dir);
   }
-  return { model, seconds: (Date.now() - started) / 1000 };
+  o.log(`${entry.name}: training${entry.defense ? ` (${entry.defense})` : ''}${entry.ensemble ? ` (ensemble of ${entry.ensemble.length})` : ''}`);
+  const started = Date.now();
+  await rm(record, { force: true });
+  await rm(dir, { recursive: true, force: true });
+  for (const job of jobs) await runTraining(job);
+  const seconds = (Date.now() - started) / 1000;
+  await writeFile(record, JSON.stringify({ key, seconds } satisfies TrainedRecord) + '\n');
+  return { model: await load(), seconds };
 }
 
 /**
@@ -123,16 +166,14 @@ async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOption
  * first unfinished entry. Input-transform entries are attacked through the transform with BPDA:
  * a non-adaptive attack on them would report gradient masking as robustness.
  */
-export async function runBench(config: BenchConfig, o: BenchOptions): Promise<EntryResult[]> {
-  await mkdir(path.join(o.out, 'entries'), { recursive: true });
+export async function runBench(config: BenchConfig, o: BenchOptions & { file?: string }): Promise<EntryResult[]> {
+  // The whole config first: a bad later entry must not be found after earlier ones trained, and a
+  // bad config leaves nothing behind.
+  checkBenchConfig(config, o.file ?? 'the benchmark config', (entry) => trainJobs(config, entry, path.join(o.out, 'models', entry.name), o.quiet), o.only);
   const e = config.eval;
   const seed = e.seed ?? 0;
-  const { data, subset } = await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: [28, 28, 1], dataDir: config.dataDir, limit: e.limit });
-  if (o.only) {
-    const names = new Set(config.entries.map((x) => x.name));
-    const unknown = o.only.filter((n) => !names.has(n));
-    if (unknown.length > 0) throw new UserError(`--only ${unknown.join(',')}: no such entry in the config; its entries are ${[...names].join(', ')}`);
-  }
+  const { data, subset } = await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: e.limit });
+  await mkdir(path.join(o.out, 'entries'), { recursive: true });
   const results: EntryResult[] = [];
   for (const entry of config.entries) {
     const hash = entryHash(config, entry);
@@ -147,17 +188,10 @@ export async function runBench(config: BenchConfig, o: BenchOptions): Promise<En
       o.log(`${entry.name}: not done, and not in --only: left out of this leaderboard`);
       continue;
     }
-    o.log(`${entry.name}: training${entry.defense ? ` (${entry.defense})` : ''}${entry.ensemble ? ` (ensemble of ${entry.ensemble.length})` : ''}`);
     const trained = await trainEntry(config, entry, o);
     const model = entry.transform ? withTransformSpec(trained.model, entry.transform, seed) : trained.model;
     try {
-      const attackOptions = {
-        attack: e.attack,
-        ...(e.steps !== undefined ? { steps: String(e.steps) } : {}),
-        ...(e.restarts !== undefined ? { restarts: String(e.restarts) } : {}),
-        ...(e.mode ? { mode: e.mode } : {}),
-        ...(entry.transform ? { bpda: true } : {}),
-      };
+      const attackOptions = benchAttackOptions(config, entry);
       const { attacks, mode } = attacksFrom(attackOptions);
       // Ensembles are held in memory only: workers could not load them.
       const pool =

@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
 import { bpda, eot } from '../../attacks/adaptive.js';
-import { parseAttackSpec, type AttackOptions } from '../../attacks/index.js';
+import { ATTACK_REGISTRY, PRESETS, parseAttackSpec, type AttackOptions } from '../../attacks/index.js';
 import { UserError } from '../errors.js';
 import type { SuiteMode } from '../harness/evaluate.js';
 import type { LossName } from '../tensor/loss.js';
 import { LOSSES } from '../tensor/loss.js';
-import type { Attack, NormName } from '../types.js';
+import { isTransformed } from '../model/input-transform.js';
+import type { Attack, Classifier, NormName } from '../types.js';
 import { parsePositiveInt, parseStepSize } from './parse.js';
 
 export interface AttackCliOptions {
@@ -18,12 +19,22 @@ export interface AttackCliOptions {
   mode?: SuiteMode;
   bpda?: boolean;
   eot?: string;
+  targets?: string;
+}
+
+/** The registered attacks, for help texts (from the registry, so that a new attack is listed). */
+function attackNames(): string {
+  return Object.keys(ATTACK_REGISTRY).join(', ');
+}
+
+function presetNames(): string {
+  return Object.entries(PRESETS).map(([name, members]) => `${name} = ${members.join(',')}`).join('; ');
 }
 
 /** --attack and the options every attack understands. */
 export function withAttackOptions(cmd: Command, defaultAttack = 'fgsm'): Command {
   return cmd
-    .option('--attack <names>', 'an attack, a comma-separated suite, or a preset (strong)', defaultAttack)
+    .option('--attack <names>', `an attack (${attackNames()}), a comma-separated suite of them, or a preset (${presetNames()})`, defaultAttack)
     .option('--steps <n>', 'iterations of iterative attacks')
     .option('--step-size <x>', 'absolute (0.01) or relative to ε (0.1x)')
     .option('--restarts <n>', 'random restarts; each keeps the per-example worst case')
@@ -31,7 +42,20 @@ export function withAttackOptions(cmd: Command, defaultAttack = 'fgsm'): Command
     .option('--loss <name>', 'attack loss: ce (cross-entropy) or dlr')
     .option('--bpda', 'attack through the input transform with a straight-through gradient (BPDA)')
     .option('--eot <n>', 'average gradients over n draws of a randomised model (EOT)')
+    .option('--targets <k>', 'apgd-t and fab-t: attack the k classes with the highest clean logits other than the true one (default 9)')
     .addOption(new Option('--mode <mode>', 'independent: every attack on every example; sequential: each on the survivors (default for suites)').choices(['independent', 'sequential']));
+}
+
+/**
+ * For a command that runs exactly one attack (advtest attack): --attack lists single attacks
+ * only and --mode (a suite setting) is not offered, since such a command refuses both.
+ */
+export function forSingleAttack(cmd: Command): Command {
+  const attack = cmd.options.find((o) => o.long === '--attack');
+  if (attack) attack.description = `the attack: one of ${attackNames()}`;
+  const mode = cmd.options.findIndex((o) => o.long === '--mode');
+  if (mode >= 0) (cmd.options as Option[]).splice(mode, 1);
+  return cmd;
 }
 
 export function attackOptionsFrom(o: AttackCliOptions): AttackOptions {
@@ -39,6 +63,7 @@ export function attackOptionsFrom(o: AttackCliOptions): AttackOptions {
   if (o.steps !== undefined) out.steps = parsePositiveInt(o.steps, '--steps');
   if (o.stepSize !== undefined) Object.assign(out, parseStepSize(o.stepSize));
   if (o.restarts !== undefined) out.restarts = parsePositiveInt(o.restarts, '--restarts');
+  if (o.targets !== undefined) out.targets = parsePositiveInt(o.targets, '--targets');
   if (o.norm !== undefined) out.norm = o.norm;
   if (o.loss !== undefined) {
     if (!(o.loss in LOSSES)) throw new UserError(`--loss "${o.loss}": use one of ${Object.keys(LOSSES).join(', ')}`);
@@ -54,6 +79,27 @@ function adaptive(attack: Attack, o: AttackCliOptions): Attack {
   if (o.eot !== undefined) out = eot(out, parsePositiveInt(o.eot, '--eot'));
   if (o.bpda) out = bpda(out);
   return out;
+}
+
+/**
+ * --eot N averages gradients over N draws of a randomised model; on a deterministic one every draw
+ * is the same and N only multiplies the cost. A LayersModel in inference mode, behind no input
+ * transform or a deterministic one (bit-depth, JPEG, median), is deterministic: refused, as --bpda
+ * without a transform is. Other models (GraphModels) may hold random ops: a note (returned).
+ */
+export function checkEotFits(model: Classifier, attacks: Attack[]): string | undefined {
+  const samples = attacks.map((a) => a.config.eotSamples).find((n): n is number => typeof n === 'number' && n > 1);
+  if (samples === undefined) return undefined;
+  if (isTransformed(model) && model.transform.randomized) return undefined;
+  const base = isTransformed(model) ? model.base : model;
+  const info = base.describe?.() ?? {};
+  const transform = isTransformed(model) ? ` behind the deterministic transform ${model.transform.name}` : '';
+  if (info.format === 'graph-model' || info.url !== undefined) {
+    return `--eot ${samples}: nothing says the model${transform} is randomised; if it is deterministic, every draw is the same and EOT only multiplies the cost by ${samples}`;
+  }
+  throw new UserError(
+    `--eot ${samples}: the model${transform} is deterministic, so all ${samples} draws give the same gradient and EOT only multiplies the cost by ${samples}: drop --eot, or add a randomised transform (--transform noise=0.1)`,
+  );
 }
 
 /** The attacks and the suite mode a command line asks for. */

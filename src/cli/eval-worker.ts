@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { adversarialBatch, type AttackBatch } from '../harness/attack-images.js';
-import { evaluateBatch, type BatchJob } from '../harness/evaluate.js';
+import { evaluateBatch, type BatchJob, type BatchProgress } from '../harness/evaluate.js';
 import type { Attack, Classifier } from '../types.js';
 import { materialize, materializeAttack, type AttackRequest, type EvaluationRequest, type Materialized } from './evaluation-request.js';
 
@@ -24,6 +24,8 @@ export type FromWorker =
   /** `tensors`: the worker's live tensors after the batch (a leak shows as growth). */
   | { type: 'record'; batch: number; record: Awaited<ReturnType<typeof evaluateBatch>>; tensors: number }
   | { type: 'adversarial'; pixels: Float32Array; tensors: number }
+  /** Sent as each (attack, ε) of a batch starts and ends, for the progress bar. */
+  | { type: 'progress'; progress: BatchProgress }
   | { type: 'error'; message: string; user: boolean };
 
 const port = parentPort;
@@ -58,7 +60,7 @@ port.on('message', (msg: ToWorker) => {
       if (state?.kind !== 'evaluate') throw new Error('batch before an evaluation init');
       const { m, job } = state;
       const batchJob: BatchJob = { batch: msg.batch, batchSize: job.batchSize, seed: job.seed, probes: job.probes, target: m.target, mode: m.mode };
-      const record = await evaluateBatch(m.model, m.data, m.attacks, job.epsilons, batchJob);
+      const record = await evaluateBatch(m.model, m.data, m.attacks, job.epsilons, batchJob, (progress) => port.postMessage({ type: 'progress', progress } satisfies FromWorker));
       port.postMessage({ type: 'record', batch: msg.batch, record, tensors: tf.memory().numTensors } satisfies FromWorker);
     } catch (err) {
       fail(err);

@@ -6,12 +6,17 @@ import { attackCommand } from './commands/attack.js';
 import { baselineCommand } from './commands/baseline.js';
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
+import { certifyCommand } from './commands/certify.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { gridCommand } from './commands/grid.js';
 import { reportCommand } from './commands/report.js';
 import { mergeCommand } from './commands/merge.js';
 import { trainCommand } from './commands/train.js';
+import { forSingleAttack } from './attack-options.js';
+import { examplesText } from './examples.js';
+import { closestOption } from './suggest.js';
+import { setInvocation } from '../report/invocation.js';
 
 const FS_REASONS: Record<string, string> = {
   ENOENT: 'no such file or folder',
@@ -36,8 +41,54 @@ function fileSystemProblem(err: unknown): string | undefined {
   return `cannot ${e.syscall ?? 'access'} ${e.path} (${e.code}: ${reason}): check the path and its permissions, or choose another`;
 }
 
+let pipeGuard = false;
+
+/**
+ * `advtest … | head`: once the reader has gone, further writes fail with EPIPE. The reader has
+ * what it wanted, so the run ends quietly (exit 0) instead of with Node's unhandled-error trace.
+ */
+function endQuietlyOnClosedPipe(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+}
+
+/** Commander's messages in advtest's style: `advtest: …` on one line, the suggestion on it too. */
+function oneLineError(text: string): string {
+  return `${text
+    .trimEnd()
+    .replace(/^error: /, 'advtest: ')
+    .replace(/\n\(Did you mean (.+)\?\)$/, ': did you mean $1?')
+    .replace(/\n/g, ' ')}\n`;
+}
+
+/**
+ * Commander suggests by edit distance among the options of the command and its parents, so a
+ * mistyped `--epsilon` got `--version`; advtest suggests the command's own option that the
+ * mistyped one starts with (or is close to), e.g. --eps, and points at the command's help.
+ */
+function suggestCloseOptions(cmd: Command): void {
+  const patched = cmd as unknown as { unknownOption(flag: string): void };
+  patched.unknownOption = (flag: string) => {
+    const longs = cmd.options.map((o) => o.long).filter((l): l is string => l !== undefined);
+    const close = closestOption(flag, [...longs, '--help']);
+    const hint = close !== undefined ? `: did you mean ${close}?` : '';
+    const help = cmd.parent ? `advtest ${cmd.name()} --help` : 'advtest --help';
+    cmd.error(`error: unknown option '${flag}'${hint} (${help} lists the options)`, {
+      code: 'commander.unknownOption',
+      exitCode: 2,
+    });
+  };
+}
+
 /** Exit codes: 0 success, 1 regression found (check), 2 usage or input error, 3 internal error. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   const program = new Command('advtest')
     .description('adversarial robustness testbed for TensorFlow.js models')
     .version(toolVersion())
@@ -46,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(attackCommand())
+    .addCommand(certifyCommand())
     .addCommand(mergeCommand())
     .addCommand(baselineCommand())
     .addCommand(checkCommand())
@@ -55,8 +107,23 @@ export async function main(argv: string[]): Promise<number> {
   // Usage errors in any subcommand come back here (exit 2), never commander's process.exit(1),
   // since 1 means "regression found".
   for (const sub of program.commands) sub.exitOverride();
+  // advtest attack writes one image per input: no suites, presets or --mode in its help.
+  const attack = program.commands.find((c) => c.name() === 'attack');
+  if (attack) forSingleAttack(attack);
+  for (const cmd of [program, ...program.commands]) {
+    const examples = examplesText(cmd === program ? 'advtest' : cmd.name());
+    if (examples !== undefined) cmd.addHelpText('after', examples);
+    cmd.configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
+    suggestCloseOptions(cmd);
+  }
   try {
-    await program.parseAsync(argv);
+    // Reports record the command that made them (provenance).
+    setInvocation(argv.slice(2));
+    try {
+      await program.parseAsync(argv);
+    } finally {
+      setInvocation(undefined);
+    }
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import type { AttackBatch } from '../harness/attack-images.js';
+import type { BatchProgress } from '../harness/evaluate.js';
 import type { BatchRecord } from '../harness/journal.js';
 import type { FromWorker, ToWorker, WorkerInit } from './eval-worker.js';
 
@@ -11,7 +12,7 @@ type Result = Extract<FromWorker, { type: 'record' | 'adversarial' }>;
 interface Slot {
   worker: Worker;
   index: number;
-  busy?: { resolve: (r: Result) => void; reject: (e: Error) => void };
+  busy?: { resolve: (r: Result) => void; reject: (e: Error) => void; onProgress?: (p: BatchProgress) => void };
   ready: Promise<void>;
   /** Live tensors in the worker after each batch it computed. */
   tensors: number[];
@@ -64,6 +65,8 @@ export class WorkerPool {
         if (msg.type === 'ready') {
           resolve();
           this.release(slot);
+        } else if (msg.type === 'progress') {
+          slot.busy?.onProgress?.(msg.progress);
         } else if (msg.type === 'record' || msg.type === 'adversarial') {
           const busy = slot.busy;
           slot.busy = undefined;
@@ -120,19 +123,19 @@ export class WorkerPool {
   }
 
   /** Sends one batch message to the next free worker and waits for its answer. */
-  private async send(msg: Extract<ToWorker, { type: 'batch' | 'attack' }>): Promise<Result> {
+  private async send(msg: Extract<ToWorker, { type: 'batch' | 'attack' }>, onProgress?: (p: BatchProgress) => void): Promise<Result> {
     if (this.failure) throw this.failure;
     const slot = await Promise.race([this.acquire(), this.failed]);
     return new Promise<Result>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      slot.busy = { resolve, reject };
+      slot.busy = { resolve, reject, ...(onProgress ? { onProgress } : {}) };
       slot.worker.postMessage(msg);
     });
   }
 
   /** Evaluates batch number `batch` (an 'evaluate' pool). */
-  async run(batch: number): Promise<BatchRecord> {
-    const r = await this.send({ type: 'batch', batch });
+  async run(batch: number, onProgress?: (p: BatchProgress) => void): Promise<BatchRecord> {
+    const r = await this.send({ type: 'batch', batch }, onProgress);
     if (r.type !== 'record') throw new Error(`worker answered an evaluation batch with ${r.type}`);
     return r.record;
   }
@@ -145,8 +148,8 @@ export class WorkerPool {
   }
 
   /** The `runner` option of evaluate(). */
-  evaluationRunner(): { concurrency: number; run: (batch: number) => Promise<BatchRecord> } {
-    return { concurrency: this.size, run: (batch) => this.run(batch) };
+  evaluationRunner(): { concurrency: number; run: (batch: number, onProgress?: (p: BatchProgress) => void) => Promise<BatchRecord> } {
+    return { concurrency: this.size, run: (batch, onProgress) => this.run(batch, onProgress) };
   }
 
   /** The `runner` option of attackImages(). */

@@ -46,14 +46,16 @@ describe('advtest bench', () => {
     expect(first.stdout).toMatch(/\| sanity \|/);
     expect(first.stdout).toMatch(/\| standard/);
 
-    // An interrupted run: the last entry's result is gone. Only that entry is redone.
+    // An interrupted run: the last entry's result is gone. Only that entry is redone, on the
+    // model already trained with the same training settings.
     const kept = path.join(out, 'entries', 'standard.json');
     const before = (await stat(kept)).mtimeMs;
     await rm(path.join(out, 'entries', 'bit-depth.json'));
     const second = await runCli('bench', '--config', file, '--out', out);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/standard: done in an earlier run/);
-    expect(second.stderr).toMatch(/bit-depth: training/);
+    expect(second.stderr).toMatch(/bit-depth: model trained in an earlier run/);
+    expect(second.stderr).toMatch(/bit-depth: evaluating/);
     expect((await stat(kept)).mtimeMs).toBe(before);
     const again = JSON.parse(await readFile(path.join(out, 'leaderboard.json'), 'utf8')) as { leaderboards: Leaderboard[] };
     expect(again.leaderboards[1]!.rows.map((r) => r.worstCase.accuracy)).toEqual(rows.map((r) => r.worstCase.accuracy));
@@ -94,7 +96,7 @@ describe('advtest bench --workers', () => {
         void _t;
         expect(rest.data.size).toBe(300);
         // The model folders differ (w1/, w2/); everything computed must not.
-        reports.push({ name, ...rest, model: { ...rest.model, path: undefined } });
+        reports.push({ name, ...rest, model: { ...rest.model, path: undefined, preprocessingFrom: undefined } });
       }
     }
     expect(reports[2]).toEqual(reports[0]);

@@ -10,6 +10,7 @@ import { renderMarkdown } from '../../report/markdown.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
+import { checkRunPaths } from '../output-path.js';
 
 interface BenchCliOptions extends CommonOptions {
   config: string;
@@ -30,12 +31,14 @@ export function benchCommand(): Command {
     .option('--html <file>', 'also write a self-contained HTML page with the sortable leaderboard at the largest ε')
     .option('--workers <n>', 'worker threads sharing each evaluation\'s batches (results are identical for any n)', String(availableParallelism()));
   return withCommonOptions(cmd).action(async (opts: BenchCliOptions) => {
+    await checkRunPaths({ files: [opts.config], outputs: [{ option: '--out', path: opts.out }, { option: '--html', path: opts.html }] });
     const { quiet } = await setup(opts);
     const workers = parsePositiveInt(opts.workers, '--workers');
     const config = await loadBenchConfig(opts.config);
     let bar: Progress | undefined;
     let current = '';
     const results = await runBench(config, {
+      file: opts.config,
       out: opts.out,
       quiet,
       workers: { count: workers, backend: opts.backend },
@@ -44,10 +47,16 @@ export function benchCommand(): Command {
       onEvalProgress: (entry, p) => {
         if (entry !== current) {
           bar?.stop();
-          bar = progressBar(`evaluating ${entry}`, p.total, quiet, ' | {phase}');
+          bar = progressBar(`evaluating ${entry}`, p.attacks.total, quiet, ' | {phase}', { unit: 'attacks' });
           current = entry;
         }
-        bar?.update(p.done, { phase: p.phase ?? '' });
+        bar?.update(p.attacks.done, { phase: `${p.phase ?? ''} · ${p.done}/${p.total} examples done` });
+        // Ended before the next entry trains, whose own bar and epoch lines come next.
+        if (p.done === p.total) {
+          bar?.stop();
+          bar = undefined;
+          current = '';
+        }
       },
     });
     bar?.stop();

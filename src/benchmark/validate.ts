@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import { makeAttack } from '../../attacks/index.js';
+import { makeDefenses, type DefenseEnv } from '../../defenses/registry.js';
+import { parseDefenseSpecs } from '../../defenses/spec.js';
+import { parseInputTransform } from '../../defenses/input-transforms.js';
+import { attacksFrom } from '../cli/attack-options.js';
+import { DEFAULT_TRAIN_EPS, type TrainJob } from '../cli/commands/train.js';
+import { UserError } from '../errors.js';
+import { buildArchitecture } from '../model/architectures.js';
+import { layersClassifier } from '../model/classifier.js';
+import type { BenchConfig, BenchEntry } from './config.js';
+
+/** Bench models take 28×28×1 images in [0, 1] (the data loaders' shape and range). */
+export const BENCH_SHAPE: [number, number, number] = [28, 28, 1];
+const INPUT_RANGE = 1;
+
+/** The --attack options of the benchmark's evaluation; transform entries are attacked with BPDA. */
+export function benchAttackOptions(config: BenchConfig, entry: BenchEntry): Parameters<typeof attacksFrom>[0] {
+  const e = config.eval;
+  return {
+    attack: e.attack,
+    ...(e.steps !== undefined ? { steps: String(e.steps) } : {}),
+    ...(e.restarts !== undefined ? { restarts: String(e.restarts) } : {}),
+    ...(e.mode ? { mode: e.mode } : {}),
+    ...(entry.transform ? { bpda: true } : {}),
+  };
+}
+
+const ADVERSARIAL = ['fgsm-at', 'fast-fgsm', 'pgd-at', 'trades'];
+
+/**
+ * Builds the job's architecture and defenses as `advtest train` would, and throws away both: an
+ * unknown architecture, defense, layer name or train attack is found before anything trains.
+ */
+function checkTrainJob(job: TrainJob): void {
+  const specs = parseDefenseSpecs(job.defense ?? 'none');
+  const adversarial = specs.some((s) => ADVERSARIAL.includes(s.name));
+  if (!adversarial && (job.trainAttack !== undefined || job.trainSteps !== undefined || job.trainStepSize || job.trainEpsRamp !== undefined)) {
+    throw new UserError('trainAttack, trainSteps, trainStepSize and trainEpsRamp set the attack of adversarial training: add fgsm-at, fast-fgsm, pgd-at or trades to defense');
+  }
+  const model = buildArchitecture(job.arch, BENCH_SHAPE, 10, job.seed);
+  try {
+    const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
+    const env: DefenseEnv = { eps, model, ...(job.clipLayers ? { layers: job.clipLayers } : {}) };
+    if (job.trainEpsRamp !== undefined) env.ramp = job.trainEpsRamp;
+    const steps = job.trainSteps !== undefined ? { steps: job.trainSteps } : {};
+    if (job.trainAttack !== undefined) env.attack = makeAttack(job.trainAttack, { ...steps, ...(job.trainStepSize ?? {}) });
+    if (job.trainSteps !== undefined) env.steps = job.trainSteps;
+    if (job.trainStepSize) env.stepSize = 'absStepsize' in job.trainStepSize ? job.trainStepSize.absStepsize : job.trainStepSize.relStepsize * eps;
+    // distill=T trains its teacher in the run: the untrained model stands in for it here.
+    if (specs.some((s) => s.name === 'distill')) env.teacher = layersClassifier(model);
+    tf.tidy(() => void makeDefenses(specs, env));
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Everything in a benchmark config that can be wrong, checked before the first entry trains:
+ * entry names (they become file names), ε against the input range, the attacks, each entry's
+ * transform, architecture(s) and defenses, and the names given to --only. `jobsOf` turns an entry
+ * into its training jobs (one per ensemble member). Errors name the entry.
+ */
+export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (entry: BenchEntry) => TrainJob[], only?: string[]): void {
+  for (const entry of config.entries) {
+    if (entry.name === '.' || entry.name === '..') {
+      throw new UserError(`${file}: entry name "${entry.name}" is not a file name (it names a folder): use letters, digits, ".", "_" and "-", e.g. "standard"`);
+    }
+  }
+  const big = config.eval.eps.find((eps) => eps > INPUT_RANGE);
+  if (big !== undefined) throw new UserError(`${file}: /eval/eps ${big} exceeds the input range of the images (${INPUT_RANGE}): for images in [0, 1] write 0.03137 (8/255), not 8`);
+  if (only) {
+    const names = new Set(config.entries.map((x) => x.name));
+    const unknown = only.filter((n) => !names.has(n));
+    if (unknown.length > 0) throw new UserError(`--only ${unknown.join(',')}: no such entry in ${file}; its entries are ${[...names].join(', ')}`);
+  }
+  for (const entry of config.entries) {
+    const where = `${file}: entry "${entry.name}"`;
+    try {
+      attacksFrom(benchAttackOptions(config, entry));
+      if (entry.transform) parseInputTransform(entry.transform);
+      for (const job of jobsOf(entry)) {
+        if (job.trainEps !== undefined && job.trainEps > INPUT_RANGE) {
+          throw new UserError(`trainEps ${job.trainEps} exceeds the input range of the images (${INPUT_RANGE}): for images in [0, 1] write 0.3, not 30`);
+        }
+        checkTrainJob(job);
+      }
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`${where}: ${err.message}`);
+      throw err;
+    }
+  }
+}
