@@ -80,8 +80,9 @@ export function balancedSubset(ds: Dataset, n: number): Dataset {
  */
 export function fingerprint(ds: Dataset): string {
   const hash = createHash('sha256');
-  hash.update(Buffer.from(Int32Array.from([...ds.shape, ds.size]).buffer));
-  hash.update(Buffer.from(ds.labels.buffer, ds.labels.byteOffset, ds.labels.byteLength));
-  hash.update(Buffer.from(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength));
+  // Typed arrays, not Buffers: update() hashes a view's bytes, and the browser build has no Buffer.
+  hash.update(Int32Array.from([...ds.shape, ds.size]));
+  hash.update(ds.labels);
+  hash.update(ds.images);
   return hash.digest('hex');
 }

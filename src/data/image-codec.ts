@@ -5,18 +5,25 @@
  * native binary is missing or broken, the codec falls back to jimp (pure JS, slower, fewer
  * formats: PNG, JPEG, BMP, GIF, TIFF) and says so once on stderr.
  *
- * Decoding pipeline (same for both decoders, so 8-bit images decode to identical pixels):
+ * Decoding pipeline (same for both decoders, so 8-bit images already at the target size decode
+ * to identical pixels), every step named in `DecodeRecord` so that a manifest can say what was done:
  *  1. decode, apply the EXIF orientation;
- *  2. if the size differs from the requested one, resize to exactly height × width, ignoring the
- *     aspect ratio (sharp `fit: 'fill'`; jimp's default resampler — the two resamplers differ,
- *     so only images already at the target size decode identically with both);
- *  3. take 8-bit RGBA, flatten alpha onto black: round(v·a/255);
- *  4. channels = 3 keeps RGB; channels = 1 takes the luma round(0.299 R + 0.587 G + 0.114 B)
- *     (ITU-R 601, on the gamma-encoded values, like PIL's `convert('L')`);
+ *  2. if the size differs from the requested one, resize (`DecodeOptions.resize`):
+ *     - `cover` (default): scale so the image covers height × width, then crop the centre — what
+ *       ImageNet-style classifiers are trained and evaluated on (resize + centre crop);
+ *     - `contain`: scale so the whole image fits, then letterbox with the background colour;
+ *     - `stretch`: scale each axis to fit exactly, aspect ratio lost;
+ *     with the resampling kernel `DecodeOptions.resample` (default bilinear, sharp's `linear`;
+ *     jimp has only nearest, bilinear and bicubic, and uses bicubic for the others);
+ *  3. take 8-bit RGBA and flatten alpha onto the background colour (default white, as image
+ *     viewers show transparency): round((v·a + bg·(255 − a))/255);
+ *  4. channels = 3 keeps RGB (a grey source is copied into R, G and B); channels = 1 takes the luma
+ *     round(0.299 R + 0.587 G + 0.114 B) (ITU-R BT.601, on the gamma-encoded values, like PIL's
+ *     `convert('L')`);
  *  5. divide by 255.
  * Decoded values are therefore always k/255, i.e. fixed points of `quantize8`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { ImageShape } from '../types.js';
 import { imageDimensions, type ImageDimensions } from './image-header.js';
@@ -28,7 +35,9 @@ type SharpFactory = typeof import('sharp').default;
 /** The few jimp members used here (jimp's own generic types are very heavy). */
 interface JimpImage {
   bitmap: { width: number; height: number; data: Uint8Array };
-  resize(options: { w: number; h: number }): unknown;
+  mime?: string;
+  resize(options: { w: number; h: number; mode?: string }): unknown;
+  crop(options: { x: number; y: number; w: number; h: number }): unknown;
 }
 interface JimpEncodable {
   getBuffer(mime: 'image/png'): Promise<Buffer>;
@@ -51,6 +60,88 @@ export const MAX_IMAGE_PIXELS = 2 ** 26;
 export const DECODE_CHANNELS: readonly number[] = [1, 3];
 /** Channel counts encodePng accepts (grey, RGB, RGBA). */
 export const ENCODE_CHANNELS: readonly number[] = [1, 3, 4];
+
+/** How an image of another aspect ratio is brought to the model's height × width. */
+export const RESIZE_MODES = ['cover', 'contain', 'stretch'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+
+/** Resampling kernels (sharp's, under their usual names). */
+export const RESAMPLE_KERNELS = ['bilinear', 'nearest', 'bicubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
+export type ResampleKernel = (typeof RESAMPLE_KERNELS)[number];
+
+const SHARP_KERNEL: Record<ResampleKernel, 'linear' | 'nearest' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3'> = {
+  bilinear: 'linear',
+  nearest: 'nearest',
+  bicubic: 'cubic',
+  mitchell: 'mitchell',
+  lanczos2: 'lanczos2',
+  lanczos3: 'lanczos3',
+};
+/** jimp's ResizeStrategy values; kernels jimp lacks use bicubic (and the record says so). */
+const JIMP_KERNEL: Partial<Record<ResampleKernel, string>> = { bilinear: 'bilinearInterpolation', nearest: 'nearestNeighbor', bicubic: 'bicubicInterpolation' };
+
+/** An 8-bit sRGB colour. */
+export type Rgb = readonly [r: number, g: number, b: number];
+
+export interface DecodeOptions {
+  /** Default 'cover'. */
+  resize?: ResizeMode;
+  /** Default 'bilinear'. */
+  resample?: ResampleKernel;
+  /** What transparent pixels (and `contain`'s letterbox) become; default white. */
+  background?: Rgb;
+}
+
+export const DEFAULT_DECODE_OPTIONS: Required<DecodeOptions> = { resize: 'cover', resample: 'bilinear', background: [255, 255, 255] };
+
+/** The file as it was, before decoding. */
+export interface SourceImageInfo {
+  /** e.g. png, jpeg, webp. */
+  format: string;
+  /** After the EXIF orientation, as a viewer shows it. */
+  width: number;
+  height: number;
+  /** Channels stored, alpha included (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA). */
+  channels: number;
+  hasAlpha: boolean;
+}
+
+/** What decoding did to one image (for manifests). */
+export interface DecodeRecord {
+  original: SourceImageInfo;
+  /** How the size was changed; 'none' when it already matched. */
+  resize: ResizeMode | 'none';
+  /** The kernel actually used ('none' when not resized). */
+  resample: string;
+  /** '#rrggbb' the alpha channel was flattened onto, when the image had one (and for letterboxing). */
+  background: string;
+  /** The colour conversion done, e.g. 'RGB→grey (BT.601 luma)'. */
+  colour: string;
+  /** Every decoded value is the same: the image holds nothing to classify (e.g. dark strokes on transparency flattened onto black). */
+  blank: boolean;
+}
+
+export interface DecodedImage {
+  pixels: Float32Array;
+  record: DecodeRecord;
+}
+
+/** '#rrggbb' (or '#rgb', or white | black) → Rgb; a UserError naming the option otherwise. */
+export function parseBackground(text: string, option = '--background'): Rgb {
+  const t = text.trim().toLowerCase();
+  if (t === 'white') return [255, 255, 255];
+  if (t === 'black') return [0, 0, 0];
+  const long = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/.exec(t);
+  if (long) return [parseInt(long[1]!, 16), parseInt(long[2]!, 16), parseInt(long[3]!, 16)];
+  const short = /^#?([0-9a-f])([0-9a-f])([0-9a-f])$/.exec(t);
+  if (short) return [parseInt(short[1]! + short[1]!, 16), parseInt(short[2]! + short[2]!, 16), parseInt(short[3]! + short[3]!, 16)];
+  throw new UserError(`${option} "${text}" is not a colour: write #rrggbb (e.g. #ffffff for white), white or black`);
+}
+
+/** Rgb → '#rrggbb'. */
+export function formatColour(rgb: Rgb): string {
+  return `#${rgb.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Codec selection
@@ -137,14 +228,15 @@ export function quantize8(pixels: Float32Array): Float32Array {
   return out;
 }
 
-/** RGBA bytes → flattened-on-black, channel-converted floats k/255 (steps 3–5 above). */
-function rgbaToPixels(rgba: Uint8Array, count: number, channels: number): Float32Array {
+/** RGBA bytes → flattened onto `bg`, channel-converted floats k/255 (steps 3–5 above). */
+function rgbaToPixels(rgba: Uint8Array, count: number, channels: number, bg: Rgb): Float32Array {
   const out = new Float32Array(count * channels);
+  const [br, bgG, bb] = bg;
   for (let p = 0; p < count; p++) {
-    const a = rgba[4 * p + 3];
-    const r = Math.round((rgba[4 * p] * a) / 255);
-    const g = Math.round((rgba[4 * p + 1] * a) / 255);
-    const b = Math.round((rgba[4 * p + 2] * a) / 255);
+    const a = rgba[4 * p + 3]!;
+    const r = Math.round((rgba[4 * p]! * a + br * (255 - a)) / 255);
+    const g = Math.round((rgba[4 * p + 1]! * a + bgG * (255 - a)) / 255);
+    const b = Math.round((rgba[4 * p + 2]! * a + bb * (255 - a)) / 255);
     if (channels === 1) {
       out[p] = Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000) / 255;
     } else {
@@ -156,14 +248,40 @@ function rgbaToPixels(rgba: Uint8Array, count: number, channels: number): Float3
   return out;
 }
 
+function isBlank(pixels: Float32Array): boolean {
+  for (let i = 1; i < pixels.length; i++) if (pixels[i] !== pixels[0]) return false;
+  return true;
+}
+
+function describeColour(source: SourceImageInfo, channels: number): string {
+  const grey = source.channels <= 2;
+  if (channels === 1) return grey ? 'grey' : 'RGB→grey (ITU-R BT.601 luma: 0.299 R + 0.587 G + 0.114 B)';
+  return grey ? 'grey→RGB (value copied to R, G, B)' : 'RGB';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding
+
+const FILE_KINDS: [keyof import('node:fs').Stats, string][] = [
+  ['isFIFO', 'a FIFO (named pipe)'],
+  ['isSocket', 'a socket'],
+  ['isCharacterDevice', 'a character device'],
+  ['isBlockDevice', 'a block device'],
+];
 
 async function readInput(input: string | Buffer): Promise<Buffer> {
   if (typeof input !== 'string') return input;
   try {
+    // Only regular files: reading a FIFO or a device would block forever or never end.
+    const info = await stat(input);
+    if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!info.isFile()) {
+      const kind = FILE_KINDS.find(([method]) => (info[method] as () => boolean).call(info))?.[1] ?? 'not a regular file';
+      throw new UserError(`image ${input} is ${kind}, not a regular file: pass image files`);
+    }
     return await readFile(input);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
     throw new UserError(`cannot read image ${input}: ${why}; check the path`);
@@ -189,10 +307,30 @@ function tooLarge(input: string | Buffer, size: ImageDimensions | undefined, sha
   );
 }
 
-async function decodeRgbaSharp(sharp: SharpFactory, bytes: Buffer, h: number, w: number): Promise<Uint8Array> {
+interface RawDecode {
+  rgba: Uint8Array;
+  original: SourceImageInfo;
+  resample: string;
+}
+
+const SHARP_FIT = { cover: 'cover', contain: 'contain', stretch: 'fill' } as const;
+
+async function decodeRgbaSharp(sharp: SharpFactory, bytes: Buffer, h: number, w: number, o: Required<DecodeOptions>): Promise<RawDecode> {
+  const meta = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+  // EXIF orientations 5–8 turn the image by 90°.
+  const turned = (meta.orientation ?? 1) >= 5;
+  const original: SourceImageInfo = {
+    format: meta.format ?? 'unknown',
+    width: (turned ? meta.height : meta.width) ?? 0,
+    height: (turned ? meta.width : meta.height) ?? 0,
+    channels: meta.channels ?? 0,
+    hasAlpha: meta.hasAlpha === true,
+  };
   const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
     .autoOrient()
-    .resize(w, h, { fit: 'fill' })
+    // fastShrinkOnLoad off: JPEG shrink-on-load would change the kernel the user named.
+    // A transparent letterbox is flattened onto the background below, like the image's own alpha.
+    .resize(w, h, { fit: SHARP_FIT[o.resize], position: 'centre', kernel: SHARP_KERNEL[o.resample], fastShrinkOnLoad: false, background: { r: 0, g: 0, b: 0, alpha: 0 } })
     .toColourspace('srgb')
     .ensureAlpha()
     .raw({ depth: 'uchar' })
@@ -200,30 +338,71 @@ async function decodeRgbaSharp(sharp: SharpFactory, bytes: Buffer, h: number, w:
   if (info.channels !== 4 || info.width !== w || info.height !== h || data.length !== w * h * 4) {
     throw new Error(`sharp returned ${info.width}×${info.height}×${info.channels}, expected ${w}×${h}×4`);
   }
-  return data;
+  return { rgba: data, original, resample: o.resample };
 }
 
-async function decodeRgbaJimp(bytes: Buffer, h: number, w: number): Promise<Uint8Array> {
+/** jimp's bitmap as decoded: grey when R = G = B everywhere, alpha when any pixel is not opaque. */
+function jimpSourceInfo(image: JimpImage): SourceImageInfo {
+  const { data, width, height } = image.bitmap;
+  let grey = true;
+  let alpha = false;
+  for (let p = 0; p < width * height; p++) {
+    if (data[4 * p] !== data[4 * p + 1] || data[4 * p] !== data[4 * p + 2]) grey = false;
+    if (data[4 * p + 3] !== 255) alpha = true;
+  }
+  return { format: (image.mime ?? 'unknown').replace(/^image\//, ''), width, height, channels: (grey ? 1 : 3) + (alpha ? 1 : 0), hasAlpha: alpha };
+}
+
+async function decodeRgbaJimp(bytes: Buffer, h: number, w: number, o: Required<DecodeOptions>): Promise<RawDecode> {
   const Jimp = await loadJimp();
   const image = await Jimp.read(bytes);
-  if (image.bitmap.width !== w || image.bitmap.height !== h) image.resize({ w, h });
+  const original = jimpSourceInfo(image);
+  const mode = JIMP_KERNEL[o.resample] ?? 'bicubicInterpolation';
+  const resample = JIMP_KERNEL[o.resample] ? o.resample : `bicubic (jimp has no ${o.resample})`;
+  const { width: sw, height: sh } = image.bitmap;
+  if (sw === w && sh === h) return { rgba: image.bitmap.data, original, resample };
+  if (o.resize === 'stretch') {
+    image.resize({ w, h, mode });
+  } else if (o.resize === 'cover') {
+    // The centred region with the target's aspect ratio, then scaled.
+    const scale = Math.max(w / sw, h / sh);
+    const cw = Math.min(sw, Math.max(1, Math.round(w / scale)));
+    const ch = Math.min(sh, Math.max(1, Math.round(h / scale)));
+    image.crop({ x: Math.floor((sw - cw) / 2), y: Math.floor((sh - ch) / 2), w: cw, h: ch });
+    image.resize({ w, h, mode });
+  } else {
+    const scale = Math.min(w / sw, h / sh);
+    const rw = Math.max(1, Math.round(sw * scale));
+    const rh = Math.max(1, Math.round(sh * scale));
+    image.resize({ w: rw, h: rh, mode });
+    // Letterbox: transparent borders, flattened onto the background like any alpha.
+    const out = new Uint8Array(w * h * 4);
+    const x0 = Math.floor((w - rw) / 2);
+    const y0 = Math.floor((h - rh) / 2);
+    const src = image.bitmap.data;
+    for (let y = 0; y < rh; y++) out.set(src.subarray(y * rw * 4, (y + 1) * rw * 4), ((y0 + y) * w + x0) * 4);
+    return { rgba: out, original, resample };
+  }
   const { data, width, height } = image.bitmap;
   if (width !== w || height !== h || data.length !== w * h * 4) {
     throw new Error(`jimp returned ${width}×${height} (${data.length} bytes), expected ${w}×${h}×4`);
   }
-  return data;
+  return { rgba: data, original, resample };
 }
 
 /**
  * Decode a file path or encoded bytes with a given decoder into h·w·c floats in [0, 1]
- * (row-major HWC). Throws UserError naming the input when it cannot be read or decoded.
+ * (row-major HWC), with a record of every step. Throws UserError naming the input when it cannot
+ * be read or decoded.
  */
-export async function decodeImageWith(
+export async function decodeImageDetailedWith(
   decoder: ImageCodecName,
   input: string | Buffer,
   shape: ImageShape,
-): Promise<Float32Array> {
+  options: DecodeOptions = {},
+): Promise<DecodedImage> {
   assertImageShape(shape);
+  const o: Required<DecodeOptions> = { ...DEFAULT_DECODE_OPTIONS, ...options };
   const [h, w, c] = shape;
   const bytes = await readInput(input);
   if (bytes.length === 0) {
@@ -234,20 +413,42 @@ export async function decodeImageWith(
     const size = imageDimensions(bytes);
     if (size && size.width * size.height > MAX_IMAGE_PIXELS) throw tooLarge(input, size, shape);
   }
-  let rgba: Uint8Array;
+  let raw: RawDecode;
   try {
-    rgba = decoder === 'sharp' ? await decodeRgbaSharp(await requireSharp(), bytes, h, w) : await decodeRgbaJimp(bytes, h, w);
+    raw = decoder === 'sharp' ? await decodeRgbaSharp(await requireSharp(), bytes, h, w, o) : await decodeRgbaJimp(bytes, h, w, o);
   } catch (err) {
     if (err instanceof UserError) throw err;
     if (decoder === 'sharp' && /exceeds pixel limit/i.test((err as Error).message)) throw tooLarge(input, imageDimensions(bytes), shape);
     throw undecodable(input, decoder, err);
   }
-  return rgbaToPixels(rgba, h * w, c);
+  const pixels = rgbaToPixels(raw.rgba, h * w, c, o.background);
+  const resized = raw.original.width !== w || raw.original.height !== h;
+  return {
+    pixels,
+    record: {
+      original: raw.original,
+      resize: resized ? o.resize : 'none',
+      resample: resized ? raw.resample : 'none',
+      background: formatColour(o.background),
+      colour: describeColour(raw.original, c),
+      blank: isBlank(pixels),
+    },
+  };
+}
+
+/** decodeImageDetailedWith with the active codec (sharp, or jimp when sharp cannot be loaded). */
+export async function decodeImageDetailed(input: string | Buffer, shape: ImageShape, options: DecodeOptions = {}): Promise<DecodedImage> {
+  return decodeImageDetailedWith((await codec()).name, input, shape, options);
+}
+
+/** The pixels of decodeImageDetailedWith. */
+export async function decodeImageWith(decoder: ImageCodecName, input: string | Buffer, shape: ImageShape, options: DecodeOptions = {}): Promise<Float32Array> {
+  return (await decodeImageDetailedWith(decoder, input, shape, options)).pixels;
 }
 
 /** Decode with the active codec (sharp, or jimp when sharp cannot be loaded). */
-export async function decodeImage(input: string | Buffer, shape: ImageShape): Promise<Float32Array> {
-  return decodeImageWith((await codec()).name, input, shape);
+export async function decodeImage(input: string | Buffer, shape: ImageShape, options: DecodeOptions = {}): Promise<Float32Array> {
+  return decodeImageWith((await codec()).name, input, shape, options);
 }
 
 // ---------------------------------------------------------------------------------------------

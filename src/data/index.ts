@@ -4,6 +4,7 @@ import type { Dataset, ImageShape } from '../types.js';
 import { balancedSubset } from './dataset.js';
 import { loadFashionMnist } from './fashion-mnist.js';
 import { loadImageFolder } from './folder.js';
+import type { DecodeOptions } from './image-codec.js';
 import { loadMnist } from './mnist.js';
 
 export * from './dataset.js';
@@ -28,6 +29,10 @@ export interface LoadDatasetOptions {
   shape?: ImageShape;
   /** Directory of the Fashion-MNIST IDX files (default: the Debian package's). */
   dataDir?: string;
+  /** The model's class names: folder:PATH matches its sub-folders to them (see folder.ts). */
+  classNames?: readonly string[] | undefined;
+  /** How folder:PATH images are resized and converted (see image-codec.ts). */
+  decode?: DecodeOptions;
 }
 
 function checkBuiltinShape(ds: Dataset, spec: string, shape: ImageShape | undefined): Dataset {
@@ -70,7 +75,7 @@ export async function loadDataset(spec: string, opts: LoadDatasetOptions): Promi
     if (opts.shape === undefined) {
       throw new UserError(`dataset ${spec} needs an image shape (height, width, channels), normally the model's input shape`);
     }
-    return loadImageFolder(path, opts.shape);
+    return loadImageFolder(path, opts.shape, { ...(opts.classNames ? { classNames: opts.classNames } : {}), ...(opts.decode ? { decode: opts.decode } : {}) });
   }
   throw new UserError(`unknown dataset "${spec}": use ${DATASET_SPEC_FORMS}`);
 }

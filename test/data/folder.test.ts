@@ -70,11 +70,21 @@ describe('loadImageFolder', () => {
     await expect(loadImageFolder(root, [4, 4, 3])).rejects.toThrow(`image folder ${root} has no class sub-folders`);
   });
 
-  it('rejects an empty class folder, naming it', async () => {
+  it('allows an empty class folder: it keeps its position and is noted', async () => {
     const root = await twoClassFolder();
-    mkdirSync(join(root, 'empty'));
-    await expect(loadImageFolder(root, [4, 4, 3])).rejects.toThrow(UserError);
-    await expect(loadImageFolder(root, [4, 4, 3])).rejects.toThrow(`class folder ${join(root, 'empty')} has no image files`);
+    mkdirSync(join(root, 'birds'));
+    const ds = await loadImageFolder(root, [4, 4, 3]);
+    expect(ds.classNames).toEqual(['birds', 'cats', 'dogs']);
+    expect(Array.from(ds.labels)).toEqual([1, 1, 2]);
+    expect(ds.notes).toContain('class folders without images: birds');
+    expect(ds.notes?.[0]).toMatch(/^the model has no class names: class folders are labelled by their sorted position \(birds = 0, cats = 1, dogs = 2\)/);
+  });
+
+  it('refuses a folder whose class folders are all empty', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'a'));
+    mkdirSync(join(root, 'b'));
+    await expect(loadImageFolder(root, [4, 4, 3])).rejects.toThrow(`image folder ${root} has no image files in its class folders`);
   });
 
   it('hints when a class folder holds only folders (root one level too high)', async () => {
@@ -95,6 +105,40 @@ describe('loadImageFolder', () => {
     const root = await twoClassFolder();
     await expect(loadImageFolder(root, [4, 4, 2])).rejects.toThrow(/image shape \[4, 4, 2\] is invalid/);
     await expect(loadImageFolder(root, [0, 4, 3])).rejects.toThrow(UserError);
+  });
+});
+
+describe('loadImageFolder with the model\'s class names', () => {
+  const names = ['bird', 'cat', 'dog', 'fox', 'hen'];
+
+  it('labels each class folder with the model\'s index of its name, and says how many matched', async () => {
+    const root = await twoClassFolder(); // cats/ and dogs/: not the model's names
+    const ok = tempDir();
+    mkdirSync(join(ok, 'dog'));
+    mkdirSync(join(ok, 'Cat'));
+    mkdirSync(join(ok, 'hen')); // empty: allowed
+    writeFileSync(join(ok, 'dog', 'a.png'), await solid(3, 3, [1, 2, 3]));
+    writeFileSync(join(ok, 'Cat', 'b.png'), await solid(3, 3, [1, 2, 3]));
+    const ds = await loadImageFolder(ok, [4, 4, 3], { classNames: names });
+    expect(ds.numClasses).toBe(5);
+    expect(ds.classNames).toEqual(names);
+    expect(ds.ids).toEqual(['Cat/b.png', 'dog/a.png']);
+    expect(Array.from(ds.labels)).toEqual([1, 2]); // Cat matched "cat" ignoring case
+    expect(ds.notes).toEqual(["class folders matched to the model's class names: 3 of 5 classes", 'class folders without images: hen']);
+
+    await expect(loadImageFolder(root, [4, 4, 3], { classNames: names })).rejects.toThrow(UserError);
+    await expect(loadImageFolder(root, [4, 4, 3], { classNames: names })).rejects.toThrow(
+      `class folder "cats" in ${root} is not one of the model's 5 class names ("cat", "bird", "dog", "fox", "hen"): rename the folder`,
+    );
+  });
+
+  it('refuses two folders naming the same class', async () => {
+    const root = tempDir();
+    for (const d of ['cat', 'CAT ']) {
+      mkdirSync(join(root, d));
+      writeFileSync(join(root, d, 'a.png'), await solid(3, 3, [1, 2, 3]));
+    }
+    await expect(loadImageFolder(root, [4, 4, 3], { classNames: names })).rejects.toThrow(/class folders "CAT " and "cat" .* both name the model's class "cat"/);
   });
 });
 

@@ -89,12 +89,25 @@ describe('encodePng → decode', () => {
     expect(Array.from(decoded, (v) => Math.round(v * 255))).toEqual(Array.from(bytes));
   });
 
-  it('flattens alpha onto black', async () => {
+  it('flattens alpha onto black when asked', async () => {
     for (const codec of CODECS) {
       const rgba = Uint8Array.from([200, 100, 50, 128, 255, 255, 255, 0]);
       const png = await encodePngWith(codec, rgba, [1, 2, 4]);
-      const decoded = await decodeImageWith(codec, png, [1, 2, 3]);
+      const decoded = await decodeImageWith(codec, png, [1, 2, 3], { background: [0, 0, 0] });
       expect(Array.from(decoded, (v) => Math.round(v * 255))).toEqual([100, 50, 25, 0, 0, 0]);
+    }
+  });
+
+  it('flattens alpha onto white by default, and onto any --background colour', async () => {
+    for (const codec of CODECS) {
+      const rgba = Uint8Array.from([200, 100, 50, 128, 255, 255, 255, 0]);
+      const png = await encodePngWith(codec, rgba, [1, 2, 4]);
+      // round((v·128 + 255·127)/255): 200 → 227, 100 → 177, 50 → 152; the transparent pixel is the background.
+      const white = await decodeImageWith(codec, png, [1, 2, 3]);
+      expect(Array.from(white, (v) => Math.round(v * 255))).toEqual([227, 177, 152, 255, 255, 255]);
+      const teal = await decodeImageWith(codec, png, [1, 2, 3], { background: [0, 128, 128] });
+      // 200·128/255 = 100.4 → 100; (100·128 + 128·127)/255 = 113.9 → 114; (50·128 + 128·127)/255 = 88.8 → 89.
+      expect(Array.from(teal, (v) => Math.round(v * 255))).toEqual([100, 114, 89, 0, 128, 128]);
     }
   });
 

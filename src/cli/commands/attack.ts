@@ -1,79 +1,118 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
-import { decodeImage } from '../../data/image-codec.js';
+import { decodeImageDetailed, parseBackground, RESAMPLE_KERNELS, RESIZE_MODES, type DecodeOptions, type ResampleKernel, type ResizeMode } from '../../data/image-codec.js';
 import { labelFromFileName } from '../../data/file-names.js';
 import { UserError } from '../../errors.js';
-import { attackImages, type ImageInput } from '../../harness/attack-images.js';
+import { attackImages, checkOutDir, type ImageInput, type ManifestEntry, type ManifestPrediction } from '../../harness/attack-images.js';
+import { checkBatchFits, parseBatchSize } from '../../harness/batch-size.js';
+import { formatEps } from '../../harness/format.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
-import { formatEps } from '../../report/text.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { singleAttack, type AttackRequest } from '../evaluation-request.js';
-import { checkEpsAgainstRange, parseEps, parsePositiveInt } from '../parse.js';
+import { checkEpsAgainstRange, parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine } from '../progress.js';
 import { startWorkerPool, type WorkerPool } from '../worker-pool.js';
+import { checkRunPaths } from '../output-path.js';
 
-/** Images per batch; also the unit shared out to worker threads. */
-const BATCH_SIZE = 64;
+/** Images per batch at most (28×28 digits use it; larger images fewer, see batch-size.ts). */
+const MAX_BATCH_SIZE = 64;
 
 interface AttackOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   images: string[];
   eps: string;
   out: string;
+  force?: boolean;
+  resize: ResizeMode;
+  resample: ResampleKernel;
+  background: string;
+  batchSize: string;
   targeted?: string;
   json?: boolean;
   workers: string;
+}
+
+const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
+const named = (p: ManifestPrediction): string => `${p.name ?? p.prediction} (${percent(p.confidence)})`;
+
+/** One terminal line per image and ε. */
+function describeEntry(e: ManifestEntry, out: string, severalEps: boolean): string {
+  const head = `${path.basename(e.source)}${severalEps ? ` ε=${formatEps(e.eps)}` : ''}`;
+  if (e.status === 'misclassified' || !e.adversarial || e.output === null) {
+    return `${head}: label ${e.labelName ?? e.label}, but the model predicts ${named(e.original)}: misclassified before the attack, not attacked`;
+  }
+  return (
+    `${head}: ${named(e.original)} → ${named(e.adversarial)}${e.success ? '  fooled' : ''}  L∞ ${e.linf.toFixed(4)}  L2 ${e.l2.toFixed(3)}` +
+    `  → ${path.join(out, e.output)}`
+  );
 }
 
 export function attackCommand(): Command {
   const cmd = new Command('attack')
     .description('adversarial examples from image files, written as lossless PNGs with a manifest')
     .requiredOption('--images <files...>', 'images sharp can read; a "label<k>" in the name gives the true class')
-    .option('--eps <value>', 'budget, e.g. 0.1 or 8/255', '8/255')
-    .option('--out <dir>', 'output folder', 'adv')
+    .option('--eps <list>', 'budgets in [0, 1] pixel units, e.g. 8/255 or 2/255,8/255 (several: one sub-folder eps-<ε> each)', '8/255')
+    .option('--out <dir>', 'output folder (new or empty)', 'adv')
+    .option('--force', 'write into a non-empty --out, replacing the results its manifest.json lists (other files are kept)')
+    .addOption(new Option('--resize <mode>', 'images of another size: cover = scale and crop the centre, contain = letterbox with --background, stretch = ignore the aspect ratio').choices([...RESIZE_MODES]).default('cover'))
+    .addOption(new Option('--resample <kernel>', 'resampling kernel for the resize').choices([...RESAMPLE_KERNELS]).default('bilinear'))
+    .option('--background <colour>', 'colour transparent pixels (and letterboxes) become: #rrggbb, white or black', '#ffffff')
+    .option('--batch-size <n>', `images per batch: auto (from the image size and the 4 GiB wasm heap; ${MAX_BATCH_SIZE} for small images) or a number`, 'auto')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--json', 'print the manifest as JSON instead of a summary')
-    .option('--workers <n>', `worker threads sharing the batches of ${BATCH_SIZE} images (results are identical for any n)`, String(availableParallelism()));
+    .option('--workers <n>', 'worker threads sharing the batches (results are identical for any n)', String(availableParallelism()));
   return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: AttackOptions) => {
-    const { seed, quiet } = await setup(opts);
-    const eps = parseEps(opts.eps);
+    const { seed, quiet, backend } = await setup(opts);
+    const epsilons = parseEpsList(opts.eps);
     const workers = parsePositiveInt(opts.workers, '--workers');
     const attack = singleAttack(opts);
+    const decode: DecodeOptions = { resize: opts.resize, resample: opts.resample, background: parseBackground(opts.background) };
+    const existing = opts.force ? 'replace' : 'refuse';
+    // Before the model loads and images decode: an occupied --out is the commonest mistake.
+    await checkOutDir(opts.out, existing);
     const model = await loadClassifier(opts);
     let pool: WorkerPool | undefined;
     try {
-      checkEpsAgainstRange([eps], model.bounds.upper - model.bounds.lower);
+      checkEpsAgainstRange(epsilons, model.bounds.upper - model.bounds.lower);
       if (model.bounds.lower !== 0 || model.bounds.upper !== 1) {
         throw new UserError(`the model's input range is [${model.bounds.lower}, ${model.bounds.upper}]; image files decode to [0, 1]: use a model that takes [0, 1] inputs`);
       }
+      const batchSize = parseBatchSize(opts.batchSize, model.inputShape, MAX_BATCH_SIZE);
+      if (backend.name === 'wasm') checkBatchFits(batchSize, opts.images.length, model.inputShape);
       const inputs: ImageInput[] = [];
       for (const file of opts.images) {
-        inputs.push({ source: file, pixels: await decodeImage(file, model.inputShape), label: labelFromFileName(file) });
+        const { pixels, record } = await decodeImageDetailed(file, model.inputShape, decode);
+        if (record.blank) {
+          const why = record.original.hasAlpha ? `after flattening its transparency onto ${record.background}` : 'after decoding';
+          const fix = record.original.hasAlpha ? 'pass --background with a colour that contrasts with the drawing' : 'check the file';
+          process.stderr.write(`advtest: warning: ${file} is one flat colour ${why}, so there is nothing to classify: ${fix}\n`);
+        }
+        inputs.push({ source: file, pixels, label: labelFromFileName(file), decoded: record });
       }
-      pool = startWorkerPool(workers, Math.ceil(inputs.length / BATCH_SIZE), { kind: 'attack', request: attackRequest(opts, eps, seed) });
+      const units = Math.ceil(inputs.length / batchSize) * epsilons.length;
+      pool = startWorkerPool(workers, units, { kind: 'attack', request: attackRequest(opts, epsilons[0]!, seed) });
       const manifest = await attackImages(model, inputs, {
         attack,
-        eps,
+        eps: epsilons,
         outDir: opts.out,
         seed,
         target: parseTargetSpec(opts.targeted, model.numClasses),
-        batchSize: BATCH_SIZE,
+        batchSize,
+        existing,
         ...(pool ? { runner: pool.attackRunner() } : {}),
       });
       if (opts.json) {
         process.stdout.write(JSON.stringify(manifest, null, 2) + '\n');
         return;
       }
-      for (const e of manifest.images) {
-        process.stdout.write(
-          `${path.basename(e.source)}: ${e.original.prediction} (${(e.original.confidence * 100).toFixed(1)}%) → ${e.adversarial.prediction} (${(e.adversarial.confidence * 100).toFixed(1)}%)` +
-            `${e.success ? '  fooled' : ''}  L∞ ${e.linf.toFixed(4)}  L2 ${e.l2.toFixed(3)}  → ${path.join(opts.out, e.output)}\n`,
-        );
+      for (const e of manifest.images) process.stdout.write(`${describeEntry(e, opts.out, epsilons.length > 1)}\n`);
+      for (const s of manifest.summary) {
+        const wrong = s.misclassified > 0 ? ` (${s.misclassified} misclassified before the attack, not attacked)` : '';
+        logLine(quiet, `${attack.name} ε=${formatEps(s.eps)}: ${s.fooled}/${s.attacked} fooled${wrong}`);
       }
-      const fooled = manifest.images.filter((e) => e.success).length;
-      logLine(quiet, `${attack.name} ε=${formatEps(eps)}: ${fooled}/${manifest.images.length} fooled; manifest: ${path.join(opts.out, 'manifest.json')}`);
+      logLine(quiet, `manifest: ${path.join(opts.out, 'manifest.json')}`);
     } finally {
       await pool?.close();
       model.dispose?.();
