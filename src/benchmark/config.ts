@@ -40,6 +40,22 @@ export interface BenchEntry extends TrainSettings {
   ensemble?: { arch?: string; seed?: number }[];
 }
 
+/**
+ * Randomized-smoothing certification of every entry after its evaluation (Cohen et al. 2019, as
+ * `advtest certify`): certified L2 accuracy at `radii` becomes leaderboard columns.
+ */
+export interface BenchCertify {
+  sigma: number;
+  n0: number;
+  n: number;
+  alpha: number;
+  radii: number[];
+  /** Certify a class-balanced subset of this many test examples (default: eval.limit). */
+  limit?: number;
+  /** Noisy copies per forward pass (results do not depend on it). */
+  batchSize?: number;
+}
+
 export interface BenchConfig {
   data?: string;
   dataDir?: string;
@@ -53,6 +69,7 @@ export interface BenchConfig {
     seed?: number;
     mode?: 'independent' | 'sequential';
   };
+  certify?: BenchCertify;
   entries: BenchEntry[];
 }
 
@@ -98,6 +115,21 @@ const schema: JSONSchemaType<BenchConfig> = {
         limit: { type: 'integer', minimum: 1, nullable: true },
         seed: { type: 'integer', minimum: 0, nullable: true },
         mode: { type: 'string', enum: ['independent', 'sequential'], nullable: true },
+      },
+    },
+    certify: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['sigma', 'n0', 'n', 'alpha', 'radii'],
+      properties: {
+        sigma: { type: 'number', exclusiveMinimum: 0 },
+        n0: { type: 'integer', minimum: 1 },
+        n: { type: 'integer', minimum: 1 },
+        alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 0.5 },
+        radii: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
+        limit: { type: 'integer', minimum: 1, nullable: true },
+        batchSize: { type: 'integer', minimum: 1, nullable: true },
       },
     },
     entries: {

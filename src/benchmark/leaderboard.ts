@@ -1,26 +1,54 @@
+import type { Estimate } from '../report/figures.js';
 import type { Leaderboard, LeaderboardRow } from '../report/leaderboard.js';
 import type { EntryResult } from './run.js';
+
+/** The column of the certified accuracy at L2 radius r (randomized smoothing at σ). */
+export function certifiedColumn(radius: number, sigma: number): string {
+  return `certified L2 r=${radius} (σ=${sigma})`;
+}
+
+/**
+ * Certified-accuracy columns, the same on every ε's board (certificates do not depend on ε): per
+ * radius, the fraction of examples certified correct with radius ≥ r and its Wilson interval.
+ */
+function certifiedColumns(results: EntryResult[]): { columns: string[]; of: (r: EntryResult) => Record<string, Estimate> } {
+  const first = results.find((r) => r.certify)?.certify?.report;
+  if (!first) return { columns: [], of: () => ({}) };
+  const columns = first.config.radii.map((radius) => certifiedColumn(radius, first.config.sigma));
+  return {
+    columns,
+    of: (r) => {
+      const report = r.certify?.report;
+      if (!report) return {};
+      return Object.fromEntries(report.summary.curve.map((p) => [certifiedColumn(p.radius, report.config.sigma), { accuracy: p.accuracy, interval: p.interval, correct: p.count, n: p.n }]));
+    },
+  };
+}
 
 /** "pgd+bpda" and "pgd" share a column: the row says how the model was attacked. */
 function baseAttack(name: string): string {
   return name.replace(/\+(bpda|eot\d+)/g, '');
 }
 
-/** One leaderboard per ε of the benchmark: clean, per-attack and worst-case accuracy with intervals. */
+/**
+ * One leaderboard per ε of the benchmark: clean, per-attack and worst-case accuracy with intervals,
+ * then the certified accuracy per radius when the benchmark certified its entries.
+ */
 export function benchLeaderboards(results: EntryResult[]): Leaderboard[] {
   const first = results[0]?.report;
   if (!first) return [];
   const attacks = [...new Set(first.config.attacks.map((a) => baseAttack(a.name)))];
+  const certified = certifiedColumns(results);
   return first.config.epsilons.map((eps) => ({
     eps,
     norm: first.config.attacks[0]?.norm ?? 'linf',
-    attacks,
+    attacks: [...attacks, ...certified.columns],
     rows: results.map((r): LeaderboardRow => {
       const worst = r.report.worstCase.find((w) => w.eps === eps)!;
       return {
         name: r.adaptive === 'bpda' ? `${r.name} (BPDA)` : r.name,
         clean: r.report.clean,
-        attacks: Object.fromEntries(r.report.results.filter((x) => x.eps === eps).map((x) => [baseAttack(x.attack), x])),
+        attacks: { ...Object.fromEntries(r.report.results.filter((x) => x.eps === eps).map((x) => [baseAttack(x.attack), x])), ...certified.of(r) },
         worstCase: worst,
         trainingSeconds: r.trainingSeconds,
         ...(r.report.sanity ? { flags: r.report.sanity.filter((c) => !c.ok).map((c) => c.id) } : {}),

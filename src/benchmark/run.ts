@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileSafely } from '../report/write-file.js';
 import { ensemble } from '../../defenses/ensemble.js';
 import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { attacksFrom } from '../cli/attack-options.js';
@@ -15,6 +15,7 @@ import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/
 import type { Report } from '../harness/report.js';
 import { loadModel } from '../model/store.js';
 import type { Classifier } from '../types.js';
+import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
 import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
 import { BENCH_SHAPE, benchAttackOptions, checkBenchConfig } from './validate.js';
 
@@ -30,6 +31,8 @@ export interface EntryResult {
   /** How the model was attacked: directly, or through its input transform with BPDA. */
   adaptive: 'direct' | 'bpda';
   report: Report;
+  /** Randomized-smoothing certification of the same model, when the config has a certify section. */
+  certify?: EntryCertification;
 }
 
 export interface BenchOptions {
@@ -43,6 +46,7 @@ export interface BenchOptions {
    */
   only?: string[];
   onEvalProgress?: (entry: string, p: EvaluateProgress) => void;
+  onCertifyProgress?: (entry: string, p: { done: number; total: number; phase: string }) => void;
   /**
    * Evaluate in this many worker threads, each loading the entry's saved model on `backend`
    * (ensembles, held in memory only, are evaluated in this thread). Results are identical.
@@ -55,9 +59,11 @@ function settingsOf(config: BenchConfig, entry: BenchEntry): TrainSettings & Ben
   return { ...config.train, ...entry };
 }
 
+/** Of what decides an entry's evaluation; the certification has its own key (certify-entry.ts). */
 export function entryHash(config: BenchConfig, entry: BenchEntry): string {
-  const { entries: _e, ...shared } = config;
+  const { entries: _e, certify: _c, ...shared } = config;
   void _e;
+  void _c;
   return createHash('sha256').update(stableStringify({ shared, entry: settingsOf(config, entry) })).digest('hex');
 }
 
@@ -120,10 +126,11 @@ async function readTrained(file: string, key: string): Promise<TrainedRecord | u
   }
 }
 
-async function readResult(file: string, hash: string): Promise<EntryResult | undefined> {
+/** An entry's result file of any settings (the caller compares its hashes), or undefined. */
+async function readResult(file: string): Promise<EntryResult | undefined> {
   try {
     const r = JSON.parse(await readFile(file, 'utf8')) as EntryResult;
-    return r.format === BENCH_RESULT_FORMAT && r.hash === hash ? r : undefined;
+    return r.format === BENCH_RESULT_FORMAT ? r : undefined;
   } catch {
     // Absent (not yet run) or torn: the entry is simply run again.
     return undefined;
@@ -173,55 +180,93 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
   const e = config.eval;
   const seed = e.seed ?? 0;
   const { data, subset } = await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: e.limit });
+  const certifyData =
+    config.certify && certifyLimit(config) !== e.limit
+      ? await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: certifyLimit(config) })
+      : { data, subset };
   await mkdir(path.join(o.out, 'entries'), { recursive: true });
   const results: EntryResult[] = [];
   for (const entry of config.entries) {
     const hash = entryHash(config, entry);
+    const certKey = config.certify ? certificationKey(config, entry, trainingKey(config, entry)) : undefined;
     const file = path.join(o.out, 'entries', `${entry.name}.json`);
-    const done = await readResult(file, hash);
-    if (done) {
+    const earlier = await readResult(file);
+    // The evaluation and the certification are reused separately: either may be done already.
+    const done = earlier?.hash === hash ? earlier : undefined;
+    let certified = certKey !== undefined && earlier?.certify?.key === certKey ? earlier.certify : undefined;
+    const withCertificates = (r: EntryResult): EntryResult => {
+      const { certify: _c, ...rest } = r;
+      void _c;
+      return certified ? { ...rest, certify: certified } : rest;
+    };
+    if (done && (certKey === undefined || certified)) {
       o.log(`${entry.name}: done in an earlier run (${file})`);
-      results.push(done);
+      results.push(withCertificates(done));
       continue;
     }
     if (o.only && !o.only.includes(entry.name)) {
-      o.log(`${entry.name}: not done, and not in --only: left out of this leaderboard`);
+      if (done) {
+        o.log(`${entry.name}: evaluated in an earlier run but not certified, and not in --only: left without certificates in this leaderboard`);
+        results.push(withCertificates(done));
+      } else {
+        o.log(`${entry.name}: not done, and not in --only: left out of this leaderboard`);
+      }
       continue;
     }
     const trained = await trainEntry(config, entry, o);
     const model = entry.transform ? withTransformSpec(trained.model, entry.transform, seed) : trained.model;
     try {
-      const attackOptions = benchAttackOptions(config, entry);
-      const { attacks, mode } = attacksFrom(attackOptions);
-      // Ensembles are held in memory only: workers could not load them.
-      const pool =
-        o.workers && !entry.ensemble
-          ? startWorkerPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), {
-              kind: 'evaluate',
-              request: {
-                backend: o.workers.backend,
-                model: { model: path.join(o.out, 'models', entry.name) },
-                ...(entry.transform ? { transform: entry.transform } : {}),
-                data: config.data ?? 'mnist',
-                ...(config.dataDir ? { dataDir: config.dataDir } : {}),
-                ...(e.limit !== undefined ? { limit: e.limit } : {}),
-                attack: attackOptions,
-                seed,
-              },
-              job: { batchSize: DEFAULT_BATCH_SIZE, seed, probes: true, epsilons: e.eps },
-            })
-          : undefined;
-      o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${pool ? ` on ${pool.size} workers` : ''}`);
-      const report = await evaluate(model, data, attacks, e.eps, {
-        seed,
-        mode,
-        batchSize: DEFAULT_BATCH_SIZE,
-        ...(subset ? { subset } : {}),
-        ...(pool ? { runner: pool.evaluationRunner() } : {}),
-        ...(o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {}),
-      }).finally(() => pool?.close());
-      const result: EntryResult = { format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report };
-      await writeFileAtomic(file, JSON.stringify(result) + '\n');
+      let result: EntryResult;
+      if (done) {
+        o.log(`${entry.name}: evaluated in an earlier run (${file})`);
+        result = withCertificates(done);
+      } else {
+        const attackOptions = benchAttackOptions(config, entry);
+        const { attacks, mode } = attacksFrom(attackOptions);
+        // Ensembles are held in memory only: workers could not load them.
+        const pool =
+          o.workers && !entry.ensemble
+            ? startWorkerPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), {
+                kind: 'evaluate',
+                request: {
+                  backend: o.workers.backend,
+                  model: { model: path.join(o.out, 'models', entry.name) },
+                  ...(entry.transform ? { transform: entry.transform } : {}),
+                  data: config.data ?? 'mnist',
+                  ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+                  ...(e.limit !== undefined ? { limit: e.limit } : {}),
+                  attack: attackOptions,
+                  seed,
+                },
+                job: { batchSize: DEFAULT_BATCH_SIZE, seed, probes: true, epsilons: e.eps },
+              })
+            : undefined;
+        o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${pool ? ` on ${pool.size} workers` : ''}`);
+        const report = await evaluate(model, data, attacks, e.eps, {
+          seed,
+          mode,
+          batchSize: DEFAULT_BATCH_SIZE,
+          ...(subset ? { subset } : {}),
+          ...(pool ? { runner: pool.evaluationRunner() } : {}),
+          ...(o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {}),
+        }).finally(() => pool?.close());
+        result = withCertificates({ format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report });
+        // Saved before certifying: a kill during the certification keeps the evaluation.
+        await writeFileSafely(file, JSON.stringify(result) + '\n');
+      }
+      if (config.certify && certKey !== undefined && !certified) {
+        const c = config.certify;
+        o.log(`${entry.name}: certifying ${certifyData.data.size} examples (randomized smoothing, σ ${c.sigma}, n0 ${c.n0}, n ${c.n}, α ${c.alpha})`);
+        certified = await certifyEntry(model, entry.name, certifyData.data, c, certKey, {
+          out: o.out,
+          seed,
+          ...(certifyData.subset ? { subset: certifyData.subset } : {}),
+          ...(o.onCertifyProgress ? { onProgress: (p) => o.onCertifyProgress!(entry.name, p) } : {}),
+        });
+        result = withCertificates(result);
+        await writeFileSafely(file, JSON.stringify(result) + '\n');
+        await removeCertifyJournal(o.out, entry.name, certKey);
+      }
       results.push(result);
     } finally {
       model.dispose?.();

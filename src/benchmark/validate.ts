@@ -5,6 +5,7 @@ import { parseDefenseSpecs } from '../../defenses/spec.js';
 import { parseInputTransform } from '../../defenses/input-transforms.js';
 import { attacksFrom } from '../cli/attack-options.js';
 import { DEFAULT_TRAIN_EPS, type TrainJob } from '../cli/commands/train.js';
+import { largestCertifiableRadius } from '../certify/statistics.js';
 import { UserError } from '../errors.js';
 import { buildArchitecture } from '../model/architectures.js';
 import { layersClassifier } from '../model/classifier.js';
@@ -56,6 +57,24 @@ function checkTrainJob(job: TrainJob): void {
 }
 
 /**
+ * A certification that cannot certify: too few samples for any p̲_A above ½ at this α, or radii
+ * beyond the largest one n samples can reach (their column would be 0% whatever the model).
+ */
+function checkCertify(c: NonNullable<BenchConfig['certify']>, file: string): void {
+  const largest = largestCertifiableRadius(c.sigma, c.n, c.alpha);
+  if (largest === 0) {
+    const need = Math.floor(Math.log(c.alpha) / Math.log(0.5)) + 1;
+    throw new UserError(`${file}: /certify/n ${c.n} is too few samples to certify anything at α ${c.alpha} (even n votes of n give p̲_A ≤ ½): use n ≥ ${need}`);
+  }
+  const far = c.radii.find((r) => r > largest);
+  if (far !== undefined) {
+    throw new UserError(
+      `${file}: /certify/radii ${far} cannot be certified with σ ${c.sigma}, n ${c.n}, α ${c.alpha}: the largest radius any example can get is ${largest.toFixed(3)} (all n votes for one class); raise n or σ, or drop radii above ${largest.toFixed(3)}`,
+    );
+  }
+}
+
+/**
  * Everything in a benchmark config that can be wrong, checked before the first entry trains:
  * entry names (they become file names), ε against the input range, the attacks, each entry's
  * transform, architecture(s) and defenses, and the names given to --only. `jobsOf` turns an entry
@@ -69,6 +88,7 @@ export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (ent
   }
   const big = config.eval.eps.find((eps) => eps > INPUT_RANGE);
   if (big !== undefined) throw new UserError(`${file}: /eval/eps ${big} exceeds the input range of the images (${INPUT_RANGE}): for images in [0, 1] write 0.03137 (8/255), not 8`);
+  if (config.certify) checkCertify(config.certify, file);
   if (only) {
     const names = new Set(config.entries.map((x) => x.name));
     const unknown = only.filter((n) => !names.has(n));

@@ -33,3 +33,13 @@ export function binomialTestHalf(k: number, n: number): number {
 export function certifiedRadius(sigma: number, pALower: number): number {
   return sigma * normalInverse(pALower);
 }
+
+/**
+ * The largest radius CERTIFY can return with n estimation samples: all n votes for one class give
+ * p̲_A = α^(1/n), the Clopper–Pearson bound at k = n. A radius above it is never certified, whatever
+ * the model; 0 when even that bound is ≤ ½ (every example abstains).
+ */
+export function largestCertifiableRadius(sigma: number, n: number, alpha: number): number {
+  const p = clopperPearsonLower(n, n, alpha);
+  return p <= 0.5 ? 0 : certifiedRadius(sigma, p);
+}

@@ -46,6 +46,24 @@ describe('advtest certify', () => {
   });
 });
 
+describe('advtest report on a certify report', () => {
+  it('refuses --md (no Markdown view) and an incomplete certify report, one line each, exit 2, nothing written', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = path.join(dir, 'partial.json');
+    writeFileSync(file, JSON.stringify({ format: 'advtest-certify/1', summary: { curve: [] } }));
+    const md = await runCli('report', file, '--md');
+    expect(md.code).toBe(2);
+    expect(md.stderr).toMatch(/--md: .*partial\.json is an advtest certify report, which has no Markdown view/);
+    const broken = path.join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ format: 'advtest-certify/1' }));
+    const r = await runCli('report', broken, '--out', path.join(dir, 'broken.html'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/incomplete advtest certify report \(no summary\.curve\)/);
+    expect(existsSync(path.join(dir, 'broken.html'))).toBe(false);
+  });
+});
+
 describe('the smoothing bench config', () => {
   it('is valid and its defenses parse', async () => {
     const { loadBenchConfig } = await import('../../src/benchmark/config.js');

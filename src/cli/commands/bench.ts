@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileSafely } from '../../report/write-file.js';
 import { loadBenchConfig } from '../../benchmark/config.js';
 import { benchLeaderboards } from '../../benchmark/leaderboard.js';
 import { runBench } from '../../benchmark/run.js';
@@ -58,15 +58,28 @@ export function benchCommand(): Command {
           current = '';
         }
       },
+      onCertifyProgress: (entry, p) => {
+        if (entry !== current) {
+          bar?.stop();
+          bar = progressBar(`certifying ${entry}`, p.total, quiet, ' | {phase}');
+          current = entry;
+        }
+        bar?.update(p.done, { phase: p.phase });
+        if (p.done === p.total) {
+          bar?.stop();
+          bar = undefined;
+          current = '';
+        }
+      },
     });
     bar?.stop();
     const boards = benchLeaderboards(results);
     const file = path.join(opts.out, 'leaderboard.json');
-    await writeFileAtomic(file, JSON.stringify({ config: opts.config, leaderboards: boards, entries: results.map((r) => ({ name: r.name, adaptive: r.adaptive, trainingSeconds: r.trainingSeconds, report: `entries/${r.name}.json` })) }, null, 2) + '\n');
+    await writeFileSafely(file, JSON.stringify({ config: opts.config, leaderboards: boards, entries: results.map((r) => ({ name: r.name, adaptive: r.adaptive, trainingSeconds: r.trainingSeconds, report: `entries/${r.name}.json` })) }, null, 2) + '\n');
     if (opts.html) {
       // The page ranks at the largest ε, the headline budget; the Markdown has every ε.
       const headline = boards.reduce((a, b) => ((b.eps ?? 0) > (a.eps ?? 0) ? b : a));
-      await writeFileAtomic(opts.html, await buildHtml({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard: headline }));
+      await writeFileSafely(opts.html, await buildHtml({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard: headline }));
     }
     process.stdout.write(opts.json ? JSON.stringify(boards, null, 2) + '\n' : boards.map((leaderboard) => renderMarkdown({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard })).join('\n'));
     logLine(quiet, `leaderboard: ${file}`);

@@ -3,10 +3,12 @@ import { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { eot } from '../../../attacks/adaptive.js';
 import { makeAttack } from '../../../attacks/index.js';
+import { renderCertifyHtml } from '../../certify/html.js';
 import { renderCertifyText } from '../../certify/render.js';
 import { certifyDataset, DEFAULT_SAMPLE_BATCH } from '../../certify/run.js';
 import { loadEvaluationData } from '../../data/index.js';
 import { UserError } from '../../errors.js';
+import { writeFileSafely } from '../../report/write-file.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { checkOutputFile } from '../output-path.js';
@@ -32,6 +34,7 @@ interface CertifyCliOptions extends CommonOptions, ModelCliOptions {
   empiricalVotes: string;
   shard?: string;
   json?: boolean | string;
+  html?: string;
 }
 
 export function certifyCommand(): Command {
@@ -54,7 +57,8 @@ export function certifyCommand(): Command {
     .option('--samples <m>', 'noise draws per soft-logit evaluation of the smoothed classifier', '8')
     .option('--empirical-votes <n>', 'noisy votes that judge the smoothed prediction on an attacked image', '1000')
     .option('--shard <i/n>', 'certify only slice i of n of the examples (combine with advtest merge)')
-    .option('--json [file]', 'write the report as JSON to file (journaled: a killed run resumes); no file: JSON on stdout');
+    .option('--json [file]', 'write the report as JSON to file (journaled: a killed run resumes); no file: JSON on stdout')
+    .option('--html <file>', 'also write a self-contained HTML page: the certified and attacked curves on one chart, abstentions, cost, sanity');
   return withCommonOptions(withModelOptions(cmd)).action(async (opts: CertifyCliOptions) => {
     const { seed, quiet } = await setup(opts);
     const sigma = parsePositiveNumber(opts.sigma, '--sigma');
@@ -65,6 +69,7 @@ export function certifyCommand(): Command {
     const empiricalName = opts.empirical === undefined ? undefined : typeof opts.empirical === 'string' ? opts.empirical : 'pgd';
     const attack = empiricalName === undefined ? undefined : eot(makeAttack(empiricalName, { norm: 'l2', steps: parsePositiveInt(opts.steps, '--steps') }), parsePositiveInt(opts.eot, '--eot'));
     if (typeof opts.json === 'string') await checkOutputFile(opts.json, '--json');
+    if (opts.html !== undefined) await checkOutputFile(opts.html, '--html');
     const model = await loadClassifier(opts);
     try {
       const limit = opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit');
@@ -101,6 +106,7 @@ export function certifyCommand(): Command {
         await rm(`${opts.json}.journal`, { force: true });
         await rm(`${opts.json}.empirical.journal`, { force: true });
       }
+      if (opts.html !== undefined) await writeFileSafely(opts.html, await renderCertifyHtml(report));
       process.stdout.write(opts.json === true ? json : renderCertifyText(report) + '\n');
     } finally {
       model.dispose?.();
