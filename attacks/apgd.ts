@@ -30,6 +30,10 @@ import { attackName, resolveNorm } from './options.js';
  * length ε), clipped to the box. Each example returns the highest-loss misclassified iterate if
  * any, else its highest-loss iterate. Restarts run only on the examples not yet fooled and keep
  * the per-example worst case.
+ *
+ * APGD-T ('apgd-t', option `targets`): the same loop on the targeted DLR loss towards each of the
+ * k classes with the highest clean logits other than the true one, restarts nested in targets,
+ * each run on the examples no earlier run fooled (autoattack's APGDAttack_targeted).
  */
 export interface ApgdOptions {
   norm?: NormName;
@@ -40,6 +44,18 @@ export interface ApgdOptions {
   rho?: number;
   /** Momentum weight α of the new point (1 − α goes to the previous step). */
   alpha?: number;
+  /**
+   * APGD-T (Croce & Hein 2020, §5): the targeted DLR loss against each of the `targets` classes
+   * with the highest clean logits other than the true one, one run per target on the examples
+   * still standing (an untargeted criterion: success = misclassified). Absent: plain APGD.
+   */
+  targets?: number;
+  /**
+   * 'paper' (default): Algorithm 1's step-halving conditions as written. 'reference': those of
+   * autoattack's APGDAttack — condition 1 halves at ≤ ρ (not < ρ), and condition 2 cannot fire at
+   * the first checkpoint (its state starts as if η had just been halved). The `autoattack` recipe uses it.
+   */
+  schedule?: 'paper' | 'reference';
 }
 
 export type ApgdLoss = 'ce' | 'dlr';
@@ -72,11 +88,14 @@ interface Objective {
   targeted: boolean;
   /** Targeted DLR only: the class each example starts in (its clean prediction). */
   source?: tf.Tensor1D;
+  /** APGD-T: the class to reach with the targeted DLR; labels stay the true ones (untargeted success). */
+  target?: tf.Tensor1D;
 }
 
 /** Per-example value to maximise. */
 function objectiveLoss(objective: Objective, logits: tf.Tensor2D): tf.Tensor1D {
-  const { loss, labels, targeted, source } = objective;
+  const { loss, labels, targeted, source, target } = objective;
+  if (target) return dlrTargetedLoss(logits, labels, target);
   if (loss === 'ce') return targeted ? (tf.neg(crossEntropy(logits, labels)) as tf.Tensor1D) : crossEntropy(logits, labels);
   if (!targeted) return dlrLoss(logits, labels);
   if (!source) throw new Error('apgd: targeted DLR needs the source classes');
@@ -171,6 +190,9 @@ interface RunSettings {
   checkpoints: Set<number>;
   /** Number of steps since the previous checkpoint, keyed by checkpoint. */
   intervals: Map<number, number>;
+  /** The first restart, whose progress is recorded (see AttackContext.convergence). */
+  first?: boolean;
+  reference: boolean;
 }
 
 /** One APGD run (Algorithm 1) from a random start; every example has its own η and checkpoint state. */
@@ -194,8 +216,23 @@ function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps
   const eta = new Float32Array(n).fill(2 * eps);
   const increases = new Int32Array(n);
   // At w_0 = 0 nothing was halved, so condition 2 can already fire at w_1 (Algorithm 1).
-  const reducedLast = new Uint8Array(n);
+  // The reference code starts as if η had just been halved, so condition 2 waits for w_2.
+  const reducedLast = new Uint8Array(n).fill(settings.reference ? 1 : 0);
   const lossBestLastCheck = Float32Array.from(lossBest);
+  // Convergence of the first run (restarts attack subsets): the loss of the current iterate and
+  // the examples not yet fooled, summed, from values this loop has on the host anyway.
+  const trace = settings.first ? ctx.convergence : undefined;
+  const note = (k: number, current: Float32Array) => {
+    if (!trace) return;
+    let sum = 0;
+    let standing = 0;
+    for (let i = 0; i < n; i++) {
+      sum += current[i]!;
+      if (!success[i]) standing++;
+    }
+    trace.record(k, sum, standing, n);
+  };
+  note(0, start.loss);
 
   for (let k = 1; k <= steps; k++) {
     const a = k === 1 ? 1 : alpha;
@@ -223,6 +260,7 @@ function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps
         lossSuccess[i] = l;
       }
     }
+    note(k, next.loss);
     xBest = updateRows(improved, xNew, xBest);
     gradBest = updateRows(improved, next.grad, gradBest);
     xSuccess = updateRows(newSuccess, xNew, xSuccess);
@@ -233,7 +271,7 @@ function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps
       const interval = settings.intervals.get(k)!;
       const halve = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        const oscillating = increases[i]! < rho * interval;
+        const oscillating = settings.reference ? increases[i]! <= rho * interval : increases[i]! < rho * interval;
         const stalled = !reducedLast[i] && lossBestLastCheck[i]! >= lossBest[i]!;
         halve[i] = oscillating || stalled ? 1 : 0;
         reducedLast[i] = halve[i]!;
@@ -260,40 +298,89 @@ function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps
   return { x: out, success, loss: Float32Array.from(lossBest, (l, i) => (success[i] ? lossSuccess[i]! : l)) };
 }
 
-function checkOptions(name: string, options: Required<ApgdOptions>): void {
-  const { steps, restarts, rho, alpha } = options;
+type ApgdSettings = Required<Omit<ApgdOptions, 'targets'>> & { targets?: number };
+
+function checkOptions(name: string, options: ApgdSettings): void {
+  const { steps, restarts, rho, alpha, targets } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`${name}: steps must be a positive integer, got ${steps}`);
   if (!Number.isInteger(restarts) || restarts < 1) throw new UserError(`${name}: restarts must be a positive integer, got ${restarts}`);
   if (!(rho > 0 && rho <= 1)) throw new UserError(`${name}: rho must be in (0, 1], got ${rho}`);
   if (!(alpha > 0 && alpha <= 1)) throw new UserError(`${name}: alpha must be in (0, 1], got ${alpha}`);
+  if (targets !== undefined && !(Number.isInteger(targets) && targets >= 1)) throw new UserError(`${name}: --targets must be a positive integer, got ${targets}`);
+}
+
+/**
+ * Per example, the `k` classes other than its label with the highest logits, highest first
+ * (ties: lower class first): the targets of APGD-T and FAB-T, as autoattack ranks them from the
+ * clean logits. Returns k [n] arrays, rank-major.
+ */
+export function topOtherClasses(logits: Float32Array, labels: ArrayLike<number>, numClasses: number, k: number): Int32Array[] {
+  const n = labels.length;
+  const out = Array.from({ length: k }, () => new Int32Array(n));
+  for (let i = 0; i < n; i++) {
+    const row = logits.subarray(i * numClasses, (i + 1) * numClasses);
+    const order = Array.from({ length: numClasses }, (_, c) => c)
+      .filter((c) => c !== labels[i])
+      .sort((a, b) => row[b]! - row[a]! || a - b);
+    for (let r = 0; r < k; r++) out[r]![i] = order[r]!;
+  }
+  return out;
+}
+
+/** The `targets` of APGD-T / FAB-T checked against the model: there must be that many other classes. */
+export function checkTargetCount(name: string, targets: number, numClasses: number): void {
+  if (targets > numClasses - 1) {
+    throw new UserError(`${name}: --targets ${targets} needs a model with more than ${targets} classes, this one has ${numClasses}: use --targets ${numClasses - 1} or fewer`);
+  }
 }
 
 export function apgd(options: ApgdOptions = {}): SyncAttack {
-  const settings: Required<ApgdOptions> = {
+  const settings: ApgdSettings = {
     norm: options.norm ?? 'linf',
     loss: options.loss ?? 'ce',
     steps: options.steps ?? 100,
     restarts: options.restarts ?? 1,
     rho: options.rho ?? 0.75,
     alpha: options.alpha ?? 0.75,
+    schedule: options.schedule ?? 'paper',
+    ...(options.targets !== undefined ? { targets: options.targets } : {}),
   };
   const norm = resolveNorm(settings.norm, 'linf');
-  const name = attackName(`apgd-${settings.loss}`, norm, 'linf');
+  const targetCount = settings.targets;
+  if (targetCount !== undefined && settings.loss !== 'dlr') throw new UserError(`apgd-t uses the targeted DLR loss, not ${settings.loss}: drop --loss`);
+  const name = attackName(targetCount !== undefined ? 'apgd-t' : `apgd-${settings.loss}`, norm, 'linf');
   checkOptions(name, settings);
   const checkpoints = apgdCheckpoints(settings.steps);
   const intervals = new Map(checkpoints.slice(1).map((w, j) => [w, w - checkpoints[j]!] as const));
-  const run: RunSettings = { norm, steps: settings.steps, rho: settings.rho, alpha: settings.alpha, checkpoints: new Set(intervals.keys()), intervals };
+  const run: RunSettings = {
+    norm,
+    steps: settings.steps,
+    rho: settings.rho,
+    alpha: settings.alpha,
+    checkpoints: new Set(intervals.keys()),
+    intervals,
+    reference: settings.schedule === 'reference',
+  };
 
   return {
     name,
     norm,
     kind: 'iterative',
-    config: { ...settings, initialStepSize: '2ε', start: 'random on the ε-sphere (autoattack)', checkpoints },
+    config: {
+      ...settings,
+      initialStepSize: '2ε',
+      start: 'random on the ε-sphere (autoattack)',
+      checkpoints,
+      ...(targetCount !== undefined ? { targetsBy: 'clean logits, highest first, true class excluded; one run per target on the examples still standing' } : {}),
+    },
     run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D {
-      const minClasses = settings.loss === 'dlr' ? (criterion.targeted ? 4 : 3) : 2;
+      // A targeted criterion carries its own target: APGD-T is then the targeted DLR towards it.
+      const perTarget = targetCount !== undefined && !criterion.targeted;
+      const minClasses = settings.loss === 'dlr' ? (criterion.targeted || perTarget ? 4 : 3) : 2;
       if (model.numClasses < minClasses) {
         throw new UserError(`${name}${criterion.targeted ? ' (targeted)' : ''} needs a model with at least ${minClasses} classes, this one has ${model.numClasses}: use apgd-ce`);
       }
+      if (perTarget) checkTargetCount(name, targetCount, model.numClasses);
       const n = x0.shape[0];
       // A zero budget leaves nothing to search: skip the gradients.
       if (eps <= 0 || n === 0) return tf.clone(x0);
@@ -304,38 +391,51 @@ export function apgd(options: ApgdOptions = {}): SyncAttack {
         source = tf.tidy(() => tf.cast(tf.argMax(model.logits(x0), 1), 'int32') as tf.Tensor1D);
         ctx.costs.queries += n;
       }
+      // APGD-T: one run per target rank, each ranked from the clean logits.
+      let targetRanks: (Int32Array | undefined)[] = [undefined];
+      if (perTarget) {
+        const clean = tf.tidy(() => model.logits(x0).dataSync() as Float32Array);
+        ctx.costs.queries += n;
+        targetRanks = topOtherClasses(clean, criterion.labels.dataSync(), model.numClasses, targetCount);
+      }
 
       let best = tf.clone(x0);
       const fooled = new Uint8Array(n);
       const bestLoss = new Float32Array(n).fill(-Infinity);
       try {
-        for (let restart = 0; restart < settings.restarts; restart++) {
-          const standing = Array.from(fooled.keys()).filter((i) => !fooled[i]);
-          if (standing.length === 0) break;
-          const sub = standing.length < n;
-          const objective: Objective = {
-            loss: settings.loss,
-            targeted: criterion.targeted,
-            labels: sub ? takeRows(criterion.labels, standing) : criterion.labels,
-            ...(source ? { source: sub ? takeRows(source, standing) : source } : {}),
-          };
-          const xs = sub ? takeRows(x0, standing) : x0;
-          // ctx.seed is passed again as a salt: deriveSeed's base argument alone currently cancels
-          // out (its first loop round xors it back), which would make every seed start alike.
-          const seeds = exampleSeeds(ctx.seed, standing.length, Int32Array.from(standing, (i) => indices[i]!), ctx.seed, restart);
-          const result = singleRun(model, xs, objective, eps, seeds, run, ctx);
-          if (sub) tf.dispose([xs, objective.labels, ...(objective.source ? [objective.source] : [])]);
+        let runIndex = 0;
+        for (const ranked of targetRanks) {
+          for (let restart = 0; restart < settings.restarts; restart++, runIndex++) {
+            const standing = Array.from(fooled.keys()).filter((i) => !fooled[i]);
+            if (standing.length === 0) break;
+            const sub = standing.length < n;
+            const objective: Objective = {
+              loss: settings.loss,
+              targeted: criterion.targeted,
+              labels: sub ? takeRows(criterion.labels, standing) : criterion.labels,
+              ...(source ? { source: sub ? takeRows(source, standing) : source } : {}),
+              ...(ranked ? { target: tf.tensor1d(Int32Array.from(standing, (i) => ranked[i]!), 'int32') } : {}),
+            };
+            const xs = sub ? takeRows(x0, standing) : x0;
+            // ctx.seed is passed again as a salt: deriveSeed's base argument alone currently cancels
+            // out (its first loop round xors it back), which would make every seed start alike.
+            // runIndex = restart without targets, so plain APGD keeps its seeds.
+            const seeds = exampleSeeds(ctx.seed, standing.length, Int32Array.from(standing, (i) => indices[i]!), ctx.seed, runIndex);
+            const result = singleRun(model, xs, objective, eps, seeds, { ...run, first: runIndex === 0 }, ctx);
+            if (sub) tf.dispose([xs, objective.labels, ...(objective.source ? [objective.source] : [])]);
+            objective.target?.dispose();
 
-          // Per example the worst case so far: a fooling run wins, else the higher loss.
-          const replace = standing.map((i, k) => result.success[k] === 1 || result.loss[k]! > bestLoss[i]!);
-          standing.forEach((i, k) => {
-            if (!replace[k]) return;
-            fooled[i] = result.success[k]!;
-            bestLoss[i] = result.loss[k]!;
-          });
-          const merged = mergeRows(best, result.x, standing, replace);
-          tf.dispose([best, result.x]);
-          best = merged;
+            // Per example the worst case so far: a fooling run wins, else the higher loss.
+            const replace = standing.map((i, k) => result.success[k] === 1 || result.loss[k]! > bestLoss[i]!);
+            standing.forEach((i, k) => {
+              if (!replace[k]) return;
+              fooled[i] = result.success[k]!;
+              bestLoss[i] = result.loss[k]!;
+            });
+            const merged = mergeRows(best, result.x, standing, replace);
+            tf.dispose([best, result.x]);
+            best = merged;
+          }
         }
       } finally {
         source?.dispose();

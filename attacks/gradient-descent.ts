@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipToBox, perExample } from '../src/tensor/norms.js';
 import { gradientAndLogits, isSuccess } from '../src/tensor/gradient.js';
-import type { LossName } from '../src/tensor/loss.js';
+import { LOSSES, type LossName } from '../src/tensor/loss.js';
 import { exampleSeeds } from '../src/tensor/random.js';
 import { mergeRows, takeRows } from '../src/tensor/rows.js';
 import type { AttackContext, Classifier, Criterion, Norm, SyncAttack } from '../src/types.js';
@@ -50,6 +50,9 @@ function runOnce(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: 
   let best = tf.clone(x);
   let fooled = tf.zeros([n], 'bool') as tf.Tensor1D;
   let velocity: tf.Tensor4D | undefined;
+  // Convergence: two sums per iterate of the first run (restarts attack subsets), for iterative attacks only.
+  const trace = restart === 0 && config.steps > 1 ? ctx.convergence : undefined;
+  let iterate = 0;
   const record = (at: tf.Tensor4D, logits: tf.Tensor2D) => {
     const [nextBest, nextFooled] = tf.tidy(() => {
       const success = isSuccess(logits, criterion);
@@ -60,6 +63,12 @@ function runOnce(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: 
     fooled.dispose();
     best = nextBest!;
     fooled = nextFooled!;
+    iterate++;
+    if (trace) {
+      const [lossSum, fooledCount] = tf.tidy(() => tf.stack([tf.sum(LOSSES[config.loss](logits, criterion.labels)), tf.sum(tf.cast(fooled, 'float32'))]).dataSync());
+      // The objective the loop ascends: minus the loss on the target when targeted.
+      trace.record(iterate, criterion.targeted ? -lossSum! : lossSum!, n - fooledCount!, n);
+    }
   };
   for (let step = 0; step < config.steps; step++) {
     const { grad, logits } = gradientAndLogits(model, x, criterion, ctx, config.loss);

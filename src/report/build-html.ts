@@ -3,7 +3,13 @@ import { exampleCaptions } from './captions.js';
 import { renderCurvesSvg } from './curve-chart.js';
 import type { ReportDocument } from './document.js';
 import { renderGridPng } from './grid-png.js';
-import { renderHtml, type HtmlExample } from './html.js';
+import { renderHtml, type HtmlAssets, type HtmlExample } from './html.js';
+import type { Report } from '../harness/report.js';
+import { confusionSpec, convergenceSpec, fellAtSpec, perClassSpec } from './analysis-charts.js';
+import { classCount } from './breakdown.js';
+import { fellAtDistribution } from './fell-at.js';
+import { headlineSeries } from './html-analysis.js';
+import { specToSvg } from './vega-svg.js';
 import type { ExampleImage } from './regenerate.js';
 import { exampleTiles, type RgbTile } from './tiles.js';
 
@@ -19,9 +25,22 @@ async function dataUri(tile: RgbTile): Promise<string> {
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
+/** The per-class, confusion, smallest-ε and convergence charts of a report, as inline SVG. */
+export async function analysisCharts(report: Report, classNames?: readonly string[]): Promise<NonNullable<HtmlAssets['charts']>> {
+  const charts: NonNullable<HtmlAssets['charts']> = {};
+  if ((report.perClass ?? []).length > 0) charts.perClass = await specToSvg(perClassSpec(report, classNames));
+  if ((report.confusion ?? []).length > 0) {
+    charts.confusion = await specToSvg(confusionSpec(report, headlineSeries(report), classCount(report, report.probe?.numClasses), classNames));
+  }
+  if (report.examples.fellAt.length > 0) charts.fellAt = await specToSvg(fellAtSpec(fellAtDistribution(report)));
+  if ((report.convergence ?? []).length > 0) charts.convergence = await specToSvg(convergenceSpec(report.convergence!));
+  return charts;
+}
+
 /** Renders the curves and images of a document and lays out the self-contained page. */
 export async function buildHtml(doc: ReportDocument, options: BuildHtmlOptions = {}): Promise<string> {
   const curvesSvg = doc.report ? await renderCurvesSvg(doc.report) : undefined;
+  const charts = doc.report ? await analysisCharts(doc.report, options.classNames) : undefined;
   let examples: HtmlExample[] | undefined;
   let gridPng: string | undefined;
   if (options.examples && options.examples.length > 0) {
@@ -43,5 +62,7 @@ export async function buildHtml(doc: ReportDocument, options: BuildHtmlOptions =
     ...(examples ? { examples } : {}),
     ...(gridPng ? { gridPng } : {}),
     ...(options.notes ? { notes: options.notes } : {}),
+    ...(charts ? { charts } : {}),
+    ...(options.classNames ? { classNames: options.classNames } : {}),
   });
 }

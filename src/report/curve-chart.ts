@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Report } from '../harness/report.js';
+import { CHART_CONFIG, COLOURS, specToSvg } from './vega-svg.js';
 
 /** One point of a plotted curve: accuracy at ε with its 95% interval. */
 export interface CurvePoint {
@@ -11,8 +12,6 @@ export interface CurvePoint {
 }
 
 const WORST = 'worst case';
-/** Tableau 10, the usual categorical scheme; the worst case is drawn in near-black. */
-const COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** Series label of an attack: in a sequential suite, later rows are cumulative ("+ pgd"). */
 function seriesName(report: Report, attack: string): string {
@@ -43,47 +42,81 @@ export function curvePoints(report: Report): CurvePoint[] {
   return out;
 }
 
-/** The vega-lite specification of the curves chart (lines with points over 95% interval bands). */
-export function curveSpec(report: Report, size: { width: number; height: number } = { width: 760, height: 340 }): TopLevelSpec {
+/** Marker shapes: a series that coincides with another still shows its own mark. */
+const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wedge', 'stroke'];
+
+/**
+ * Where each series' name goes at the right end of its line: at its last accuracy, pushed apart
+ * (in accuracy units) so that coinciding ends do not print over each other.
+ */
+export function endLabels(points: CurvePoint[], gap = 0.055): { series: string; eps: number; accuracy: number; y: number }[] {
+  const series = [...new Set(points.map((p) => p.series))];
+  const ends = series.map((s) => {
+    const last = points.filter((p) => p.series === s).sort((a, b) => a.eps - b.eps).at(-1)!;
+    return { series: s, eps: last.eps, accuracy: last.accuracy, y: last.accuracy };
+  });
+  // Top to bottom, each label at least `gap` below the one above; then shift all up if they ran below 0.
+  const sorted = [...ends].sort((a, b) => b.accuracy - a.accuracy);
+  for (let i = 1; i < sorted.length; i++) sorted[i]!.y = Math.min(sorted[i]!.y, sorted[i - 1]!.y - gap);
+  const under = Math.min(0, ...sorted.map((e) => e.y));
+  for (const e of sorted) e.y -= under;
+  return ends;
+}
+
+/**
+ * The vega-lite specification of the curves chart: lines over 95% interval bands, a marker of its
+ * own shape per series (the worst case as a ring, so that an attack equal to it shows inside),
+ * and each series named at the end of its line.
+ */
+export function curveSpec(report: Report, size: { width: number; height: number } = { width: 940, height: 360 }): TopLevelSpec {
   const points = curvePoints(report);
   const series = [...new Set(points.map((p) => p.series))];
   const colours = series.map((s, i) => (s === WORST ? '#222222' : COLOURS[i % COLOURS.length]!));
   const dashes = series.map((s) => (s === WORST ? [6, 3] : [1, 0]));
+  const shapes = series.map((s, i) => (s === WORST ? 'circle' : SHAPES[i % SHAPES.length]!));
   const norms = [...new Set(report.config.attacks.map((a) => a.norm))];
-  const colour = { field: 'series', type: 'nominal', title: null, scale: { domain: series, range: colours }, legend: { orient: 'top-right', labelFontSize: 12, symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolOpacity: 1, symbolSize: 320, fillColor: '#ffffffcc', padding: 6 } } as const;
+  // The series are named at the ends of their lines (direct labels), so no legend to look up.
+  const legend = null;
+  const colour = { field: 'series', type: 'nominal', title: null, scale: { domain: series, range: colours }, legend } as const;
+  const y = { field: 'accuracy', type: 'quantitative', title: 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 6 } } as const;
   return {
     width: size.width,
     height: size.height,
     background: 'white',
-    padding: 8,
+    // Room on the right for the names at the ends of the lines.
+    padding: { left: 8, top: 8, bottom: 8, right: 110 },
     description: 'Robust accuracy against the perturbation budget ε, per attack and for the worst case, with 95% Wilson intervals',
-    config: { font: 'DejaVu Sans, Helvetica, Arial, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' }, view: { stroke: '#cccccc' } },
-    data: { values: points },
+    config: CHART_CONFIG,
     encoding: {
       x: { field: 'eps', type: 'quantitative', title: `ε (${norms.map((n) => (n === 'linf' ? 'L∞' : n.toUpperCase())).join(', ')})`, scale: { zero: true, nice: false } },
-      color: colour,
     },
     layer: [
-      { mark: { type: 'area', opacity: 0.14, interpolate: 'linear' }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+      { data: { values: points }, mark: { type: 'area', opacity: 0.12, interpolate: 'linear' }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
       {
-        mark: { type: 'line', strokeWidth: 2.25, point: { filled: true, size: 45 } },
-        encoding: {
-          y: { field: 'accuracy', type: 'quantitative', title: 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 6 } },
-          strokeDash: { field: 'series', type: 'nominal', title: null, scale: { domain: series, range: dashes }, legend: colour.legend },
-        },
+        data: { values: points },
+        mark: { type: 'line', strokeWidth: 2.25 },
+        encoding: { y, color: colour, strokeDash: { field: 'series', type: 'nominal', title: null, scale: { domain: series, range: dashes }, legend } },
+      },
+      {
+        data: { values: points.filter((p) => p.series === WORST) },
+        mark: { type: 'point', filled: false, size: 150, strokeWidth: 2, opacity: 1 },
+        encoding: { y, color: colour },
+      },
+      {
+        data: { values: points.filter((p) => p.series !== WORST) },
+        mark: { type: 'point', filled: true, size: 55, opacity: 1 },
+        encoding: { y, color: colour, shape: { field: 'series', type: 'nominal', scale: { domain: series, range: shapes }, legend } },
+      },
+      {
+        data: { values: endLabels(points) },
+        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 10, fontSize: 12, fontWeight: 600 },
+        encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'series' }, color: colour },
       },
     ],
-  };
+  } as TopLevelSpec;
 }
 
 /** The curves as a standalone SVG string, rendered in Node by vega's headless SVG renderer. */
 export async function renderCurvesSvg(report: Report): Promise<string> {
-  // Loaded on first use: vega takes about 0.3 s to import, which every other command would pay.
-  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
-  const view = new vega.View(vega.parse(compile(curveSpec(report)).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return specToSvg(curveSpec(report));
 }

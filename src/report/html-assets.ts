@@ -21,7 +21,14 @@ section h3 { font-size: 14px; margin: 16px 0 8px; }
 p.note, .caption { color: var(--muted); font-size: 13px; }
 td.flagged { color: var(--warn); background: var(--warn-bg); }
 figure { margin: 0; }
-#curves figure svg { max-width: 100%; height: auto; }
+#curves figure svg, figure.chart svg { width: 100%; max-width: 100%; height: auto; }
+figure.chart { margin: 0 0 8px; overflow-x: auto; }
+table.per-class tfoot td { border-top: 2px solid var(--line); font-weight: 600; }
+table.confusion td.diag { color: var(--bad); font-weight: 700; background: #fbf3f2; }
+table.confusion td.off { background: #eef3fa; }
+table.confusion td.rowsum { color: var(--muted); border-left: 2px solid var(--line); }
+p.note.flag { color: var(--bad); } p.note.ok { color: var(--good); }
+details > .table-wrap { margin: 6px 0 10px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; background: #fafbfc; }

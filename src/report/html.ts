@@ -7,6 +7,9 @@ import { duration, formatEps, pct, points, withInterval, type Estimate } from '.
 import { SORT_SCRIPT, STYLE } from './html-assets.js';
 import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
+import { fellAtDistribution } from './fell-at.js';
+import { commandLine } from './invocation.js';
+import { confusionSection, convergenceSection, fellAtSection, perClassSection } from './html-analysis.js';
 
 /** One example of the image grid, with its images already encoded as data: URIs. */
 export interface HtmlExample {
@@ -25,6 +28,10 @@ export interface HtmlAssets {
   gridPng?: string;
   /** Said near the image grid, e.g. why there are no images. */
   notes?: string[];
+  /** Inline SVGs of the per-class, confusion, smallest-ε and convergence charts. */
+  charts?: { perClass?: string; confusion?: string; fellAt?: string; convergence?: string };
+  /** Names of the classes (index = label), for tables and captions. */
+  classNames?: readonly string[];
 }
 
 /**
@@ -75,14 +82,17 @@ function kpis(doc: ReportDocument): string {
 }
 
 function regressionSection(reg: RegressionTable): string {
+  // Paired checks know which examples changed: lost (robust before, not now) and gained.
+  const paired = reg.rows.some((r) => r.lost !== undefined);
   const rows = reg.rows.map((r) => {
     const p = r.pValue === undefined ? '' : r.pValue < 1e-4 ? '&lt;0.0001' : r.pValue.toFixed(4);
-    return `<tr class="${h(r.verdict.replaceAll(' ', '-'))}"><td>${h(r.figure)}</td><td>${r.eps === undefined ? '' : h(formatEps(r.eps))}</td>${accuracyCell(r.before, { stacked: true })}${accuracyCell(r.after, { stacked: true })}<td>${h(points(r.change))}</td><td>${p}</td><td class="verdict text">${h(r.verdict === 'regression' ? 'REGRESSION' : r.verdict)}</td></tr>`;
+    const changed = paired ? `<td class="lost">${r.lost ?? ''}</td><td class="gained">${r.gained ?? ''}</td>` : '';
+    return `<tr class="${h(r.verdict.replaceAll(' ', '-'))}"><td>${h(r.figure)}</td><td>${r.eps === undefined ? '' : h(formatEps(r.eps))}</td>${accuracyCell(r.before, { stacked: true })}${accuracyCell(r.after, { stacked: true })}<td>${h(points(r.change))}</td>${changed}<td>${p}</td><td class="verdict text">${h(r.verdict === 'regression' ? 'REGRESSION' : r.verdict)}</td></tr>`;
   });
   const against = reg.baseline ? ` against <code>${h(reg.baseline)}</code>` : '';
   return `<section id="regression"><h2>Regression check <span class="badge ${reg.passed ? 'pass' : 'fail'}">${reg.passed ? 'PASS' : 'FAIL'}</span></h2>
 <p class="note">Before and after${against}${reg.rule ? `; a regression is a ${h(reg.rule)}` : ''}.</p>
-${wrap(`<table><thead><tr><th>figure</th><th>ε</th><th>before [95% CI]</th><th>after [95% CI]</th><th>change</th><th>p</th><th class="text">verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
+${wrap(`<table><thead><tr><th>figure</th><th>ε</th><th>before [95% CI]</th><th>after [95% CI]</th><th>change</th>${paired ? '<th>lost</th><th>gained</th>' : ''}<th>p</th><th class="text">verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
 }
 
 function leaderboardSection(board: Leaderboard): string {
@@ -161,8 +171,20 @@ function sanitySection(report: Report): string {
 <p class="note">Signs that an evaluation overstates robustness (after Carlini et al. 2019 and AutoAttack's flags).</p><ul class="checks">${items.join('')}</ul></section>`;
 }
 
+/** The command line (or library call) that made the report, where and on what. */
+function invocationEntries(report: Report): [string, string][] {
+  const inv = report.timings.invocation;
+  if (!inv) return [];
+  return [
+    [inv.command ? 'command' : 'made by', inv.command ? commandLine(inv.command) : `${inv.api ?? 'the advtest library'} (library call; its options are the configuration below)`],
+    ...(inv.cwd ? ([['working folder', inv.cwd]] as [string, string][]) : []),
+    ...(inv.platform ? ([['platform', inv.platform]] as [string, string][]) : []),
+  ];
+}
+
 function provenanceSection(report: Report): string {
   const entries: [string, string][] = [
+    ...invocationEntries(report),
     ['tool', `advtest ${report.tool.version}`],
     ['versions', `node ${report.versions.node} · tfjs ${report.versions.tfjs}`],
     ['backend', `${backendLine(report)}${report.backend.note ? ` — ${report.backend.note}` : ''}`],
@@ -191,6 +213,11 @@ export function renderHtml(doc: ReportDocument, assets: HtmlAssets = {}): string
   if (r) {
     if (assets.curvesSvg) sections.push(['curves', 'Curves', curvesSection(r, assets.curvesSvg)]);
     sections.push(['results', 'Results', resultsSection(r)]);
+    const charts = assets.charts ?? {};
+    if ((r.perClass ?? []).length > 0) sections.push(['per-class', 'Per class', perClassSection(r, charts.perClass, assets.classNames)]);
+    if ((r.confusion ?? []).length > 0) sections.push(['confusion', 'Confusion', confusionSection(r, charts.confusion, assets.classNames)]);
+    if (r.examples.fellAt.length > 0) sections.push(['fell-at', 'Smallest ε', fellAtSection(r, fellAtDistribution(r), charts.fellAt)]);
+    if ((r.convergence ?? []).length > 0) sections.push(['convergence', 'Convergence', convergenceSection(r, charts.convergence)]);
     if (assets.examples || assets.notes) sections.push(['examples', 'Examples', examplesSection(assets)]);
     if ((r.sanity ?? []).length > 0) sections.push(['sanity', 'Sanity checks', sanitySection(r)]);
     sections.push(['provenance', 'Provenance', provenanceSection(r)]);

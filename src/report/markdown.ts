@@ -4,6 +4,8 @@ import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument 
 import { duration, formatEps, pct, points, withInterval, type Estimate } from './figures.js';
 import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
+import { fellAtDistribution } from './fell-at.js';
+import { headlineSeries, seriesLabel } from './html-analysis.js';
 
 /** A table cell: pipes would end the cell and newlines the row. */
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -32,10 +34,14 @@ function evaluationSection(report: Report): string[] {
       ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
+  if (report.config.mode === 'sequential' && report.config.attacks.length > 1) {
+    out.push('', SEQUENTIAL_NOTE);
+  }
   if (report.config.attacks.length > 1) {
     out.push('', '**Worst case over attacks**', '');
     out.push(table(['ε', 'accuracy [95% CI]', '8-bit'], report.worstCase.map((w) => [formatEps(w.eps), withInterval(w), pct(w.quantized.accuracy)]), ['r', 'r', 'r']));
   }
+  out.push(...breakdownLines(report));
   const checks = report.sanity ?? [];
   if (checks.length > 0) {
     const flags = checks.filter((s) => !s.ok);
@@ -43,6 +49,33 @@ function evaluationSection(report: Report): string[] {
     for (const f of flags) out.push(`- ✗ ${f.message}${f.advice ? ` — try: ${f.advice}` : ''}`);
   }
   out.push('', `<sub>advtest ${report.tool.version} · ${backendLine(report)} · seed ${report.seed} · config ${report.configHash.slice(0, 12)}</sub>`);
+  return out;
+}
+
+/** The footnote of a sequential suite's "+" rows. */
+export const SEQUENTIAL_NOTE = '`+` rows: sequential suite — each attack ran on the examples the ones above left standing; its row is the robust accuracy after it and all before it.';
+
+/** Per-class figures of the headline series, the smallest breaking ε and the commonest confusions. */
+function breakdownLines(report: Report): string[] {
+  const figures = report.perClass ?? [];
+  if (figures.length === 0) return [];
+  const series = headlineSeries(report);
+  const mine = figures.filter((f) => f.attack === series).sort((a, b) => a.eps - b.eps);
+  const first = figures[0]!;
+  const rate = (k: number, n: number) => (n === 0 ? '—' : pct(k / n));
+  const rows = first.n.flatMap((n, c) => (n === 0 ? [] : [[String(c), String(n), rate(first.clean[c]!, n), ...mine.map((f) => rate(f.robust[c]!, n))]]));
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const total = sum(first.n);
+  rows.push(['**all**', String(total), rate(sum(first.clean), total), ...mine.map((f) => rate(sum(f.robust), total))]);
+  const out = ['', `**Per class: ${seriesLabel(report, series)}**`, ''];
+  out.push(table(['class', 'n', 'clean', ...mine.map((f) => `ε ${formatEps(f.eps)}`)], rows, ['l', 'r', 'r', ...mine.map(() => 'r')]));
+  const dist = fellAtDistribution(report);
+  const show = (v: number | null) => (v === null ? `> ${formatEps(Math.max(...dist.epsilons))}` : formatEps(v));
+  out.push('', `Smallest breaking ε (worst case): median ${show(dist.median.value)} [95% interval ${show(dist.median.interval[0])}, ${show(dist.median.interval[1])}]; ${dist.held} of ${dist.n} held at every ε.`);
+  const largest = Math.max(...report.config.epsilons);
+  const confusion = (report.confusion ?? []).find((c) => c.attack === series && c.eps === largest);
+  const top = (confusion?.counts ?? []).filter(([y, p]) => y !== p).sort((a, b) => b[2] - a[2] || a[0] - b[0] || a[1] - b[1]).slice(0, 5);
+  if (top.length > 0) out.push('', `Commonest confusions at ε ${formatEps(largest)}: ${top.map(([y, p, k]) => `${y} → ${p} (${k})`).join(', ')}.`);
   return out;
 }
 
@@ -75,7 +108,8 @@ function regressionSection(reg: RegressionTable): string[] {
     r.verdict === 'regression' ? '**REGRESSION**' : r.verdict,
   ]);
   const head = `**Regression check: ${reg.passed ? 'PASS' : 'FAIL'}**${reg.baseline ? ` against \`${reg.baseline}\`` : ''}${reg.rule ? ` (${reg.rule})` : ''}`;
-  return [head, '', table(['figure', 'ε', 'before', 'after', 'change', 'p', 'verdict'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'l'])];
+  const columns = ['figure', 'ε', 'before', 'after', 'change', 'p', 'verdict'];
+  return [head, '', table(columns, rows, columns.map((c) => (c === 'figure' || c === 'verdict' ? 'l' : 'r')))];
 }
 
 /** GitHub-flavoured Markdown of the same tables as the HTML report, for pull-request comments. */

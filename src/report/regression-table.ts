@@ -14,6 +14,9 @@ export interface RegressionRow {
   change: number;
   pValue?: number;
   verdict: Verdict;
+  /** Paired comparisons: examples robust before and not now (lost), and the reverse (gained). */
+  lost?: number;
+  gained?: number;
 }
 
 export interface RegressionTable {
@@ -44,6 +47,8 @@ export function regressionTableFromCheck(result: Pick<CheckResult, 'options' | '
       change: f.change,
       pValue: f.pValue,
       verdict: f.verdict,
+      ...(typeof f.lost === 'number' ? { lost: f.lost } : {}),
+      ...(typeof f.gained === 'number' ? { gained: f.gained } : {}),
     })),
   };
 }

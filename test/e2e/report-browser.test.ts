@@ -121,6 +121,64 @@ if (!existsSync(CHROMIUM)) {
       }
     });
 
+    it('renders the per-class, confusion, smallest-ε and convergence sections, with a chart each', async () => {
+      const { page, network, consoleErrors } = await open(browser, html);
+      try {
+        const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
+        await mkdir(screens, { recursive: true });
+        for (const id of ['curves', 'per-class', 'confusion', 'fell-at', 'convergence']) {
+          const section = page.locator(`section#${id}`);
+          await expect(section.count()).resolves.toBe(1);
+          // Each chart an inline SVG at (nearly) the card's full width, drawn with marks.
+          const chart = section.locator('figure svg').first();
+          const box = await chart.boundingBox();
+          const card = await section.boundingBox();
+          expect(box!.width).toBeGreaterThan(card!.width * 0.9);
+          expect(await chart.locator('[aria-roledescription$="mark container"] > *').count()).toBeGreaterThan(0);
+          await section.screenshot({ path: path.join(screens, `report-${id}.png`) });
+        }
+        // The curves name every series at its end; the worst case's markers are rings around the attacks' own.
+        const labels = await page.locator('#curves svg text[aria-roledescription="text mark"]').allTextContents();
+        expect(labels).toEqual(expect.arrayContaining(['fgsm', '+ pgd', 'worst case']));
+        // Per class: one row per class, and the total row is the overall figure of the results table.
+        expect(await page.locator('#per-class tbody tr').count()).toBe(10);
+        const total = await page.locator('#per-class tfoot td').allInnerTexts();
+        expect(total[1]).toBe(String(fixture.report.data.size));
+        expect(total.at(-1)).toBe(`${(fixture.report.worstCase.at(-1)!.accuracy * 100).toFixed(1)}%`);
+        // The confusion tables open on a click.
+        const details = page.locator('#confusion details').first();
+        await details.locator('summary').click();
+        await expect(details.locator('table.confusion tbody tr').count()).resolves.toBe(10);
+        expect(await page.locator('#fell-at').innerText()).toMatch(/Median [\d.]+, 95% interval/);
+        expect(consoleErrors).toEqual([]);
+        expect(network).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('shows two runs on one comparison page', async () => {
+      const other = path.join(fixture.dir, 'same.json');
+      await writeFile(other, JSON.stringify(fixture.report));
+      const out = path.join(fixture.dir, 'compare.html');
+      const r = await runCli('compare', fixture.file, other, '--html', out, '--quiet');
+      expect(r.code).toBe(0);
+      const { page, network, consoleErrors } = await open(browser, out);
+      try {
+        const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
+        await mkdir(screens, { recursive: true });
+        const lines = await page.locator('#curves svg path[aria-roledescription="line mark"]').count();
+        expect(lines).toBe(6);
+        expect(await page.locator('#lost-gained tbody tr').count()).toBe(fixture.report.results.length + fixture.report.worstCase.length);
+        expect(await page.locator('#sanity ul.checks').count()).toBe(2);
+        await page.screenshot({ path: path.join(screens, 'compare.png'), fullPage: true });
+        expect(consoleErrors).toEqual([]);
+        expect(network).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
     it('sorts the leaderboard and shows the regression table', async () => {
       const file = path.join(fixture.dir, 'leaderboard.html');
       await writeFile(file, await buildHtml({ title: 'Benchmark', leaderboard: sampleLeaderboard(), regression: sampleRegression() }));

@@ -1,0 +1,121 @@
+import escapeHtml from 'escape-html';
+import { formatEps } from '../harness/format.js';
+import { className } from './captions.js';
+import type { Comparison } from './compare.js';
+import { backendLine, dataLine } from './document.js';
+import { pct, points } from './figures.js';
+import { SORT_SCRIPT, STYLE } from './html-assets.js';
+import { seriesLabel } from './html-analysis.js';
+import { commandLine } from './invocation.js';
+
+const h = (s: string | number) => escapeHtml(String(s));
+const wrap = (table: string) => `<div class="table-wrap">${table}</div>`;
+const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
+/** Ids listed per cell before "… (+k more)". */
+const MAX_IDS = 12;
+
+function ids(list: string[]): string {
+  if (list.length === 0) return '';
+  const more = list.length > MAX_IDS ? ` … (+${list.length - MAX_IDS} more)` : '';
+  return `<span class="ci" title="${h(list.join(', '))}">${h(list.slice(0, MAX_IDS).join(', '))}${h(more)}</span>`;
+}
+
+function runsSection(c: Comparison): string {
+  const rows = c.runs.map((r, i) => {
+    const rep = r.report;
+    const inv = rep.timings.invocation;
+    const made = inv?.command ? commandLine(inv.command) : (inv?.api ?? '');
+    return `<tr><td class="text">${i === 0 ? '<strong>baseline</strong> ' : ''}${h(r.label)}</td><td class="text">${h(String(rep.model.path ?? rep.model.name ?? '?'))}</td><td class="text">${h(dataLine(rep))}</td><td>${pct(rep.clean.accuracy)}</td><td class="text">${h(rep.config.attacks.map((a) => a.name).join(', '))}</td><td class="text">${h(rep.config.epsilons.map(formatEps).join(', '))}</td><td class="text"><code>${h(made)}</code><br><span class="ci">advtest ${h(rep.tool.version)} · ${h(backendLine(rep))} · seed ${rep.seed} · config ${h(rep.configHash.slice(0, 12))}</span></td></tr>`;
+  });
+  return `<section id="runs"><h2>Runs</h2>${wrap(`<table><thead><tr><th class="text">run</th><th class="text">model</th><th class="text">data</th><th>clean</th><th class="text">attacks</th><th class="text">ε</th><th class="text">made by</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
+}
+
+function lostGainedSection(c: Comparison): string {
+  if (!c.sameExamples) {
+    return '<section id="lost-gained"><h2>Lost and gained examples</h2><p class="note">The runs evaluated different examples (their data fingerprints differ): no per-example comparison.</p></section>';
+  }
+  const base = c.runs[0]!;
+  const rows = c.lostGained.map(
+    (r) =>
+      `<tr class="${r.lost.length > r.gained.length ? 'worse' : ''}"><td class="text">${h(r.run)}</td><td class="text">${h(seriesLabel(base.report, r.series))}</td><td>${h(formatEps(r.eps))}</td><td>${pct(r.before / r.n)}</td><td>${pct(r.after / r.n)}</td><td>${h(points((r.after - r.before) / r.n))}</td><td class="lost">${r.lost.length}</td><td class="gained">${r.gained.length}</td><td class="text">${ids(r.lost)}</td><td class="text">${ids(r.gained)}</td></tr>`,
+  );
+  return `<section id="lost-gained"><h2>Lost and gained examples</h2>
+<p class="note">Against the baseline <strong>${h(base.label)}</strong>, matched by example id: lost = robust in the baseline and not in the run, gained = the reverse. The change in accuracy is gained − lost.</p>
+${wrap(`<table class="sortable"><thead><tr><th class="text" data-sort><button type="button">run</button></th><th class="text">figure</th><th>ε</th><th>baseline</th><th>run</th><th>change</th><th data-sort><button type="button">lost</button></th><th data-sort><button type="button">gained</button></th><th class="text">lost ids</th><th class="text">gained ids</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
+}
+
+function classDeltaSection(c: Comparison): string {
+  if (c.classDeltas.length === 0) return '';
+  const eps = [...new Set(c.classDeltas.map((d) => d.eps))].sort((a, b) => a - b);
+  const keys = [...new Set(c.classDeltas.map((d) => `${d.run}\u0000${d.cls}`))];
+  const rows = keys.map((k) => {
+    const [run, cls] = k.split('\u0000');
+    const cells = eps.map((e) => {
+      const d = c.classDeltas.find((x) => x.run === run && String(x.cls) === cls && x.eps === e);
+      if (!d) return '<td>—</td>';
+      const delta = d.after - d.before;
+      return `<td class="${delta < 0 ? 'lost' : delta > 0 ? 'gained' : ''}" data-value="${delta}" title="${pct(d.before)} → ${pct(d.after)} of ${d.n}">${h(points(delta))}</td>`;
+    });
+    return `<tr><td class="text">${h(run!)}</td><td class="text">${h(className(Number(cls)))}</td>${cells.join('')}</tr>`;
+  });
+  return `<section id="class-deltas"><h2>Per-class changes (worst case)</h2>
+<p class="note">Robust accuracy of each true class in the run minus the baseline; hover for both figures.</p>
+${wrap(`<table class="sortable"><thead><tr><th class="text">run</th><th class="text">class</th>${eps.map((e) => `<th data-sort><button type="button">ε=${h(formatEps(e))}</button></th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
+}
+
+function sanitySection(c: Comparison): string {
+  const blocks = c.sanity.map(({ run, checks }) => {
+    const flags = checks.filter((x) => !x.ok).length;
+    const items = checks.map((x) => `<li class="${x.ok ? 'ok' : 'flag'}"><span class="mark">${x.ok ? '✓' : '✗'}</span>${h(x.message)}${!x.ok && x.advice ? `<span class="advice">Try: ${h(x.advice)}</span>` : ''}</li>`);
+    return `<h3>${h(run)}: ${checks.length - flags}/${checks.length} passed</h3>${checks.length === 0 ? '<p class="note">No sanity checks in this report.</p>' : `<ul class="checks">${items.join('')}</ul>`}`;
+  });
+  return `<section id="sanity"><h2>Sanity checks of every run</h2>${blocks.join('')}</section>`;
+}
+
+/** The comparison as one self-contained page (no network at open time). */
+export function renderCompareHtml(c: Comparison, curvesSvg: string, title = `Comparison of ${c.runs.map((r) => r.label).join(', ')}`): string {
+  const sections: [string, string, string][] = [
+    ['runs', 'Runs', runsSection(c)],
+    ['curves', 'Curves', `<section id="curves"><h2>Robustness curves</h2><figure class="chart">${curvesSvg}</figure><p class="caption">One colour per run; the worst case dashed; each line named at its end.</p></section>`],
+    ['lost-gained', 'Lost / gained', lostGainedSection(c)],
+    ['class-deltas', 'Per class', classDeltaSection(c)],
+    ['sanity', 'Sanity checks', sanitySection(c)],
+  ];
+  const present = sections.filter(([, , html]) => html !== '');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${h(title)}</title>
+<style>${STYLE}
+td.lost { color: var(--bad); } td.gained { color: var(--good); }</style>
+</head>
+<body>
+<main>
+<header><h1>${h(title)}</h1><p class="sub">${c.runs.length} runs · baseline ${h(c.runs[0]!.label)}</p></header>
+<nav>${present.map(([id, label]) => `<a href="#${id}">${h(label)}</a>`).join('')}</nav>
+${present.map(([, , html]) => html).join('\n')}
+<footer>Made by advtest. Self-contained: this page loads nothing from the network.</footer>
+</main>
+<script>${SORT_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** The lost/gained table as GitHub-flavoured Markdown lines (for the terminal and pull requests). */
+export function compareMarkdown(c: Comparison): string {
+  const lines = [`### Comparison against ${c.runs[0]!.label}`, ''];
+  if (!c.sameExamples) return [...lines, 'The runs evaluated different examples: no per-example comparison.', ''].join('\n');
+  lines.push('| run | figure | ε | baseline | run | change | lost | gained |', '| :-- | :-- | --: | --: | --: | --: | --: | --: |');
+  for (const r of c.lostGained) {
+    lines.push(`| ${r.run} | ${seriesLabel(c.runs[0]!.report, r.series)} | ${formatEps(r.eps)} | ${pct(r.before / r.n)} | ${pct(r.after / r.n)} | ${points((r.after - r.before) / r.n)} | ${r.lost.length} | ${r.gained.length} |`);
+  }
+  for (const { run, checks } of c.sanity) {
+    const flags = checks.filter((x) => !x.ok);
+    lines.push('', `Sanity checks of ${run}: ${checks.length - flags.length}/${checks.length} passed${flags.length ? `, flagged: ${flags.map((f) => f.id).join(', ')}` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}

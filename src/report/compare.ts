@@ -1,0 +1,149 @@
+import path from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { UserError } from '../errors.js';
+import type { Report, SanityCheck } from '../harness/report.js';
+import { predictionsAt, WORST_CASE } from './breakdown.js';
+import { curvePoints, endLabels } from './curve-chart.js';
+import { CARD_WIDTH, CHART_CONFIG, COLOURS } from './vega-svg.js';
+
+/** One run of a comparison: a report and the name it goes by on the page. */
+export interface ComparedRun {
+  label: string;
+  file?: string;
+  report: Report;
+}
+
+/** Per (series, ε), the examples robust in the first run and not in another (lost), and the reverse. */
+export interface LostGainedRow {
+  run: string;
+  series: string;
+  eps: number;
+  before: number;
+  after: number;
+  n: number;
+  lost: string[];
+  gained: string[];
+}
+
+/** Per class, robust accuracy of the headline series in the first run and another, per ε. */
+export interface ClassDeltaRow {
+  run: string;
+  eps: number;
+  cls: number;
+  n: number;
+  before: number;
+  after: number;
+}
+
+export interface Comparison {
+  runs: ComparedRun[];
+  /** Per-example comparisons need the same examples: false when the data fingerprints differ. */
+  sameExamples: boolean;
+  lostGained: LostGainedRow[];
+  classDeltas: ClassDeltaRow[];
+  sanity: { run: string; checks: SanityCheck[] }[];
+}
+
+/** Names that tell runs apart: the file names, made unique with their folders when needed. */
+export function runLabels(files: string[]): string[] {
+  const base = files.map((f) => path.basename(f, '.json'));
+  return base.map((b, i) => (base.filter((x) => x === b).length > 1 ? path.join(path.basename(path.dirname(path.resolve(files[i]!))), b) : b));
+}
+
+/** Per example, robust under the series at ε (correct clean and still correct). */
+function robustAt(report: Report, series: string, eps: number): boolean[] | undefined {
+  const preds = predictionsAt(report, series, eps);
+  if (!preds) return undefined;
+  const ex = report.examples;
+  return ex.labels.map((y, i) => ex.cleanPredictions[i] === y && preds[i] === y);
+}
+
+/** The series every run has in common at ε, the worst case last. */
+function commonSeries(runs: ComparedRun[]): { series: string; eps: number }[] {
+  const keys = (r: Report) => [...r.examples.results.map((c) => `${c.attack}\u0000${c.eps}`), ...r.config.epsilons.map((e) => `${WORST_CASE}\u0000${e}`)];
+  const shared = runs.map((r) => new Set(keys(r.report))).reduce((a, b) => new Set([...a].filter((k) => b.has(k))));
+  return [...shared].map((k) => {
+    const [series, eps] = k.split('\u0000');
+    return { series: series!, eps: Number(eps) };
+  });
+}
+
+/**
+ * Compares runs against the first: curves side by side, per example what was lost and gained
+ * (same examples only, matched by id), per-class changes of the worst case, every sanity check.
+ */
+export function compareRuns(runs: ComparedRun[]): Comparison {
+  if (runs.length < 2) throw new UserError(`compare needs at least two reports, got ${runs.length}: give a.json b.json`);
+  const [base, ...others] = runs;
+  const sameExamples = others.every((r) => r.report.data.fingerprint === base!.report.data.fingerprint);
+  const lostGained: LostGainedRow[] = [];
+  const classDeltas: ClassDeltaRow[] = [];
+  if (sameExamples) {
+    const series = commonSeries(runs);
+    for (const other of others) {
+      // Matched by id: shard order or a resumed run must not pair the wrong examples.
+      const position = new Map(other.report.examples.ids.map((id, i) => [id, i]));
+      const ids = base!.report.examples.ids;
+      for (const { series: s, eps } of series) {
+        const a = robustAt(base!.report, s, eps);
+        const b = robustAt(other.report, s, eps);
+        if (!a || !b) continue;
+        const lost: string[] = [];
+        const gained: string[] = [];
+        ids.forEach((id, i) => {
+          const j = position.get(id);
+          if (j === undefined) return;
+          if (a[i] && !b[j]) lost.push(id);
+          if (!a[i] && b[j]) gained.push(id);
+        });
+        lostGained.push({ run: other.label, series: s, eps, before: a.filter(Boolean).length, after: b.filter(Boolean).length, n: ids.length, lost, gained });
+      }
+      for (const eps of base!.report.config.epsilons) {
+        const a = base!.report.perClass?.find((f) => f.attack === WORST_CASE && f.eps === eps) ?? base!.report.perClass?.find((f) => f.eps === eps);
+        const b = other.report.perClass?.find((f) => f.attack === a?.attack && f.eps === eps);
+        if (!a || !b) continue;
+        a.n.forEach((n, cls) => {
+          if (n > 0) classDeltas.push({ run: other.label, eps, cls, n, before: a.robust[cls]! / n, after: (b.robust[cls] ?? 0) / (b.n[cls] || 1) });
+        });
+      }
+    }
+  }
+  return { runs, sameExamples, lostGained, classDeltas, sanity: runs.map((r) => ({ run: r.label, checks: r.report.sanity ?? [] })) };
+}
+
+/** Every run's curves on one chart: colour per run, dashed for the worst case, a marker shape per attack. */
+export function compareCurveSpec(runs: ComparedRun[]): TopLevelSpec {
+  const points = runs.flatMap((r) => curvePoints(r.report).map((p) => ({ ...p, run: r.label, line: `${r.label} · ${p.series}`, kind: p.series === WORST_CASE ? 'worst case' : 'attack' })));
+  const labels = runs.map((r) => r.label);
+  // Names at the line ends, pushed apart where runs end at the same accuracy.
+  const ends = endLabels(points.map((p) => ({ ...p, series: p.line }))).map((e) => ({ ...e, line: e.series, run: points.find((p) => p.line === e.series)!.run }));
+  const colour = { field: 'run', type: 'nominal', title: 'run', sort: labels, scale: { domain: labels, range: labels.map((_, i) => COLOURS[i % COLOURS.length]!) }, legend: { orient: 'top' } } as const;
+  const y = { field: 'accuracy', type: 'quantitative', title: 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%' } } as const;
+  return {
+    width: CARD_WIDTH - 260,
+    height: 380,
+    background: 'white',
+    padding: { left: 8, top: 8, bottom: 8, right: 200 },
+    description: 'Robust accuracy against ε for every compared run',
+    config: CHART_CONFIG,
+    encoding: { x: { field: 'eps', type: 'quantitative', title: 'ε', scale: { zero: true, nice: false } } },
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: 'line', strokeWidth: 2.25, point: { filled: true, size: 40 } },
+        encoding: {
+          y,
+          color: colour,
+          detail: { field: 'line' },
+          strokeDash: { field: 'kind', type: 'nominal', scale: { domain: ['attack', 'worst case'], range: [[1, 0], [6, 3]] }, legend: null },
+          shape: { field: 'series', type: 'nominal', legend: null },
+        },
+      },
+      {
+        data: { values: ends },
+        mark: { type: 'text', align: 'left', dx: 8, fontSize: 11 },
+        encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'line' }, color: colour },
+      },
+    ],
+  } as TopLevelSpec;
+}

@@ -1,0 +1,114 @@
+import escapeHtml from 'escape-html';
+import type { ConfusionCounts, Report } from '../harness/report.js';
+import { classCount, denseConfusion, WORST_CASE } from './breakdown.js';
+import { className } from './captions.js';
+import { convergenceCheck, stillRising } from './convergence.js';
+import { attackLabel } from './document.js';
+import type { FellAtDistribution } from './fell-at.js';
+import { formatEps, pct } from './figures.js';
+
+const h = (s: string | number) => escapeHtml(String(s));
+const wrap = (table: string) => `<div class="table-wrap">${table}</div>`;
+
+/** The column name of a series: the attack as the results table names it, or "worst case". */
+export function seriesLabel(report: Report, attack: string): string {
+  if (attack === WORST_CASE) return WORST_CASE;
+  const norm = report.config.attacks.find((a) => a.name === attack)?.norm ?? 'linf';
+  return attackLabel(report, attack, norm);
+}
+
+/** The series a single view shows: the worst case when there are several attacks, else the attack. */
+export function headlineSeries(report: Report): string {
+  return report.config.attacks.length > 1 ? WORST_CASE : (report.config.attacks[0]?.name ?? WORST_CASE);
+}
+
+/** Per class: examples, clean accuracy and robust accuracy per series and ε, with a total row that is the overall figure. */
+export function perClassSection(report: Report, svg: string | undefined, classNames?: readonly string[]): string {
+  const figures = report.perClass ?? [];
+  if (figures.length === 0) return '';
+  const k = figures[0]!.n.length;
+  const cell = (robust: number, n: number) => `<td data-value="${n === 0 ? -1 : robust / n}" title="${robust}/${n}">${n === 0 ? '—' : pct(robust / n)}</td>`;
+  const head = figures.map((f) => `<th title="${h(seriesLabel(report, f.attack))} at ε=${h(formatEps(f.eps))}">${h(seriesLabel(report, f.attack))}<br>ε=${h(formatEps(f.eps))}</th>`).join('');
+  const first = figures[0]!;
+  const rows: string[] = [];
+  for (let c = 0; c < k; c++) {
+    if (first.n[c] === 0) continue;
+    rows.push(`<tr><td class="text">${h(className(c, classNames))}</td><td>${first.n[c]}</td>${cell(first.clean[c]!, first.n[c]!)}${figures.map((f) => cell(f.robust[c]!, f.n[c]!)).join('')}</tr>`);
+  }
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const n = sum(first.n);
+  const total = `<tr class="total"><td class="text"><strong>all</strong></td><td>${n}</td>${cell(sum(first.clean), n)}${figures.map((f) => cell(sum(f.robust), n)).join('')}</tr>`;
+  return `<section id="per-class"><h2>Per-class robust accuracy</h2>
+${svg ? `<figure class="chart">${svg}</figure>` : ''}
+<p class="caption">Robust accuracy of the examples of each true class (correct clean and still correct after the attack); hover a cell for the count. The last row is the overall figure of the results table: the class counts add up to it.</p>
+${wrap(`<table class="sortable per-class"><thead><tr><th class="text" data-sort><button type="button">class</button></th><th>n</th><th>clean</th>${head}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${total}</tfoot></table>`)}</section>`;
+}
+
+function confusionTable(c: ConfusionCounts, k: number, classNames?: readonly string[]): string {
+  const m = denseConfusion(c, k);
+  const used = Array.from({ length: k }, (_, i) => i).filter((i) => m[i]!.some((x) => x > 0) || m.some((row) => row[i]! > 0));
+  const head = used.map((p) => `<th>${h(className(p, classNames))}</th>`).join('');
+  const rows = used.map((y) => {
+    const total = m[y]!.reduce((a, b) => a + b, 0);
+    const cells = used.map((p) => `<td class="${p === y ? 'diag' : m[y]![p]! > 0 ? 'off' : ''}">${m[y]![p]! || ''}</td>`).join('');
+    return `<tr><th class="text">${h(className(y, classNames))}</th>${cells}<td class="rowsum">${total}</td></tr>`;
+  });
+  return wrap(`<table class="confusion"><thead><tr><th class="text">true ↓ · predicted →</th>${head}<th>n</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+}
+
+/** The heatmaps of the headline series, then every (series, ε) as a table (dense up to 20 classes). */
+export function confusionSection(report: Report, svg: string | undefined, classNames?: readonly string[]): string {
+  const all = report.confusion ?? [];
+  if (all.length === 0) return '';
+  const k = classCount(report, report.probe?.numClasses);
+  const headline = headlineSeries(report);
+  const tables =
+    k <= 20
+      ? all
+          .map((c) => {
+            const open = c.attack === headline && c.eps === Math.max(...report.config.epsilons) ? ' open' : '';
+            return `<details${open}><summary>${h(seriesLabel(report, c.attack))} at ε = ${h(formatEps(c.eps))}</summary>${confusionTable(c, k, classNames)}</details>`;
+          })
+          .join('')
+      : `<p class="note">${k} classes: the matrices are in the JSON report (confusion, as [label, prediction, count]).</p>`;
+  return `<section id="confusion"><h2>Confusion: clean label → adversarial prediction</h2>
+${svg ? `<figure class="chart">${svg}</figure>` : ''}
+<p class="caption">Rows are the true classes, columns what the model predicts after the attack (${h(seriesLabel(report, headline))} in the heatmaps); the diagonal (red numbers) holds the examples that stayed correct, and each row adds up to the examples of its class (those wrong clean keep their clean prediction).</p>
+${tables}</section>`;
+}
+
+/** The smallest breaking ε: chart, median with its interval, and the CDF next to 1 − worst-case accuracy. */
+export function fellAtSection(report: Report, dist: FellAtDistribution, svg: string | undefined): string {
+  const m = dist.median;
+  const show = (v: number | null) => (v === null ? `> ${formatEps(Math.max(...dist.epsilons))}` : formatEps(v));
+  const worst = (eps: number) => report.worstCase.find((w) => w.eps === eps);
+  const rows = dist.cdf
+    .map((c, i) => {
+      const w = worst(c.eps);
+      const recovered = dist.recovered[i]!.count;
+      return `<tr><td>${h(formatEps(c.eps))}</td><td>${dist.histogram[i]!.count}</td><td>${pct(c.fraction)}</td><td>${c.eps === 0 ? pct(1 - report.clean.accuracy) : w ? pct(1 - w.accuracy) : '—'}</td><td>${recovered > 0 ? recovered : ''}</td></tr>`;
+    })
+    .join('');
+  const recovered = dist.recovered.some((r) => r.count > 0)
+    ? ' Where the last column is not empty, examples fooled at a smaller ε held at this one (the attack is not monotone in ε), so the CDF exceeds 1 − accuracy by that many.'
+    : '';
+  return `<section id="fell-at"><h2>Smallest breaking ε</h2>
+${svg ? `<figure class="chart">${svg}</figure>` : ''}
+<p class="caption">For each of the ${dist.n} examples, the smallest evaluated ε at which it was no longer classified correctly (worst case over attacks; 0 if wrong clean, "held" if never fooled). <strong>Median ${h(show(m.value))}</strong>, 95% interval [${h(show(m.interval[0]))}, ${h(show(m.interval[1]))}] (order statistics, distribution-free; ε is only known on the evaluated grid).${recovered}</p>
+${wrap(`<table class="fell-at"><thead><tr><th>ε</th><th>fell here</th><th>CDF (fell at ≤ ε)</th><th>1 − robust accuracy</th><th>held again</th></tr></thead><tbody>${rows}<tr><td>held</td><td>${dist.held}</td><td></td><td></td><td></td></tr></tbody></table>`)}</section>`;
+}
+
+/** The per-iteration progress of the iterative attacks and what the sanity card concluded from it. */
+export function convergenceSection(report: Report, svg: string | undefined): string {
+  const traces = report.convergence ?? [];
+  if (traces.length === 0) return '';
+  const check = convergenceCheck(traces);
+  const rising = traces.filter((t) => stillRising(t) !== undefined);
+  const verdict = check?.ok
+    ? '<p class="note ok">Every iterative attack had stopped gaining by its last iterations.</p>'
+    : `<p class="note flag">✗ Still gaining at the last iteration: ${rising.map((t) => `${h(t.attack)} at ε=${h(formatEps(t.eps))}`).join(', ')}. ${h(check?.advice ?? '')}</p>`;
+  return `<section id="convergence"><h2>Convergence of the iterative attacks</h2>
+${svg ? `<figure class="chart">${svg}</figure>` : ''}
+<p class="caption">Per iteration of each attack's first run (restarts attack only the examples left standing), summed over every batch: the fraction of the attacked examples not yet fooled, and the mean loss the attack ascends. A curve still falling at its end means more steps would likely find more.</p>
+${verdict}</section>`;
+}
