@@ -40,6 +40,7 @@ export const EXAMPLES: Record<string, string[]> = {
   ],
   report: ['advtest report r.json                   # r.html beside it', 'advtest report r.json --md               # the tables as Markdown', 'advtest report r.json --out r.html --no-images'],
   grid: ['advtest grid r.json --out grid.png', 'advtest grid r.json --per-row 4 --scale 4'],
+  serve: ['advtest serve                            # http://127.0.0.1:8080/, the fixture mnist-cnn', 'advtest serve --model models/std --port 0   # any free port'],
 };
 
 /** The "Examples:" block of a command's help, or undefined when it has none. */

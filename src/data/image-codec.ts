@@ -27,6 +27,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { ImageShape } from '../types.js';
 import { imageDimensions, type ImageDimensions } from './image-header.js';
+import { rgbaToPixels } from './pixels.js';
 
 export type ImageCodecName = 'sharp' | 'jimp';
 
@@ -225,26 +226,6 @@ function toByte(x: number): number {
 export function quantize8(pixels: Float32Array): Float32Array {
   const out = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) out[i] = toByte(pixels[i]) / 255;
-  return out;
-}
-
-/** RGBA bytes → flattened onto `bg`, channel-converted floats k/255 (steps 3–5 above). */
-function rgbaToPixels(rgba: Uint8Array, count: number, channels: number, bg: Rgb): Float32Array {
-  const out = new Float32Array(count * channels);
-  const [br, bgG, bb] = bg;
-  for (let p = 0; p < count; p++) {
-    const a = rgba[4 * p + 3]!;
-    const r = Math.round((rgba[4 * p]! * a + br * (255 - a)) / 255);
-    const g = Math.round((rgba[4 * p + 1]! * a + bgG * (255 - a)) / 255);
-    const b = Math.round((rgba[4 * p + 2]! * a + bb * (255 - a)) / 255);
-    if (channels === 1) {
-      out[p] = Math.floor((299 * r + 587 * g + 114 * b + 500) / 1000) / 255;
-    } else {
-      out[3 * p] = r / 255;
-      out[3 * p + 1] = g / 255;
-      out[3 * p + 2] = b / 255;
-    }
-  }
   return out;
 }
 

@@ -41,12 +41,8 @@ function checkNames(labels: unknown, source: string): string[] {
   return (labels as string[]).map((l) => l.trim());
 }
 
-/** Refuses class names whose count is not the model's number of classes. */
-export function checkLabelCount(labels: readonly string[], numClasses: number, source: string): void {
-  if (labels.length !== numClasses) {
-    throw new UserError(`${source} names ${labels.length} class${labels.length === 1 ? '' : 'es'} but the model has ${numClasses}: give exactly one name per class, in the model's output order`);
-  }
-}
+// Lives in finish.ts (no file IO, shared with the browser build); re-exported for existing importers.
+export { checkLabelCount } from './finish.js';
 
 /** What a metadata.json next to model.json (image-classifier exports) says about the model. */
 export interface ExportMetadata {

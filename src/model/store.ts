@@ -5,8 +5,9 @@ import type { Bounds, Classifier } from '../types.js';
 import { layersClassifier } from './classifier.js';
 import { fileLoader, fileSaver, readModelJson } from './fs-io.js';
 import { loadGraphClassifier } from './graph.js';
-import { checkLabelCount, readExportMetadata, type ExportMetadata } from './labels.js';
-import { describePreprocessing, validatePreprocessing, withPreprocessing, type Preprocessing } from './preprocessing.js';
+import { finishClassifier } from './finish.js';
+import { readExportMetadata } from './labels.js';
+import type { Preprocessing } from './preprocessing.js';
 
 /** What advtest stores in model.json's userDefinedMetadata.advtest. */
 export interface ModelMetadata {
@@ -49,25 +50,6 @@ export interface LoadModelOptions {
   bounds?: Bounds;
 }
 
-/** The preprocessing of the model's own metadata, and a line saying where it came from. */
-function metadataPreprocessing(dir: string, saved: Partial<ModelMetadata> | undefined, exported: ExportMetadata | undefined, channels: number): { p: Preprocessing; from: string[] } {
-  const from: string[] = [];
-  let p: Preprocessing = {};
-  if (exported?.preprocessing) {
-    validatePreprocessing(exported.preprocessing, channels, exported.file);
-    p = { ...exported.preprocessing };
-    from.push(`${exported.file} (${exported.exporter ?? 'exporter'} feeds pixels·255/127 − 1)`);
-  }
-  const own = { ...(saved?.bounds ? { range: saved.bounds } : {}), ...saved?.preprocessing };
-  if (Object.keys(own).length > 0) {
-    const where = `${path.join(dir, 'model.json')} (userDefinedMetadata.advtest)`;
-    validatePreprocessing(own, channels, where);
-    p = { ...p, ...own };
-    from.push(where);
-  }
-  return { p, from };
-}
-
 /**
  * Loads a LayersModel or GraphModel folder as a Classifier on [0, 1] pixels (the model is
  * disposed with the classifier). The model's input range, mean/std and channel order — from
@@ -95,51 +77,11 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     }
   }
   try {
-    return finishClassifier(dir, base, saved, exported, options);
+    return finishClassifier(path.join(dir, 'model.json'), base, saved, exported, options);
   } catch (err) {
     base.dispose?.();
     throw err;
   }
-}
-
-function finishClassifier(dir: string, base: Classifier, saved: Partial<ModelMetadata> | undefined, exported: ExportMetadata | undefined, options: LoadModelOptions): Classifier {
-  const channels = base.inputShape[2];
-  const fromMetadata = metadataPreprocessing(dir, saved, exported, channels);
-  const given: Preprocessing = { ...(options.bounds ? { range: options.bounds } : {}), ...options.preprocessing };
-  validatePreprocessing(given, channels, options.source ?? 'preprocessing');
-  const preprocessing = { ...fromMetadata.p, ...given };
-  const from = [...fromMetadata.from, ...(Object.keys(given).length > 0 ? [options.source === 'cli' ? 'command line' : 'loadModel options'] : [])];
-
-  let classNames: readonly string[] | undefined;
-  let labelsFrom: string | undefined;
-  if (options.labels) {
-    checkLabelCount(options.labels, base.numClasses, options.source === 'cli' ? '--labels' : 'labels');
-    [classNames, labelsFrom] = [options.labels, options.source === 'cli' ? '--labels' : 'loadModel options'];
-  } else if (saved?.classNames) {
-    checkLabelCount(saved.classNames, base.numClasses, `${path.join(dir, 'model.json')} (userDefinedMetadata.advtest.classNames)`);
-    [classNames, labelsFrom] = [saved.classNames, 'advtest metadata'];
-  } else if (exported?.labels) {
-    checkLabelCount(exported.labels, base.numClasses, exported.file);
-    [classNames, labelsFrom] = [exported.labels, exported.file];
-  }
-  const imageSize = exported?.imageSize;
-  const sizeNote =
-    imageSize !== undefined && (imageSize !== base.inputShape[0] || imageSize !== base.inputShape[1])
-      ? `${exported!.file} says imageSize ${imageSize}; the model takes ${base.inputShape[0]}×${base.inputShape[1]} (used)`
-      : undefined;
-
-  const wrapped = withPreprocessing(base, preprocessing, options.source);
-  return {
-    ...wrapped,
-    ...(classNames ? { classNames: [...classNames] } : {}),
-    describe: () => ({
-      ...wrapped.describe?.(),
-      preprocessing: describePreprocessing(preprocessing),
-      ...(from.length > 0 ? { preprocessingFrom: from.join('; ') } : {}),
-      ...(labelsFrom ? { classNamesFrom: labelsFrom } : {}),
-      ...(sizeNote ? { imageSize: sizeNote } : {}),
-    }),
-  };
 }
 
 export async function saveModel(model: tf.LayersModel, dir: string, metadata: ModelMetadata): Promise<void> {
