@@ -14,7 +14,7 @@
  * the repository's fixtures/ folder, {out} a path in a fresh empty temporary folder (which must
  * still be empty after the run: no partial output, no temporary file).
  */
-import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -302,19 +302,23 @@ async function main(): Promise<void> {
     );
     await tinyModel(join(attackDir, 'model'), [8, 8, 1], [[NaN, NaN]], [0, 0]);
   }
-  await write(
-    'labels-out-of-range',
-    {
-      description: 'an image folder with 11 classes (c00…c10) for the 10-class fixture model',
-      cli: evalArgs(MNIST_CNN, 'folder:{dir}/data'),
-      exitCode: 2,
-      stderr: String.raw`^advtest: data "folder:\S*data" example c10/0\.png has label 10, outside the model's 0\.\.9: .+$`,
-      names: 'c10/0.png',
-      api: { call: 'evaluate', model: MNIST_CNN, data: 'folder:{dir}/data', eps: [0.1] },
-      error: 'UserError',
-    },
-    Object.fromEntries(Array.from({ length: 11 }, (_, k) => [`data/c${String(k).padStart(2, '0')}/0.png`, smallPng(10 + k)])),
-  );
+  {
+    // A model without class names labels folders by position, so a third folder is label 2.
+    const dir = await write(
+      'labels-out-of-range',
+      {
+        description: 'an image folder with 3 classes (c0…c2) for a 2-class model without class names (folders labelled by position)',
+        cli: evalArgs('{dir}/model', 'folder:{dir}/data'),
+        exitCode: 2,
+        stderr: String.raw`^advtest: data "folder:\S*data" example c2/0\.png has label 2, outside the model's 0\.\.1: .+$`,
+        names: 'c2/0.png',
+        api: { call: 'evaluate', model: '{dir}/model', data: 'folder:{dir}/data', eps: [0.1] },
+        error: 'UserError',
+      },
+      Object.fromEntries(Array.from({ length: 3 }, (_, k) => [`data/c${k}/0.png`, smallPng(10 + k)])),
+    );
+    await tinyModel(join(dir, 'model'), [8, 8, 1], [[1, -1]], [0, 0]);
+  }
 
   // --- ε ------------------------------------------------------------------------------------
   await write('eps-negative', epsScenario('-0.1', String.raw`^advtest: --eps -0\.1 is negative: a perturbation budget must be ≥ 0$`, 'a negative budget'));
@@ -357,15 +361,15 @@ async function main(): Promise<void> {
   await write(
     'dataset-empty-class',
     {
-      description: 'an image folder whose class b holds no image (only a hidden file)',
+      description: 'an image folder whose class folders 0 and 1 hold no image (only hidden files); one empty class folder among others is allowed',
       cli: evalArgs(MNIST_CNN, 'folder:{dir}/data'),
       exitCode: 2,
-      stderr: String.raw`^advtest: class folder \S*data/b has no image files: add images or remove the folder$`,
-      names: 'data/b',
+      stderr: String.raw`^advtest: image folder \S*data has no image files in its class folders: put each class's images in \S*data/<class name>/$`,
+      names: 'data',
       api: { call: 'loadDataset', spec: 'folder:{dir}/data', shape: [28, 28, 1] },
       error: 'UserError',
     },
-    { 'data/a/0.png': smallPng(5), 'data/b/.gitkeep': '' },
+    { 'data/0/.gitkeep': '', 'data/1/.gitkeep': '' },
   );
   {
     // Fashion-MNIST IDX files of 4 images whose image file stops short of its declared data.
@@ -511,6 +515,186 @@ async function main(): Promise<void> {
         ) + '\n',
     },
   );
+  // --- faults (issue 18): outputs that are inputs, integer options, merge, symlinked weights --
+  await write('limit-hex', {
+    description: '--limit 0x10: Number() reads it as 16; only decimal digits are a count',
+    cli: ['eval', '--model', MNIST_CNN, '--data', 'mnist', '--limit', '0x10', '--eps', '0.1', '--json', '{out}', '--quiet'],
+    exitCode: 2,
+    stderr: String.raw`^advtest: --limit "0x10" must be a positive integer in decimal digits, e\.g\. 100$`,
+    names: '0x10',
+    api: { call: 'parsePositiveInt', text: '0x10', option: '--limit' },
+    error: 'UserError',
+  });
+  {
+    const dir = await write('output-is-model-file', {
+      description: '`advtest eval --json` naming the model.json of the model it evaluates: refused, the model left as it is',
+      cli: ['eval', '--model', '{dir}/model', '--data', 'mnist', '--limit', '10', '--eps', '0.1', '--json', '{dir}/model/model.json', '--quiet'],
+      exitCode: 2,
+      stderr: String.raw`^advtest: --json \S*model/model\.json is the model file \S*model/model\.json, which this run reads: writing it would destroy it; choose another output path$`,
+      names: 'model/model.json',
+      api: { call: 'checkRunPaths', run: { models: ['{dir}/model'], data: 'mnist', outputs: [{ option: '--json', path: '{dir}/model/model.json' }] } },
+      error: 'UserError',
+    });
+    await tinyModel(join(dir, 'model'), [28, 28, 1], [Array.from({ length: 10 }, (_, k) => k / 10)], new Array<number>(10).fill(0));
+  }
+  {
+    const dir = await write(
+      'model-weights-symlink-outside',
+      modelScenario(
+        'weights.bin is a symbolic link to ../outside.bin: the same escape from the model folder as a ../ path',
+        String.raw`^advtest: \S*model\.json: weight file "\./weights\.bin" is a symbolic link to \S*outside\.bin, outside the model folder; copy the weight file into \S*model instead of linking it$`,
+        'weights.bin',
+      ),
+    );
+    await tinyModel(join(dir, 'model'), [28, 28, 1], [Array.from({ length: 10 }, (_, k) => k / 10)], new Array<number>(10).fill(0));
+    await rename(join(dir, 'model', 'weights.bin'), join(dir, 'outside.bin'));
+    await symlink('../outside.bin', join(dir, 'model', 'weights.bin'));
+  }
+  await write(
+    'merge-null',
+    {
+      description: '`advtest merge` given a file holding JSON null',
+      cli: ['merge', '{dir}/null.json', '--json', '{out}'],
+      exitCode: 2,
+      stderr: String.raw`^advtest: \S*null\.json is not a valid shard report \(the top level must be object\): re-run that shard \(eval --shard i/n --json FILE\)$`,
+      names: 'null.json',
+      api: { call: 'mergeFiles', files: ['{dir}/null.json'] },
+      error: 'UserError',
+    },
+    { 'null.json': 'null\n' },
+  );
+
+  // --- images and `advtest attack` (issues 13 and 18): class names, labels, --out, memory ------
+  await write(
+    'dataset-unknown-class',
+    {
+      description: 'an image folder with a class folder "Drawing" that is not one of the fixture model\'s class names (0…9)',
+      cli: evalArgs(MNIST_CNN, 'folder:{dir}/data'),
+      exitCode: 2,
+      stderr: String.raw`^advtest: class folder "Drawing" in \S*data is not one of the model's 10 class names \("0", "1", "2", "3", "4", "5", …\): rename the folder to the model's name for that class, or remove it$`,
+      names: '"Drawing"',
+      api: { call: 'evaluate', model: MNIST_CNN, data: 'folder:{dir}/data', eps: [0.1] },
+      error: 'UserError',
+    },
+    { 'data/7/0.png': smallPng(30), 'data/Drawing/0.png': smallPng(31) },
+  );
+  {
+    const dir = await write(
+      'attack-label-out-of-range',
+      {
+        description: '`advtest attack` on shoe-label7.png with a 2-class model: the label in the file name is not a class of the model',
+        cli: ['attack', '--model', '{dir}/model', '--images', '{dir}/shoe-label7.png', '--eps', '0.1', '--out', '{out}', '--quiet'],
+        exitCode: 2,
+        stderr: String.raw`^advtest: image \S*shoe-label7\.png has label 7 \(from its name\), outside the model's classes 0\.\.1: rename the file \(label<k> with k < 2\) or use the model it was labelled for$`,
+        names: 'shoe-label7.png',
+        api: { call: 'attackImages', model: '{dir}/model', image: '{dir}/shoe-label7.png', eps: 0.1, out: '{out}' },
+        error: 'UserError',
+      },
+      { 'shoe-label7.png': smallPng(32) },
+    );
+    await tinyModel(join(dir, 'model'), [8, 8, 1], [[1, -1]], [0, 0]);
+  }
+  await write(
+    'attack-out-not-empty',
+    {
+      description: '`advtest attack --out` naming a folder that already holds a file (without --force)',
+      cli: ['attack', '--model', MNIST_CNN, '--images', DIGIT, '--eps', '0.1', '--out', '{dir}/previous', '--quiet'],
+      exitCode: 2,
+      stderr: String.raw`^advtest: --out \S*previous is not empty: it holds 1 file; choose a new folder, or pass --force to replace the results its manifest\.json lists$`,
+      names: 'previous',
+      api: { call: 'attackImages', model: MNIST_CNN, image: DIGIT, eps: 0.1, out: '{dir}/previous', existing: 'refuse' },
+      error: 'UserError',
+    },
+    { 'previous/old-adv.png': smallPng(33) },
+  );
+  {
+    // 2048×2048×3 inputs: the floor (16 B per value) of 32 images is 6.4 GB, more than the 4 GiB heap.
+    const copies = Array.from({ length: 32 }, () => '{dir}/a.png');
+    const dir = await write(
+      'attack-batch-too-large',
+      {
+        description: '32 images for a model taking 2048×2048×3 inputs at --batch-size 32: more than the 4 GiB wasm heap can hold, refused before decoding',
+        cli: ['attack', '--model', '{dir}/model', '--images', ...copies, '--eps', '0.1', '--batch-size', '32', '--out', '{out}', '--quiet'],
+        exitCode: 2,
+        stderr: String.raw`^advtest: --batch-size 32: a batch of 32 images of 2048×2048×3 needs more than 6\.4 GB, more than the 4 GiB wasm heap: use --batch-size 1 or smaller \(or --batch-size auto\)$`,
+        names: '--batch-size 32',
+        api: { call: 'checkBatchFits', batchSize: 32, images: 32, shape: [2048, 2048, 3] },
+        error: 'UserError',
+      },
+      { 'a.png': smallPng(34) },
+    );
+    await tinyModel(join(dir, 'model'), [2048, 2048, 3], [[1, -1], [0, 1], [1, 0]], [0, 0]);
+  }
+
+  // --- the model's input contract (issue 13, model side): --labels, --mean / --std ------------
+  await write(
+    'labels-wrong-count',
+    {
+      description: '--labels with a file naming 3 classes for the 10-class fixture model',
+      cli: evalArgs(MNIST_CNN, 'mnist', ['--limit', '10', '--labels', '{dir}/labels.txt']),
+      exitCode: 2,
+      stderr: String.raw`^advtest: --labels names 3 classes but the model has 10: give exactly one name per class, in the model's output order$`,
+      names: '--labels',
+      api: { call: 'loadModel', model: MNIST_CNN, labels: '{dir}/labels.txt' },
+      error: 'UserError',
+    },
+    { 'labels.txt': 'cat\ndog\nbird\n' },
+  );
+  await write(
+    'mean-wrong-channels',
+    {
+      description: '--mean with three values (RGB) for the 1-channel (grey) fixture model',
+      cli: evalArgs(MNIST_CNN, 'mnist', ['--limit', '10', '--mean', '0.485,0.456,0.406']),
+      exitCode: 2,
+      stderr: String.raw`^advtest: --mean 0\.485,0\.456,0\.406 has 3 values but the model takes 1 channel: give one mean per channel$`,
+      names: '--mean 0.485,0.456,0.406',
+      api: { call: 'loadModel', model: MNIST_CNN, preprocessing: { mean: [0.485, 0.456, 0.406] } },
+      error: 'UserError',
+    },
+  );
+  await write(
+    'std-wrong-channels',
+    {
+      description: '--std with two values for the 1-channel (grey) fixture model',
+      cli: evalArgs(MNIST_CNN, 'mnist', ['--limit', '10', '--std', '0.2,0.3']),
+      exitCode: 2,
+      stderr: String.raw`^advtest: --std 0\.2,0\.3 has 2 values but the model takes 1 channel: give one std per channel$`,
+      names: '--std 0.2,0.3',
+      api: { call: 'loadModel', model: MNIST_CNN, preprocessing: { std: [0.2, 0.3] } },
+      error: 'UserError',
+    },
+  );
+
+  // --- bench configs (issue 18, items 7, 12, 14): refused whole, before anything trains ------
+  {
+    const bench = (entries: unknown[], evalPart: Record<string, unknown> = {}) =>
+      JSON.stringify({ data: 'mnist', train: { arch: 'mlp', epochs: 1 }, eval: { attack: 'fgsm', eps: [0.1], limit: 20, ...evalPart }, entries }, null, 2) + '\n';
+    const benchScenario = (description: string, stderr: string, names: string): Scenario => ({
+      description,
+      cli: ['bench', '--config', '{dir}/bench.json', '--out', '{out}', '--workers', '1', '--quiet'],
+      exitCode: 2,
+      stderr,
+      names,
+      api: { call: 'runBench', config: '{dir}/bench.json', out: '{out}' },
+      error: 'UserError',
+    });
+    await write(
+      'bench-entry-dotdot',
+      benchScenario('a bench entry named "..": its result file would be written outside out/entries', String.raw`^advtest: \S*bench\.json: entry name "\.\." is not a file name \(it names a folder\): .+$`, '".."'),
+      { 'bench.json': bench([{ name: 'standard' }, { name: '..' }]) },
+    );
+    await write(
+      'bench-eps-above-range',
+      benchScenario('a bench config with ε = 8 for images in [0, 1]', String.raw`^advtest: \S*bench\.json: /eval/eps 8 exceeds the input range of the images \(1\): .+$`, '/eval/eps 8'),
+      { 'bench.json': bench([{ name: 'standard' }], { eps: [0.1, 8] }) },
+    );
+    await write(
+      'bench-late-bad-defense',
+      benchScenario('the last of three bench entries names a defense that does not exist (found before the first one trains)', String.raw`^advtest: \S*bench\.json: entry "third": unknown defense "fgsm-att": .+$`, 'fgsm-att'),
+      { 'bench.json': bench([{ name: 'first' }, { name: 'second', defense: 'label-smoothing' }, { name: 'third', defense: 'fgsm-att' }]) },
+    );
+  }
+
   console.log(`scenarios written to ${root}`);
 }
 

@@ -75,6 +75,13 @@ export interface AttackContext {
    * Absent: 0..n−1.
    */
   indices?: Int32Array;
+  /** Where iterative attacks note their progress (a few sums per iteration); absent: not recorded. */
+  convergence?: ConvergenceRecorder;
+}
+
+/** Receives, per iteration of an attack's first run, batch sums: the loss and the examples still robust. */
+export interface ConvergenceRecorder {
+  record(iteration: number, lossSum: number, robust: number, n: number): void;
 }
 
 /** What the sanity checks need to know about an attack. */
@@ -86,6 +93,12 @@ export interface Attack {
   kind?: AttackKind;
   /** Goes verbatim into the report. */
   config: Record<string, unknown>;
+  /**
+   * A minimal-perturbation attack (C&W, DeepFool, DDN, FMN): `run` ignores ε and returns per
+   * example the smallest adversarial it found, or the clean image. The harness runs it once per
+   * batch and derives every ε of the grid from the distances (harness/minimal.ts).
+   */
+  minimal?: boolean;
   /**
    * Returns raw adversarial images; the harness projects, clips and verifies them. May be async
    * (score-based attacks on remote models).
@@ -112,4 +125,6 @@ export interface Dataset {
   labels: Int32Array;
   /** Stable per-example identifiers (index in the full split, or file path). */
   ids: string[];
+  /** How the labels were made, when a reader should know (e.g. by folder position): shown in reports. */
+  notes?: string[];
 }

@@ -14,7 +14,7 @@ import { writeFileSafely } from '../report/write-file.js';
 import { checkEpsAgainstRange } from './parse.js';
 import { phaseProgress } from './commands/report.js';
 import type { EvaluationRequest } from './evaluation-request.js';
-import { checkEotFits } from './attack-options.js';
+import { checkEotFits } from '../harness/eot-fit.js';
 import { logLine, progressBar } from './progress.js';
 import { startWorkerPool } from './worker-pool.js';
 

@@ -6,8 +6,12 @@ import type { AttackKind } from '../types.js';
 import { robustnessCurves } from './curves.js';
 import type { CellRecord } from './journal.js';
 import { REPORT_FORMAT, type AttackDescription, type AttackResult, type ExampleResults, type ModelProbeRecord, type Proportion, type Report, type WorstCase } from './report.js';
+import { minimalSummary } from './minimal.js';
 import { sanityChecks } from './sanity.js';
 import { round6, wilsonInterval } from './stats.js';
+import { confusionCounts, perClassFigures } from '../report/breakdown.js';
+import { convergenceCheck, convergenceTrace } from '../report/convergence.js';
+import { currentInvocation } from '../report/invocation.js';
 
 /** Everything measured for one (attack, ε), per example, over the evaluated examples. */
 export interface CellData extends CellRecord {
@@ -56,7 +60,7 @@ function perturbation(cell: CellData): AttackResult['perturbation'] {
 /** The configuration that identifies an evaluation; its hash goes into the report. */
 export function evaluationConfig(input: Pick<AssembleInput, 'attacks' | 'epsilons' | 'batchSize' | 'target' | 'mode'>): Report['config'] {
   return {
-    attacks: input.attacks.map((a) => ({ name: a.name, norm: a.norm, ...(a.kind ? { kind: a.kind } : {}), config: a.config })),
+    attacks: input.attacks.map((a) => ({ name: a.name, norm: a.norm, ...(a.kind ? { kind: a.kind } : {}), config: a.config, ...(a.minimal ? { minimal: true } : {}) })),
     epsilons: input.epsilons,
     batchSize: input.batchSize,
     target: input.target,
@@ -85,6 +89,19 @@ export function assemble(input: AssembleInput): Report {
   const attackedCount = count(cleanCorrect);
   const norms = new Map(input.attacks.map((a) => [a.name, a.norm]));
 
+  // Sequential rows are cumulative. In float they are by construction (a fallen example is not
+  // attacked again and keeps the image that broke it); in 8 bits an example may survive an
+  // earlier attack in float but not its 8-bit image, so the row takes the per-example worst case
+  // of the attacks so far — the last row then equals the worst case, as its footnote says.
+  const aliveQSoFar = new Map<number, boolean[]>();
+  const quantizedRobust = (cell: CellData): boolean[] => {
+    const own = robust(cell.quantizedPredictions);
+    if (input.mode !== 'sequential') return own;
+    const so = aliveQSoFar.get(cell.eps)?.map((ok, i) => ok && own[i]!) ?? own;
+    aliveQSoFar.set(cell.eps, so);
+    return so;
+  };
+
   const results: AttackResult[] = cells.map((cell) => {
     const successes = targeted
       ? cell.predictions.filter((p, i) => cleanCorrect[i] && p === targets[i]).length
@@ -94,7 +111,7 @@ export function assemble(input: AssembleInput): Report {
       norm: norms.get(cell.attack) ?? 'linf',
       eps: cell.eps,
       ...proportion(count(robust(cell.predictions)), n),
-      quantized: proportion(count(robust(cell.quantizedPredictions)), n),
+      quantized: proportion(count(quantizedRobust(cell)), n),
       success: { count: successes, of: attackedCount, rate: attackedCount === 0 ? 0 : round6(successes / attackedCount) },
       attacked: cell.attacked.filter(Boolean).length,
       perturbation: perturbation(cell),
@@ -120,11 +137,21 @@ export function assemble(input: AssembleInput): Report {
     fellAt,
   };
   if (targeted) examples.targets = targets;
+  // A minimal attack's distances are the same in each of its cells: one run per batch.
+  const minimalCells = input.attacks.flatMap((a) => {
+    const cell = cells.find((c) => c.attack === a.name && c.minimal);
+    return cell?.minimal ? [{ attack: a.name, norm: a.norm, distances: cell.minimal }] : [];
+  });
+  if (minimalCells.length > 0) examples.minimal = minimalCells;
+  const minimalPerturbation = minimalCells.map((m) => ({ attack: m.attack, norm: m.norm, ...minimalSummary(m.distances, cleanCorrect) }));
 
   const config = evaluationConfig(input);
   const kinds = new Map<string, AttackKind | undefined>(input.attacks.map((a) => [a.name, a.kind]));
   const gradientAttacks = input.attacks.filter((a) => a.kind !== 'black-box');
   const curves = robustnessCurves(results, worstCase);
+  const breakdownSource = { examples, config };
+  const convergence = cells.flatMap((c) => (c.convergence ? [convergenceTrace(c.attack, c.eps, c.convergence)] : []));
+  const converged = convergenceCheck(convergence);
   const { ids: _ids, labels: _labels, ...dataInfo } = data;
   void _ids;
   void _labels;
@@ -148,13 +175,18 @@ export function assemble(input: AssembleInput): Report {
       eot: gradientAttacks.length > 0 && gradientAttacks.every((a) => a.config.eotSamples !== undefined),
     }, typeof input.model.inputTransform === 'string'
       ? { transform: input.model.inputTransform, nonAdaptive: gradientAttacks.filter((a) => a.config.bpda === undefined && a.config.eotSamples === undefined).map((a) => a.name) }
-      : undefined),
+      : undefined).concat(converged ? [converged] : []),
     ...(input.probe ? { probe: input.probe } : {}),
     examples,
+    perClass: perClassFigures(breakdownSource, input.probe?.numClasses),
+    confusion: confusionCounts(breakdownSource),
+    ...(convergence.length > 0 ? { convergence } : {}),
+    ...(minimalPerturbation.length > 0 ? { minimalPerturbation } : {}),
     timings: {
       totalSeconds: round6(input.totalSeconds),
       results: cells.map((c) => ({ attack: c.attack, eps: c.eps, seconds: round6(c.seconds) })),
       createdAt: new Date().toISOString(),
+      invocation: currentInvocation(),
     },
   };
 }

@@ -2,7 +2,6 @@ import { constants } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import writeFileAtomic from 'write-file-atomic';
 import { backendInfo } from '../backend/select.js';
 import { decodeImage, encodePng, type DecodeRecord } from '../data/image-codec.js';
 import { UserError } from '../errors.js';
@@ -14,6 +13,7 @@ import { quantize8WithinBudget } from './finalize.js';
 import { formatEps } from './format.js';
 import { runAttack } from './run-attack.js';
 import { round6 } from './stats.js';
+import { writeFailure, writeFileSafely } from '../report/write-file.js';
 import { checkFiniteScores } from './evaluate.js';
 import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
 
@@ -302,6 +302,13 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
   const entries: ManifestEntry[] = [];
   const written: string[] = [];
   const createdDirs: string[] = [];
+  // Nothing half-done stays on disk: this run's images go, and the folders it created.
+  const removeWritten = async (): Promise<void> => {
+    await Promise.all(written.map((f) => rm(f, { force: true })));
+    for (const dir of createdDirs) await rmdir(dir).catch(() => undefined);
+    // rmdir leaves the folder if anything else landed in it meanwhile.
+    if (createdOutDir) await rmdir(outDir).catch(() => undefined);
+  };
   /** The clean pass of one batch at one ε: labels, targets, and the attack started on the runner. */
   interface Started {
     eps: number;
@@ -375,7 +382,7 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
           await rename(tmp, path.join(outDir, rel));
         } catch (err) {
           await rm(tmp, { force: true });
-          throw err;
+          throw writeFailure(path.join(outDir, rel), err, "this run's images were removed");
         }
         written.push(path.join(outDir, rel));
         decoded.push(await decodeImage(png, shape));
@@ -429,11 +436,7 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
       });
     }
   } catch (err) {
-    // Nothing half-done stays on disk: remove this run's images before reporting the error.
-    await Promise.all(written.map((f) => rm(f, { force: true })));
-    for (const dir of createdDirs) await rmdir(dir).catch(() => undefined);
-    // A folder this run created goes too; rmdir leaves it if anything else landed in it meanwhile.
-    if (createdOutDir) await rmdir(outDir).catch(() => undefined);
+    await removeWritten();
     if (isOutOfMemory(err)) throw outOfMemoryError(batchSize, shape);
     throw err;
   }
@@ -458,6 +461,14 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
     }),
     images: entries,
   };
-  await writeFileAtomic(path.join(outDir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  const manifestFile = path.join(outDir, MANIFEST);
+  try {
+    // Every byte checked (a full disk must not leave a truncated manifest beside the images).
+    await writeFileSafely(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+  } catch (err) {
+    // writeFileSafely's error already names the file and the cause ("disk full").
+    await removeWritten();
+    throw err;
+  }
   return manifest;
 }

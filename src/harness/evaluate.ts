@@ -10,18 +10,34 @@ import type { Attack, Classifier, Dataset } from '../types.js';
 import { formatEps } from './format.js';
 import { assemble, configHash, evaluationConfig, type CellData } from './assemble.js';
 import { quantize8 } from './finalize.js';
+import { classifierWeightsDigest } from './model-digest.js';
 import { Journal, JOURNAL_FORMAT, type BatchRecord, type CellRecord } from './journal.js';
 import { probeModel } from './probes.js';
 import type { AttackDescription, ModelProbeRecord, Report } from './report.js';
 import { runAttack } from './run-attack.js';
+import { minimalCell, runMinimal, type MinimalRun } from './minimal.js';
+import { addSums, type ConvergenceSums } from '../report/convergence.js';
 import { round6 } from './stats.js';
 import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
 
 export interface EvaluateProgress {
+  /** Examples whose whole batch is finished, of `total`. */
   done: number;
   total: number;
-  /** The attack × ε being computed (in this thread), e.g. "pgd ε=0.3". */
+  /**
+   * Finer progress: example-attacks (one example under one attack at one ε, attacked or already
+   * fallen) finished, of examples × attacks × ε. Moves after every (attack, ε) of a batch.
+   */
+  attacks: { done: number; total: number };
+  /** The attack × ε last started (in this thread or a worker), e.g. "pgd ε=0.3". */
   phase?: string;
+}
+
+/** What evaluateBatch reports as it goes: a cell started (examples 0) or finished (examples > 0). */
+export interface BatchProgress {
+  phase: string;
+  /** Example-attacks just finished: the batch's examples, once per (attack, ε). */
+  examples: number;
 }
 
 export type SuiteMode = 'independent' | 'sequential';
@@ -34,6 +50,10 @@ export interface EvaluateOptions {
    * independent: every attack runs on every clean-correct example (per-attack figures);
    * sequential: like AutoAttack, each attack runs only on the examples the earlier ones left
    * standing, so each row is the robust accuracy after that attack and all before it.
+   * Default here: independent, for any number of attacks. The CLI differs on purpose: its
+   * `--attack a,b` and presets (strong) run sequential unless `--mode independent` is given.
+   * Pass `mode: 'sequential'` for the CLI's rows and costs. Every report records `config.mode`
+   * and the terminal table names it.
    */
   mode?: SuiteMode;
   /** Run the sanity checks that need extra model passes (gradients, randomness, unbounded ε). Default true. */
@@ -48,7 +68,7 @@ export interface EvaluateOptions {
    * Computes batches elsewhere (worker threads, see pool.ts) instead of in this thread; up to
    * `concurrency` at once. Records are identical to local ones, so the report is too.
    */
-  runner?: { concurrency: number; run(batch: number): Promise<BatchRecord> };
+  runner?: { concurrency: number; run(batch: number, onProgress?: (p: BatchProgress) => void): Promise<BatchRecord> };
   onProgress?: (p: EvaluateProgress) => void;
 }
 
@@ -109,7 +129,7 @@ function checkOptions(attacks: Attack[], epsilons: number[], shard: EvaluateOpti
 }
 
 export function describeAttacks(attacks: Attack[]): AttackDescription[] {
-  return attacks.map((a) => ({ name: a.name, norm: a.norm.name, ...(a.kind ? { kind: a.kind } : {}), config: a.config }));
+  return attacks.map((a) => ({ name: a.name, norm: a.norm.name, ...(a.kind ? { kind: a.kind } : {}), config: a.config, ...(a.minimal ? { minimal: true } : {}) }));
 }
 
 /** Whole batches [first, last) of shard i of n. */
@@ -141,6 +161,8 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
   const dataFingerprint = fingerprint(data);
   const totalBatches = Math.ceil(data.size / batchSize);
   const [firstBatch, lastBatch] = shardBatches(totalBatches, options.shard);
+  // The weights' digest, so that a journal is never resumed against a model replaced in place.
+  const weights = options.journal ? await classifierWeightsDigest(model) : undefined;
   const journal = options.journal
     ? new Journal(options.journal, {
         format: JOURNAL_FORMAT,
@@ -148,27 +170,42 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
         fingerprint: dataFingerprint,
         seed,
         model: JSON.stringify(model.describe?.() ?? {}),
+        ...(weights !== undefined ? { weights } : {}),
         ...(options.shard ? { shard: options.shard } : {}),
       })
     : undefined;
   const byBatch = new Map<number, BatchRecord>();
   const total = Math.min(lastBatch * batchSize, data.size) - firstBatch * batchSize;
   let done = 0;
-  const compute = (batch: number) =>
+  const cellsPerExample = attacks.length * epsilons.length;
+  const work = { done: 0, total: total * cellsPerExample };
+  let phase: string | undefined;
+  const tell = () => options.onProgress?.({ done, total, attacks: { ...work }, ...(phase !== undefined ? { phase } : {}) });
+  // Credited per batch as its cells finish; a batch's credit is settled when it ends.
+  const onBatchProgress = (credit: { value: number }) => (p: BatchProgress) => {
+    phase = p.phase;
+    work.done += p.examples;
+    credit.value += p.examples;
+    tell();
+  };
+  const compute = (batch: number, credit: { value: number }) =>
     options.runner
-      ? options.runner.run(batch)
-      : evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false }, (phase) => options.onProgress?.({ done, total, phase }));
+      ? options.runner.run(batch, onBatchProgress(credit))
+      : evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false }, onBatchProgress(credit));
   const pending = Array.from({ length: lastBatch - firstBatch }, (_, i) => firstBatch + i);
   const worker = async () => {
     for (let batch = pending.shift(); batch !== undefined; batch = pending.shift()) {
       let record = journal?.done.get(batch);
+      const examples = Math.min((batch + 1) * batchSize, data.size) - batch * batchSize;
+      const credit = { value: 0 };
       if (!record) {
-        record = await compute(batch);
+        record = await compute(batch, credit);
         journal?.append(record);
       }
       byBatch.set(batch, record);
-      done += Math.min((batch + 1) * batchSize, data.size) - batch * batchSize;
-      options.onProgress?.({ done, total });
+      done += examples;
+      work.done += examples * cellsPerExample - credit.value;
+      tell();
       // Let progress bars and signals through between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -190,6 +227,7 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
       shape: [...data.shape],
       fingerprint: dataFingerprint,
       ...(options.subset ? { subset: options.subset } : {}),
+      ...(data.notes?.length ? { notes: [...data.notes] } : {}),
       ...(options.shard ? { shard: { ...options.shard, from, to, total: data.size } } : {}),
       ids: data.ids.slice(from, to),
       labels: Array.from(data.labels.subarray(from, to)),
@@ -226,15 +264,23 @@ export function cellsFromRecords(records: BatchRecord[], attackNames: string[], 
         eps,
         predictions: parts.flatMap((p) => p.predictions),
         quantizedPredictions: parts.flatMap((p) => p.quantizedPredictions),
+        ...(parts.length > 0 && parts.every((p) => p.minimal) ? { minimal: parts.flatMap((p) => p.minimal!) } : {}),
         linf: parts.flatMap((p) => p.linf),
         l2: parts.flatMap((p) => p.l2),
         attacked: parts.flatMap((p) => p.attacked),
         gradients: parts.reduce((a, p) => a + p.gradients, 0),
         queries: parts.reduce((a, p) => a + p.queries, 0),
         seconds: parts.reduce((a, p) => a + p.seconds, 0),
+        ...convergenceOf(parts),
       };
     }),
   );
+}
+
+/** The convergence sums of a cell's batches added up; nothing when no batch recorded any. */
+function convergenceOf(parts: CellRecord[]): { convergence?: ConvergenceSums } {
+  const sums = parts.reduce<ConvergenceSums | undefined>((a, p) => addSums(a, p.convergence), undefined);
+  return sums ? { convergence: sums } : {};
 }
 
 export interface BatchJob {
@@ -247,7 +293,7 @@ export interface BatchJob {
 }
 
 /** Clean predictions, targets and every (attack, ε) cell of one batch. */
-export async function evaluateBatch(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], job: BatchJob, onPhase?: (phase: string) => void): Promise<BatchRecord> {
+export async function evaluateBatch(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], job: BatchJob, onProgress?: (p: BatchProgress) => void): Promise<BatchRecord> {
   const [h, w, c] = data.shape;
   const pixels = h * w * c;
   const start = job.batch * job.batchSize;
@@ -255,6 +301,9 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
   const n = end - start;
   const x = tf.tensor4d(data.images.subarray(start * pixels, end * pixels), [n, h, w, c]);
   const labels = data.labels.subarray(start, end);
+  const minimalRuns = new Map<number, MinimalRun>();
+  // The run's costs and time go on one cell (the largest ε), so that they count once.
+  const charged = new Set<number>();
   try {
     const cleanLogits = await scoresOf(model, x);
     try {
@@ -277,13 +326,28 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
       px.dispose();
     }
     const cells: CellRecord[][] = attacks.map(() => []);
+    // Minimal attacks run once per batch, on every clean-correct example; each ε reads off it.
+    const epsMax = Math.max(...epsilons);
+    for (const [k, attack] of attacks.entries()) {
+      if (!attack.minimal || correctRows.length === 0 || epsMax <= 0) continue;
+      onProgress?.({ phase: `${attack.name} (minimal, once)`, examples: 0 });
+      const indices = Int32Array.from(correctRows, (r) => start + r);
+      minimalRuns.set(k, await runMinimal(model, attack, x, criterionLabels, correctRows, job.target !== 'untargeted', epsMax, cellSeed(job.seed, attack, epsMax), indices));
+    }
     for (const eps of epsilons) {
       // Examples still standing at this ε (sequential mode shrinks it attack by attack).
       let standing = correctRows;
       let previous: CellRecord | undefined;
       for (const [k, attack] of attacks.entries()) {
-        onPhase?.(`${attack.name} ε=${formatEps(eps)}`);
-        const cell = await attackBatch(model, attack, eps, x, clean, criterionLabels, standing, start, job.target !== 'untargeted', job.seed);
+        const phase = `${attack.name} ε=${formatEps(eps)}`;
+        onProgress?.({ phase, examples: 0 });
+        const run = minimalRuns.get(k);
+        const charge = run !== undefined && eps === epsMax && !charged.has(k);
+        if (charge) charged.add(k);
+        const cell = run
+          ? await minimalCell(model, attack, eps, x, clean, standing, run, charge)
+          : await attackBatch(model, attack, eps, x, clean, criterionLabels, standing, start, job.target !== 'untargeted', job.seed);
+        onProgress?.({ phase, examples: n });
         if (job.mode === 'sequential') {
           standing = standing.filter((i) => cell.predictions[i] === labels[i]);
           if (previous) carryForward(previous, cell);
@@ -302,6 +366,7 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
     };
   } finally {
     x.dispose();
+    for (const run of minimalRuns.values()) run.found.dispose();
   }
 }
 
@@ -337,7 +402,8 @@ async function attackBatch(
   const labelTensor = tf.tensor1d(Int32Array.from(rows, (r) => criterionLabels[r]!), 'int32');
   try {
     const indices = Int32Array.from(rows, (r) => start + r);
-    const { adv, costs } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(seed, attack, eps), indices);
+    const { adv, costs, convergence } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(seed, attack, eps), indices);
+    if (convergence) cell.convergence = convergence;
     const q = quantize8(adv, model.bounds);
     const advPreds = await predictClasses(model, adv);
     const qPreds = await predictClasses(model, q);

@@ -2,14 +2,22 @@ import { closeSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync,
 import { UserError } from '../errors.js';
 import { writeAllSync, writeFailure } from '../report/write-file.js';
 import type { ExampleCell, ModelProbeRecord } from './report.js';
+import type { ConvergenceSums } from '../report/convergence.js';
 
 export const JOURNAL_FORMAT = 'advtest-journal/1';
 
 /** One (attack, ε) of one batch, per example of the batch, with what it cost. */
 export interface CellRecord extends Omit<ExampleCell, 'attack' | 'eps'> {
+  /**
+   * Minimal attacks only: per example the verified distance (in the attack's norm) of the
+   * smallest adversarial found; null where none was found or the example was not attacked.
+   */
+  minimal?: (number | null)[];
   gradients: number;
   queries: number;
   seconds: number;
+  /** Per-iteration sums of an iterative attack (see report/convergence.ts). */
+  convergence?: ConvergenceSums;
 }
 
 /** Everything one batch contributed; a journal holds one per line. */

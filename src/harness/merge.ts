@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { assemble, type CellData } from './assemble.js';
+import { addSums, type ConvergenceSums } from '../report/convergence.js';
 import { REPORT_FORMAT, type Report } from './report.js';
 import { validateShardReport } from './report-schema.js';
 
@@ -100,6 +101,7 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
     gradients: byIndex.reduce((a, r) => a + r.results[k]!.costs.gradients, 0),
     queries: byIndex.reduce((a, r) => a + r.results[k]!.costs.queries, 0),
     seconds: byIndex.reduce((a, r) => a + r.timings.results[k]!.seconds, 0),
+    ...shardConvergence(byIndex, cell.attack, cell.eps),
   }));
   const { shard: _shard, size: _size, ...dataInfo } = first.data;
   void _shard;
@@ -122,4 +124,10 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
     ...(probe ? { probe } : {}),
     totalSeconds: byIndex.reduce((a, r) => a + r.timings.totalSeconds, 0),
   });
+}
+
+/** The shards' convergence sums of one cell, added (shards from before convergence was recorded have none). */
+function shardConvergence(shards: Report[], attack: string, eps: number): { convergence?: ConvergenceSums } {
+  const sums = shards.reduce<ConvergenceSums | undefined>((a, r) => addSums(a, r.convergence?.find((t) => t.attack === attack && t.eps === eps)?.sums), undefined);
+  return sums ? { convergence: sums } : {};
 }

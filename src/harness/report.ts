@@ -16,6 +16,8 @@ export interface AttackDescription {
   norm: string;
   kind?: 'single-step' | 'iterative' | 'black-box';
   config: Record<string, unknown>;
+  /** A minimal-perturbation attack: run once, every ε read off its per-example distances. */
+  minimal?: boolean;
 }
 
 export interface AttackResult extends Proportion {
@@ -89,6 +91,66 @@ export interface ExampleResults {
   results: ExampleCell[];
   /** Smallest ε at which the example was no longer robust under the worst case; null if never. */
   fellAt: (number | null)[];
+  /**
+   * Per minimal attack: per example the distance (in its norm) of the smallest adversarial it
+   * found and the harness verified; null where none was found or the example was not attacked.
+   */
+  minimal?: { attack: string; norm: string; distances: (number | null)[] }[];
+}
+
+/**
+ * What one run of a minimal attack says about the distance to the decision boundary, over the
+ * examples it attacked (clean-correct): the median counts an example with no adversarial found
+ * as infinitely far (null when that is more than half); the mean is over those found.
+ */
+export interface MinimalPerturbation {
+  attack: string;
+  norm: string;
+  found: number;
+  of: number;
+  median: number | null;
+  mean: number | null;
+}
+
+/** Robust accuracy per true class for one attack and ε (attack 'worst case': over every attack). */
+export interface PerClassFigures {
+  attack: string;
+  eps: number;
+  /** Per class k (index = label): examples labelled k, those correct clean, those still correct. */
+  n: number[];
+  clean: number[];
+  robust: number[];
+}
+
+/** Clean label → adversarial prediction counts for one attack and ε, sparse: [label, predicted, count]. */
+export interface ConfusionCounts {
+  attack: string;
+  eps: number;
+  counts: [number, number, number][];
+}
+
+/**
+ * How an iterative attack progressed, summed over batches (its first run only; restarts attack
+ * subsets): per iteration, the mean loss and the fraction of attacked examples still robust.
+ */
+export interface ConvergenceTrace {
+  attack: string;
+  eps: number;
+  /** Examples attacked. */
+  n: number;
+  iterations: { iteration: number; meanLoss: number; robust: number }[];
+  /** The exact sums behind the figures (loss in integer millionths), per iteration, for merging shards. */
+  sums?: { n: number; loss: number[]; robust: number[]; counted: number[] };
+}
+
+/** How the run was started: the command line, or the library call. */
+export interface Invocation {
+  /** The exact argument list after `advtest`, e.g. ["eval", "--model", "m", "--eps", "0.1"]. */
+  command?: string[];
+  /** The library function when not run from the CLI. */
+  api?: string;
+  cwd?: string;
+  platform?: string;
 }
 
 export interface Report {
@@ -115,6 +177,8 @@ export interface Report {
     /** Of the whole evaluated set, also in a shard's report. */
     fingerprint: string;
     subset?: string;
+    /** What the reader should know about how the data was labelled (Dataset.notes). */
+    notes?: string[];
     /** Present in a shard's report: which part of the set it holds (examples [from, to)). */
     shard?: { index: number; count: number; from: number; to: number; total: number };
   };
@@ -127,6 +191,20 @@ export interface Report {
   /** What the model probes measured (kept so that shards can be merged into the same card). */
   probe?: ModelProbeRecord;
   examples: ExampleResults;
+  /** Per attack and ε (and the worst case): robust accuracy per true class. */
+  perClass?: PerClassFigures[];
+  /** Per attack and ε (and the worst case): clean label → adversarial prediction. */
+  confusion?: ConfusionCounts[];
+  /** Per minimal attack: median/mean smallest perturbation found (its curve is in `curves`). */
+  minimalPerturbation?: MinimalPerturbation[];
+  /** Per iterative attack and ε: loss and robust fraction per iteration. */
+  convergence?: ConvergenceTrace[];
   /** Kept apart so that two runs with the same seed differ only here. */
-  timings: { totalSeconds: number; results: { attack: string; eps: number; seconds: number }[]; createdAt: string };
+  timings: {
+    totalSeconds: number;
+    results: { attack: string; eps: number; seconds: number }[];
+    createdAt: string;
+    /** The command line or library call that produced the report (here: it differs between identical runs). */
+    invocation?: Invocation;
+  };
 }

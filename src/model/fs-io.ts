@@ -2,6 +2,7 @@ import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { writeCause } from '../report/write-file.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
@@ -136,7 +137,10 @@ export function fileSaver(dir: string): tf.io.IOHandler {
       } catch (err) {
         await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
         const code = (err as NodeJS.ErrnoException).code;
-        // The temporary folder's name would only confuse: name the folder the user asked for.
+        // The temporary folder's name would only confuse: name the folder the user asked for, and
+        // the cause as the file writer does ("disk full (ENOSPC)").
+        const cause = writeCause(err);
+        if (cause !== undefined) throw new UserError(`cannot save the model to ${dir}: ${cause.text}; the folder was left as it was: ${cause.fix}`);
         if (code !== undefined) throw new UserError(`cannot save the model to ${dir} (${code}): choose a folder you can write to`);
         throw err;
       }

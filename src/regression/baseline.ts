@@ -10,6 +10,7 @@ import { loadSpecModel, runSpec } from './run-spec.js';
 import { buildAttacks, checkNoRepeats, describeAttacks, storedDataSpec, storedPath } from './spec.js';
 import { writeBaseline } from './store.js';
 import { weightsDigest } from '../harness/model-digest.js';
+import { checkEotFits } from '../harness/eot-fit.js';
 
 export interface RecordBaselineInput {
   /** The model folder; stored relative to the baseline file. */
@@ -33,6 +34,8 @@ export interface RecordBaselineInput {
   /** Where the baseline goes. */
   out: string;
   onProgress?: (p: EvaluateProgress) => void;
+  /** Facts the caller should print before the evaluation runs (e.g. --eot on a model that may be deterministic). */
+  onNote?: (line: string) => void;
 }
 
 /**
@@ -60,6 +63,9 @@ export async function recordBaseline(input: RecordBaselineInput): Promise<{ base
   const model = input.model ?? (await loadSpecModel(input.modelDir, spec));
   try {
     checkEpsAgainstRange(spec.epsilons, model.bounds.upper - model.bounds.lower);
+    // --eot on a deterministic model: the rule eval and attack follow.
+    const eotNote = checkEotFits(model, attacks);
+    if (eotNote !== undefined) input.onNote?.(eotNote);
     const { report } = await runSpec(model, spec, attacks, baselineDir, { onProgress: input.onProgress });
     const baseline = baselineFromReport(report, spec, storedPath(input.modelDir, baselineDir));
     // So that `check` can tell a regression from a model retrained in place.

@@ -16,10 +16,13 @@ export interface SpecData {
   subset?: string;
 }
 
-/** The examples a spec evaluates, with paths resolved against the baseline's folder. */
-export async function loadSpecData(spec: EvaluationSpec, baselineDir: string, shape: ImageShape): Promise<SpecData> {
+/**
+ * The examples a spec evaluates, with paths resolved against the baseline's folder. `classNames`
+ * (the model's) label `folder:` data by sub-folder name, as `advtest eval` does.
+ */
+export async function loadSpecData(spec: EvaluationSpec, baselineDir: string, shape: ImageShape, classNames?: readonly string[]): Promise<SpecData> {
   const dataDir = spec.dataDir === undefined ? undefined : resolveStoredPath(spec.dataDir, baselineDir);
-  return loadEvaluationData(resolveDataSpec(spec.data, baselineDir), { split: spec.split, shape, dataDir, limit: spec.limit });
+  return loadEvaluationData(resolveDataSpec(spec.data, baselineDir), { split: spec.split, shape, classNames, dataDir, limit: spec.limit });
 }
 
 /** A model folder loaded as the spec evaluates it: behind its input transform, if any. */
@@ -46,7 +49,7 @@ export interface SpecHooks {
 
 /** Runs the evaluation a spec describes with its attacks, already built from the spec's request. */
 export async function runSpec(model: Classifier, spec: EvaluationSpec, attacks: Attack[], baselineDir: string, hooks: SpecHooks = {}): Promise<SpecRun> {
-  const { data, subset } = await loadSpecData(spec, baselineDir, model.inputShape);
+  const { data, subset } = await loadSpecData(spec, baselineDir, model.inputShape, model.classNames);
   const print = fingerprint(data);
   hooks.beforeEvaluate?.(data, print);
   const report = await evaluate(model, data, attacks, spec.epsilons, {

@@ -89,7 +89,7 @@ function toAttacks(arg: AttackArgument): Attack[] {
 }
 
 async function examples(model: Classifier, o: ResistOptions): Promise<{ data: Dataset; subset?: string }> {
-  if (typeof o.data === 'string') return loadEvaluationData(o.data, { split: 'test', shape: model.inputShape, dataDir: o.dataDir, limit: o.limit });
+  if (typeof o.data === 'string') return loadEvaluationData(o.data, { split: 'test', shape: model.inputShape, classNames: model.classNames, dataDir: o.dataDir, limit: o.limit });
   return limitTo(o.data, o.limit);
 }
 

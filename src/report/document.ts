@@ -31,7 +31,7 @@ export function attackLabel(report: Report, attack: string, norm: string): strin
 
 export function dataLine(report: Report): string {
   const d = report.data;
-  return `${d.name} ${d.split}, ${d.size} examples${d.subset ? ` (${d.subset})` : ''}`;
+  return `${d.name} ${d.split}, ${d.size} examples${d.subset ? ` (${d.subset})` : ''}${d.notes?.length ? ` (${d.notes.join('; ')})` : ''}`;
 }
 
 export function backendLine(report: Report): string {

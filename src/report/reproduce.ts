@@ -50,7 +50,7 @@ export async function reproduceEvaluation(report: Report, reportFile: string, op
   const model = typeof transform === 'string' ? withInputTransform(base, parseInputTransform(transform, report.seed)) : base;
   try {
     const split = report.data.split === 'train' ? 'train' : 'test';
-    const { data } = await loadEvaluationData(report.data.name, { split, shape: model.inputShape, dataDir: options.dataDir, limit: subsetSize(report) });
+    const { data } = await loadEvaluationData(report.data.name, { split, shape: model.inputShape, classNames: model.classNames, dataDir: options.dataDir, limit: subsetSize(report) });
     if (fingerprint(data) !== report.data.fingerprint) {
       throw new UserError(`the data loaded for ${report.data.name} ${report.data.split} differs from the evaluated examples (fingerprint ${fingerprint(data).slice(0, 12)}, report ${report.data.fingerprint.slice(0, 12)}): pass the same --data-dir, or --no-images`);
     }

@@ -18,15 +18,32 @@ function costText(c: { gradients: number; queries: number }): string {
 /** Rows without separators between them: one line per result. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
+export interface TextOptions {
+  /** Every column (max L∞ and L2, mean L∞); by default the table fits 100 columns. */
+  wide?: boolean;
+}
+
+/** Costs without spaces for the narrow table: "1155∇+231q". */
+function costShort(c: { gradients: number; queries: number }): string {
+  return costText(c).replaceAll(' ', '');
+}
+
 /** A terminal table of a Report: clean accuracy, then one row per attack and ε. */
-export function renderText(report: Report): string {
+export function renderText(report: Report, options: TextOptions = {}): string {
+  const wide = options.wide === true;
   const lines: string[] = [];
   const model = report.model;
   lines.push(`model: ${String(model.path ?? model.name ?? '?')} (logits: ${String(model.logits ?? 'model output')})`);
   lines.push(`data:  ${report.data.name} ${report.data.split}, ${report.data.size} examples${report.data.subset ? ` (${report.data.subset})` : ''}`);
+  for (const note of report.data.notes ?? []) lines.push(`       note: ${note}`);
   lines.push(`clean accuracy: ${withInterval(report.clean)}  (${report.clean.correct}/${report.clean.n})`);
+  // One norm for all rows (the usual case) goes into the header instead of every row.
+  const norms = new Set(report.results.map((r) => r.norm));
+  const sharedNorm = !wide && norms.size === 1 ? [...norms][0] : undefined;
   const table = new Table({
-    head: ['attack', 'ε', 'adv. accuracy [95% CI]', '8-bit acc.', 'success', 'mean L∞', 'max L∞', 'mean L2', 'max L2', 'cost', 'time'],
+    head: wide
+      ? ['attack', 'ε', 'adv. accuracy [95% CI]', '8-bit acc.', 'success', 'mean L∞', 'max L∞', 'mean L2', 'max L2', 'cost', 'time']
+      : [sharedNorm ? `attack (${sharedNorm})` : 'attack', 'ε', 'accuracy [95% CI]', '8-bit', 'success', 'mean L2', 'cost', 'time'],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
@@ -34,23 +51,23 @@ export function renderText(report: Report): string {
   const first = report.config.attacks[0]?.name;
   report.results.forEach((r, i) => {
     const seconds = report.timings.results[i]?.seconds ?? 0;
-    table.push([
-      `${sequential && r.attack !== first ? '+ ' : ''}${r.attack} (${r.norm})`,
-      formatEps(r.eps),
-      withInterval(r),
-      pct(r.quantized.accuracy),
-      pct(r.success.rate),
-      num(r.perturbation.meanLinf),
-      num(r.perturbation.maxLinf),
-      num(r.perturbation.meanL2),
-      num(r.perturbation.maxL2),
-      costText(r.costs),
-      `${seconds.toFixed(1)} s`,
-    ]);
+    const name = `${sequential && r.attack !== first ? '+ ' : ''}${r.attack}${sharedNorm ? '' : ` (${r.norm})`}`;
+    table.push(
+      wide
+        ? [name, formatEps(r.eps), withInterval(r), pct(r.quantized.accuracy), pct(r.success.rate), num(r.perturbation.meanLinf), num(r.perturbation.maxLinf), num(r.perturbation.meanL2), num(r.perturbation.maxL2), costText(r.costs), `${seconds.toFixed(1)} s`]
+        : [name, formatEps(r.eps), withInterval(r), pct(r.quantized.accuracy), pct(r.success.rate), num(r.perturbation.meanL2), costShort(r.costs), `${seconds.toFixed(1)}s`],
+    );
   });
   lines.push(table.toString());
   if (sequential && report.config.attacks.length > 1) {
-    lines.push('sequential suite: each attack ran on the examples the ones above left standing; its row is the robust accuracy after it and all before it');
+    lines.push(
+      wide
+        ? 'sequential suite: each attack ran on the examples the ones above left standing; its row is the robust accuracy after it and all before it'
+        : 'sequential suite (+): each attack ran on the examples left standing; each row is cumulative',
+    );
+  } else if (report.config.attacks.length > 1) {
+    // The library's default for a list of attacks; the CLI's is sequential: say which one ran.
+    lines.push('independent attacks: each ran on every example (rows are per attack); the worst case combines them');
   }
   if (report.config.attacks.length > 1) {
     const worst = new Table({ head: ['ε', 'worst case over attacks', '8-bit'], style: { head: [], border: [] }, chars: COMPACT });

@@ -29,11 +29,18 @@ export function errnoCode(err: unknown): string | undefined {
  */
 export function writeFailure(file: string, err: unknown, left = 'the file was left as it was'): Error {
   if (err instanceof UserError) return err;
+  const cause = writeCause(err);
+  if (cause === undefined) return err as Error;
+  return new UserError(`cannot write ${file}: ${cause.text}; ${left}: ${cause.fix}`);
+}
+
+/** A failed write's cause a person can act on ("disk full (ENOSPC)") and its fix; undefined for others. */
+export function writeCause(err: unknown): { text: string; fix: string } | undefined {
   const code = errnoCode(err);
   const cause = code === undefined ? undefined : CAUSES[code];
-  if (cause === undefined) return err as Error;
+  if (cause === undefined) return undefined;
   const fix = code === 'EROFS' ? 'choose a path on a writable file system' : code === 'ENOSPC' || code === 'EDQUOT' ? 'free some space or choose another location' : 'choose another path';
-  return new UserError(`cannot write ${file}: ${cause} (${code}); ${left}: ${fix}`);
+  return { text: `${cause} (${code})`, fix };
 }
 
 /** A short write that made no progress: the file system took nothing more, so it is full. */

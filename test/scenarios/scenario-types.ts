@@ -5,19 +5,31 @@ export type Shape = [number, number, number];
 /** The library call a scenario makes; scenarios.test.ts maps each to the functions it names. */
 export type ApiCall =
   | { call: 'decodeImage'; file: string; shape: Shape }
-  | { call: 'loadModel'; model: string }
+  /** labels: a labels file read as --labels does; preprocessing: as --mean/--std give it (issue 13). */
+  | { call: 'loadModel'; model: string; labels?: string; preprocessing?: { mean?: number[]; std?: number[] } }
   | { call: 'loadDataset'; spec: string; shape: Shape; dataDir?: string }
   /** loadModel, loadDataset at the model's input shape, evaluate with FGSM: what `advtest eval` does. */
   | { call: 'evaluate'; model: string; data: string; eps: number[] }
   /** loadModel, decodeImage, attackImages with FGSM: what `advtest attack` does. */
-  | { call: 'attackImages'; model: string; image: string; eps: number; out: string }
+  | { call: 'attackImages'; model: string; image: string; eps: number; out: string; existing?: 'refuse' }
+  /** The memory floor `advtest attack` checks before decoding (images: how many were given). */
+  | { call: 'checkBatchFits'; batchSize: number; images: number; shape: Shape }
   | { call: 'parseEpsList'; text: string }
   | { call: 'checkEpsAgainstRange'; eps: number[]; range: number }
   | { call: 'checkOutputFile'; file: string; option: string; createFolders?: boolean }
   | { call: 'readBaseline'; file: string }
   | { call: 'initBackend'; backend: 'wasm'; threads: number }
   /** saveModel of a tiny LayersModel built by the test. */
-  | { call: 'saveModel'; dir: string };
+  | { call: 'saveModel'; dir: string }
+  // Faults (issue 18): the library side of a refused output path, integer option, merge, journal.
+  | { call: 'parsePositiveInt'; text: string; option: string }
+  | { call: 'checkRunPaths'; run: import('../../src/cli/output-path.js').RunPaths }
+  /** Reads each file as JSON and merges them as `advtest merge` does. */
+  | { call: 'mergeFiles'; files: string[] }
+  /** Opens a journal at file with a header of no particular evaluation. */
+  | { call: 'openJournal'; file: string }
+  /** loadBenchConfig, then runBench into `out`: what `advtest bench` does. */
+  | { call: 'runBench'; config: string; out: string };
 
 export interface Scenario {
   /** What is wrong with the input, for people reading the folder. */

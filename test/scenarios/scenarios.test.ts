@@ -18,16 +18,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAttack } from '../../attacks/index.js';
 import { initBackend } from '../../src/backend/select.js';
 import { checkEpsAgainstRange, parseEpsList } from '../../src/cli/parse.js';
-import { checkOutputFile } from '../../src/cli/output-path.js';
+import { checkOutputFile, checkRunPaths } from '../../src/cli/output-path.js';
+import { parsePositiveInt } from '../../src/cli/parse.js';
+import { mergeReports } from '../../src/harness/merge.js';
+import { Journal, JOURNAL_FORMAT } from '../../src/harness/journal.js';
+import { readFile } from 'node:fs/promises';
 import { loadDataset } from '../../src/data/index.js';
 import { decodeImage, decodeImageWith, imageCodecName } from '../../src/data/image-codec.js';
 import { UserError } from '../../src/errors.js';
 import { attackImages } from '../../src/harness/attack-images.js';
+import { checkBatchFits } from '../../src/harness/batch-size.js';
+import { labelFromFileName } from '../../src/data/file-names.js';
 import { evaluate } from '../../src/harness/evaluate.js';
 import { loadModel, saveModel } from '../../src/model/store.js';
+import { readLabelsFile } from '../../src/model/labels.js';
 import { packageRoot } from '../../src/package-info.js';
 import { readBaseline } from '../../src/regression/store.js';
 import { useTestBackend } from '../helpers/backend.js';
+import { loadBenchConfig } from '../../src/benchmark/config.js';
+import { runBench } from '../../src/benchmark/run.js';
 import { runCli } from '../helpers/cli.js';
 import type { ApiCall, Scenario } from './scenario-types.js';
 
@@ -67,13 +76,13 @@ async function callApi(api: ApiCall): Promise<unknown> {
     case 'decodeImage':
       return decodeImage(api.file, api.shape);
     case 'loadModel':
-      return (await loadModel(api.model)).dispose?.();
+      return (await loadModel(api.model, { ...(api.labels ? { labels: await readLabelsFile(api.labels) } : {}), ...(api.preprocessing ? { preprocessing: api.preprocessing } : {}), source: 'cli' })).dispose?.();
     case 'loadDataset':
       return loadDataset(api.spec, { split: 'test', shape: api.shape, ...(api.dataDir !== undefined ? { dataDir: api.dataDir } : {}) });
     case 'evaluate': {
       const model = await loadModel(api.model);
       try {
-        const data = await loadDataset(api.data, { split: 'test', shape: model.inputShape });
+        const data = await loadDataset(api.data, { split: 'test', shape: model.inputShape, classNames: model.classNames });
         return await evaluate(model, data, [makeAttack('fgsm')], api.eps, { seed: 0 });
       } finally {
         model.dispose?.();
@@ -83,11 +92,19 @@ async function callApi(api: ApiCall): Promise<unknown> {
       const model = await loadModel(api.model);
       try {
         const pixels = await decodeImage(api.image, model.inputShape);
-        return await attackImages(model, [{ source: api.image, pixels }], { attack: makeAttack('fgsm'), eps: api.eps, outDir: api.out });
+        const label = labelFromFileName(api.image);
+        return await attackImages(model, [{ source: api.image, pixels, ...(label !== undefined ? { label } : {}) }], {
+          attack: makeAttack('fgsm'),
+          eps: api.eps,
+          outDir: api.out,
+          ...(api.existing ? { existing: api.existing } : {}),
+        });
       } finally {
         model.dispose?.();
       }
     }
+    case 'checkBatchFits':
+      return checkBatchFits(api.batchSize, api.images, api.shape);
     case 'parseEpsList':
       return parseEpsList(api.text);
     case 'checkEpsAgainstRange':
@@ -98,6 +115,19 @@ async function callApi(api: ApiCall): Promise<unknown> {
       return readBaseline(api.file);
     case 'initBackend':
       return initBackend(api.backend, { threads: api.threads });
+    case 'parsePositiveInt':
+      return parsePositiveInt(api.text, api.option);
+    case 'checkRunPaths':
+      return checkRunPaths(api.run);
+    case 'mergeFiles':
+      return mergeReports(
+        await Promise.all(api.files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as unknown)),
+        api.files,
+      );
+    case 'runBench':
+      return runBench(await loadBenchConfig(api.config), { file: api.config, out: api.out, quiet: true, log: () => undefined });
+    case 'openJournal':
+      return new Journal(api.file, { format: JOURNAL_FORMAT, configHash: '', fingerprint: '', seed: 0, model: '{}' });
     case 'saveModel': {
       const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 2, 1] }), tf.layers.dense({ units: 2 })] });
       try {

@@ -7,9 +7,10 @@ import { labelFromFileName } from '../../data/file-names.js';
 import { UserError } from '../../errors.js';
 import { attackImages, checkOutDir, type ImageInput, type ManifestEntry, type ManifestPrediction } from '../../harness/attack-images.js';
 import { checkBatchFits, parseBatchSize } from '../../harness/batch-size.js';
+import { checkEotFits } from '../../harness/eot-fit.js';
 import { formatEps } from '../../harness/format.js';
 import { parseTargetSpec } from '../../harness/targets.js';
-import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
+import { loadClassifier, modelCliOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { singleAttack, type AttackRequest } from '../evaluation-request.js';
 import { checkEpsAgainstRange, parseEpsList, parsePositiveInt } from '../parse.js';
@@ -76,6 +77,9 @@ export function attackCommand(): Command {
     let pool: WorkerPool | undefined;
     try {
       checkEpsAgainstRange(epsilons, model.bounds.upper - model.bounds.lower);
+      // --eot on a deterministic model: the rule eval and baseline follow (attack has no --transform).
+      const eotNote = checkEotFits(model, [attack], false);
+      if (eotNote !== undefined) logLine(quiet, `note: ${eotNote}`);
       if (model.bounds.lower !== 0 || model.bounds.upper !== 1) {
         throw new UserError(`the model's input range is [${model.bounds.lower}, ${model.bounds.upper}]; image files decode to [0, 1]: use a model that takes [0, 1] inputs`);
       }
@@ -122,7 +126,7 @@ export function attackCommand(): Command {
 
 /** What a worker thread needs to rebuild this command's model and attack. */
 function attackRequest(opts: AttackOptions, eps: number, seed: number): AttackRequest {
-  const { model, inputShape, classes, outputs, concurrency } = opts;
   const { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot } = opts;
-  return { backend: opts.backend, model: { model, inputShape, classes, outputs, concurrency }, attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot }, eps, seed };
+  // All model options, preprocessing and labels included: a worker must load the same classifier.
+  return { backend: opts.backend, model: modelCliOptions(opts), attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot }, eps, seed };
 }

@@ -8,6 +8,7 @@ import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions
 import { checkOutputFile, checkRunPaths } from '../output-path.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
+import { lockOutput } from '../../harness/output-lock.js';
 
 interface BaselineOptions extends CommonOptions, AttackCliOptions, EvaluationCliOptions {
   model: string;
@@ -25,31 +26,38 @@ export function baselineCommand(): Command {
     // writeBaseline creates missing folders, but only after the evaluation: refuse an impossible path now.
     await checkOutputFile(opts.out, '--out', { createFolders: true });
     await checkRunPaths({ models: [opts.model], data: opts.data, folders: [opts.dataDir], outputs: [{ option: '--out', path: opts.out }] });
-    const { seed, quiet } = await setup(opts);
-    // The number of examples is known only once the data is loaded: start the bar then.
-    let bar: Progress | undefined;
-    const { baseline, report } = await recordBaseline({
-      modelDir: opts.model,
-      data: opts.data,
-      dataDir: opts.dataDir,
-      split: opts.split,
-      request: attackRequest(opts),
-      mode: opts.mode,
-      transform: opts.transform,
-      epsilons: parseEpsList(opts.eps),
-      limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit'),
-      seed,
-      batchSize: parsePositiveInt(opts.batchSize, '--batch-size'),
-      target: parseTargetSpec(opts.targeted),
-      out: opts.out,
-      onProgress: (p) => {
-        bar ??= progressBar('evaluating', p.total, quiet);
-        bar.update(p.done);
-      },
-    });
-    bar?.stop();
-    process.stdout.write(renderText(report) + '\n');
-    const figures = 1 + baseline.figures.results.length + baseline.figures.worstCase.length;
-    logLine(quiet, `baseline written to ${opts.out}: ${baseline.data.size} examples, ${figures} figures, config ${baseline.configHash.slice(0, 12)}`);
+    // Two runs writing the same baseline at once: the second is refused rather than one lost.
+    const release = lockOutput(opts.out, '--out');
+    try {
+      const { seed, quiet } = await setup(opts);
+      // The number of examples is known only once the data is loaded: start the bar then.
+      let bar: Progress | undefined;
+      const { baseline, report } = await recordBaseline({
+        modelDir: opts.model,
+        data: opts.data,
+        dataDir: opts.dataDir,
+        split: opts.split,
+        request: attackRequest(opts),
+        mode: opts.mode,
+        transform: opts.transform,
+        epsilons: parseEpsList(opts.eps),
+        limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit'),
+        seed,
+        batchSize: parsePositiveInt(opts.batchSize, '--batch-size'),
+        target: parseTargetSpec(opts.targeted),
+        out: opts.out,
+        onNote: (line) => logLine(quiet, `note: ${line}`),
+        onProgress: (p) => {
+          bar ??= progressBar('evaluating', p.total, quiet);
+          bar.update(p.done);
+        },
+      });
+      bar?.stop();
+      process.stdout.write(renderText(report) + '\n');
+      const figures = 1 + baseline.figures.results.length + baseline.figures.worstCase.length;
+      logLine(quiet, `baseline written to ${opts.out}: ${baseline.data.size} examples, ${figures} figures, config ${baseline.configHash.slice(0, 12)}`);
+    } finally {
+      release();
+    }
   });
 }

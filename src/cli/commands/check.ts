@@ -16,6 +16,7 @@ import { writeFileSafely } from '../../report/write-file.js';
 import { baselineModelDir } from '../../regression/store.js';
 import { parseEpsList, parsePositiveInt } from '../parse.js';
 import { logLine, progressBar, type Progress } from '../progress.js';
+import { lockOutput } from '../../harness/output-lock.js';
 
 interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOptions, 'attack'> {
   /** Absent unless given: the baseline's seed and attacks are the defaults. */
@@ -131,29 +132,35 @@ export function checkCommand(): Command {
         { option: '--html', path: opts.html },
       ],
     });
-    const { seed, quiet } = await setup({ ...opts, seed: opts.seed ?? '0' });
-    const tolerance = parseTolerance(opts.tolerance);
-    const alpha = parseAlpha(opts.alpha);
-    let bar: Progress | undefined;
-    const result = await runCheck({
-      baseline: opts.baseline,
-      model: opts.model,
-      overrides: overrides(opts, command, seed),
-      compare: { tolerance, alpha, test: opts.test },
-      onProgress: (p) => {
-        bar ??= progressBar('checking', p.total, quiet);
-        bar.update(p.done);
-      },
-    });
-    bar?.stop();
-    const json = JSON.stringify(checkJson(result), null, 2) + '\n';
-    if (typeof opts.json === 'string') await writeFileSafely(opts.json, json);
-    if (opts.html !== undefined) {
-      await writeFileSafely(opts.html, await buildHtml({ regression: regressionTableFromCheck(result), report: result.report }));
+    // Two runs writing the same --json at once: the second is refused rather than one lost.
+    const release = typeof opts.json === 'string' ? lockOutput(opts.json, '--json') : undefined;
+    try {
+      const { seed, quiet } = await setup({ ...opts, seed: opts.seed ?? '0' });
+      const tolerance = parseTolerance(opts.tolerance);
+      const alpha = parseAlpha(opts.alpha);
+      let bar: Progress | undefined;
+      const result = await runCheck({
+        baseline: opts.baseline,
+        model: opts.model,
+        overrides: overrides(opts, command, seed),
+        compare: { tolerance, alpha, test: opts.test },
+        onProgress: (p) => {
+          bar ??= progressBar('checking', p.total, quiet);
+          bar.update(p.done);
+        },
+      });
+      bar?.stop();
+      const json = JSON.stringify(checkJson(result), null, 2) + '\n';
+      if (typeof opts.json === 'string') await writeFileSafely(opts.json, json);
+      if (opts.html !== undefined) {
+        await writeFileSafely(opts.html, await buildHtml({ regression: regressionTableFromCheck(result), report: result.report }));
+      }
+      process.stdout.write(opts.json === true ? json : opts.md ? renderMarkdown({ regression: regressionTableFromCheck(result), report: result.report }) : renderCheck(result) + '\n');
+      if (!result.passed) throw new RegressionFound(regressionMessage(result));
+      // The table ends with the verdict; JSON on stdout does not, so say it on stderr.
+      if (opts.json === true) logLine(quiet, summaryLine(result));
+    } finally {
+      release?.();
     }
-    process.stdout.write(opts.json === true ? json : opts.md ? renderMarkdown({ regression: regressionTableFromCheck(result), report: result.report }) : renderCheck(result) + '\n');
-    if (!result.passed) throw new RegressionFound(regressionMessage(result));
-    // The table ends with the verdict; JSON on stdout does not, so say it on stderr.
-    if (opts.json === true) logLine(quiet, summaryLine(result));
   });
 }

@@ -3,11 +3,16 @@ import { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { withTransformSpec } from '../../../defenses/input-transforms.js';
-import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
+import { loadClassifier, modelCliOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
 import { attacksFrom, withAttackOptions, type AttackCliOptions } from '../attack-options.js';
 import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions, withEvaluationOptions } from '../common.js';
 import { parseEpsList, parsePositiveInt, parseShard } from '../parse.js';
 import { runEvaluation } from '../run-eval.js';
+import { parseBatchSize } from '../../harness/batch-size.js';
+
+/** The batch size eval always used for 28×28 digits, and the most `auto` picks. */
+const EVAL_MAX_BATCH_SIZE = 128;
+import { checkRunPaths } from '../output-path.js';
 
 interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, EvaluationCliOptions {
   shard?: string;
@@ -15,6 +20,7 @@ interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, 
   json?: boolean | string;
   html?: string;
   md?: boolean;
+  wide?: boolean;
 }
 
 export function evalCommand(): Command {
@@ -24,9 +30,17 @@ export function evalCommand(): Command {
     .option('--shard <i/n>', 'evaluate only slice i of n (combine the reports with advtest merge)')
     .option('--json [file]', 'write the report as JSON to file (no file: JSON on stdout)')
     .option('--html <file>', 'also write a self-contained HTML report: curves, tables, image grid')
-    .option('--md', 'print the tables as GitHub-flavoured Markdown instead of the terminal table');
-  return withCommonOptions(withAttackOptions(withEvaluationOptions(withModelOptions(cmd)))).action(async (opts: EvalOptions) => {
+    .option('--md', 'print the tables as GitHub-flavoured Markdown instead of the terminal table')
+    .option('--wide', 'every column in the terminal table (max L∞ and L2, mean L∞); by default it fits 100 columns');
+  const full = withCommonOptions(withAttackOptions(withEvaluationOptions(withModelOptions(cmd))));
+  // eval sizes its batches from the input (photos need far smaller ones than digits).
+  const batchOption = full.options.find((o) => o.long === '--batch-size');
+  if (batchOption) batchOption.default('auto').description = 'examples per batch: auto (from the input size and the 4 GiB wasm heap; 128 for 28×28 images) or a number';
+  full.setOptionValueWithSource('batchSize', 'auto', 'default');
+  return full.action(async (opts: EvalOptions) => {
     if (opts.md && opts.json === true) throw new UserError('--md and a bare --json both print on stdout: give --json a file name');
+    // An output that is also an input (eval --json m/model.json) or another output: refused before anything runs.
+    await checkRunPaths({ models: [opts.model], data: opts.data, folders: [opts.dataDir], outputs: [{ option: '--json', path: opts.json }, { option: '--html', path: opts.html }] });
     const { seed, quiet } = await setup(opts);
     const epsilons = parseEpsList(opts.eps);
     const { attacks, mode } = attacksFrom(opts);
@@ -43,18 +57,20 @@ export function evalCommand(): Command {
         epsilons,
         limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit'),
         seed,
-        batchSize: parsePositiveInt(opts.batchSize, '--batch-size'),
+        batchSize: parseBatchSize(opts.batchSize, model.inputShape, EVAL_MAX_BATCH_SIZE),
         target: parseTargetSpec(opts.targeted, model.numClasses),
         quiet,
         json: opts.json,
         ...(opts.html !== undefined ? { html: opts.html } : {}),
         ...(opts.md ? { md: true } : {}),
+        ...(opts.wide ? { wide: true } : {}),
         ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
         workers: {
           count: parsePositiveInt(opts.workers, '--workers'),
           request: {
             backend: opts.backend,
-            model: { model: opts.model, inputShape: opts.inputShape, classes: opts.classes, outputs: opts.outputs, concurrency: opts.concurrency },
+            // All model options, preprocessing and labels included: a worker must load the same classifier.
+            model: modelCliOptions(opts),
             ...(opts.transform ? { transform: opts.transform } : {}),
             data: opts.data,
             ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),

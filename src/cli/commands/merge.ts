@@ -8,6 +8,7 @@ import type { Report } from '../../harness/report.js';
 import { renderText } from '../../report/text.js';
 import { writeFileSafely } from '../../report/write-file.js';
 import { checkOutputFile, checkRunPaths } from '../output-path.js';
+import { lockOutput } from '../../harness/output-lock.js';
 
 interface MergeOptions {
   json?: boolean | string;
@@ -37,18 +38,28 @@ export function mergeCommand(): Command {
         await checkOutputFile(opts.json, '--json');
         await checkRunPaths({ files, outputs: [{ option: '--json', path: opts.json }] });
       }
-      const parsed = await Promise.all(files.map(readReport));
-      // Shards of advtest certify have their own shape and merge (src/certify/report.ts).
-      if (parsed.length > 0 && parsed.every((r) => (r as { format?: unknown } | null)?.format === CERTIFY_FORMAT)) {
-        const certified = mergeCertifyReports(parsed as CertifyReport[]);
-        const text = JSON.stringify(certified, null, 2) + '\n';
-        if (typeof opts.json === 'string') await writeFileSafely(opts.json, text);
-        process.stdout.write(opts.json === true ? text : renderCertifyText(certified) + '\n');
-        return;
+      // Two merges writing the same --json at once: the second is refused rather than one lost.
+      const release = typeof opts.json === 'string' ? lockOutput(opts.json, '--json') : undefined;
+      try {
+        await mergeAndWrite(files, opts);
+      } finally {
+        release?.();
       }
-      const merged: Report = mergeReports(parsed, files);
-      const json = JSON.stringify(merged, null, 2) + '\n';
-      if (typeof opts.json === 'string') await writeFileSafely(opts.json, json);
-      process.stdout.write(opts.json === true ? json : renderText(merged) + '\n');
     });
+}
+
+async function mergeAndWrite(files: string[], opts: MergeOptions): Promise<void> {
+  const parsed = await Promise.all(files.map(readReport));
+  // Shards of advtest certify have their own shape and merge (src/certify/report.ts).
+  if (parsed.length > 0 && parsed.every((r) => (r as { format?: unknown } | null)?.format === CERTIFY_FORMAT)) {
+    const certified = mergeCertifyReports(parsed as CertifyReport[]);
+    const text = JSON.stringify(certified, null, 2) + '\n';
+    if (typeof opts.json === 'string') await writeFileSafely(opts.json, text);
+    process.stdout.write(opts.json === true ? text : renderCertifyText(certified) + '\n');
+    return;
+  }
+  const merged: Report = mergeReports(parsed, files);
+  const json = JSON.stringify(merged, null, 2) + '\n';
+  if (typeof opts.json === 'string') await writeFileSafely(opts.json, json);
+  process.stdout.write(opts.json === true ? json : renderText(merged) + '\n');
 }

@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../../backend/select.js';
 import { formatEps } from '../../harness/format.js';
 import type { Report } from '../../harness/report.js';
+import { renderCertifyHtml } from '../../certify/html.js';
+import { CERTIFY_FORMAT, type CertifyReport } from '../../certify/report.js';
+import { UserError } from '../../errors.js';
 import { buildHtml } from '../../report/build-html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { readReport } from '../../report/read-report.js';
@@ -58,6 +62,19 @@ export async function regenerateFromFile(report: Report, file: string, o: ImageC
   });
 }
 
+/** The file as a certify report when it is one (else undefined: readReport judges it). */
+async function readCertifyReport(file: string): Promise<CertifyReport | undefined> {
+  try {
+    const json = JSON.parse(await readFile(file, 'utf8')) as { format?: unknown; summary?: { curve?: unknown } } | null;
+    if (json?.format !== CERTIFY_FORMAT) return undefined;
+    if (!Array.isArray(json.summary?.curve)) throw new UserError(`${file} is an incomplete advtest certify report (no summary.curve): write it again with advtest certify --json`);
+    return json as unknown as CertifyReport;
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    return undefined;
+  }
+}
+
 /** report.json → report.html (or another extension), next to it. */
 export function besideInput(file: string, suffix: string): string {
   const parsed = path.parse(file);
@@ -73,13 +90,23 @@ interface ReportOptions extends ImageCliOptions {
 export function reportCommand(): Command {
   const cmd = new Command('report')
     .description('a self-contained HTML report of an evaluation (curves, tables, image grid), or its tables as Markdown')
-    .argument('<result>', 'the JSON report written by advtest eval --json')
+    .argument('<result>', 'the JSON report written by advtest eval --json (or advtest certify --json: its certified-vs-attacked page)')
     .option('--out <file>', 'where the HTML goes (default: the result file with .html)')
     .option('--md', 'print the tables as GitHub-flavoured Markdown on stdout (HTML only with --out)')
     .option('--no-images', 'leave out the image grid (no model or data needed)');
   return withImageOptions(cmd).action(async (file: string, opts: ReportOptions) => {
-    const report = await readReport(file);
     const quiet = opts.quiet === true;
+    const certified = await readCertifyReport(file);
+    if (certified) {
+      if (opts.md) throw new UserError(`--md: ${file} is an advtest certify report, which has no Markdown view: leave out --md to write its HTML page`);
+      const out = opts.out ?? besideInput(file, '.html');
+      await checkOutputFile(out, '--out');
+      const html = await renderCertifyHtml(certified);
+      await writeFileSafely(out, html);
+      logLine(quiet, `advtest: wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} kB)`);
+      return;
+    }
+    const report = await readReport(file);
     if (opts.md) process.stdout.write(renderMarkdown({ report }));
     if (opts.md && opts.out === undefined) return;
     const out = opts.out ?? besideInput(file, '.html');
