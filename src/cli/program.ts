@@ -6,12 +6,14 @@ import { attackCommand } from './commands/attack.js';
 import { baselineCommand } from './commands/baseline.js';
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
+import { compareCommand } from './commands/compare.js';
 import { certifyCommand } from './commands/certify.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { gridCommand } from './commands/grid.js';
 import { reportCommand } from './commands/report.js';
 import { mergeCommand } from './commands/merge.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { forSingleAttack } from './attack-options.js';
 import { examplesText } from './examples.js';
@@ -103,7 +105,9 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(checkCommand())
     .addCommand(benchCommand())
     .addCommand(reportCommand())
-    .addCommand(gridCommand());
+    .addCommand(compareCommand())
+    .addCommand(gridCommand())
+    .addCommand(serveCommand());
   // Usage errors in any subcommand come back here (exit 2), never commander's process.exit(1),
   // since 1 means "regression found".
   for (const sub of program.commands) sub.exitOverride();
