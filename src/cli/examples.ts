@@ -39,6 +39,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'advtest bench --config fixtures/bench/defenses.json --only standard,pgd-at   # split a config between processes',
   ],
   report: ['advtest report r.json                   # r.html beside it', 'advtest report r.json --md               # the tables as Markdown', 'advtest report r.json --out r.html --no-images'],
+  compare: ['advtest compare before.json after.json              # Markdown: curves, lost/gained examples, per-class changes', 'advtest compare std.json madry.json trades.json --html compare.html'],
   grid: ['advtest grid r.json --out grid.png', 'advtest grid r.json --per-row 4 --scale 4'],
   serve: ['advtest serve                            # http://127.0.0.1:8080/, the fixture mnist-cnn', 'advtest serve --model models/std --port 0   # any free port'],
 };

@@ -3,7 +3,7 @@ import { ATTACK_REGISTRY, PRESETS } from '../../attacks/index.js';
 import { runCli } from '../helpers/cli.js';
 
 /** Issue 18, item 6: help with examples, attack names, one error style, useful suggestions. */
-const COMMANDS = ['demo', 'train', 'eval', 'attack', 'merge', 'baseline', 'check', 'bench', 'report', 'grid'];
+const COMMANDS = ['demo', 'train', 'eval', 'attack', 'certify', 'merge', 'baseline', 'check', 'bench', 'report', 'compare', 'grid', 'serve'];
 
 describe('advtest --help', () => {
   it('lists examples for the program and every command', async () => {
