@@ -58,5 +58,7 @@ export function bpda(attack: Attack): Attack {
  */
 export function eot(attack: Attack, samples: number): Attack {
   if (!Number.isInteger(samples) || samples < 1) throw new UserError(`--eot ${samples}: give a positive number of samples, e.g. --eot 10`);
+  // A second average would multiply the draws (autoattack-rand already averages over 20).
+  if (attack.config.eotSamples !== undefined) throw new UserError(`--eot ${samples}: ${attack.name} already averages over ${String(attack.config.eotSamples)} draws: drop --eot`);
   return withSurrogate(attack, `eot${samples}`, (model) => expectation(model, samples), { eotSamples: samples }, samples);
 }

@@ -1,5 +1,5 @@
 import { UserError } from '../src/errors.js';
-import type { Attack } from '../src/types.js';
+import type { Attack, NormName } from '../src/types.js';
 import { apgd } from './apgd.js';
 import { bim } from './bim.js';
 import { fgm, fgsm } from './fgsm.js';
@@ -7,6 +7,12 @@ import { miFgsm } from './mi-fgsm.js';
 import type { LoopOptions } from './options.js';
 import { pgd } from './pgd.js';
 import { square } from './square.js';
+import { eot } from './adaptive.js';
+import { fab } from './fab.js';
+import { cwL2 } from './cw.js';
+import { ddn } from './ddn.js';
+import { deepFool } from './deepfool.js';
+import { fmn } from './fmn.js';
 
 export { apgd, apgdCheckpoints } from './apgd.js';
 export { bpda, eot } from './adaptive.js';
@@ -15,11 +21,21 @@ export { fgm, fgsm } from './fgsm.js';
 export { miFgsm } from './mi-fgsm.js';
 export { pgd } from './pgd.js';
 export { square } from './square.js';
+export { fab, fabMinimal, type FabOptions } from './fab.js';
+export { projectL1, projectL2, projectLinf } from './fab-projections.js';
+export { topOtherClasses } from './apgd.js';
+export { cwL2, type CwOptions } from './cw.js';
+export { ddn, type DdnOptions } from './ddn.js';
+export { deepFool, type DeepFoolOptions } from './deepfool.js';
+export { fmn, type FmnOptions } from './fmn.js';
 export { gradientDescentAttack, type GradientDescentConfig } from './gradient-descent.js';
 export type { LoopOptions } from './options.js';
 
 /** Options the CLI passes to every attack; each attack takes what applies to it. */
-export type AttackOptions = LoopOptions & { /** Query budget of score-based attacks. */ queries?: number };
+export type AttackOptions = LoopOptions & {
+  /** Query budget of score-based attacks. */ queries?: number;
+  /** APGD-T / FAB-T: how many target classes (highest clean logits other than the true one). */ targets?: number;
+};
 
 function singleStep(name: string, make: (o: AttackOptions) => Attack, norm: 'linf' | 'l2'): (o: AttackOptions) => Attack {
   return (o) => {
@@ -42,24 +58,123 @@ export const ATTACK_REGISTRY: Record<string, (o: AttackOptions) => Attack> = {
     if (o.norm === 'l2') throw new UserError('square is implemented for L∞ only: use --norm linf');
     return square(o.queries !== undefined ? { queries: o.queries } : {});
   },
+  'apgd-t': (o) => {
+    if (o.loss !== undefined && o.loss !== 'dlr') throw new UserError(`apgd-t uses the targeted DLR loss: drop --loss ${o.loss}`);
+    return apgdFrom({ ...o, loss: 'dlr' }, 'dlr', o.targets ?? DEFAULT_TARGETS);
+  },
+  fab: (o) => fabFrom('fab', o),
+  'fab-t': (o) => fabFrom('fab-t', o, o.targets ?? DEFAULT_TARGETS),
+  // Minimal-perturbation attacks (Attack.minimal): one run gives every ε.
+  'cw-l2': (o) => {
+    minimalOptions('cw-l2', o, 'l2');
+    return cwL2(o.steps !== undefined ? { steps: o.steps } : {});
+  },
+  deepfool: (o) => {
+    minimalOptions('deepfool', o);
+    return deepFool({ ...(o.norm ? { norm: o.norm } : {}), ...(o.steps !== undefined ? { steps: o.steps } : {}) });
+  },
+  ddn: (o) => {
+    minimalOptions('ddn', o, 'l2');
+    return ddn(o.steps !== undefined ? { steps: o.steps } : {});
+  },
+  fmn: (o) => {
+    minimalOptions('fmn', o);
+    return fmn({ ...(o.norm ? { norm: o.norm } : {}), ...(o.steps !== undefined ? { steps: o.steps } : {}) });
+  },
 };
 
+/** Minimal attacks take steps (and a norm where they have several), nothing else. */
+function minimalOptions(name: string, o: AttackOptions, only?: 'l2' | 'linf'): void {
+  if (only && o.norm && o.norm !== only) throw new UserError(`${name} is an ${only === 'l2' ? 'L2' : 'L∞'} attack: use fmn or deepfool for --norm ${o.norm}`);
+  if (o.absStepsize !== undefined || o.relStepsize !== undefined) throw new UserError(`${name} chooses its own step size: drop --step-size`);
+  if (o.loss !== undefined) throw new UserError(`${name} uses its own loss: drop --loss`);
+  if (o.restarts !== undefined && o.restarts !== 1) throw new UserError(`${name} is deterministic, restarts would repeat it: drop --restarts`);
+}
+
+/** APGD-T and FAB-T attack the 9 classes with the highest clean logits by default (autoattack). */
+const DEFAULT_TARGETS = 9;
+
 /** APGD takes steps, restarts and the norm; its step size is its own (the point of APGD). */
-function apgdFrom(o: AttackOptions, loss: 'ce' | 'dlr'): Attack {
+function apgdFrom(o: AttackOptions, loss: 'ce' | 'dlr', targets?: number): Attack {
   if (o.loss !== undefined && o.loss !== loss) throw new UserError(`apgd-${loss} uses the ${loss} loss: use apgd-${o.loss} for --loss ${o.loss}`);
   if (o.absStepsize !== undefined || o.relStepsize !== undefined) throw new UserError('APGD chooses its own step size: drop --step-size');
-  return apgd({ loss, ...(o.norm ? { norm: o.norm } : {}), ...(o.steps !== undefined ? { steps: o.steps } : {}), ...(o.restarts !== undefined ? { restarts: o.restarts } : {}) });
+  if (targets === undefined && o.targets !== undefined) throw new UserError(`--targets applies to apgd-t and fab-t, not apgd-${loss}: use --attack apgd-t`);
+  return apgd({
+    loss,
+    ...(o.norm ? { norm: o.norm } : {}),
+    ...(o.steps !== undefined ? { steps: o.steps } : {}),
+    ...(o.restarts !== undefined ? { restarts: o.restarts } : {}),
+    ...(targets !== undefined ? { targets } : {}),
+  });
+}
+
+/** FAB takes steps, restarts, the norm and (FAB-T) the number of targets; no step size or loss. */
+function fabFrom(name: string, o: AttackOptions, targets?: number): Attack {
+  if (o.absStepsize !== undefined || o.relStepsize !== undefined) throw new UserError(`${name} chooses its own steps (projections onto the linearised boundary): drop --step-size`);
+  if (o.loss !== undefined) throw new UserError(`${name} uses no loss (it projects onto the nearest linearised boundary): drop --loss`);
+  if (targets === undefined && o.targets !== undefined) throw new UserError(`--targets applies to fab-t, not fab: use --attack fab-t`);
+  return fab({
+    ...(o.norm ? { norm: o.norm } : {}),
+    ...(o.steps !== undefined ? { steps: o.steps } : {}),
+    ...(o.restarts !== undefined ? { restarts: o.restarts } : {}),
+    ...(targets !== undefined ? { targets } : {}),
+  });
 }
 
 const SINGLE_STEP = new Set(['fgsm', 'fgm']);
 /** Members that choose their own step size or take none. */
 const OWN_STEP = new Set(['apgd-ce', 'apgd-dlr', 'square']);
+for (const own of ['apgd-t', 'fab', 'fab-t']) OWN_STEP.add(own);
+for (const minimal of ['cw-l2', 'deepfool', 'ddn', 'fmn']) OWN_STEP.add(minimal);
 
 /** Named suites: evaluated sequentially, each attack on the examples the earlier ones left standing. */
 export const PRESETS: Record<string, string[]> = {
   // AutoAttack's standard suite with PGD in front (cheap, and it removes the easy examples).
   strong: ['pgd', 'apgd-ce', 'apgd-dlr', 'square'],
+  // The reference evaluation (Croce & Hein 2020, fra31/auto-attack): fixed recipes, see RECIPES.
+  autoattack: ['apgd-ce', 'apgd-t', 'fab-t', 'square'],
+  'autoattack-rand': ['apgd-ce', 'apgd-dlr'],
 };
+
+/**
+ * Presets that are fixed recipes: their members' settings are the reference code's, so the
+ * command line may choose the norm only. autoattack = version 'standard' (APGD-CE without
+ * restarts, APGD-T and FAB-T against 9 targets, Square with 5,000 queries, 100 iterations each,
+ * APGD with the reference code's step-halving conditions); 'autoattack-rand' = version 'rand'
+ * (APGD-CE and APGD-DLR, gradients of the mean logits over 20 draws). Departures: Square is L∞
+ * only here, so the L2 recipe has no Square; Square rescales its p schedule to the budget, where
+ * autoattack's (resc_schedule=False) keeps the 10,000-query thresholds.
+ */
+const RECIPES: Record<string, (norm: NormName) => Attack[]> = {
+  autoattack: (norm) => {
+    const members = [
+      apgd({ loss: 'ce', norm, steps: 100, restarts: 1, schedule: 'reference' }),
+      apgd({ loss: 'dlr', norm, steps: 100, restarts: 1, targets: 9, schedule: 'reference' }),
+      fab({ norm, steps: 100, restarts: 1, targets: 9 }),
+      ...(norm === 'linf' ? [square({ queries: 5000 })] : []),
+    ];
+    return members.map((a) => inSuite(a, 'autoattack (standard version)'));
+  },
+  'autoattack-rand': (norm) =>
+    [apgd({ loss: 'ce', norm, steps: 100, restarts: 1, schedule: 'reference' }), apgd({ loss: 'dlr', norm, steps: 100, restarts: 1, schedule: 'reference' })].map((a) =>
+      inSuite(eot(a, 20), 'autoattack (rand version, EOT over 20 draws)'),
+    ),
+};
+
+/** The suite a member ran in goes into its config, so that the report says which recipe ran. */
+function inSuite(attack: Attack, suite: string): Attack {
+  return { ...attack, config: { ...attack.config, suite } };
+}
+
+function recipeMembers(name: string, options: AttackOptions): Attack[] {
+  const { norm, ...rest } = options;
+  const given = Object.entries(rest).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (given.length > 0) {
+    const flag = { steps: '--steps', restarts: '--restarts', absStepsize: '--step-size', relStepsize: '--step-size', loss: '--loss', queries: '--queries', targets: '--targets' }[given[0]!] ?? given[0]!;
+    throw new UserError(`--attack ${name} is the fixed reference recipe (only --norm applies): drop ${flag}, or list the attacks as a suite (--attack ${PRESETS[name]!.join(',')} ${flag} …)`);
+  }
+  return RECIPES[name]!(norm ?? 'linf');
+}
 
 export function makeAttack(name: string, options: AttackOptions = {}): Attack {
   const factory = ATTACK_REGISTRY[name];
@@ -93,6 +208,7 @@ export function parseAttackSpec(list: string, options: AttackOptions = {}): { at
   const names = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) throw new UserError(`--attack "${list}" names no attack: use e.g. --attack fgsm`);
   const preset = names.length === 1 ? PRESETS[names[0]!] : undefined;
+  if (preset && RECIPES[names[0]!]) return { attacks: recipeMembers(names[0]!, options), preset: names[0]! };
   if (preset) return { attacks: membersOf(preset, options), preset: names[0]! };
   return { attacks: membersOf(names, options) };
 }

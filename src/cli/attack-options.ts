@@ -5,8 +5,7 @@ import { UserError } from '../errors.js';
 import type { SuiteMode } from '../harness/evaluate.js';
 import type { LossName } from '../tensor/loss.js';
 import { LOSSES } from '../tensor/loss.js';
-import { isTransformed } from '../model/input-transform.js';
-import type { Attack, Classifier, NormName } from '../types.js';
+import type { Attack, NormName } from '../types.js';
 import { parsePositiveInt, parseStepSize } from './parse.js';
 
 export interface AttackCliOptions {
@@ -79,27 +78,6 @@ function adaptive(attack: Attack, o: AttackCliOptions): Attack {
   if (o.eot !== undefined) out = eot(out, parsePositiveInt(o.eot, '--eot'));
   if (o.bpda) out = bpda(out);
   return out;
-}
-
-/**
- * --eot N averages gradients over N draws of a randomised model; on a deterministic one every draw
- * is the same and N only multiplies the cost. A LayersModel in inference mode, behind no input
- * transform or a deterministic one (bit-depth, JPEG, median), is deterministic: refused, as --bpda
- * without a transform is. Other models (GraphModels) may hold random ops: a note (returned).
- */
-export function checkEotFits(model: Classifier, attacks: Attack[]): string | undefined {
-  const samples = attacks.map((a) => a.config.eotSamples).find((n): n is number => typeof n === 'number' && n > 1);
-  if (samples === undefined) return undefined;
-  if (isTransformed(model) && model.transform.randomized) return undefined;
-  const base = isTransformed(model) ? model.base : model;
-  const info = base.describe?.() ?? {};
-  const transform = isTransformed(model) ? ` behind the deterministic transform ${model.transform.name}` : '';
-  if (info.format === 'graph-model' || info.url !== undefined) {
-    return `--eot ${samples}: nothing says the model${transform} is randomised; if it is deterministic, every draw is the same and EOT only multiplies the cost by ${samples}`;
-  }
-  throw new UserError(
-    `--eot ${samples}: the model${transform} is deterministic, so all ${samples} draws give the same gradient and EOT only multiplies the cost by ${samples}: drop --eot, or add a randomised transform (--transform noise=0.1)`,
-  );
 }
 
 /** The attacks and the suite mode a command line asks for. */

@@ -41,7 +41,7 @@ export async function materialize(request: EvaluationRequest): Promise<Materiali
   const { attacks, mode } = attacksFrom(request.attack);
   const loaded = await loadClassifier(request.model);
   const model = request.transform ? withTransformSpec(loaded, request.transform, request.seed) : loaded;
-  const { data, subset } = await loadEvaluationData(request.data, { split: request.split ?? 'test', shape: model.inputShape, dataDir: request.dataDir, limit: request.limit });
+  const { data, subset } = await loadEvaluationData(request.data, { split: request.split ?? 'test', shape: model.inputShape, classNames: model.classNames, dataDir: request.dataDir, limit: request.limit });
   return { model, data, subset, attacks, mode, target: parseTargetSpec(request.targeted, model.numClasses) };
 }
 
