@@ -477,7 +477,7 @@ async function main(): Promise<void> {
       description: '`advtest train --out` under a regular file: no model folder, no temporary folder left',
       cli: trainArgs('{dir}/file.txt/model'),
       exitCode: 2,
-      stderr: String.raw`^advtest: cannot save the model to \S*file\.txt/model \(ENOTDIR\): choose a folder you can write to$`,
+      stderr: String.raw`^advtest: cannot save the model to \S*file\.txt/model: part of the path is a file, not a folder \(ENOTDIR\); choose another path$`,
       names: 'file.txt/model',
       api: { call: 'saveModel', dir: '{dir}/file.txt/model' },
       error: 'UserError',

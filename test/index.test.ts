@@ -12,7 +12,7 @@ describe('the library API', () => {
     const report = await evaluate(model, data, [fgsm()], [0.1, 0.3], { seed: 1 });
     expect(report.clean.n).toBe(50);
     expect(report.results.map((r) => r.eps)).toEqual([0.1, 0.3]);
-    expect(renderText(report)).toContain('fgsm (linf)');
+    expect(renderText(report)).toMatch(/attack \(linf\)[\s\S]*│ fgsm /);
     model.dispose?.();
   });
 });

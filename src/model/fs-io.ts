@@ -117,7 +117,8 @@ export async function checkModelDestination(dir: string): Promise<void> {
   } catch (err) {
     // mkdir says EEXIST when a file stands where a folder of the path should be.
     const code = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'ENOTDIR' : ((err as NodeJS.ErrnoException).code ?? 'error');
-    throw new UserError(`cannot save the model to ${dir} (${code}): choose a folder you can write to`);
+    const cause = writeCause({ code });
+    throw new UserError(`cannot save the model to ${dir}: ${cause ? `${cause.text}; ${cause.fix}` : `${code}; choose a folder you can write to`}`);
   }
 }
 
@@ -140,8 +141,10 @@ export function fileSaver(dir: string): tf.io.IOHandler {
         // The temporary folder's name would only confuse: name the folder the user asked for, and
         // the cause as the file writer does ("disk full (ENOSPC)").
         const cause = writeCause(err);
-        if (cause !== undefined) throw new UserError(`cannot save the model to ${dir}: ${cause.text}; the folder was left as it was: ${cause.fix}`);
-        if (code !== undefined) throw new UserError(`cannot save the model to ${dir} (${code}): choose a folder you can write to`);
+        // Only an earlier model in that folder can be "left as it was": say so then, not otherwise.
+        const kept = existing ? '; the model already there was left as it was' : '';
+        if (cause !== undefined) throw new UserError(`cannot save the model to ${dir}: ${cause.text}${kept}; ${cause.fix}`);
+        if (code !== undefined) throw new UserError(`cannot save the model to ${dir}: ${code}; choose a folder you can write to`);
         throw err;
       }
       await rm(target, { recursive: true, force: true });

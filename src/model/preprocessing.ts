@@ -62,7 +62,7 @@ export function validatePreprocessing(p: Preprocessing, channels: number, source
 
 /** One line for reports, e.g. "rgb→bgr; [0,1]→[0,255]; (x − [103.9,116.8,123.7]) / 1". */
 export function describePreprocessing(p: Preprocessing): string {
-  if (isIdentityPreprocessing(p)) return 'none (the model takes [0, 1] RGB pixels)';
+  if (isIdentityPreprocessing(p)) return 'none (the model takes [0, 1] pixels)';
   const steps: string[] = [];
   if (p.channelOrder === 'bgr') steps.push('RGB→BGR');
   if (p.range !== undefined && !sameBounds(p.range, PIXELS)) steps.push(`[0, 1]→[${p.range.lower}, ${p.range.upper}]`);

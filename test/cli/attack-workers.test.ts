@@ -67,7 +67,11 @@ describe('advtest attack --workers', () => {
       expect(tf.memory().numTensors).toBe(before);
       const there = await Promise.all([pool.attack(batch), pool.attack(batch), pool.attack(batch), pool.attack(batch)]);
       for (const t of there) expect(Array.from(t)).toEqual(Array.from(here));
-      for (const counts of pool.tensorCounts()) expect(new Set(counts).size).toBe(1);
+      // A worker that started late may have been given no batch: every batch was counted somewhere,
+      // and each worker that ran batches kept the same number of live tensors after each.
+      const counts = pool.tensorCounts();
+      expect(counts.flat()).toHaveLength(4);
+      for (const c of counts.filter((c) => c.length > 0)) expect(new Set(c).size).toBe(1);
     } finally {
       await pool.close();
       model.dispose?.();

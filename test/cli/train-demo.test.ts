@@ -23,11 +23,12 @@ describe('advtest train and demo', () => {
     const out = path.join(await mkdtemp(path.join(tmpdir(), 'advtest-demo-')), 'demo');
     const r = await runCli('demo', '--limit', '100', '--out', out);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/fgsm \(linf\)/);
+    expect(r.stdout).toMatch(/attack \(linf\)[\s\S]*│ fgsm /);
     expect(r.stdout).toMatch(/backend: wasm/);
-    expect(r.stderr).toMatch(/wrote 10 adversarial PNGs/);
+    // Two of the ten sample digits are misclassified clean: they are reported, not attacked.
+    expect(r.stderr).toMatch(/wrote 8 adversarial PNGs \(FGSM ε=0\.2, \d+ fooled; 2 of the 10 digits misclassified before the attack, not attacked\)/);
     const images = await readdir(path.join(out, 'images'));
-    expect(images.filter((f) => f.endsWith('.png'))).toHaveLength(10);
+    expect(images.filter((f) => f.endsWith('.png'))).toHaveLength(8);
     expect(images).toContain('manifest.json');
   });
 });

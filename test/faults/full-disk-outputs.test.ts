@@ -83,7 +83,7 @@ describe.skipIf(!mounted)('outputs on a full disk (needs `mount -t tmpfs`, i.e. 
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 64, inputShape: [64] })] });
     try {
       await expect(saveModel(model, dir, { arch: 'tiny', bounds: { lower: 0, upper: 1 } })).rejects.toThrow(
-        `cannot save the model to ${dir}: disk full (ENOSPC); the folder was left as it was: free some space or choose another location`,
+        `cannot save the model to ${dir}: disk full (ENOSPC); the model already there was left as it was; free some space or choose another location`,
       );
     } finally {
       model.dispose();

@@ -248,10 +248,9 @@ describe('outputs under a regular file, for commands reading reports', () => {
     const blocker = path.join(folder, 'file.txt');
     await writeFile(blocker, 'not a folder\n');
     const model = path.join(FIXTURES, 'models', 'mnist-cnn');
-    const data = `folder:${path.join(SCENARIOS, 'model-nan', 'data')}`;
     const shards = [0, 1].map((i) => path.join(folder, `shard-${i}.json`));
     for (const [i, shard] of shards.entries()) {
-      const r = await runCli('eval', '--model', model, '--data', data, '--attack', 'fgsm', '--eps', '0.1', '--batch-size', '1', '--workers', '1', '--shard', `${i}/2`, '--json', shard, '--quiet');
+      const r = await runCli('eval', '--model', model, '--data', 'mnist', '--limit', '4', '--attack', 'fgsm', '--eps', '0.1', '--batch-size', '1', '--workers', '1', '--shard', `${i}/2`, '--json', shard, '--quiet');
       expect(r.code, r.stderr).toBe(0);
     }
     const runs = [
