@@ -8,16 +8,8 @@ import { expect } from 'vitest';
 export const TOL = 1e-4;
 
 /** mulberry32: reproducible inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
+export { rng };
 
 let seed = 1;
 /** Uniform values in [lo, hi), a fresh stream per call. */

@@ -19,7 +19,7 @@ import { runAttack } from '../../src/harness/run-attack.js';
 import { layersClassifier } from '../../src/model/classifier.js';
 import { objectiveGradient } from '../../src/tensor/gradient.js';
 import { mobileNetV2, trainableParams } from '../helpers/mobilenet.js';
-import { rng } from '../backend/cpu-reference.js';
+import { rng } from '../helpers/rng.js';
 import { timing, type MeasureResult } from './report.js';
 import { SYSTEM_PYTHON, TorchServer, type TorchTask } from './torch.js';
 
