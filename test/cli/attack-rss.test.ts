@@ -34,7 +34,7 @@ function slope(ys: number[]): number {
   return num / den;
 }
 
-describe.skipIf(!process.env.ADVTEST_RSS || !existsSync(fixtureModelPath('mobilenet-tiny')))('advtest attack memory over 100 photos (ADVTEST_RSS=1)', () => {
+describe.skipIf(!process.env.ADVTEST_RSS || !existsSync(fixtureModelPath('mobilenet-tiny')))('advtest attack memory over 100 photos (opt-in, skipped unless ADVTEST_RSS=1: about a minute, too long for npm test)', () => {
   it('keeps RSS flat from batch to batch', async () => {
     await useTestBackend();
     const model = await loadModel(fixtureModelPath('mobilenet-tiny'));
