@@ -1,23 +1,15 @@
 import { UserError } from '../errors.js';
 import { round6, wilsonInterval } from '../harness/stats.js';
-import { ABSTAIN } from './procedures.js';
+import { ABSTAIN, type CertifyOutcome } from './procedures.js';
 
 export const CERTIFY_FORMAT = 'advtest-certify/1';
 
 /** One example's CERTIFY outcome (and PREDICT's, when asked). */
-export interface CertifiedExample {
+export interface CertifiedExample extends CertifyOutcome {
   /** Index in the evaluated set (after --limit), which keys the example's noise. */
   index: number;
   id: string;
   label: number;
-  /** Certified class, or −1 (abstain). */
-  prediction: number;
-  radius: number;
-  selected: number;
-  countA: number;
-  pALower: number;
-  selectionCounts: number[];
-  counts: number[];
   /** PREDICT's class (−1: abstain) and the binomial test's p-value. */
   predict?: { prediction: number; pValue: number };
   forwardPasses: number;
