@@ -15,7 +15,7 @@ import { Journal, JOURNAL_FORMAT, type BatchRecord, type CellRecord } from './jo
 import { probeModel } from './probes.js';
 import type { AttackDescription, ModelProbeRecord, Report } from './report.js';
 import { runAttack } from './run-attack.js';
-import { minimalCell, runMinimal, type MinimalRun } from './minimal.js';
+import { minimalCell, recordAdversarial, runMinimal, type MinimalRun } from './minimal.js';
 import { addSums, type ConvergenceSums } from '../report/convergence.js';
 import { round6 } from './stats.js';
 import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
@@ -404,21 +404,7 @@ async function attackBatch(
     const indices = Int32Array.from(rows, (r) => start + r);
     const { adv, costs, convergence } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(seed, attack, eps), indices);
     if (convergence) cell.convergence = convergence;
-    const q = quantize8(adv, model.bounds);
-    const advPreds = await predictClasses(model, adv);
-    const qPreds = await predictClasses(model, q);
-    const [dInf, d2] = tf.tidy(() => {
-      const delta = tf.sub(adv, sub);
-      return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];
-    });
-    tf.dispose([adv, q]);
-    rows.forEach((r, k) => {
-      cell.predictions[r] = advPreds[k]!;
-      cell.quantizedPredictions[r] = qPreds[k]!;
-      cell.linf[r] = round6(dInf![k]!);
-      cell.l2[r] = round6(d2![k]!);
-      cell.attacked[r] = 1;
-    });
+    await recordAdversarial(model, cell, rows, adv, sub);
     cell.gradients = costs.gradients;
     cell.queries = costs.queries;
   } finally {

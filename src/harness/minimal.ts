@@ -95,21 +95,7 @@ export async function minimalCell(model: Classifier, attack: Attack, eps: number
   });
   try {
     const adv = finalizeAdversarial(candidate, sub, eps, attack.norm, model.bounds, attack.name);
-    const q = quantize8(adv, model.bounds);
-    const advPreds = await predictClasses(model, adv);
-    const qPreds = await predictClasses(model, q);
-    const [dInf, d2] = tf.tidy(() => {
-      const delta = tf.sub(adv, sub);
-      return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];
-    });
-    tf.dispose([adv, q]);
-    standing.forEach((r, k) => {
-      cell.predictions[r] = advPreds[k]!;
-      cell.quantizedPredictions[r] = qPreds[k]!;
-      cell.linf[r] = round6(dInf![k]!);
-      cell.l2[r] = round6(d2![k]!);
-      cell.attacked[r] = 1;
-    });
+    await recordAdversarial(model, cell, standing, adv, sub);
   } finally {
     tf.dispose([sub, candidate]);
   }
@@ -128,4 +114,29 @@ export function minimalSummary(distances: (number | null)[], attacked: boolean[]
     median = Number.isFinite(m) ? round6(m) : null;
   }
   return { found: finite.length, of, median, mean: finite.length > 0 ? round6(finite.reduce((a, b) => a + b, 0) / finite.length) : null };
+}
+
+/**
+ * Writes into a cell, for the given rows, what the harness records of final adversarial images:
+ * predictions on them and on their 8-bit versions, and their L∞ and L2 distances. Disposes adv.
+ */
+export async function recordAdversarial(model: Classifier, cell: CellRecord, rows: readonly number[], adv: tf.Tensor4D, x: tf.Tensor4D): Promise<void> {
+  const q = quantize8(adv, model.bounds);
+  try {
+    const advPreds = await predictClasses(model, adv);
+    const qPreds = await predictClasses(model, q);
+    const [dInf, d2] = tf.tidy(() => {
+      const delta = tf.sub(adv, x);
+      return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];
+    });
+    rows.forEach((r, k) => {
+      cell.predictions[r] = advPreds[k]!;
+      cell.quantizedPredictions[r] = qPreds[k]!;
+      cell.linf[r] = round6(dInf![k]!);
+      cell.l2[r] = round6(d2![k]!);
+      cell.attacked[r] = 1;
+    });
+  } finally {
+    tf.dispose([adv, q]);
+  }
 }
