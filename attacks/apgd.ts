@@ -231,6 +231,8 @@ function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps
       if (!success[i]) standing++;
     }
     trace.record(k, sum, standing, n);
+    // The loss of the traced rows is on the host already; their margin would cost a forward pass.
+    if (trace.tracedRows?.length && trace.recordExamples) trace.recordExamples(k, trace.tracedRows.map((r) => current[r]!));
   };
   note(0, start.loss);
 
@@ -417,8 +419,8 @@ export function apgd(options: ApgdOptions = {}): SyncAttack {
               ...(ranked ? { target: tf.tensor1d(Int32Array.from(standing, (i) => ranked[i]!), 'int32') } : {}),
             };
             const xs = sub ? takeRows(x0, standing) : x0;
-            // ctx.seed is passed again as a salt: deriveSeed's base argument alone currently cancels
-            // out (its first loop round xors it back), which would make every seed start alike.
+            // ctx.seed is passed again as a salt: an older deriveSeed dropped its base argument. It
+            // no longer does; the salt stays so that APGD's draws, and recorded results, stay the same.
             // runIndex = restart without targets, so plain APGD keeps its seeds.
             const seeds = exampleSeeds(ctx.seed, standing.length, Int32Array.from(standing, (i) => indices[i]!), ctx.seed, runIndex);
             const result = singleRun(model, xs, objective, eps, seeds, { ...run, first: runIndex === 0 }, ctx);

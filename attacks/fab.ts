@@ -278,7 +278,8 @@ export function fabMinimal(model: Classifier, x0: tf.Tensor4D, labels: tf.Tensor
 }
 
 function fabNorm(norm: NormName | undefined): FabNorm {
-  return resolveNorm(norm, 'linf').name;
+  // resolveNorm refuses the sparse norms, so the name is linf or l2.
+  return resolveNorm(norm, 'linf').name as 'linf' | 'l2';
 }
 
 function fabName(s: FabSettings): string {
@@ -287,7 +288,7 @@ function fabName(s: FabSettings): string {
 
 export function fab(options: FabOptions = {}): SyncAttack {
   const norm = resolveNorm(options.norm, 'linf');
-  const s = settingsOf(options, norm.name);
+  const s = settingsOf(options, norm.name as 'linf' | 'l2');
   const name = fabName(s);
   checkOptions(name, s);
   return {

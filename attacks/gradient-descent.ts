@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipToBox, perExample } from '../src/tensor/norms.js';
 import { gradientAndLogits, isSuccess } from '../src/tensor/gradient.js';
-import { LOSSES, type LossName } from '../src/tensor/loss.js';
+import { lossFunction, type LossName } from '../src/tensor/loss.js';
+import { labelMargin } from '../src/tensor/label-margin.js';
 import { exampleSeeds } from '../src/tensor/random.js';
 import { mergeRows, takeRows } from '../src/tensor/rows.js';
 import type { AttackContext, Classifier, Criterion, Norm, SyncAttack } from '../src/types.js';
@@ -65,9 +66,19 @@ function runOnce(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: 
     fooled = nextFooled!;
     iterate++;
     if (trace) {
-      const [lossSum, fooledCount] = tf.tidy(() => tf.stack([tf.sum(LOSSES[config.loss](logits, criterion.labels)), tf.sum(tf.cast(fooled, 'float32'))]).dataSync());
+      const [lossSum, fooledCount] = tf.tidy(() => tf.stack([tf.sum(lossFunction(config.loss)(logits, criterion.labels)), tf.sum(tf.cast(fooled, 'float32'))]).dataSync());
       // The objective the loop ascends: minus the loss on the target when targeted.
       trace.record(iterate, criterion.targeted ? -lossSum! : lossSum!, n - fooledCount!, n);
+      if (trace.tracedRows?.length && trace.recordExamples) {
+        const rows = trace.tracedRows;
+        const [loss, margin] = tf.tidy(() => {
+          const picked = tf.gather(logits, Array.from(rows));
+          const labels = tf.gather(criterion.labels, Array.from(rows));
+          const l = lossFunction(config.loss)(picked, labels);
+          return [(criterion.targeted ? tf.neg(l) : l).dataSync(), labelMargin(picked, labels).dataSync()];
+        });
+        trace.recordExamples(iterate, loss!, margin!);
+      }
     }
   };
   for (let step = 0; step < config.steps; step++) {

@@ -13,6 +13,10 @@ import { cwL2 } from './cw.js';
 import { ddn } from './ddn.js';
 import { deepFool } from './deepfool.js';
 import { fmn } from './fmn.js';
+import { withInputDiversity } from './input-diversity.js';
+import { sparseRs } from './sparse-rs.js';
+import { uap } from './uap.js';
+import { adversarialPatch, type Placement_ } from './patch.js';
 
 export { apgd, apgdCheckpoints } from './apgd.js';
 export { bpda, eot } from './adaptive.js';
@@ -29,12 +33,18 @@ export { ddn, type DdnOptions } from './ddn.js';
 export { deepFool, type DeepFoolOptions } from './deepfool.js';
 export { fmn, type FmnOptions } from './fmn.js';
 export { gradientDescentAttack, type GradientDescentConfig } from './gradient-descent.js';
+export { sparseRs, sparseRsFraction, type SparseRsOptions } from './sparse-rs.js';
+export { uap, type UapOptions } from './uap.js';
+export { adversarialPatch, parsePatchSize, patchEpsilons, PLACEMENTS, type PatchOptions } from './patch.js';
+export { transferFrom, checkTransferPair } from './transfer.js';
+export { withInputDiversity, diverseInputs, checkDiversityProbability } from './input-diversity.js';
 export type { LoopOptions } from './options.js';
 
 /** Options the CLI passes to every attack; each attack takes what applies to it. */
 export type AttackOptions = LoopOptions & {
   /** Query budget of score-based attacks. */ queries?: number;
   /** APGD-T / FAB-T: how many target classes (highest clean logits other than the true one). */ targets?: number;
+  /** patch: where the patch goes when evaluated (and fitted). */ placement?: Placement_;
 };
 
 function singleStep(name: string, make: (o: AttackOptions) => Attack, norm: 'linf' | 'l2'): (o: AttackOptions) => Attack {
@@ -55,12 +65,17 @@ export const ATTACK_REGISTRY: Record<string, (o: AttackOptions) => Attack> = {
   'apgd-ce': (o) => apgdFrom(o, 'ce'),
   'apgd-dlr': (o) => apgdFrom(o, 'dlr'),
   square: (o) => {
-    if (o.norm === 'l2') throw new UserError('square is implemented for L∞ only: use --norm linf');
+    if (o.norm !== undefined && o.norm !== 'linf') throw new UserError(`square is implemented for L∞ only: use --norm linf${o.norm === 'l0' ? ', or --attack sparse-rs for l0' : ''}`);
     return square(o.queries !== undefined ? { queries: o.queries } : {});
   },
   'apgd-t': (o) => {
     if (o.loss !== undefined && o.loss !== 'dlr') throw new UserError(`apgd-t uses the targeted DLR loss: drop --loss ${o.loss}`);
     return apgdFrom({ ...o, loss: 'dlr' }, 'dlr', o.targets ?? DEFAULT_TARGETS);
+  },
+  // DI-FGSM (Xie et al. 2019): BIM through input diversity, p = 0.5, torchattacks' 10 steps of ε/4.
+  'di-fgsm': (o) => {
+    const { steps = 10, relStepsize = 0.25, absStepsize, norm, restarts, loss } = o;
+    return withInputDiversity(bim({ steps, relStepsize, ...(absStepsize !== undefined ? { absStepsize } : {}), ...(norm ? { norm } : {}), ...(restarts !== undefined ? { restarts } : {}), ...(loss ? { loss } : {}) }), 0.5, 'di-fgsm');
   },
   fab: (o) => fabFrom('fab', o),
   'fab-t': (o) => fabFrom('fab-t', o, o.targets ?? DEFAULT_TARGETS),
@@ -81,7 +96,36 @@ export const ATTACK_REGISTRY: Record<string, (o: AttackOptions) => Attack> = {
     minimalOptions('fmn', o);
     return fmn({ ...(o.norm ? { norm: o.norm } : {}), ...(o.steps !== undefined ? { steps: o.steps } : {}) });
   },
+  // Sparse and universal attacks.
+  'sparse-rs': (o) => {
+    ownOptionsOnly('sparse-rs', o, ['steps', 'loss']);
+    if (o.norm !== undefined && o.norm !== 'l0') throw new UserError(`sparse-rs is the L0 attack (ε = pixels): use --norm l0, or --attack square for --norm linf`);
+    if (o.loss !== undefined && o.loss !== 'ce') throw new UserError(`sparse-rs minimises the margin or --loss ce: drop --loss ${o.loss}`);
+    // --steps is its query budget (it takes no gradient steps); queries is the library's name.
+    const queries = o.steps ?? o.queries;
+    return sparseRs({ ...(queries !== undefined ? { queries } : {}), ...(o.loss ? { loss: 'ce' as const } : {}) });
+  },
+  uap: (o) => {
+    ownOptionsOnly('uap', o, ['steps']);
+    if (o.norm !== undefined && o.norm !== 'linf' && o.norm !== 'l2') throw new UserError(`uap perturbs whole images in an L∞ or L2 ball: use --norm linf|l2 (or --attack patch for a local one)`);
+    return uap({ ...(o.norm ? { norm: o.norm } : {}), ...(o.steps !== undefined ? { epochs: o.steps } : {}) });
+  },
+  patch: (o) => {
+    ownOptionsOnly('patch', o, ['steps', 'placement']);
+    if (o.norm !== undefined) throw new UserError(`patch has its own threat model (one square of --patch-size of the area): drop --norm ${o.norm}`);
+    return adversarialPatch({ ...(o.placement ? { placement: o.placement } : {}), ...(o.steps !== undefined ? { epochs: o.steps } : {}) });
+  },
 };
+
+/** Refuses the loop options an attack does not take (besides norm, which each checks itself). */
+function ownOptionsOnly(name: string, o: AttackOptions, allowed: (keyof AttackOptions)[]): void {
+  const flags: Partial<Record<keyof AttackOptions, string>> = { steps: '--steps', absStepsize: '--step-size', relStepsize: '--step-size', restarts: '--restarts', loss: '--loss', targets: '--targets', placement: '--placement', queries: '--queries' };
+  for (const key of Object.keys(flags) as (keyof AttackOptions)[]) {
+    if (o[key] !== undefined && !allowed.includes(key) && !(key === 'queries' && name === 'sparse-rs')) {
+      throw new UserError(`${name} does not take ${flags[key]}: drop it${key === 'placement' ? ' (--placement applies to --attack patch)' : ''}`);
+    }
+  }
+}
 
 /** Minimal attacks take steps (and a norm where they have several), nothing else. */
 function minimalOptions(name: string, o: AttackOptions, only?: 'l2' | 'linf'): void {
@@ -123,13 +167,14 @@ function fabFrom(name: string, o: AttackOptions, targets?: number): Attack {
 
 const SINGLE_STEP = new Set(['fgsm', 'fgm']);
 /** Members that choose their own step size or take none. */
-const OWN_STEP = new Set(['apgd-ce', 'apgd-dlr', 'square']);
+const OWN_STEP = new Set(['apgd-ce', 'apgd-dlr', 'square', 'sparse-rs', 'uap', 'patch']);
 for (const own of ['apgd-t', 'fab', 'fab-t']) OWN_STEP.add(own);
 for (const minimal of ['cw-l2', 'deepfool', 'ddn', 'fmn']) OWN_STEP.add(minimal);
 
 /** Named suites: evaluated sequentially, each attack on the examples the earlier ones left standing. */
 export const PRESETS: Record<string, string[]> = {
-  // AutoAttack's standard suite with PGD in front (cheap, and it removes the easy examples).
+  // Not AutoAttack's `standard` version (that is `autoattack` below): APGD-CE, APGD-DLR and Square
+  // of the paper's first ensemble, without FAB, and PGD in front (cheap; it removes the easy examples).
   strong: ['pgd', 'apgd-ce', 'apgd-dlr', 'square'],
   // The reference evaluation (Croce & Hein 2020, fra31/auto-attack): fixed recipes, see RECIPES.
   autoattack: ['apgd-ce', 'apgd-t', 'fab-t', 'square'],
@@ -181,6 +226,9 @@ export function makeAttack(name: string, options: AttackOptions = {}): Attack {
   if (!factory) {
     throw new UserError(`unknown attack "${name}": use one of ${[...Object.keys(ATTACK_REGISTRY), ...Object.keys(PRESETS)].join(', ')}`);
   }
+  if (options.norm === 'l0' && name !== 'sparse-rs') throw new UserError(`${name} has no l0 version: use --attack sparse-rs for --norm l0`);
+  if (options.norm === 'patch' && name !== 'patch') throw new UserError(`--norm patch is the threat model of --attack patch: use --attack patch`);
+  if (options.placement !== undefined && name !== 'patch') throw new UserError(`--placement applies to --attack patch, not ${name}: drop it`);
   return factory(options);
 }
 

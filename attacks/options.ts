@@ -1,6 +1,6 @@
 import { UserError } from '../src/errors.js';
 import type { LossName } from '../src/tensor/loss.js';
-import { NORMS } from '../src/tensor/norms.js';
+import { DENSE_NORMS, NORMS } from '../src/tensor/norms.js';
 import type { Norm, NormName } from '../src/types.js';
 
 /** What a user may override on any configuration of the projected-gradient loop. */
@@ -15,9 +15,15 @@ export interface LoopOptions {
   loss?: LossName;
 }
 
+/**
+ * The norm of a gradient-loop attack: L∞ or L2 only, so that an l0 or patch run can never be
+ * computed (and checked) as another norm by an attack that does not know it.
+ */
 export function resolveNorm(name: NormName | undefined, fallback: NormName): Norm {
-  const norm = NORMS[name ?? fallback];
+  const chosen = name ?? fallback;
+  const norm = NORMS[chosen];
   if (!norm) throw new UserError(`unknown norm "${name}": use linf or l2`);
+  if (!DENSE_NORMS.includes(chosen)) throw new UserError(`--norm ${chosen} is a sparse threat model this attack does not support: use --attack sparse-rs for l0 (or --attack patch), or --norm linf|l2`);
   return norm;
 }
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import { linf } from '../src/tensor/norms.js';
 import { deriveSeed, makeRng, type Rng } from '../src/tensor/random.js';
-import { scoresOf } from '../src/model/scores.js';
-import type { Attack, AttackContext, Classifier, Criterion } from '../src/types.js';
+import type { Attack, Classifier, Criterion, AttackContext } from '../src/types.js';
+import { queryScores, searchScores, type SearchLoss } from './score-queries.js';
 
 /**
  * Square Attack — Andriushchenko, Croce, Flammarion & Hein, "Square Attack: a query-efficient
@@ -29,7 +29,7 @@ export interface SquareOptions {
   loss?: SquareLoss;
 }
 
-export type SquareLoss = 'margin' | 'ce';
+export type SquareLoss = SearchLoss;
 
 /** The iterations of a 10 000-query run after which p halves (Andriushchenko et al., §4). */
 const HALVINGS = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000];
@@ -50,56 +50,6 @@ export function squareFraction(iteration: number, queries: number, pInit = 0.8):
 /** Side of the square for fraction p of an h×w image: round(√(p·h·w)), between 1 and min(h, w). */
 export function squareSide(p: number, h: number, w: number): number {
   return Math.min(Math.max(Math.round(Math.sqrt(p * h * w)), 1), h, w);
-}
-
-interface Scores {
-  margin: Float32Array;
-  loss: Float32Array;
-}
-
-/** Margin and loss (both to minimise) per example from row-major logits. */
-function scores(logits: Float32Array, labels: ArrayLike<number>, k: number, targeted: boolean, loss: SquareLoss): Scores {
-  const m = labels.length;
-  const margin = new Float32Array(m);
-  const out = new Float32Array(m);
-  for (let i = 0; i < m; i++) {
-    const z = logits.subarray(i * k, (i + 1) * k);
-    const y = labels[i]!;
-    let other = -Infinity;
-    let top = -Infinity;
-    for (let j = 0; j < k; j++) {
-      top = Math.max(top, z[j]!);
-      if (j !== y) other = Math.max(other, z[j]!);
-    }
-    margin[i] = targeted ? other - z[y]! : z[y]! - other;
-    if (loss === 'margin') {
-      out[i] = margin[i]!;
-    } else {
-      let sum = 0;
-      for (let j = 0; j < k; j++) sum += Math.exp(z[j]! - top);
-      const ce = top + Math.log(sum) - z[y]!;
-      out[i] = targeted ? ce : -ce;
-    }
-  }
-  return { margin, loss: out };
-}
-
-/**
- * One forward pass on the listed rows of a row-major batch; counts one query per row. Goes
- * through the model's async query when it has one (remote and score-only models).
- */
-async function query(model: Classifier, images: Float32Array, shape: [number, number, number], ctx: AttackContext): Promise<Float32Array> {
-  const m = images.length / (shape[0] * shape[1] * shape[2]);
-  const x = tf.tensor4d(images, [m, ...shape]);
-  try {
-    const z = await scoresOf(model, x);
-    const out = Float32Array.from(await z.data());
-    z.dispose();
-    ctx.costs.queries += m;
-    return out;
-  } finally {
-    x.dispose();
-  }
 }
 
 export function square(options: SquareOptions = {}): Attack {
@@ -139,7 +89,7 @@ export function square(options: SquareOptions = {}): Attack {
           }
         }
       }
-      const initial = scores(await query(model, best, shape, ctx), labels, k, criterion.targeted, loss);
+      const initial = searchScores(await queryScores(model, best, shape, ctx), labels, k, criterion.targeted, loss);
       const marginBest = initial.margin;
       const lossBest = initial.loss;
 
@@ -178,7 +128,7 @@ export function square(options: SquareOptions = {}): Attack {
           }
         });
         const subLabels = Int32Array.from(standing, (i) => labels[i]!);
-        const next = scores(await query(model, candidates, shape, ctx), subLabels, k, criterion.targeted, loss);
+        const next = searchScores(await queryScores(model, candidates, shape, ctx), subLabels, k, criterion.targeted, loss);
         standing.forEach((i, row) => {
           // Keep a lower loss, or any candidate that fools the model (they differ for 'ce').
           if (!(next.loss[row]! < lossBest[i]! || next.margin[row]! < 0)) return;

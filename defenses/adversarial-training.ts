@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fgsm } from '../attacks/fgsm.js';
 import { gradientDescentAttack } from '../attacks/gradient-descent.js';
 import { UserError } from '../src/errors.js';
-import { runAttack } from '../src/harness/run-attack.js';
+import { runAttack } from '../attacks/run-attack.js';
 import { crossEntropy } from '../src/tensor/loss.js';
 import { linf } from '../src/tensor/norms.js';
 import type { HookContext, TrainingBatch } from '../src/train/loop.js';

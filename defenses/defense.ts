@@ -34,6 +34,14 @@ export interface Defense {
   loss?(logits: tf.Tensor2D, t: LossTargets, next: LossFn, ctx: HookContext, batch: TrainingBatch): tf.Scalar;
   gradients?(grads: tf.NamedTensorMap, ctx: HookContext): tf.NamedTensorMap;
   afterStep?(ctx: HookContext): void;
+  /** Weight perturbation before the tape (AWP); see TrainingHooks.perturbWeights. At most one. */
+  perturbWeights?: TrainingHooks['perturbWeights'];
+  /** Weight averaging (EMA): evaluation weights, final weights, checkpointed state. At most one. */
+  withEvaluationWeights?: TrainingHooks['withEvaluationWeights'];
+  finish?: TrainingHooks['finish'];
+  state?: TrainingHooks['state'];
+  restoreState?: TrainingHooks['restoreState'];
+  dispose?(): void;
   /** Settings for the model's metadata (attack, ε, steps…). */
   describe?(): Record<string, unknown>;
 }
@@ -76,7 +84,14 @@ export function composeDefenses(defenses: Defense[]): TrainingHooks {
   const batchers = ordered.filter((d) => d.batch);
   const lossers = ordered.filter((d) => d.loss);
   const updaters = defenses.filter((d) => d.gradients);
-  const afters = defenses.filter((d) => d.afterStep);
+  // A weight average takes in the weights after every other after-step hook (max-norm) ran.
+  const afters = [...defenses.filter((d) => d.afterStep && !d.withEvaluationWeights), ...defenses.filter((d) => d.afterStep && d.withEvaluationWeights)];
+  for (const [what, list] of [
+    ['perturb the weights', defenses.filter((d) => d.perturbWeights)],
+    ['average the weights', defenses.filter((d) => d.withEvaluationWeights)],
+  ] as const) {
+    if (list.length > 1) throw new UserError(`--defense combines ${list.map((d) => d.name).join(' and ')}, which both ${what}: keep one`);
+  }
   const hooks: TrainingHooks = {};
   if (batchers.length > 0) {
     hooks.batch = async (x, y, ctx) => {
@@ -106,5 +121,16 @@ export function composeDefenses(defenses: Defense[]): TrainingHooks {
   }
   if (updaters.length > 0) hooks.gradients = (grads, ctx) => updaters.reduce((g, d) => d.gradients!(g, ctx), grads);
   if (afters.length > 0) hooks.afterStep = (ctx) => afters.forEach((d) => d.afterStep!(ctx));
+  const perturber = defenses.find((d) => d.perturbWeights);
+  if (perturber) hooks.perturbWeights = (ctx, loss) => perturber.perturbWeights!(ctx, loss);
+  const averager = defenses.find((d) => d.withEvaluationWeights);
+  if (averager) {
+    hooks.withEvaluationWeights = (model, fn) => averager.withEvaluationWeights!(model, fn);
+    if (averager.finish) hooks.finish = (model) => averager.finish!(model);
+    if (averager.state) hooks.state = () => averager.state!();
+    if (averager.restoreState) hooks.restoreState = (saved) => averager.restoreState!(saved);
+  }
+  const disposers = defenses.filter((d) => d.dispose);
+  if (disposers.length > 0) hooks.dispose = () => disposers.forEach((d) => d.dispose!());
   return hooks;
 }

@@ -5,9 +5,9 @@ import type { Classifier } from '../src/types.js';
 
 /**
  * An ensemble whose logits are the mean of its members' logits (the "cross-network replication"
- * of references.md: networks built from one block template, their predictions averaged). The
- * mean is differentiable, so gradient attacks see the whole ensemble. Members must share input
- * shape, classes and bounds; disposing the ensemble disposes them.
+ * of the project's source documents: networks built from one block template, their predictions
+ * averaged). The mean is differentiable, so gradient attacks see the whole ensemble. Members must
+ * share input shape, classes and bounds; disposing the ensemble disposes them.
  */
 export function ensemble(members: Classifier[]): Classifier {
   const first = members[0];

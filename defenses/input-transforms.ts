@@ -45,8 +45,10 @@ export function parseInputTransform(spec: string, seed = 0): InputTransform {
 }
 
 /**
- * The classifier behind the transform of a --transform spec. JPEG gets its sharp query (the
- * harness judges with the real codec); the others are plain withInputTransform wrappers.
+ * The classifier behind the transform of a --transform spec: the one builder for eval, workers,
+ * bench, baseline/check and image regeneration, so that all judge the same model. JPEG gets its
+ * sharp query (the harness judges with the real codec); the others are plain withInputTransform
+ * wrappers.
  */
 export function withTransformSpec(base: Classifier, spec: string, seed = 0): TransformedClassifier {
   const transform = parseInputTransform(spec, seed);

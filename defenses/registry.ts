@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { parseEps } from '../src/cli/parse.js';
+import { parseEps } from '../src/parse.js';
 import { UserError } from '../src/errors.js';
 import type { Attack, Classifier } from '../src/types.js';
 import { fastFgsmTraining, fgsmAdversarialTraining, pgdAdversarialTraining } from './adversarial-training.js';
@@ -12,6 +12,9 @@ import { labelSmoothing } from './label-smoothing.js';
 import { parseDefenseSpecs, type DefenseSpec } from './spec.js';
 import { parseSmoothAdv, smoothAdvTraining } from './smooth-adv.js';
 import { trades } from './trades.js';
+import { mart } from './mart.js';
+import { adversarialWeightPerturbation } from './awp.js';
+import { weightAverage } from './weight-average.js';
 
 /** What defenses are built with besides their own spec (from the train command's options). */
 export interface DefenseEnv {
@@ -151,8 +154,29 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     help: 'SmoothAdv (Salman et al. 2019): L2 PGD on the soft smoothed classifier with m noise draws, trained on the noisy adversarial copies; defaults sigma:0.25+eps:0.5+steps:1+m:1',
     make: (s, env) => {
       noTrainAttack(s, env, 'attacks the smoothed classifier with its own L2 PGD');
+      if (env.steps !== undefined || env.stepSize !== undefined || env.ramp !== undefined) {
+        throw new UserError(`--defense ${s.text} takes its steps and ε from its value (smooth-adv=steps:T+eps:ε): drop --train-steps, --train-step-size and --train-eps-ramp`);
+      }
       return smoothAdvTraining(parseSmoothAdv(s.value));
     },
+  },
+  mart: {
+    syntax: 'mart[=λ]',
+    help: 'MART, BCE(f(x′), y) + λ·KL(f(x) ‖ f(x′))·(1 − p_y(x)), λ = 6, x′ from PGD on the CE (Wang et al. 2020); --train-steps (default 10), --train-step-size',
+    make: (s, env) => {
+      noTrainAttack(s, env, 'crafts x′ with its own PGD on the cross-entropy');
+      return mart({ eps: env.eps, lambda: numberOf(s, 6), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}), ...rampOf(env) });
+    },
+  },
+  awp: {
+    syntax: 'awp[=γ]',
+    help: 'adversarial weight perturbation (Wu et al. 2020): each kernel moved by γ·‖w‖ along its loss gradient before the step, restored after, γ = 0.005; add to pgd-at, trades or mart',
+    make: (s) => adversarialWeightPerturbation({ gamma: numberOf(s, 5e-3) }),
+  },
+  ema: {
+    syntax: 'ema[=τ]',
+    help: 'weight averaging: EMA of the weights with decay min(τ, (1+t)/(10+t)), τ = 0.999 (Rebuffi et al. 2021); the monitor evaluates and the saved model is the average',
+    make: (s) => weightAverage({ decay: numberOf(s, 0.999) }),
   },
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the committed fixture model: the undefended mnist-cnn of references.md
+# Regenerates the committed fixture model: the undefended mnist-cnn of the project's source documents
 # (5 epochs of Adam 1e-3, batch 64, seed 0, on the mnist package's 80% training split).
 set -euo pipefail
 cd "$(dirname "$0")/.."

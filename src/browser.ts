@@ -18,8 +18,8 @@ export { withInputTransform, straightThrough, expectation, type InputTransform, 
 export { scoreClassifier, type ScoreFunction } from './model/score-model.js';
 export { balancedSubset, subset, fingerprint } from './data/dataset.js';
 export { evaluate, cellSeed, type EvaluateOptions, type SuiteMode } from './harness/evaluate.js';
-export { runAttack } from './harness/run-attack.js';
-export { finalizeAdversarial, quantize8, quantize8WithinBudget } from './harness/finalize.js';
+export { runAttack } from '../attacks/run-attack.js';
+export { finalizeAdversarial, quantize8, quantize8WithinBudget } from './tensor/finalize.js';
 export { robustnessCurves } from './harness/curves.js';
 export type { Report, AttackResult, Proportion, WorstCase, RobustnessCurve, SanityCheck } from './harness/report.js';
 export type { TargetSpec } from './harness/targets.js';

@@ -36,7 +36,8 @@ export interface Classifier {
   classNames?: readonly string[];
 }
 
-export type NormName = 'linf' | 'l2';
+/** l0: ε = pixels that may change (all channels of a location = one pixel); patch: ε = area fraction of one square holding every change. */
+export type NormName = 'linf' | 'l2' | 'l0' | 'patch';
 
 export interface Norm {
   name: NormName;
@@ -82,10 +83,15 @@ export interface AttackContext {
 /** Receives, per iteration of an attack's first run, batch sums: the loss and the examples still robust. */
 export interface ConvergenceRecorder {
   record(iteration: number, lossSum: number, robust: number, n: number): void;
+  /** Rows of the batch whose own loss and margin are wanted per iteration (--trace); absent or empty: none. */
+  tracedRows?: readonly number[];
+  /** Per iteration, the loss and (when known) the margin of each of `tracedRows`, in that order. */
+  recordExamples?(iteration: number, loss: ArrayLike<number>, margin?: ArrayLike<number>): void;
 }
 
 /** What the sanity checks need to know about an attack. */
-export type AttackKind = 'single-step' | 'iterative' | 'black-box';
+/** universal: one perturbation fitted on training data (Attack.fit), applied to every example. */
+export type AttackKind = 'single-step' | 'iterative' | 'black-box' | 'universal';
 
 export interface Attack {
   name: string;
@@ -100,10 +106,26 @@ export interface Attack {
    */
   minimal?: boolean;
   /**
+   * A universal attack (UAP, patch) learns one perturbation per ε from training examples before
+   * it attacks; the harness calls `fit` once per ε before any batch, and `run` then applies what
+   * was fitted at that ε (attacks/universal.ts).
+   */
+  fit?(model: Classifier, data: Dataset, eps: number, seed: number): Promise<FittedPerturbation>;
+  /**
    * Returns raw adversarial images; the harness projects, clips and verifies them. May be async
    * (score-based attacks on remote models).
    */
   run(model: Classifier, x: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): tf.Tensor4D | Promise<tf.Tensor4D>;
+}
+
+/** What a universal attack fitted at one ε, for the report (its image is written as a PNG). */
+export interface FittedPerturbation {
+  /** patch: the patch's own pixels (s×s×c, values in the box); perturbation: δ (h×w×c), added to every image. */
+  kind: 'patch' | 'perturbation';
+  shape: ImageShape;
+  pixels: Float32Array;
+  /** Facts of the fit (examples, epochs, success rate on the fit set) for the report. */
+  details: Record<string, unknown>;
 }
 
 /** An attack that computes synchronously (every gradient attack). */

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { describeProbe, parseParallelism, probeParallelism } from './parallelism.js';
 import { MAX_WASM_THREADS, threadsUnavailable, settlePthreads, withThreadedWasm } from './wasm-threads.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -18,14 +19,20 @@ export interface BackendInfo {
   threads?: number;
   /** Why auto fell back, when it did. */
   note?: string;
+  /**
+   * How `--threads auto` / `--workers auto` chose their counts (the start-up probe's
+   * measurement, parallelism.ts), one line each, when they did.
+   */
+  parallelism?: string[];
 }
 
 export interface BackendOptions {
   /**
    * Threads for the wasm backend's kernels. Default: every core in the main thread, 1 in a
    * worker thread (evaluation workers already use the cores). Fixed once wasm has started.
+   * 'auto': as many as a short start-up measurement finds worth it (parallelism.ts).
    */
-  threads?: number;
+  threads?: number | 'auto';
 }
 
 /** The wasm thread count used when none is asked for. */
@@ -116,10 +123,20 @@ export async function initBackend(requested: BackendChoice = 'auto', options: Ba
   if (!BACKEND_CHOICES.includes(requested)) {
     throw new UserError(`unknown backend "${String(requested)}": use one of ${BACKEND_CHOICES.join(', ')}`);
   }
-  if (options.threads !== undefined) {
-    checkThreads(options.threads);
-    if (wasmThreadsAsked !== undefined && options.threads !== wasmThreadsAsked) {
-      throw new UserError(`the wasm backend already started with ${wasmThreadsAsked} thread(s) in this process; --threads ${options.threads} cannot change that`);
+  let threadsChoice: string | undefined;
+  let asked: number | undefined;
+  if (options.threads === 'auto') {
+    // Only wasm has kernel threads; and once wasm runs, its count is fixed whatever a probe says.
+    if ((requested === 'wasm' || requested === 'auto') && wasmThreadsAsked === undefined) {
+      const probe = await probeParallelism(Math.min(availableParallelism(), MAX_WASM_THREADS));
+      asked = probe.chosen;
+      threadsChoice = describeProbe(probe, '--threads');
+    }
+  } else if (options.threads !== undefined) {
+    asked = options.threads;
+    checkThreads(asked);
+    if (wasmThreadsAsked !== undefined && asked !== wasmThreadsAsked) {
+      throw new UserError(`the wasm backend already started with ${wasmThreadsAsked} thread(s) in this process; --threads ${asked} cannot change that`);
     }
   }
   if (current && current.requested === requested && tf.getBackend() === current.name) return current;
@@ -136,11 +153,12 @@ export async function initBackend(requested: BackendChoice = 'auto', options: Ba
     notes.push(problem ?? 'tensorflow backend failed to initialise');
   }
   if (requested === 'wasm' || requested === 'auto') {
-    wasmThreadsAsked ??= options.threads ?? defaultThreads();
+    wasmThreadsAsked ??= asked ?? defaultThreads();
     const threads = await useWasm(wasmThreadsAsked, notes);
     if (threads !== undefined) {
       const info: BackendInfo = { name: 'wasm', requested, tfjsVersion: tf.version.tfjs, fastKernels: true, threads };
       if (notes.length > 0) info.note = notes.join('; ');
+      if (threadsChoice !== undefined) info.parallelism = [threadsChoice];
       return (current = info);
     }
     if (requested === 'wasm') throw new UserError('--backend wasm: the wasm backend failed to initialise; use --backend cpu');
@@ -156,4 +174,19 @@ export async function initBackend(requested: BackendChoice = 'auto', options: Ba
 /** The backend in use (initialising the default one if nothing was chosen yet). */
 export async function backendInfo(): Promise<BackendInfo> {
   return current ?? initBackend('auto');
+}
+
+/**
+ * A worker count as given (`--workers`): a positive integer, or `auto`, which the start-up probe
+ * resolves (parallelism.ts); the choice is added to the backend's provenance (`parallelism`).
+ */
+export async function resolveWorkers(text: string, option = '--workers'): Promise<number> {
+  const v = parseParallelism(text, option);
+  if (v !== 'auto') return v;
+  const probe = await probeParallelism();
+  // After --threads auto the measurement is already in the provenance: say only the choice.
+  const measured = current?.parallelism?.some((l) => l.includes(describeProbe(probe, '').slice(' auto'.length)));
+  const line = measured ? `${option} auto → ${probe.chosen} (the same probe)` : describeProbe(probe, option);
+  if (current && !current.parallelism?.includes(line)) current.parallelism = [...(current.parallelism ?? []), line];
+  return probe.chosen;
 }

@@ -214,8 +214,10 @@ export function conv2dBackpropInputViaConv(
     const left = fw - 1 - pl;
     const right = inWidth - 1 + pl - (ow - 1) * sw - (sw - 1);
     const { t, pad: explicit } = cropNegative(dyd, top, bottom, left, right);
-    // [fh, fw, in, out] -> flipped, [fh, fw, out, in]
-    const wT = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    // [fh, fw, in, out] -> flipped, [fh, fw, out, in]. A 1×1 filter is its own flip: no Reverse
+    // (34 of the 51 Reverse kernels of a MobileNetV2 input gradient, ~12% of its time; issue 21).
+    const flipped = fh === 1 && fw === 1 ? filter : tf.reverse(filter, [0, 1]);
+    const wT = tf.transpose(flipped, [0, 1, 3, 2]);
     return tf.conv2d(t, wT, 1, explicit, 'NHWC');
   });
 }

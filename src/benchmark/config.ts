@@ -66,6 +66,11 @@ export interface BenchConfig {
     steps?: number;
     restarts?: number;
     limit?: number;
+    /**
+     * Also evaluate this many class-balanced training digits with the same attacks: the gap between
+     * training and test robust accuracy (robust overfitting, Rice et al. 2020).
+     */
+    trainLimit?: number;
     seed?: number;
     mode?: 'independent' | 'sequential';
   };
@@ -113,6 +118,7 @@ const schema: JSONSchemaType<BenchConfig> = {
         steps: { type: 'integer', minimum: 1, nullable: true },
         restarts: { type: 'integer', minimum: 1, nullable: true },
         limit: { type: 'integer', minimum: 1, nullable: true },
+        trainLimit: { type: 'integer', minimum: 1, nullable: true },
         seed: { type: 'integer', minimum: 0, nullable: true },
         mode: { type: 'string', enum: ['independent', 'sequential'], nullable: true },
       },

@@ -25,6 +25,9 @@ function certifiedColumns(results: EntryResult[]): { columns: string[]; of: (r: 
   };
 }
 
+/** The column of the worst-case accuracy on training digits (eval.trainLimit). */
+export const TRAIN_WORST_COLUMN = 'train worst case';
+
 /** "pgd+bpda" and "pgd" share a column: the row says how the model was attacked. */
 function baseAttack(name: string): string {
   return name.replace(/\+(bpda|eot\d+)/g, '');
@@ -39,16 +42,21 @@ export function benchLeaderboards(results: EntryResult[]): Leaderboard[] {
   if (!first) return [];
   const attacks = [...new Set(first.config.attacks.map((a) => baseAttack(a.name)))];
   const certified = certifiedColumns(results);
+  const train = results.some((r) => r.trainReport) ? [TRAIN_WORST_COLUMN] : [];
+  const trainWorst = (r: EntryResult, eps: number): Record<string, Estimate> => {
+    const w = r.trainReport?.worstCase.find((x) => x.eps === eps);
+    return w ? { [TRAIN_WORST_COLUMN]: { accuracy: w.accuracy, interval: w.interval, correct: w.correct, n: w.n } } : {};
+  };
   return first.config.epsilons.map((eps) => ({
     eps,
     norm: first.config.attacks[0]?.norm ?? 'linf',
-    attacks: [...attacks, ...certified.columns],
+    attacks: [...attacks, ...certified.columns, ...train],
     rows: results.map((r): LeaderboardRow => {
       const worst = r.report.worstCase.find((w) => w.eps === eps)!;
       return {
         name: r.adaptive === 'bpda' ? `${r.name} (BPDA)` : r.name,
         clean: r.report.clean,
-        attacks: { ...Object.fromEntries(r.report.results.filter((x) => x.eps === eps).map((x) => [baseAttack(x.attack), x])), ...certified.of(r) },
+        attacks: { ...Object.fromEntries(r.report.results.filter((x) => x.eps === eps).map((x) => [baseAttack(x.attack), x])), ...certified.of(r), ...trainWorst(r, eps) },
         worstCase: worst,
         trainingSeconds: r.trainingSeconds,
         ...(r.report.sanity ? { flags: r.report.sanity.filter((c) => !c.ok).map((c) => c.id) } : {}),

@@ -5,15 +5,16 @@ import stableStringify from 'fast-json-stable-stringify';
 import { writeFileSafely } from '../report/write-file.js';
 import { ensemble } from '../../defenses/ensemble.js';
 import { withTransformSpec } from '../../defenses/input-transforms.js';
-import { attacksFrom } from '../cli/attack-options.js';
-import { runTraining, type TrainJob } from '../cli/commands/train.js';
-import { parseStepSize } from '../cli/parse.js';
+import { attacksFrom } from '../run/attack-options.js';
+import { parseStepSize } from '../parse.js';
 import { loadEvaluationData } from '../data/index.js';
 import type { BackendChoice } from '../backend/select.js';
-import { startWorkerPool } from '../cli/worker-pool.js';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import { loadModel } from '../model/store.js';
+import type { EvaluationRequest } from '../run/requests.js';
+import { runTraining, type TrainJob } from '../run/train.js';
+import { evaluationPool } from '../run/worker-pool.js';
 import type { Classifier } from '../types.js';
 import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
 import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
@@ -31,6 +32,8 @@ export interface EntryResult {
   /** How the model was attacked: directly, or through its input transform with BPDA. */
   adaptive: 'direct' | 'bpda';
   report: Report;
+  /** The same evaluation on eval.trainLimit training digits (robust overfitting), when asked. */
+  trainReport?: Report;
   /** Randomized-smoothing certification of the same model, when the config has a certify section. */
   certify?: EntryCertification;
 }
@@ -88,6 +91,21 @@ function trainJob(config: BenchConfig, s: TrainSettings & BenchEntry, out: strin
     ...(s.clipLayers ? { clipLayers: s.clipLayers } : {}),
     ...(s.schedule ? { schedule: s.schedule } : {}),
     ...(s.holdout !== undefined ? { holdout: s.holdout } : {}),
+  };
+}
+
+/** An entry's evaluation as the run description worker threads rebuild it from (the saved model in `modelDir`). */
+function evaluationRequest(config: BenchConfig, entry: BenchEntry, attack: EvaluationRequest['attack'], modelDir: string, backend: BackendChoice): EvaluationRequest {
+  const e = config.eval;
+  return {
+    backend,
+    model: { model: modelDir },
+    ...(entry.transform ? { transform: entry.transform } : {}),
+    data: config.data ?? 'mnist',
+    ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+    ...(e.limit !== undefined ? { limit: e.limit } : {}),
+    attack,
+    seed: e.seed ?? 0,
   };
 }
 
@@ -184,6 +202,7 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
     config.certify && certifyLimit(config) !== e.limit
       ? await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: certifyLimit(config) })
       : { data, subset };
+  const trainData = e.trainLimit !== undefined ? await loadEvaluationData(config.data ?? 'mnist', { split: 'train', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: e.trainLimit }) : undefined;
   await mkdir(path.join(o.out, 'entries'), { recursive: true });
   const results: EntryResult[] = [];
   for (const entry of config.entries) {
@@ -226,19 +245,11 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
         // Ensembles are held in memory only: workers could not load them.
         const pool =
           o.workers && !entry.ensemble
-            ? startWorkerPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), {
-                kind: 'evaluate',
-                request: {
-                  backend: o.workers.backend,
-                  model: { model: path.join(o.out, 'models', entry.name) },
-                  ...(entry.transform ? { transform: entry.transform } : {}),
-                  data: config.data ?? 'mnist',
-                  ...(config.dataDir ? { dataDir: config.dataDir } : {}),
-                  ...(e.limit !== undefined ? { limit: e.limit } : {}),
-                  attack: attackOptions,
-                  seed,
-                },
-                job: { batchSize: DEFAULT_BATCH_SIZE, seed, probes: true, epsilons: e.eps },
+            ? evaluationPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend), {
+                batchSize: DEFAULT_BATCH_SIZE,
+                seed,
+                probes: true,
+                epsilons: e.eps,
               })
             : undefined;
         o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${pool ? ` on ${pool.size} workers` : ''}`);
@@ -250,7 +261,12 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
           ...(pool ? { runner: pool.evaluationRunner() } : {}),
           ...(o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {}),
         }).finally(() => pool?.close());
-        result = withCertificates({ format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report });
+        let trainReport: Report | undefined;
+        if (trainData) {
+          o.log(`${entry.name}: evaluating the same attacks on ${trainData.data.size} training digits (robust overfitting)`);
+          trainReport = await evaluate(model, trainData.data, attacks, e.eps, { seed, mode, batchSize: DEFAULT_BATCH_SIZE, ...(trainData.subset ? { subset: trainData.subset } : {}) });
+        }
+        result = withCertificates({ format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report, ...(trainReport ? { trainReport } : {}) });
         // Saved before certifying: a kill during the certification keeps the evaluation.
         await writeFileSafely(file, JSON.stringify(result) + '\n');
       }

@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeAttack } from '../../attacks/index.js';
-import { makeDefenses, type DefenseEnv } from '../../defenses/registry.js';
 import { parseDefenseSpecs } from '../../defenses/spec.js';
 import { parseInputTransform } from '../../defenses/input-transforms.js';
-import { attacksFrom } from '../cli/attack-options.js';
-import { DEFAULT_TRAIN_EPS, type TrainJob } from '../cli/commands/train.js';
+import { attacksFrom } from '../run/attack-options.js';
 import { largestCertifiableRadius } from '../certify/statistics.js';
 import { UserError } from '../errors.js';
 import { buildArchitecture } from '../model/architectures.js';
 import { layersClassifier } from '../model/classifier.js';
+import { trainingDefenses, type TrainJob } from '../run/train.js';
 import type { BenchConfig, BenchEntry } from './config.js';
 
 /** Bench models take 28×28×1 images in [0, 1] (the data loaders' shape and range). */
@@ -27,30 +25,17 @@ export function benchAttackOptions(config: BenchConfig, entry: BenchEntry): Para
   };
 }
 
-const ADVERSARIAL = ['fgsm-at', 'fast-fgsm', 'pgd-at', 'trades'];
-
 /**
  * Builds the job's architecture and defenses as `advtest train` would, and throws away both: an
  * unknown architecture, defense, layer name or train attack is found before anything trains.
  */
 function checkTrainJob(job: TrainJob): void {
   const specs = parseDefenseSpecs(job.defense ?? 'none');
-  const adversarial = specs.some((s) => ADVERSARIAL.includes(s.name));
-  if (!adversarial && (job.trainAttack !== undefined || job.trainSteps !== undefined || job.trainStepSize || job.trainEpsRamp !== undefined)) {
-    throw new UserError('trainAttack, trainSteps, trainStepSize and trainEpsRamp set the attack of adversarial training: add fgsm-at, fast-fgsm, pgd-at or trades to defense');
-  }
   const model = buildArchitecture(job.arch, BENCH_SHAPE, 10, job.seed);
   try {
-    const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
-    const env: DefenseEnv = { eps, model, ...(job.clipLayers ? { layers: job.clipLayers } : {}) };
-    if (job.trainEpsRamp !== undefined) env.ramp = job.trainEpsRamp;
-    const steps = job.trainSteps !== undefined ? { steps: job.trainSteps } : {};
-    if (job.trainAttack !== undefined) env.attack = makeAttack(job.trainAttack, { ...steps, ...(job.trainStepSize ?? {}) });
-    if (job.trainSteps !== undefined) env.steps = job.trainSteps;
-    if (job.trainStepSize) env.stepSize = 'absStepsize' in job.trainStepSize ? job.trainStepSize.absStepsize : job.trainStepSize.relStepsize * eps;
     // distill=T trains its teacher in the run: the untrained model stands in for it here.
-    if (specs.some((s) => s.name === 'distill')) env.teacher = layersClassifier(model);
-    tf.tidy(() => void makeDefenses(specs, env));
+    const teacher = specs.some((s) => s.name === 'distill') ? layersClassifier(model) : undefined;
+    tf.tidy(() => void trainingDefenses(specs, job, model, teacher, 'config'));
   } finally {
     model.dispose();
   }

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { CertifyReport } from './report.js';
+import { pct } from '../number-format.js';
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const withInterval = (p: { accuracy: number; interval: [number, number]; count: number; n: number }) => `${pct(p.accuracy)} [${pct(p.interval[0])}, ${pct(p.interval[1])}] (${p.count}/${p.n})`;
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
+import { ATTACK_REGISTRY, PRESETS } from '../../attacks/index.js';
+import { parseParallelism } from '../backend/parallelism.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
-import { parseNonNegativeInt, parsePositiveInt } from './parse.js';
+import { parseNonNegativeInt } from '../parse.js';
 
 export interface CommonOptions {
   backend: BackendChoice;
@@ -13,15 +15,16 @@ export interface CommonOptions {
 export function withCommonOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'tensorflow (tfjs-node, when installed) | wasm | cpu').choices([...BACKEND_CHOICES]).default('auto'))
-    .option('--threads <n>', 'wasm kernel threads in this process (default: one per core; results are identical for any n)')
+    .option('--threads <n>', 'wasm kernel threads in this process: a number, or auto (as many as a start-up measurement finds worth it) (default: one per core; results are identical for any n)')
     .option('--seed <n>', 'seed for every random choice', '0')
     .option('--quiet', 'no progress bars or log lines on stderr');
 }
 
 export async function setup(opts: CommonOptions): Promise<{ backend: BackendInfo; seed: number; quiet: boolean }> {
   const seed = parseNonNegativeInt(opts.seed, '--seed');
-  const threads = opts.threads === undefined ? undefined : parsePositiveInt(opts.threads, '--threads');
+  const threads = opts.threads === undefined ? undefined : parseParallelism(opts.threads, '--threads');
   const backend = await initBackend(opts.backend, threads === undefined ? {} : { threads });
+  if (opts.quiet !== true) for (const line of backend.parallelism ?? []) process.stderr.write(`advtest: ${line}\n`);
   return { backend, seed, quiet: opts.quiet === true };
 }
 
@@ -48,4 +51,57 @@ export function withEvaluationOptions(cmd: Command): Command {
     .option('--batch-size <n>', 'examples per batch', '128')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | median=K | jpeg=Q | noise=SIGMA');
+}
+
+/** --model DIR, or an HTTP endpoint with what advtest cannot read from it. */
+export function withModelOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--model <dir|url>', 'folder with model.json (LayersModel or GraphModel), or an http(s) endpoint answering {"predictions"}')
+    .option('--input-shape <h,w,c>', 'input shape of an HTTP model, e.g. 28,28,1')
+    .option('--classes <n>', 'number of classes of an HTTP model')
+    .addOption(new Option('--outputs <kind>', 'what an HTTP model returns').choices(['logits', 'probabilities']).default('logits'))
+    .option('--concurrency <n>', 'requests in flight to an HTTP model', '4')
+    .option('--input-range <lo,hi>', "the range the model takes, e.g. 0,1 | -1,1 | 0,255 (pixels and ε stay in [0, 1]; default: the model's metadata, else 0,1)")
+    .option('--mean <r,g,b>', "per-channel mean subtracted after --input-range, in the model's channel order, e.g. 0.485,0.456,0.406")
+    .option('--std <r,g,b>', 'per-channel standard deviation divided after --mean, e.g. 0.229,0.224,0.225')
+    .option('--channel-order <rgb|bgr>', 'channel order the model takes (pixels are decoded as RGB)')
+    .option('--labels <file>', 'class names: a text file with one name per line, or a JSON array / {"labels": [...]}');
+}
+
+/** The registered attacks, for help texts (from the registry, so that a new attack is listed). */
+function attackNames(): string {
+  return Object.keys(ATTACK_REGISTRY).join(', ');
+}
+
+function presetNames(): string {
+  return Object.entries(PRESETS).map(([name, members]) => `${name} = ${members.join(',')}`).join('; ');
+}
+
+/** --attack and the options every attack understands. */
+export function withAttackOptions(cmd: Command, defaultAttack = 'fgsm'): Command {
+  return cmd
+    .option('--attack <names>', `an attack (${attackNames()}), a comma-separated suite of them, or a preset (${presetNames()})`, defaultAttack)
+    .option('--steps <n>', 'iterations of iterative attacks')
+    .option('--step-size <x>', 'absolute (0.01) or relative to ε (0.1x)')
+    .option('--restarts <n>', 'random restarts; each keeps the per-example worst case')
+    .addOption(new Option('--norm <norm>', 'threat model (l0: ε = pixels, for sparse-rs)').choices(['linf', 'l2', 'l0']))
+    .addOption(new Option('--placement <where>', 'patch: a random position per image (default), or fixed at the centre').choices(['random', 'fixed']))
+    .option('--loss <name>', 'attack loss: ce (cross-entropy), dlr, or cw / cw=κ (C&W logit margin, capped at κ)')
+    .option('--bpda', 'attack through the input transform with a straight-through gradient (BPDA)')
+    .option('--eot <n>', 'average gradients over n draws of a randomised model (EOT)')
+    .option('--input-diversity <p>', 'gradients through a random resize-and-pad of the input with probability p (DI, Xie et al. 2019), for transfer attacks')
+    .option('--targets <k>', 'apgd-t and fab-t: attack the k classes with the highest clean logits other than the true one (default 9)')
+    .addOption(new Option('--mode <mode>', 'independent: every attack on every example; sequential: each on the survivors (default for suites)').choices(['independent', 'sequential']));
+}
+
+/**
+ * For a command that runs exactly one attack (advtest attack): --attack lists single attacks
+ * only and --mode (a suite setting) is not offered, since such a command refuses both.
+ */
+export function forSingleAttack(cmd: Command): Command {
+  const attack = cmd.options.find((o) => o.long === '--attack');
+  if (attack) attack.description = `the attack: one of ${attackNames()}`;
+  const mode = cmd.options.findIndex((o) => o.long === '--mode');
+  if (mode >= 0) (cmd.options as Option[]).splice(mode, 1);
+  return cmd;
 }

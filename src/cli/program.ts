@@ -15,7 +15,7 @@ import { reportCommand } from './commands/report.js';
 import { mergeCommand } from './commands/merge.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
-import { forSingleAttack } from './attack-options.js';
+import { forSingleAttack } from './common.js';
 import { examplesText } from './examples.js';
 import { closestOption } from './suggest.js';
 import { setInvocation } from '../report/invocation.js';

@@ -21,13 +21,13 @@
  *     round(0.299 R + 0.587 G + 0.114 B) (ITU-R BT.601, on the gamma-encoded values, like PIL's
  *     `convert('L')`);
  *  5. divide by 255.
- * Decoded values are therefore always k/255, i.e. fixed points of `quantize8`.
+ * Decoded values are therefore always k/255, i.e. fixed points of `quantize8Pixels`.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { ImageShape } from '../types.js';
 import { imageDimensions, type ImageDimensions } from './image-header.js';
-import { rgbaToPixels } from './pixels.js';
+import { rgbaToPixels, type Rgb } from './pixels.js';
 
 export type ImageCodecName = 'sharp' | 'jimp';
 
@@ -81,8 +81,7 @@ const SHARP_KERNEL: Record<ResampleKernel, 'linear' | 'nearest' | 'cubic' | 'mit
 /** jimp's ResizeStrategy values; kernels jimp lacks use bicubic (and the record says so). */
 const JIMP_KERNEL: Partial<Record<ResampleKernel, string>> = { bilinear: 'bilinearInterpolation', nearest: 'nearestNeighbor', bicubic: 'bicubicInterpolation' };
 
-/** An 8-bit sRGB colour. */
-export type Rgb = readonly [r: number, g: number, b: number];
+export type { Rgb };
 
 export interface DecodeOptions {
   /** Default 'cover'. */
@@ -223,7 +222,7 @@ function toByte(x: number): number {
 }
 
 /** round(x·255)/255 after clamping to [0, 1]: exactly what an 8-bit PNG of x decodes back to. */
-export function quantize8(pixels: Float32Array): Float32Array {
+export function quantize8Pixels(pixels: Float32Array): Float32Array {
   const out = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) out[i] = toByte(pixels[i]) / 255;
   return out;
@@ -444,7 +443,7 @@ function toBytes(pixels: Float32Array | Uint8Array): Uint8Array {
 
 /**
  * Lossless PNG of one HWC image with the given encoder. Float input is in [0, 1] (clamped,
- * rounded to the nearest 8-bit level, so decoding gives `quantize8(pixels)`); Uint8Array input
+ * rounded to the nearest 8-bit level, so decoding gives `quantize8Pixels(pixels)`); Uint8Array input
  * is taken as 0–255 bytes. Channels 1 → greyscale PNG, 3 → RGB, 4 → RGBA.
  */
 export async function encodePngWith(

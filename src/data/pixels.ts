@@ -1,4 +1,5 @@
-import type { Rgb } from './image-codec.js';
+/** An 8-bit sRGB colour. */
+export type Rgb = readonly [r: number, g: number, b: number];
 
 // Steps 3–5 of decoding, without any codec: image-codec.ts runs them on sharp's or jimp's bytes,
 // the browser build (src/browser/images.ts) on the bytes of an <img>, so both give the same pixels.

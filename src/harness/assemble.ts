@@ -5,13 +5,14 @@ import { toolVersion } from '../package-info.js';
 import type { AttackKind } from '../types.js';
 import { robustnessCurves } from './curves.js';
 import type { CellRecord } from './journal.js';
-import { REPORT_FORMAT, type AttackDescription, type AttackResult, type ExampleResults, type ModelProbeRecord, type Proportion, type Report, type WorstCase } from './report.js';
+import { REPORT_FORMAT, type AttackDescription, type AttackResult, type ExampleCell, type ExampleResults, type ExampleTrace, type ModelProbeRecord, type Proportion, type Report, type WorstCase } from './report.js';
 import { minimalSummary } from './minimal.js';
 import { sanityChecks } from './sanity.js';
 import { round6, wilsonInterval } from './stats.js';
 import { confusionCounts, perClassFigures } from '../report/breakdown.js';
 import { convergenceCheck, convergenceTrace } from '../report/convergence.js';
 import { currentInvocation } from '../report/invocation.js';
+import { marginHistograms } from '../report/margins.js';
 
 /** Everything measured for one (attack, ε), per example, over the evaluated examples. */
 export interface CellData extends CellRecord {
@@ -31,10 +32,19 @@ export interface AssembleInput {
   /** Attack-major: all ε of the first attack, then the next. */
   cells: CellData[];
   cleanPredictions: number[];
+  /** Per example on the clean image (absent: margins not recorded, e.g. an older journal). */
+  cleanMargin?: number[];
+  cleanConfidence?: number[];
   targets?: number[];
   backend: Omit<BackendInfo, 'requested'>;
   probe?: ModelProbeRecord;
   totalSeconds: number;
+}
+
+/** A cell's margins with the examples it did not attack given their clean values (as their predictions are). */
+function cellMargins(c: CellData, input: AssembleInput): Pick<ExampleCell, 'margin' | 'confidence'> {
+  if (!c.margin || !c.confidence || !input.cleanMargin || !input.cleanConfidence) return {};
+  return { margin: c.margin.map((m, i) => m ?? input.cleanMargin![i]!), confidence: c.confidence.map((m, i) => m ?? input.cleanConfidence![i]!) };
 }
 
 export function proportion(correct: number, n: number): Proportion {
@@ -133,9 +143,18 @@ export function assemble(input: AssembleInput): Report {
     ids: data.ids,
     labels,
     cleanPredictions,
-    results: cells.map((c) => ({ attack: c.attack, eps: c.eps, predictions: c.predictions, quantizedPredictions: c.quantizedPredictions, linf: c.linf, l2: c.l2, attacked: c.attacked })),
+    results: cells.map((c) => ({ attack: c.attack, eps: c.eps, predictions: c.predictions, quantizedPredictions: c.quantizedPredictions, linf: c.linf, l2: c.l2, attacked: c.attacked, ...cellMargins(c, input) })),
     fellAt,
   };
+  if (input.cleanMargin && input.cleanConfidence && cells.every((c) => c.margin && c.confidence)) {
+    examples.cleanMargin = input.cleanMargin;
+    examples.cleanConfidence = input.cleanConfidence;
+  } else {
+    for (const r of examples.results) {
+      delete r.margin;
+      delete r.confidence;
+    }
+  }
   if (targeted) examples.targets = targets;
   // A minimal attack's distances are the same in each of its cells: one run per batch.
   const minimalCells = input.attacks.flatMap((a) => {
@@ -152,6 +171,10 @@ export function assemble(input: AssembleInput): Report {
   const breakdownSource = { examples, config };
   const convergence = cells.flatMap((c) => (c.convergence ? [convergenceTrace(c.attack, c.eps, c.convergence)] : []));
   const converged = convergenceCheck(convergence);
+  const from = input.data.shard?.from ?? 0;
+  const traces: ExampleTrace[] = cells.flatMap((c) =>
+    (c.traces ?? []).sort((a, b) => a.index - b.index).map((t) => ({ attack: c.attack, eps: c.eps, index: t.index, id: data.ids[t.index - from] ?? String(t.index), loss: t.loss, margin: t.margin, ...(t.truncated ? { truncated: true as const } : {}) })),
+  );
   const { ids: _ids, labels: _labels, ...dataInfo } = data;
   void _ids;
   void _labels;
@@ -181,6 +204,8 @@ export function assemble(input: AssembleInput): Report {
     perClass: perClassFigures(breakdownSource, input.probe?.numClasses),
     confusion: confusionCounts(breakdownSource),
     ...(convergence.length > 0 ? { convergence } : {}),
+    ...(examples.cleanMargin ? { margins: marginHistograms(examples) } : {}),
+    ...(traces.length > 0 ? { traces } : {}),
     ...(minimalPerturbation.length > 0 ? { minimalPerturbation } : {}),
     timings: {
       totalSeconds: round6(input.totalSeconds),

@@ -7,16 +7,19 @@ import { predictClasses, scoresOf } from '../model/scores.js';
 import { deriveSeed } from '../tensor/random.js';
 import { takeRows } from '../tensor/rows.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
-import { formatEps } from './format.js';
+import { formatEps } from '../number-format.js';
 import { assemble, configHash, evaluationConfig, type CellData } from './assemble.js';
-import { quantize8 } from './finalize.js';
+import { quantize8 } from '../tensor/finalize.js';
 import { classifierWeightsDigest } from './model-digest.js';
 import { Journal, JOURNAL_FORMAT, type BatchRecord, type CellRecord } from './journal.js';
 import { probeModel } from './probes.js';
 import type { AttackDescription, ModelProbeRecord, Report } from './report.js';
-import { runAttack } from './run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
+import { fitUniversal, universalRecords } from './universal-fit.js';
 import { minimalCell, recordAdversarial, runMinimal, type MinimalRun } from './minimal.js';
+import { scoreFacts } from './margins.js';
 import { addSums, type ConvergenceSums } from '../report/convergence.js';
+import { MAX_TRACE_ITERATIONS, MAX_TRACED_EXAMPLES } from '../../attacks/convergence.js';
 import { round6 } from './stats.js';
 import { chooseTargets, describeTarget, type TargetSpec } from './targets.js';
 
@@ -50,14 +53,20 @@ export interface EvaluateOptions {
    * independent: every attack runs on every clean-correct example (per-attack figures);
    * sequential: like AutoAttack, each attack runs only on the examples the earlier ones left
    * standing, so each row is the robust accuracy after that attack and all before it.
-   * Default here: independent, for any number of attacks. The CLI differs on purpose: its
-   * `--attack a,b` and presets (strong) run sequential unless `--mode independent` is given.
+   * Default here: independent, for any number of attacks. The run layer differs on purpose
+   * (attacksFrom in src/run/attack-options.ts, for the CLI, bench and baselines): `--attack a,b`
+   * and presets (strong) run sequential unless `--mode independent` is given.
    * Pass `mode: 'sequential'` for the CLI's rows and costs. Every report records `config.mode`
    * and the terminal table names it.
    */
   mode?: SuiteMode;
   /** Run the sanity checks that need extra model passes (gradients, randomness, unbounded ε). Default true. */
   probes?: boolean;
+  /**
+   * Positions in the evaluated set (at most MAX_TRACED_EXAMPLES) whose loss and margin iterative
+   * attacks record per iteration (at most MAX_TRACE_ITERATIONS each): the report's `traces`.
+   */
+  trace?: number[];
   /** How the evaluated examples were chosen, when not the whole split (goes into the report). */
   subset?: string;
   /** Evaluate only shard `index` of `count` (whole batches), for `advtest merge` to combine. */
@@ -65,7 +74,12 @@ export interface EvaluateOptions {
   /** Record finished batches in this file and resume from it when it exists. */
   journal?: string;
   /**
-   * Computes batches elsewhere (worker threads, see pool.ts) instead of in this thread; up to
+   * The examples universal attacks (uap, patch: Attack.fit) learn their perturbation from, before
+   * any batch — normally part of the training split. Required when such an attack is given.
+   */
+  fitData?: Dataset;
+  /**
+   * Computes batches elsewhere (worker threads, see src/run/worker-pool.ts) instead of in this thread; up to
    * `concurrency` at once. Records are identical to local ones, so the report is too.
    */
   runner?: { concurrency: number; run(batch: number, onProgress?: (p: BatchProgress) => void): Promise<BatchRecord> };
@@ -188,10 +202,15 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
     credit.value += p.examples;
     tell();
   };
+  const trace = options.trace === undefined ? undefined : checkTrace(options.trace, data.size);
+  const fits = await fitUniversal(model, attacks, epsilons, (a, eps) => cellSeed(seed, a, eps), options.fitData);
+  // Worker threads rebuild the attacks and would hold no fitted perturbation; once fitted, a
+  // universal attack costs one forward pass per batch, so its batches run here.
+  const runner = fits.length > 0 ? undefined : options.runner;
   const compute = (batch: number, credit: { value: number }) =>
-    options.runner
-      ? options.runner.run(batch, onBatchProgress(credit))
-      : evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false }, onBatchProgress(credit));
+    runner
+      ? runner.run(batch, onBatchProgress(credit))
+      : evaluateBatch(model, data, attacks, epsilons, { batch, batchSize, seed, target, mode, probes: options.probes !== false, ...(trace ? { trace } : {}) }, onBatchProgress(credit));
   const pending = Array.from({ length: lastBatch - firstBatch }, (_, i) => firstBatch + i);
   const worker = async () => {
     for (let batch = pending.shift(); batch !== undefined; batch = pending.shift()) {
@@ -211,7 +230,7 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, options.runner?.concurrency ?? 1) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, runner?.concurrency ?? 1) }, worker));
   } finally {
     journal?.close();
   }
@@ -240,11 +259,15 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
     batchSize,
     cells: cellsFromRecords(records, attacks.map((a) => a.name), epsilons),
     cleanPredictions: records.flatMap((r) => r.clean),
+    ...(records.length > 0 && records.every((r) => r.cleanMargin && r.cleanConfidence)
+      ? { cleanMargin: records.flatMap((r) => r.cleanMargin!), cleanConfidence: records.flatMap((r) => r.cleanConfidence!) }
+      : {}),
     ...(target !== 'untargeted' ? { targets: records.flatMap((r) => r.targets ?? []) } : {}),
     backend: withoutRequested(backend),
     ...(records.find((r) => r.probe)?.probe ? { probe: records.find((r) => r.probe)!.probe! } : {}),
     totalSeconds: (Date.now() - started) / 1000,
   });
+  if (fits.length > 0) report.universal = universalRecords(fits, report, model.bounds);
   return report;
 }
 
@@ -268,6 +291,8 @@ export function cellsFromRecords(records: BatchRecord[], attackNames: string[], 
         linf: parts.flatMap((p) => p.linf),
         l2: parts.flatMap((p) => p.l2),
         attacked: parts.flatMap((p) => p.attacked),
+        ...marginsOf(parts),
+        ...(parts.some((p) => p.traces) ? { traces: parts.flatMap((p) => p.traces ?? []) } : {}),
         gradients: parts.reduce((a, p) => a + p.gradients, 0),
         queries: parts.reduce((a, p) => a + p.queries, 0),
         seconds: parts.reduce((a, p) => a + p.seconds, 0),
@@ -275,6 +300,16 @@ export function cellsFromRecords(records: BatchRecord[], attackNames: string[], 
       };
     }),
   );
+}
+
+/**
+ * The margins of a cell's batches joined, a batch that attacked nothing counting as all null;
+ * nothing when some batch comes from a journal written before margins were recorded.
+ */
+function marginsOf(parts: CellRecord[]): Pick<CellRecord, 'margin' | 'confidence'> {
+  if (parts.length === 0 || !parts.some((p) => p.margin)) return {};
+  const nulls = (p: CellRecord) => new Array<null>(p.predictions.length).fill(null);
+  return { margin: parts.flatMap((p) => p.margin ?? nulls(p)), confidence: parts.flatMap((p) => p.confidence ?? nulls(p)) };
 }
 
 /** The convergence sums of a cell's batches added up; nothing when no batch recorded any. */
@@ -290,6 +325,16 @@ export interface BatchJob {
   target: TargetSpec;
   mode: SuiteMode;
   probes: boolean;
+  /** Indices in the evaluated set of the examples to trace (EvaluateOptions.trace). */
+  trace?: number[];
+}
+
+/** The traced positions, checked: a few, inside the evaluated set. */
+function checkTrace(trace: number[], size: number): number[] {
+  if (trace.length > MAX_TRACED_EXAMPLES) throw new UserError(`trace: ${trace.length} examples asked, at most ${MAX_TRACED_EXAMPLES} can be traced (each keeps up to ${MAX_TRACE_ITERATIONS} iterations per attack and ε)`);
+  const outside = trace.find((i) => !Number.isInteger(i) || i < 0 || i >= size);
+  if (outside !== undefined) throw new UserError(`trace: example ${outside} is not in the evaluated set (positions 0–${size - 1})`);
+  return [...new Set(trace)];
 }
 
 /** Clean predictions, targets and every (attack, ε) cell of one batch. */
@@ -312,7 +357,8 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
       cleanLogits.dispose();
       throw err;
     }
-    const clean = tf.tidy(() => tf.argMax(cleanLogits, 1).dataSync() as Int32Array);
+    const cleanFacts = await scoreFacts(cleanLogits, labels);
+    const clean = cleanFacts.predictions;
     let criterionLabels = labels;
     if (job.target !== 'untargeted') criterionLabels = chooseTargets(job.target, cleanLogits, labels, start, job.seed);
     cleanLogits.dispose();
@@ -345,8 +391,8 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
         const charge = run !== undefined && eps === epsMax && !charged.has(k);
         if (charge) charged.add(k);
         const cell = run
-          ? await minimalCell(model, attack, eps, x, clean, standing, run, charge)
-          : await attackBatch(model, attack, eps, x, clean, criterionLabels, standing, start, job.target !== 'untargeted', job.seed);
+          ? await minimalCell(model, attack, eps, x, clean, standing, run, charge, labels)
+          : await attackBatch(model, attack, eps, x, clean, criterionLabels, standing, start, job.target !== 'untargeted', job.seed, labels, job.trace);
         onProgress?.({ phase, examples: n });
         if (job.mode === 'sequential') {
           standing = standing.filter((i) => cell.predictions[i] === labels[i]);
@@ -360,6 +406,8 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
       batch: job.batch,
       start,
       clean: Array.from(clean),
+      cleanMargin: cleanFacts.margin,
+      cleanConfidence: cleanFacts.confidence,
       ...(job.target !== 'untargeted' ? { targets: Array.from(criterionLabels) } : {}),
       cells: cells.flat(),
       ...(probe ? { probe } : {}),
@@ -382,6 +430,8 @@ async function attackBatch(
   start: number,
   targeted: boolean,
   seed: number,
+  trueLabels?: ArrayLike<number>,
+  trace?: number[],
 ): Promise<CellRecord> {
   const n = x.shape[0];
   const cell: CellRecord = {
@@ -402,9 +452,10 @@ async function attackBatch(
   const labelTensor = tf.tensor1d(Int32Array.from(rows, (r) => criterionLabels[r]!), 'int32');
   try {
     const indices = Int32Array.from(rows, (r) => start + r);
-    const { adv, costs, convergence } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(seed, attack, eps), indices);
+    const { adv, costs, convergence, traces } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(seed, attack, eps), indices, trace ? new Set(trace) : undefined);
     if (convergence) cell.convergence = convergence;
-    await recordAdversarial(model, cell, rows, adv, sub);
+    if (traces) cell.traces = traces;
+    await recordAdversarial(model, cell, rows, adv, sub, trueLabels);
     cell.gradients = costs.gradients;
     cell.queries = costs.queries;
   } finally {
@@ -421,12 +472,16 @@ async function attackBatch(
  */
 function carryForward(prev: CellRecord, cur: CellRecord): void {
   // `attacked` stays this attack's own, so that its perturbation figures are its own too.
+  if (prev.margin && !cur.margin) cur.margin = new Array<number | null>(cur.predictions.length).fill(null);
+  if (prev.confidence && !cur.confidence) cur.confidence = new Array<number | null>(cur.predictions.length).fill(null);
   cur.predictions.forEach((_, i) => {
     if (!cur.attacked[i]) {
       cur.predictions[i] = prev.predictions[i]!;
       cur.quantizedPredictions[i] = prev.quantizedPredictions[i]!;
       cur.linf[i] = prev.linf[i]!;
       cur.l2[i] = prev.l2[i]!;
+      if (cur.margin && prev.margin) cur.margin[i] = prev.margin[i]!;
+      if (cur.confidence && prev.confidence) cur.confidence[i] = prev.confidence[i]!;
     }
   });
 }

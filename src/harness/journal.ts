@@ -3,11 +3,15 @@ import { UserError } from '../errors.js';
 import { writeAllSync, writeFailure } from '../report/write-file.js';
 import type { ExampleCell, ModelProbeRecord } from './report.js';
 import type { ConvergenceSums } from '../report/convergence.js';
+import type { ExampleTraceRecord } from '../../attacks/convergence.js';
 
 export const JOURNAL_FORMAT = 'advtest-journal/1';
 
 /** One (attack, ε) of one batch, per example of the batch, with what it cost. */
-export interface CellRecord extends Omit<ExampleCell, 'attack' | 'eps'> {
+export interface CellRecord extends Omit<ExampleCell, 'attack' | 'eps' | 'margin' | 'confidence'> {
+  /** Per example, null where this attack did not run on it (see recordAdversarial). */
+  margin?: (number | null)[];
+  confidence?: (number | null)[];
   /**
    * Minimal attacks only: per example the verified distance (in the attack's norm) of the
    * smallest adversarial found; null where none was found or the example was not attacked.
@@ -18,6 +22,8 @@ export interface CellRecord extends Omit<ExampleCell, 'attack' | 'eps'> {
   seconds: number;
   /** Per-iteration sums of an iterative attack (see report/convergence.ts). */
   convergence?: ConvergenceSums;
+  /** Per-iteration loss and margin of the traced examples of this batch (--trace). */
+  traces?: ExampleTraceRecord[];
 }
 
 /** Everything one batch contributed; a journal holds one per line. */
@@ -25,6 +31,9 @@ export interface BatchRecord {
   batch: number;
   start: number;
   clean: number[];
+  /** Per example on the clean image: true-class margin and top-1 probability (absent in older journals). */
+  cleanMargin?: number[];
+  cleanConfidence?: number[];
   targets?: number[];
   /** Attack-major, like the report's results. */
   cells: CellRecord[];

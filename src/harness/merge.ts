@@ -98,10 +98,17 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
     linf: byIndex.flatMap((r) => r.examples.results[k]!.linf),
     l2: byIndex.flatMap((r) => r.examples.results[k]!.l2),
     attacked: byIndex.flatMap((r) => r.examples.results[k]!.attacked),
+    // Shards from before margins were recorded have none: then the merged report has none either.
+    ...(byIndex.every((r) => r.examples.results[k]!.margin && r.examples.results[k]!.confidence)
+      ? { margin: byIndex.flatMap((r) => r.examples.results[k]!.margin!), confidence: byIndex.flatMap((r) => r.examples.results[k]!.confidence!) }
+      : {}),
     gradients: byIndex.reduce((a, r) => a + r.results[k]!.costs.gradients, 0),
     queries: byIndex.reduce((a, r) => a + r.results[k]!.costs.queries, 0),
     seconds: byIndex.reduce((a, r) => a + r.timings.results[k]!.seconds, 0),
     ...shardConvergence(byIndex, cell.attack, cell.eps),
+    ...(byIndex.some((r) => r.traces?.some((t) => t.attack === cell.attack && t.eps === cell.eps))
+      ? { traces: byIndex.flatMap((r) => (r.traces ?? []).filter((t) => t.attack === cell.attack && t.eps === cell.eps).map(({ index, loss, margin, truncated }) => ({ index, loss, margin, ...(truncated ? { truncated } : {}) }))) }
+      : {}),
   }));
   const { shard: _shard, size: _size, ...dataInfo } = first.data;
   void _shard;
@@ -119,6 +126,9 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
     batchSize: first.config.batchSize,
     cells,
     cleanPredictions: byIndex.flatMap((r) => r.examples.cleanPredictions),
+    ...(byIndex.every((r) => r.examples.cleanMargin && r.examples.cleanConfidence)
+      ? { cleanMargin: byIndex.flatMap((r) => r.examples.cleanMargin!), cleanConfidence: byIndex.flatMap((r) => r.examples.cleanConfidence!) }
+      : {}),
     ...(targeted ? { targets: byIndex.flatMap((r) => r.examples.targets ?? []) } : {}),
     backend: first.backend,
     ...(probe ? { probe } : {}),

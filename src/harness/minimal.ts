@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { predictClasses } from '../model/scores.js';
+import { predictClasses, scoresOf } from '../model/scores.js';
+import { scoreFacts } from './margins.js';
 import { clipToBox } from '../tensor/norms.js';
 import { takeRows } from '../tensor/rows.js';
 import type { Attack, Classifier, Costs } from '../types.js';
-import { BUDGET_TOLERANCE, finalizeAdversarial, quantize8 } from './finalize.js';
+import { BUDGET_TOLERANCE, finalizeAdversarial, quantize8 } from '../tensor/finalize.js';
 import type { CellRecord } from './journal.js';
 import { round6 } from './stats.js';
 
@@ -65,7 +66,7 @@ export function minimalDistances(run: MinimalRun, n: number): (number | null)[] 
  * The (attack, ε) cell of a minimal attack over the `standing` rows (a subset of run.rows).
  * `charge` puts the run's costs and time on this cell (the grid's largest ε), so that they count once.
  */
-export async function minimalCell(model: Classifier, attack: Attack, eps: number, x: tf.Tensor4D, clean: Int32Array, standing: number[], run: MinimalRun, charge: boolean): Promise<CellRecord> {
+export async function minimalCell(model: Classifier, attack: Attack, eps: number, x: tf.Tensor4D, clean: Int32Array, standing: number[], run: MinimalRun, charge: boolean, labels?: ArrayLike<number>): Promise<CellRecord> {
   const n = x.shape[0];
   const cell: CellRecord = {
     predictions: Array.from(clean),
@@ -95,7 +96,7 @@ export async function minimalCell(model: Classifier, attack: Attack, eps: number
   });
   try {
     const adv = finalizeAdversarial(candidate, sub, eps, attack.norm, model.bounds, attack.name);
-    await recordAdversarial(model, cell, standing, adv, sub);
+    await recordAdversarial(model, cell, standing, adv, sub, labels);
   } finally {
     tf.dispose([sub, candidate]);
   }
@@ -118,12 +119,28 @@ export function minimalSummary(distances: (number | null)[], attacked: boolean[]
 
 /**
  * Writes into a cell, for the given rows, what the harness records of final adversarial images:
- * predictions on them and on their 8-bit versions, and their L∞ and L2 distances. Disposes adv.
+ * predictions on them and on their 8-bit versions, and their L∞ and L2 distances; with the true
+ * `labels` of the batch's rows, also the true-class margin and top-1 probability (rows not
+ * attacked stay null there: the report fills them in). Disposes adv.
  */
-export async function recordAdversarial(model: Classifier, cell: CellRecord, rows: readonly number[], adv: tf.Tensor4D, x: tf.Tensor4D): Promise<void> {
+export async function recordAdversarial(model: Classifier, cell: CellRecord, rows: readonly number[], adv: tf.Tensor4D, x: tf.Tensor4D, labels?: ArrayLike<number>): Promise<void> {
   const q = quantize8(adv, model.bounds);
   try {
-    const advPreds = await predictClasses(model, adv);
+    let advPreds: Int32Array;
+    if (labels) {
+      const scores = await scoresOf(model, adv);
+      const facts = await scoreFacts(scores, rows.map((r) => labels[r]!)).finally(() => scores.dispose());
+      advPreds = facts.predictions;
+      const n = cell.predictions.length;
+      cell.margin ??= new Array<number | null>(n).fill(null);
+      cell.confidence ??= new Array<number | null>(n).fill(null);
+      rows.forEach((r, k) => {
+        cell.margin![r] = facts.margin[k]!;
+        cell.confidence![r] = facts.confidence[k]!;
+      });
+    } else {
+      advPreds = await predictClasses(model, adv);
+    }
     const qPreds = await predictClasses(model, q);
     const [dInf, d2] = tf.tidy(() => {
       const delta = tf.sub(adv, x);

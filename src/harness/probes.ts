@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { scoresOf } from '../model/scores.js';
 import { crossEntropy } from '../tensor/loss.js';
 import type { Attack, Classifier } from '../types.js';
-import { runAttack } from './run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
 import type { ModelProbe } from './sanity.js';
 
 /**

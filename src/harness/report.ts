@@ -14,7 +14,7 @@ export interface Proportion {
 export interface AttackDescription {
   name: string;
   norm: string;
-  kind?: 'single-step' | 'iterative' | 'black-box';
+  kind?: 'single-step' | 'iterative' | 'black-box' | 'universal';
   config: Record<string, unknown>;
   /** A minimal-perturbation attack: run once, every ε read off its per-example distances. */
   minimal?: boolean;
@@ -33,6 +33,17 @@ export interface AttackResult extends Proportion {
   /** Over the examples attacked. */
   perturbation: { meanLinf: number; maxLinf: number; meanL2: number; maxL2: number };
   costs: { gradients: number; queries: number };
+}
+
+/**
+ * A transfer run's source side: `results` of the report are the target's accuracy on examples
+ * crafted on the source; these are the source's accuracy on the same attacks run on itself.
+ */
+export interface TransferFigures {
+  sourceModel: string;
+  clean: Proportion;
+  results: (Proportion & { attack: string; eps: number })[];
+  worstCase: (Proportion & { eps: number })[];
 }
 
 export interface WorstCase extends Proportion {
@@ -78,6 +89,12 @@ export interface ExampleCell {
   linf: number[];
   l2: number[];
   attacked: number[];
+  /**
+   * Per example on the image this cell judged: the logit margin of the true class (its logit minus
+   * the largest other; > 0 = correct) and the top-1 softmax probability. Absent in older reports.
+   */
+  margin?: number[];
+  confidence?: number[];
 }
 
 /** Per-example results, stored compactly so that later tools can recompute anything. */
@@ -87,6 +104,9 @@ export interface ExampleResults {
   /** Target labels of a targeted evaluation. */
   targets?: number[];
   cleanPredictions: number[];
+  /** Per example on the clean image: true-class logit margin and top-1 probability (as in the cells). */
+  cleanMargin?: number[];
+  cleanConfidence?: number[];
   /** Per (attack, ε), attack-major; `attacked` is 1 where the attack ran on the example. */
   results: ExampleCell[];
   /** Smallest ε at which the example was no longer robust under the worst case; null if never. */
@@ -110,6 +130,27 @@ export interface MinimalPerturbation {
   of: number;
   median: number | null;
   mean: number | null;
+}
+
+/**
+ * A universal attack's fitted perturbation (δ, shown as grey 0.5 + δ/(2·max|δ|)) or patch, as a
+ * PNG enlarged with nearest neighbour, and how well it did: `successRate` on the evaluated
+ * (test) examples, from this report's results; the fit facts (fit-set error rate) in `details`.
+ */
+export interface UniversalRecord {
+  attack: string;
+  eps: number;
+  kind: 'patch' | 'perturbation';
+  /** Of the perturbation or patch itself (h × w × c). */
+  shape: [number, number, number];
+  /** Display pixels in [0, 1] (h × w × c, row-major), until the report writer turns them into `image`. */
+  pixels?: number[];
+  /** The PNG as a data URL (self-contained report; set by embedUniversalImages in src/report/). */
+  image?: string;
+  /** The PNG written next to the report, relative to it (set by the command that wrote it). */
+  file?: string;
+  successRate: number;
+  details: Record<string, unknown>;
 }
 
 /** Robust accuracy per true class for one attack and ε (attack 'worst case': over every attack). */
@@ -141,6 +182,43 @@ export interface ConvergenceTrace {
   iterations: { iteration: number; meanLoss: number; robust: number }[];
   /** The exact sums behind the figures (loss in integer millionths), per iteration, for merging shards. */
   sums?: { n: number; loss: number[]; robust: number[]; counted: number[] };
+}
+
+/** Counts of a quantity in fixed bins, on the clean images and on the adversarial ones. */
+export interface CleanVsAdversarial {
+  /** Bin edges, ascending: bin k is [edges[k], edges[k+1]) (the last one closed). */
+  edges: number[];
+  clean: number[];
+  adversarial: number[];
+  median: { clean: number; adversarial: number };
+}
+
+/**
+ * Per attack and ε, over the examples correct clean: the distribution of the true-class logit
+ * margin and of the top-1 probability before and after the attack (see report/margins.ts).
+ */
+export interface MarginHistograms {
+  attack: string;
+  eps: number;
+  n: number;
+  margin: CleanVsAdversarial;
+  confidence: CleanVsAdversarial;
+}
+
+/**
+ * One traced example (--trace) under one iterative attack and ε: its loss and margin (of the
+ * attack's label: the true class, or the target) per iteration of the attack's first run; null
+ * where not recorded (APGD records no margin). At most 1000 iterations (then `truncated`).
+ */
+export interface ExampleTrace {
+  attack: string;
+  eps: number;
+  /** Position in the evaluated set (the whole run's, also in a shard's report). */
+  index: number;
+  id: string;
+  loss: (number | null)[];
+  margin: (number | null)[];
+  truncated?: true;
 }
 
 /** How the run was started: the command line, or the library call. */
@@ -199,6 +277,14 @@ export interface Report {
   minimalPerturbation?: MinimalPerturbation[];
   /** Per iterative attack and ε: loss and robust fraction per iteration. */
   convergence?: ConvergenceTrace[];
+  /** Per attack and ε: logit-margin and confidence histograms, clean vs adversarial. */
+  margins?: MarginHistograms[];
+  /** Per traced example (--trace), iterative attack and ε: loss and margin per iteration. */
+  traces?: ExampleTrace[];
+  /** Per universal attack (uap, patch) and ε: the one perturbation or patch it fitted and applied. */
+  universal?: UniversalRecord[];
+  /** Transfer run (--source-model): the source model's own, white-box figures under the same attacks. */
+  transfer?: TransferFigures;
   /** Kept apart so that two runs with the same seed differ only here. */
   timings: {
     totalSeconds: number;

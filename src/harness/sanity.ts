@@ -1,6 +1,6 @@
 import type { AttackKind } from '../types.js';
 import type { AttackResult, ModelProbeRecord, SanityCheck } from './report.js';
-import { formatEps } from './format.js';
+import { formatEps } from '../number-format.js';
 
 /**
  * Facts measured on the model itself (see probes.ts): examples probed, those with an all-zero or

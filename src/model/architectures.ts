@@ -2,15 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import type { ImageShape } from '../types.js';
 
-export type ArchitectureName = 'mnist-cnn' | 'mlp';
-export const ARCHITECTURES: readonly ArchitectureName[] = ['mnist-cnn', 'mlp'];
+export type ArchitectureName = 'mnist-cnn' | 'mlp' | 'madry-cnn';
+export const ARCHITECTURES: readonly ArchitectureName[] = ['mnist-cnn', 'mlp', 'madry-cnn'];
 
 function init(seed: number, k: number): ReturnType<typeof tf.initializers.glorotUniform> {
   return tf.initializers.glorotUniform({ seed: seed * 100 + k });
 }
 
 /**
- * The network of references.md: conv 32·3×3 relu → max-pool 2 → conv 64·3×3 relu → max-pool 2 →
+ * The network of the project's source documents: conv 32·3×3 relu → max-pool 2 → conv 64·3×3 relu → max-pool 2 →
  * dense 128 relu → dense 10. Ends in logits (no softmax).
  */
 function mnistCnn(shape: ImageShape, classes: number, seed: number): tf.Sequential {
@@ -23,6 +23,27 @@ function mnistCnn(shape: ImageShape, classes: number, seed: number): tf.Sequenti
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(seed, 3) }),
+      tf.layers.dense({ units: classes, kernelInitializer: init(seed, 4) }),
+    ],
+  });
+}
+
+/**
+ * The network of Madry et al.'s MNIST challenge (MadryLab/mnist_challenge, model.py): conv 32·5×5
+ * "same" relu → max-pool 2 → conv 64·5×5 "same" relu → max-pool 2 → dense 1024 relu → dense 10
+ * (3,274,634 weights, 14.6× mnist-cnn's 225,034). Capacity matters for robust
+ * training (Madry et al. 2018, §4): the larger network for the challenge's AutoAttack comparison.
+ */
+function madryCnn(shape: ImageShape, classes: number, seed: number): tf.Sequential {
+  return tf.sequential({
+    name: 'madry_cnn',
+    layers: [
+      tf.layers.conv2d({ inputShape: shape, filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init(seed, 1) }),
+      tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init(seed, 2) }),
+      tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 1024, activation: 'relu', kernelInitializer: init(seed, 3) }),
       tf.layers.dense({ units: classes, kernelInitializer: init(seed, 4) }),
     ],
   });
@@ -50,7 +71,7 @@ export interface TemplateNetOptions {
 
 /**
  * A network made of one repeated block — conv width·3×3 ("same") relu → max-pool 2 — `depth`
- * times, then dense logits: the members of references.md's "cross-network replication"
+ * times, then dense logits: the members of the source documents' "cross-network replication"
  * ensembles, which differ in depth, width and seed. Named "template-<depth>x<width>" (the same
  * string --arch accepts).
  */
@@ -78,6 +99,8 @@ export function buildArchitecture(name: string, shape: ImageShape, classes: numb
       return mnistCnn(shape, classes, seed);
     case 'mlp':
       return mlp(shape, classes, seed);
+    case 'madry-cnn':
+      return madryCnn(shape, classes, seed);
     default:
       throw new UserError(`unknown architecture "${name}": use one of ${ARCHITECTURES.join(', ')}, or template-<depth>x<width> (e.g. template-2x16)`);
   }

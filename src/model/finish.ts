@@ -1,8 +1,7 @@
 import type { Classifier } from '../types.js';
 import { UserError } from '../errors.js';
-import type { ExportMetadata } from './labels.js';
 import { describePreprocessing, validatePreprocessing, withPreprocessing, type Preprocessing } from './preprocessing.js';
-import type { LoadModelOptions, ModelMetadata } from './store.js';
+import type { ExportMetadata, LoadModelOptions, ModelMetadata } from './metadata.js';
 
 // The metadata → classifier step of loadModel, without file IO, so that the browser build
 // (src/browser/load-model.ts) wraps models loaded from URLs and File objects the same way.

@@ -44,15 +44,9 @@ function checkNames(labels: unknown, source: string): string[] {
 // Lives in finish.ts (no file IO, shared with the browser build); re-exported for existing importers.
 export { checkLabelCount } from './finish.js';
 
-/** What a metadata.json next to model.json (image-classifier exports) says about the model. */
-export interface ExportMetadata {
-  file: string;
-  labels?: string[];
-  imageSize?: number;
-  /** Set when the exporter is known to feed a fixed range (Teachable Machine). */
-  preprocessing?: Preprocessing;
-  exporter?: string;
-}
+import type { ExportMetadata } from './metadata.js';
+
+export type { ExportMetadata };
 
 /**
  * Teachable Machine's image library feeds `pixels / 127 − 1` (its `capture()`), i.e. [0, 1]

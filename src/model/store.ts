@@ -7,19 +7,9 @@ import { fileLoader, fileSaver, readModelJson } from './fs-io.js';
 import { loadGraphClassifier } from './graph.js';
 import { finishClassifier } from './finish.js';
 import { readExportMetadata } from './labels.js';
-import type { Preprocessing } from './preprocessing.js';
+import type { LoadModelOptions, ModelMetadata } from './metadata.js';
 
-/** What advtest stores in model.json's userDefinedMetadata.advtest. */
-export interface ModelMetadata {
-  arch?: string;
-  /** The range the model takes (read as preprocessing range when `preprocessing.range` is absent). */
-  bounds: Bounds;
-  /** What the model expects of [0, 1] RGB pixels. */
-  preprocessing?: Preprocessing;
-  classNames?: string[];
-  data?: string;
-  training?: Record<string, unknown>;
-}
+export type { LoadModelOptions, ModelMetadata } from './metadata.js';
 
 function readMetadata(model: tf.LayersModel): ModelMetadata {
   const meta = model.getUserDefinedMetadata() as { advtest?: Partial<ModelMetadata> } | undefined;
@@ -37,17 +27,6 @@ export async function loadLayersModel(dir: string): Promise<{ model: tf.LayersMo
     throw new UserError(`${path.join(dir, 'model.json')} could not be loaded as a TF.js LayersModel (${(err as Error).message.split('\n')[0]}): check that it was saved by tfjs-layers or tensorflowjs_converter --output_format tfjs_layers_model`);
   }
   return { model, metadata: readMetadata(model) };
-}
-
-export interface LoadModelOptions {
-  /** What the model expects of [0, 1] pixels; each field given wins over the model's metadata. */
-  preprocessing?: Preprocessing;
-  /** Class names in output order; win over the model's metadata. */
-  labels?: readonly string[];
-  /** Where `preprocessing` came from, for messages: 'cli' names the flags. */
-  source?: string;
-  /** @deprecated Same as preprocessing.range. */
-  bounds?: Bounds;
 }
 
 /**

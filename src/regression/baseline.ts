@@ -1,13 +1,13 @@
 import path from 'node:path';
-import { checkEpsAgainstRange } from '../cli/parse.js';
+import { checkBudgets } from '../harness/budgets.js';
 import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
 import type { Classifier } from '../types.js';
-import type { AttackRequest, Baseline, EvaluationSpec } from './format.js';
+import type { AttackRequest, Baseline, EvaluationSpec } from './baseline-file.js';
 import { baselineFromReport } from './record.js';
 import { loadSpecModel, runSpec } from './run-spec.js';
-import { buildAttacks, checkNoRepeats, describeAttacks, storedDataSpec, storedPath } from './spec.js';
+import { buildAttacks, checkNoRepeats, storedAttacks, storedDataSpec, storedPath } from './spec.js';
 import { writeBaseline } from './store.js';
 import { weightsDigest } from '../harness/model-digest.js';
 import { checkEotFits } from '../harness/eot-fit.js';
@@ -51,7 +51,7 @@ export async function recordBaseline(input: RecordBaselineInput): Promise<{ base
     split: input.split ?? 'test',
     ...(input.limit !== undefined ? { limit: input.limit } : {}),
     request: input.request,
-    attacks: describeAttacks(attacks),
+    attacks: storedAttacks(attacks),
     mode,
     ...(input.transform !== undefined ? { transform: input.transform } : {}),
     epsilons: input.epsilons,
@@ -62,7 +62,7 @@ export async function recordBaseline(input: RecordBaselineInput): Promise<{ base
   checkNoRepeats(spec);
   const model = input.model ?? (await loadSpecModel(input.modelDir, spec));
   try {
-    checkEpsAgainstRange(spec.epsilons, model.bounds.upper - model.bounds.lower);
+    checkBudgets(attacks, spec.epsilons, model);
     // --eot on a deterministic model: the rule eval and attack follow.
     const eotNote = checkEotFits(model, attacks);
     if (eotNote !== undefined) input.onNote?.(eotNote);

@@ -7,10 +7,10 @@ import type { Attack, Classifier } from '../types.js';
 import { unpackBits } from './bits.js';
 import { compareFigure, DEFAULT_COMPARE, type CompareOptions, type FigureComparison } from './compare.js';
 import { specDifferences } from './differences.js';
-import type { AttackRequest, Baseline, BaselineFigure, EvaluationSpec } from './format.js';
+import type { AttackRequest, Baseline, BaselineFigure, EvaluationSpec } from './baseline-file.js';
 import { reportBits } from './record.js';
 import { loadSpecModel, runSpec } from './run-spec.js';
-import { buildAttacks, describeAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
+import { buildAttacks, storedAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
 import { readBaseline } from './store.js';
 import { weightsDigest } from '../harness/model-digest.js';
 
@@ -95,7 +95,7 @@ function rebuild(file: string, request: AttackRequest, mode: SuiteMode): Attack[
 
 /** The evaluation that would run now: the baseline's, with the caller's overrides applied. */
 function requestedSpec(baseline: Baseline, request: AttackRequest, attacks: Attack[], o: SpecOverrides, baselineDir: string): EvaluationSpec {
-  const spec: EvaluationSpec = { ...baseline.evaluation, request, attacks: describeAttacks(attacks) };
+  const spec: EvaluationSpec = { ...baseline.evaluation, request, attacks: storedAttacks(attacks) };
   if (o.mode !== undefined) spec.mode = o.mode;
   if (o.transform !== undefined) spec.transform = o.transform;
   if (o.data !== undefined) spec.data = storedDataSpec(o.data, baselineDir);

@@ -1,7 +1,7 @@
 import stableStringify from 'fast-json-stable-stringify';
 import { describeTarget } from '../harness/targets.js';
-import { formatEps } from '../report/text.js';
-import type { EvaluationSpec } from './format.js';
+import { formatEps } from '../number-format.js';
+import type { EvaluationSpec } from './baseline-file.js';
 
 const list = (xs: readonly string[]) => (xs.length === 0 ? '(none)' : xs.join(', '));
 const orNone = (x: string | number | undefined) => (x === undefined ? '(none)' : String(x));

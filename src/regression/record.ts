@@ -1,7 +1,7 @@
 import { IntegrityError } from '../errors.js';
 import type { Proportion, Report } from '../harness/report.js';
 import { countTrue, packBits } from './bits.js';
-import { BASELINE_FORMAT, type Baseline, type BaselineFigure, type EvaluationSpec } from './format.js';
+import { BASELINE_FORMAT, type Baseline, type BaselineFigure, type EvaluationSpec } from './baseline-file.js';
 import { evaluationHash } from './spec.js';
 
 /** Per-example bits of every figure of a report, in the order the baseline stores them. */

@@ -3,10 +3,10 @@ import { wilsonInterval } from '../harness/stats.js';
 import { formatEps } from '../report/text.js';
 import type { CheckedFigure, CheckResult } from './check.js';
 import { TEST_DESCRIPTIONS, type Count } from './compare.js';
+import { pct } from '../number-format.js';
 
 export const CHECK_FORMAT = 'advtest-check/1';
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const withInterval = (c: Count) => {
   const [lo, hi] = wilsonInterval(c.correct, c.n);
   return `${pct(c.accuracy)} [${pct(lo)}, ${pct(hi)}]`;

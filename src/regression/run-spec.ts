@@ -1,13 +1,12 @@
-import { parseInputTransform } from '../../defenses/input-transforms.js';
+import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { backendInfo } from '../backend/select.js';
 import { fingerprint } from '../data/dataset.js';
 import { loadEvaluationData } from '../data/index.js';
 import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
-import { withInputTransform } from '../model/input-transform.js';
 import { loadModel } from '../model/store.js';
 import type { Attack, Classifier, Dataset, ImageShape } from '../types.js';
-import type { EvaluationSpec } from './format.js';
+import type { EvaluationSpec } from './baseline-file.js';
 import { resolveDataSpec, resolveStoredPath } from './spec.js';
 
 export interface SpecData {
@@ -30,7 +29,7 @@ export async function loadSpecModel(dir: string, spec: Pick<EvaluationSpec, 'tra
   // Initialise the backend before loading weights, so that they do not land on tfjs's default one.
   await backendInfo();
   const model = await loadModel(dir);
-  return spec.transform === undefined ? model : withInputTransform(model, parseInputTransform(spec.transform, spec.seed));
+  return spec.transform === undefined ? model : withTransformSpec(model, spec.transform, spec.seed);
 }
 
 export interface SpecRun {

@@ -1,5 +1,5 @@
 import { Ajv, type SchemaObject } from 'ajv';
-import { BASELINE_FORMAT, type Baseline } from './format.js';
+import { BASELINE_FORMAT, type Baseline } from './baseline-file.js';
 
 const interval = { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 };
 const count = { type: 'integer', minimum: 0 };
@@ -40,7 +40,7 @@ export const BASELINE_SCHEMA: SchemaObject = {
             steps: { type: 'string' },
             stepSize: { type: 'string' },
             restarts: { type: 'string' },
-            norm: { enum: ['linf', 'l2'] },
+            norm: { enum: ['linf', 'l2', 'l0'] },
             loss: { type: 'string' },
             bpda: { type: 'boolean' },
             eot: { type: 'string' },

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
-import { attacksFrom, type AttackCliOptions } from '../cli/attack-options.js';
+import { attacksFrom, type AttackCliOptions } from '../run/attack-options.js';
 import { UserError } from '../errors.js';
 import type { SuiteMode } from '../harness/evaluate.js';
 import type { Attack } from '../types.js';
-import type { AttackRequest, EvaluationSpec } from './format.js';
+import type { AttackRequest, EvaluationSpec } from './baseline-file.js';
 
 /** sha256 of the canonical JSON of the spec: key order and absent options do not change it. */
 export function evaluationHash(spec: EvaluationSpec): string {
@@ -38,7 +38,7 @@ export function resolveDataSpec(spec: string, baselineDir: string): string {
 }
 
 /** Attacks as a spec stores them: name, norm and the full configuration. */
-export function describeAttacks(attacks: readonly Attack[]): EvaluationSpec['attacks'] {
+export function storedAttacks(attacks: readonly Attack[]): EvaluationSpec['attacks'] {
   return attacks.map((a) => ({ name: a.name, norm: a.norm.name, config: a.config }));
 }
 

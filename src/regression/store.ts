@@ -4,7 +4,7 @@ import { writeFileSafely } from '../report/write-file.js';
 import { REPORT_FORMAT } from '../harness/report.js';
 import { UserError } from '../errors.js';
 import { unpackBits, countTrue } from './bits.js';
-import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './format.js';
+import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './baseline-file.js';
 import { validateBaselineShape } from './schema.js';
 import { evaluationHash } from './spec.js';
 

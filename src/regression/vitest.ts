@@ -19,6 +19,7 @@ import type { Attack, Classifier, Dataset } from '../types.js';
 import { runCheck } from './check.js';
 import type { CompareOptions } from './compare.js';
 import { renderCheck } from './render.js';
+import { pct } from '../number-format.js';
 
 export interface ResistOptions {
   /** The examples: a Dataset, or a data spec (mnist | fashion-mnist | folder:PATH) whose test split is used. */
@@ -92,8 +93,6 @@ async function examples(model: Classifier, o: ResistOptions): Promise<{ data: Da
   if (typeof o.data === 'string') return loadEvaluationData(o.data, { split: 'test', shape: model.inputShape, classNames: model.classNames, dataDir: o.dataDir, limit: o.limit });
   return limitTo(o.data, o.limit);
 }
-
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /**
  * The examples that fell first, grouped by where they fell: wrong clean, then each ε in

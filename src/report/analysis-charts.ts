@@ -1,9 +1,10 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ConvergenceTrace, PerClassFigures, Report } from '../harness/report.js';
-import { formatEps } from '../harness/format.js';
+import { formatEps } from '../number-format.js';
 import { denseConfusion, WORST_CASE } from './breakdown.js';
 import { className } from './captions.js';
 import type { FellAtDistribution } from './fell-at.js';
+import type { MinimalDistribution } from './minimal-distribution.js';
 import { CARD_WIDTH, CHART_CONFIG, COLOURS } from './vega-svg.js';
 
 const epsLabel = (eps: number) => `ε = ${formatEps(eps)}`;
@@ -174,5 +175,141 @@ export function convergenceSpec(traces: ConvergenceTrace[]): TopLevelSpec {
     config: CHART_CONFIG,
     data: { values: rows },
     vconcat: [panel('robust', 'still robust (of attacked)', '.0%'), panel('loss', 'mean loss')],
+  } as TopLevelSpec;
+}
+
+/**
+ * Small multiples (a row per attack, a column per ε) of the clean and the adversarial histograms
+ * of one quantity, overlaid; for the margin a rule at 0, the decision boundary.
+ */
+export function marginSpec(report: Report, what: 'margin' | 'confidence'): TopLevelSpec {
+  const cells = report.margins ?? [];
+  const values = cells.flatMap((m) => {
+    const h = m[what];
+    return (['clean', 'adversarial'] as const).flatMap((series) =>
+      h[series].map((count, k) => ({ attack: seriesName(report, m.attack), eps: epsLabel(m.eps), series, x0: h.edges[k]!, x1: h.edges[k + 1]!, count })),
+    );
+  });
+  const attacks = [...new Set(cells.map((m) => seriesName(report, m.attack)))];
+  const eps = [...new Set(cells.map((m) => m.eps))].sort((a, b) => a - b).map(epsLabel);
+  const width = Math.max(150, Math.floor((CARD_WIDTH - 110) / Math.max(1, eps.length)) - 30);
+  // Short: the axis title repeats under every column; the caption says what the margin is.
+  const title = what === 'margin' ? 'logit margin' : 'top-1 probability';
+  const bars = {
+    mark: { type: 'bar', opacity: 0.55, binSpacing: 0 },
+    encoding: {
+      x: { field: 'x0', type: 'quantitative', title, bin: { binned: true }, ...(what === 'confidence' ? { scale: { domain: [0, 1] } } : {}) },
+      x2: { field: 'x1' },
+      y: { field: 'count', type: 'quantitative', title: 'examples', stack: null },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: ['clean', 'adversarial'], range: ['#4e79a7', '#e15759'] }, legend: { orient: 'top' } },
+      tooltip: [{ field: 'series' }, { field: 'x0', title: 'from' }, { field: 'x1', title: 'to' }, { field: 'count' }],
+    },
+  };
+  const zero = { mark: { type: 'rule', color: '#1d2330', strokeDash: [4, 3] }, encoding: { x: { datum: 0, type: 'quantitative' } } };
+  return {
+    background: 'white',
+    padding: 8,
+    description: `${what === 'margin' ? 'Logit margin' : 'Confidence'} histograms, clean vs adversarial, per attack and ε`,
+    config: CHART_CONFIG,
+    data: { values },
+    facet: {
+      row: { field: 'attack', type: 'nominal', title: null, sort: attacks },
+      column: { field: 'eps', type: 'ordinal', title: null, sort: eps },
+    },
+    spec: { width, height: 120, layer: what === 'margin' ? [bars, zero] : [bars] },
+  } as TopLevelSpec;
+}
+
+/**
+ * The traced examples (--trace): per iterative attack and ε (columns), each example's loss and,
+ * below, its margin per iteration, a line per example; a margin below the rule at 0 is a success.
+ */
+export function traceSpec(report: Report): TopLevelSpec {
+  const traces = report.traces ?? [];
+  const rows = traces.flatMap((t) =>
+    t.loss.flatMap((loss, iteration) => (loss === null && t.margin[iteration] === null ? [] : [{ cell: `${seriesName(report, t.attack)} ${epsLabel(t.eps)}`, example: t.id, iteration, loss, margin: t.margin[iteration] ?? null }])),
+  );
+  const cells = [...new Set(rows.map((r) => r.cell))];
+  const width = Math.max(200, Math.floor((CARD_WIDTH - 160) / Math.max(1, Math.min(cells.length, 4))) - 40);
+  const panel = (field: 'loss' | 'margin') => ({
+    facet: { column: { field: 'cell', type: 'nominal', title: null, sort: cells, header: field === 'margin' ? { labels: false } : {} } },
+    spec: {
+      width,
+      height: 150,
+      layer: [
+        {
+          transform: [{ filter: `datum.${field} !== null` }],
+          mark: { type: 'line', point: { size: 14 }, strokeWidth: 1.5 },
+          encoding: {
+            x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { format: 'd', tickMinStep: 1 } },
+            y: { field, type: 'quantitative', title: field === 'loss' ? 'loss' : 'margin', scale: { zero: false } },
+            color: { field: 'example', type: 'nominal', title: 'example', scale: { range: COLOURS } },
+          },
+        },
+        ...(field === 'margin' ? [{ mark: { type: 'rule', color: '#1d2330', strokeDash: [4, 3] }, encoding: { y: { datum: 0, type: 'quantitative' } } }] : []),
+      ],
+    },
+  });
+  return {
+    background: 'white',
+    padding: 8,
+    description: 'Loss and margin per iteration of the traced examples, per attack and ε',
+    config: CHART_CONFIG,
+    data: { values: rows },
+    vconcat: [panel('loss'), ...(rows.some((r) => r.margin !== null) ? [panel('margin')] : [])],
+  } as TopLevelSpec;
+}
+
+/**
+ * Per minimal attack (a row each): the histogram of the smallest perturbation it found per
+ * example, and its CDF with the median (solid) and mean (dashed) and, as rings, the fraction the
+ * harness judged fooled at each evaluated ε, which must sit on the CDF.
+ */
+export function minimalSpec(dists: MinimalDistribution[]): TopLevelSpec {
+  const half = Math.floor((CARD_WIDTH - 140) / 2);
+  const normLabel = (n: string) => (n === 'linf' ? 'L∞' : n.toUpperCase());
+  const row = (d: MinimalDistribution) => {
+    const lines = [
+      ...(d.median !== null ? [{ value: d.median, what: 'median' }] : []),
+      ...(d.mean !== null ? [{ value: d.mean, what: 'mean (of found)' }] : []),
+    ];
+    const rule = (values: typeof lines) => ({
+      data: { values },
+      mark: { type: 'rule', strokeWidth: 1.5, color: '#1d2330' },
+      encoding: { x: { field: 'value', type: 'quantitative' }, strokeDash: { field: 'what', type: 'nominal', title: null, scale: { domain: ['median', 'mean (of found)'], range: [[1, 0], [5, 3]] }, legend: { orient: 'top-right' } } },
+    });
+    const x = { type: 'quantitative', title: `smallest ${normLabel(d.norm)} perturbation found`, scale: { zero: true, nice: false } } as const;
+    return {
+      hconcat: [
+        {
+          width: half,
+          height: 190,
+          title: { text: `${d.attack}: examples per distance (${d.found} of ${d.of} found)`, fontSize: 12, anchor: 'start' },
+          layer: [
+            { data: { values: d.histogram }, mark: { type: 'bar', color: '#4e79a7', opacity: 0.8, binSpacing: 1 }, encoding: { x: { field: 'from', ...x, bin: { binned: true } }, x2: { field: 'to' }, y: { field: 'count', type: 'quantitative', title: 'examples', axis: { tickMinStep: 1, format: 'd' } } } },
+            rule(lines),
+          ],
+        },
+        {
+          width: half,
+          height: 190,
+          title: { text: `${d.attack}: fraction fooled within a budget (CDF)`, fontSize: 12, anchor: 'start' },
+          layer: [
+            { data: { values: d.cdf }, mark: { type: 'line', interpolate: 'step-after', color: '#e15759', strokeWidth: 2 }, encoding: { x: { field: 'eps', ...x, title: `ε (${normLabel(d.norm)})` }, y: { field: 'fraction', type: 'quantitative', title: 'fraction of examples', scale: { domain: [0, 1] }, axis: { format: '.0%' } } } },
+            ...(d.evaluated.length > 0
+              ? [{ data: { values: d.evaluated }, mark: { type: 'point', filled: false, size: 90, strokeWidth: 2, color: '#1d2330' }, encoding: { x: { field: 'eps', type: 'quantitative' }, y: { field: 'fraction', type: 'quantitative' }, tooltip: [{ field: 'eps', title: 'evaluated ε' }, { field: 'fraction', format: '.1%' }] } }]
+              : []),
+            rule(lines),
+          ],
+        },
+      ],
+    };
+  };
+  return {
+    background: 'white',
+    padding: 8,
+    description: 'Distributions of the smallest perturbation found by the minimal attacks',
+    config: CHART_CONFIG,
+    vconcat: dists.map(row),
   } as TopLevelSpec;
 }

@@ -5,7 +5,8 @@ import type { ReportDocument } from './document.js';
 import { renderGridPng } from './grid-png.js';
 import { renderHtml, type HtmlAssets, type HtmlExample } from './html.js';
 import type { Report } from '../harness/report.js';
-import { confusionSpec, convergenceSpec, fellAtSpec, perClassSpec } from './analysis-charts.js';
+import { confusionSpec, convergenceSpec, fellAtSpec, marginSpec, minimalSpec, perClassSpec, traceSpec } from './analysis-charts.js';
+import { minimalDistributions } from './minimal-distribution.js';
 import { classCount } from './breakdown.js';
 import { fellAtDistribution } from './fell-at.js';
 import { headlineSeries } from './html-analysis.js';
@@ -34,6 +35,13 @@ export async function analysisCharts(report: Report, classNames?: readonly strin
   }
   if (report.examples.fellAt.length > 0) charts.fellAt = await specToSvg(fellAtSpec(fellAtDistribution(report)));
   if ((report.convergence ?? []).length > 0) charts.convergence = await specToSvg(convergenceSpec(report.convergence!));
+  const minimal = minimalDistributions(report);
+  if (minimal.length > 0) charts.minimal = await specToSvg(minimalSpec(minimal));
+  if ((report.traces ?? []).length > 0) charts.traces = await specToSvg(traceSpec(report));
+  if ((report.margins ?? []).length > 0) {
+    charts.margin = await specToSvg(marginSpec(report, 'margin'));
+    charts.confidence = await specToSvg(marginSpec(report, 'confidence'));
+  }
   return charts;
 }
 
@@ -49,6 +57,7 @@ export async function buildHtml(doc: ReportDocument, options: BuildHtmlOptions =
       const tiles = exampleTiles(ex);
       examples.push({
         captions: exampleCaptions(ex, tiles.magnification, options.classNames),
+        facets: { attack: ex.attack, eps: ex.eps, label: ex.label },
         clean: await dataUri(tiles.clean),
         perturbation: await dataUri(tiles.perturbation),
         adversarial: await dataUri(tiles.adversarial),

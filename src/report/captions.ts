@@ -28,7 +28,7 @@ export interface ExampleCaptions {
 
 export function exampleCaptions(ex: ExampleImage, magnification: number, classNames?: readonly string[]): ExampleCaptions {
   const name = (k: number) => className(k, classNames);
-  const fooled = ex.fellAt !== null;
+  const fooled = ex.fooled;
   return {
     title: `${ex.id} · label ${name(ex.label)}${ex.target === undefined ? '' : ` → target ${name(ex.target)}`}`,
     clean: `${name(ex.cleanPrediction)} · ${pct(ex.cleanConfidence)}`,

@@ -1,5 +1,5 @@
 import escapeHtml from 'escape-html';
-import { formatEps } from '../harness/format.js';
+import { formatEps } from '../number-format.js';
 import { className } from './captions.js';
 import type { Comparison } from './compare.js';
 import { backendLine, dataLine } from './document.js';

@@ -1,52 +1,9 @@
 import type { ConvergenceTrace, SanityCheck } from '../harness/report.js';
-import { formatEps } from '../harness/format.js';
-import type { ConvergenceRecorder } from '../types.js';
+import { formatEps, pct } from '../number-format.js';
+import type { ConvergenceSums } from '../../attacks/convergence.js';
 
-/** Per-iteration sums of one (attack, ε) over the batches that recorded them. */
-export interface ConvergenceSums {
-  /** Examples attacked (the n of the first iteration). */
-  n: number;
-  /**
-   * Indexed by iteration number. Loss sums in integer millionths: integer sums do not depend on
-   * the order of addition, so shards merged give the sums of one run exactly.
-   */
-  loss: number[];
-  robust: number[];
-  counted: number[];
-}
-
-/** A recorder that keeps the sums of one attack run; `sums()` is undefined if nothing was recorded. */
-export function convergenceRecorder(): ConvergenceRecorder & { sums(): ConvergenceSums | undefined } {
-  const s: ConvergenceSums = { n: 0, loss: [], robust: [], counted: [] };
-  return {
-    record(iteration, lossSum, robust, n) {
-      s.loss[iteration] = (s.loss[iteration] ?? 0) + Math.round(lossSum * 1e6);
-      s.robust[iteration] = (s.robust[iteration] ?? 0) + robust;
-      s.counted[iteration] = (s.counted[iteration] ?? 0) + n;
-    },
-    sums() {
-      if (s.counted.length === 0) return undefined;
-      return { n: Math.max(...s.counted.filter((c) => c !== undefined)), loss: fill(s.loss), robust: fill(s.robust), counted: fill(s.counted) };
-    },
-  };
-}
-
-/** Sparse arrays (iteration numbers start at 0 or 1) with holes as 0, so that they survive JSON. */
-const fill = (xs: number[]) => Array.from(xs, (x) => x ?? 0);
-
-/** Adds the sums of one batch into another (batches of the same cell). */
-export function addSums(a: ConvergenceSums | undefined, b: ConvergenceSums | undefined): ConvergenceSums | undefined {
-  if (!a) return b && { n: b.n, loss: [...b.loss], robust: [...b.robust], counted: [...b.counted] };
-  if (!b) return a;
-  const len = Math.max(a.loss.length, b.loss.length);
-  const at = (xs: number[], i: number) => xs[i] ?? 0;
-  return {
-    n: a.n + b.n,
-    loss: Array.from({ length: len }, (_, i) => at(a.loss, i) + at(b.loss, i)),
-    robust: Array.from({ length: len }, (_, i) => at(a.robust, i) + at(b.robust, i)),
-    counted: Array.from({ length: len }, (_, i) => at(a.counted, i) + at(b.counted, i)),
-  };
-}
+// The recorder lives with the attacks it records (attacks/ never import the report).
+export { addSums, convergenceRecorder, type ConvergenceSums } from '../../attacks/convergence.js';
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
@@ -96,7 +53,6 @@ export function convergenceCheck(traces: ConvergenceTrace[]): SanityCheck | unde
   if (rising.length === 0) {
     return { id: 'converged', ok: true, message: `every iterative attack had stopped gaining by its last iterations (${traces.length} attack × ε recorded)` };
   }
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const which = rising.map(({ t, r }) => `${t.attack} at ε=${formatEps(t.eps)} (still robust ${pct(r!.from)} at iteration ${r!.since} → ${pct(r!.to)} at ${t.iterations.at(-1)!.iteration})`);
   return {
     id: 'converged',

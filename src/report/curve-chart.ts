@@ -88,7 +88,7 @@ export function curveSpec(report: Report, size: { width: number; height: number 
     description: 'Robust accuracy against the perturbation budget ε, per attack and for the worst case, with 95% Wilson intervals',
     config: CHART_CONFIG,
     encoding: {
-      x: { field: 'eps', type: 'quantitative', title: `ε (${norms.map((n) => (n === 'linf' ? 'L∞' : n.toUpperCase())).join(', ')})`, scale: { zero: true, nice: false } },
+      x: { field: 'eps', type: 'quantitative', title: `ε (${norms.map((n) => (n === 'linf' ? 'L∞' : n === 'l0' ? 'L0, pixels' : n === 'patch' ? 'patch area' : n.toUpperCase())).join(', ')})`, scale: { zero: true, nice: false } },
     },
     layer: [
       { data: { values: points }, mark: { type: 'area', opacity: 0.12, interpolate: 'linear' }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },

@@ -37,5 +37,6 @@ export function dataLine(report: Report): string {
 export function backendLine(report: Report): string {
   const b = report.backend;
   const threads = b.threads === undefined ? '' : `, ${b.threads} thread${b.threads === 1 ? '' : 's'}`;
-  return `${b.name} (tfjs ${b.tfjsVersion}${b.fastKernels ? ', advtest gradient kernels' : ''}${threads})`;
+  const auto = b.parallelism?.length ? `; ${b.parallelism.join('; ')}` : '';
+  return `${b.name} (tfjs ${b.tfjsVersion}${b.fastKernels ? ', advtest gradient kernels' : ''}${threads}${auto})`;
 }

@@ -1,6 +1,6 @@
-import { formatEps } from '../harness/format.js';
+import { formatEps, pct } from '../number-format.js';
 
-export { formatEps };
+export { formatEps, pct };
 
 /** An accuracy with its 95% interval, and the count it rests on when known. */
 export interface Estimate {
@@ -9,9 +9,6 @@ export interface Estimate {
   correct?: number;
   n?: number;
 }
-
-/** 0.9234 → "92.3%". */
-export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 /** "92.3% [90.1%, 94.0%]". */
 export const withInterval = (e: Estimate): string => `${pct(e.accuracy)} [${pct(e.interval[0])}, ${pct(e.interval[1])}]`;

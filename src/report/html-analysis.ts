@@ -5,6 +5,7 @@ import { className } from './captions.js';
 import { convergenceCheck, stillRising } from './convergence.js';
 import { attackLabel } from './document.js';
 import type { FellAtDistribution } from './fell-at.js';
+import type { MinimalDistribution } from './minimal-distribution.js';
 import { formatEps, pct } from './figures.js';
 
 const h = (s: string | number) => escapeHtml(String(s));
@@ -111,4 +112,48 @@ export function convergenceSection(report: Report, svg: string | undefined): str
 ${svg ? `<figure class="chart">${svg}</figure>` : ''}
 <p class="caption">Per iteration of each attack's first run (restarts attack only the examples left standing), summed over every batch: the fraction of the attacked examples not yet fooled, and the mean loss the attack ascends. A curve still falling at its end means more steps would likely find more.</p>
 ${verdict}</section>`;
+}
+
+/** The margin and confidence histograms, and their medians with the misclassified count per cell. */
+export function marginSection(report: Report, svgs: { margin?: string; confidence?: string }): string {
+  const cells = report.margins ?? [];
+  if (cells.length === 0) return '';
+  const below = (m: NonNullable<Report['margins']>[number]) => m.margin.edges.slice(0, -1).reduce((a, e, k) => a + (e < 0 ? m.margin.adversarial[k]! : 0), 0);
+  const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+  const rows = cells
+    .map((m) => `<tr><td class="text">${h(seriesLabel(report, m.attack))}</td><td>${h(formatEps(m.eps))}</td><td>${m.n}</td><td>${num(m.margin.median.clean)}</td><td>${num(m.margin.median.adversarial)}</td><td>${pct(m.confidence.median.clean)}</td><td>${pct(m.confidence.median.adversarial)}</td><td>${below(m)}</td></tr>`)
+    .join('');
+  return `<section id="margins"><h2>Margins and confidence, clean vs adversarial</h2>
+${svgs.margin ? `<figure class="chart">${svgs.margin}</figure>` : ''}
+${svgs.confidence ? `<figure class="chart">${svgs.confidence}</figure>` : ''}
+<p class="caption">Over the ${cells[0]!.n} examples correct clean: the logit of the true class minus the largest other logit (left of the dashed line at 0 the model is wrong), and the probability of the top class, on the clean images (blue, the same in every panel) and after the attack (red). Adversarial mass just below 0 means minimal-looking breaks; a clean margin far above 0 that the attack cannot push below it is robustness.</p>
+${wrap(`<table><thead><tr><th class="text">attack</th><th>ε</th><th>n</th><th>median margin clean</th><th>adversarial</th><th>median confidence clean</th><th>adversarial</th><th>margin &lt; 0</th></tr></thead><tbody>${rows}</tbody></table>`)}</section>`;
+}
+
+/** The per-example traces of --trace: the chart and, per traced example, where it ended. */
+export function traceSection(report: Report, svg: string | undefined): string {
+  const traces = report.traces ?? [];
+  if (traces.length === 0) return '';
+  const last = (xs: (number | null)[]) => [...xs].reverse().find((v) => v !== null) ?? null;
+  const show = (v: number | null) => (v === null ? '—' : v.toPrecision(3));
+  const rows = traces
+    .map((t) => `<tr><td class="text">${h(t.id)}</td><td>${t.index}</td><td class="text">${h(seriesLabel(report, t.attack))}</td><td>${h(formatEps(t.eps))}</td><td>${t.loss.length - 1}${t.truncated ? '+' : ''}</td><td>${show(last(t.loss))}</td><td>${show(last(t.margin))}</td></tr>`)
+    .join('');
+  return `<section id="traces"><h2>Traced examples</h2>
+${svg ? `<figure class="chart">${svg}</figure>` : ''}
+<p class="caption">Per iteration of each iterative attack's first run, the loss it ascends and the margin of its label (true class, or target when targeted) for the examples given to --trace; a margin below 0 means the attack succeeded at that iterate (APGD records no margin). An example appears only where the attack ran on it: correct clean, and in a sequential suite not already fooled by an earlier attack. At most 1000 iterations per example are kept (a "+" marks more).</p>
+${wrap(`<table><thead><tr><th class="text">example</th><th>position</th><th class="text">attack</th><th>ε</th><th>iterations</th><th>last loss</th><th>last margin</th></tr></thead><tbody>${rows}</tbody></table>`)}</section>`;
+}
+
+/** The minimal attacks' per-example smallest perturbations, next to the fixed-ε curves. */
+export function minimalSection(dists: MinimalDistribution[], svg: string | undefined): string {
+  if (dists.length === 0) return '';
+  const num = (v: number | null) => (v === null ? '∞ (over half not found)' : v.toPrecision(4));
+  const rows = dists
+    .map((d) => `<tr><td class="text">${h(d.attack)}</td><td>${h(d.norm === 'linf' ? 'L∞' : d.norm.toUpperCase())}</td><td>${d.found}/${d.of}</td><td>${h(num(d.median))}</td><td>${h(d.mean === null ? '—' : d.mean.toPrecision(4))}</td></tr>`)
+    .join('');
+  return `<section id="minimal"><h2>Smallest perturbation found (minimal attacks)</h2>
+${svg ? `<figure class="chart">${svg}</figure>` : ''}
+<p class="caption">Minimal attacks look for each example's closest adversarial without a budget; an example is broken at ε iff that distance is within ε, so the CDF is the attack's whole success-rate curve, and the rings (the fraction the evaluation judged fooled at each evaluated ε) sit on it. The median counts an example with no adversarial found as infinitely far; the mean is over those found. Over the examples correct clean.</p>
+${wrap(`<table><thead><tr><th class="text">attack</th><th>norm</th><th>found</th><th>median</th><th>mean (found)</th></tr></thead><tbody>${rows}</tbody></table>`)}</section>`;
 }

@@ -58,6 +58,10 @@ tr.improved td.verdict { color: var(--good); font-weight: 600; }
 .triple figcaption .what { display: block; color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: 0.04em; }
 .example .fooled { color: var(--bad); font-weight: 600; } .example .held { color: var(--good); font-weight: 600; }
 .example .warning { color: var(--bad); font-size: 12px; margin: 6px 0 0; }
+.grid-filter { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 16px; margin: 0 0 12px; font-size: 13px; color: var(--muted); }
+.grid-filter select { font: inherit; color: var(--ink); padding: 2px 6px; border: 1px solid var(--line); border-radius: 6px; background: var(--card); }
+.grid-filter output { margin-left: auto; font-variant-numeric: tabular-nums; }
+.example[hidden] { display: none; }
 .legend { display: flex; align-items: center; gap: 8px; color: var(--muted); font-size: 12px; margin: 0 0 12px; }
 .legend .ramp { width: 160px; height: 10px; border-radius: 3px; border: 1px solid var(--line); }
 ul.checks { list-style: none; padding: 0; margin: 0; }
@@ -98,5 +102,29 @@ for (const th of document.querySelectorAll('table.sortable th[data-sort]')) {
     });
     for (const row of rows) body.appendChild(row);
   });
+}
+`;
+
+/**
+ * The image grid's filter: hides the example cards whose data-* attributes do not match every
+ * chosen value, and says how many are shown.
+ */
+export const FILTER_SCRIPT = `
+for (const form of document.querySelectorAll('form.grid-filter')) {
+  const section = form.closest('section');
+  const cards = [...section.querySelectorAll('.example[data-attack]')];
+  const apply = () => {
+    const chosen = [...form.querySelectorAll('select')].filter((s) => s.value !== '');
+    let shown = 0;
+    for (const card of cards) {
+      const match = chosen.every((s) => card.dataset[s.name] === s.value);
+      card.hidden = !match;
+      if (match) shown++;
+    }
+    form.querySelector('output').textContent = shown + ' of ' + cards.length + ' shown';
+    section.querySelector('.grid-empty').hidden = shown > 0;
+  };
+  form.addEventListener('change', apply);
+  form.addEventListener('submit', (e) => e.preventDefault());
 }
 `;

@@ -1,19 +1,24 @@
 import escapeHtml from 'escape-html';
 import type { Report } from '../harness/report.js';
-import type { ExampleCaptions } from './captions.js';
+import { className, type ExampleCaptions } from './captions.js';
 import { divergingGradientCss } from './colormap.js';
 import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument } from './document.js';
 import { duration, formatEps, pct, points, withInterval, type Estimate } from './figures.js';
-import { SORT_SCRIPT, STYLE } from './html-assets.js';
+import { formatBudget } from '../number-format.js';
+import { universalSection } from './universal-html.js';
+import { FILTER_SCRIPT, SORT_SCRIPT, STYLE } from './html-assets.js';
 import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
 import { fellAtDistribution } from './fell-at.js';
 import { commandLine } from './invocation.js';
-import { confusionSection, convergenceSection, fellAtSection, perClassSection } from './html-analysis.js';
+import { confusionSection, convergenceSection, fellAtSection, marginSection, minimalSection, perClassSection, traceSection } from './html-analysis.js';
+import { minimalDistributions } from './minimal-distribution.js';
 
 /** One example of the image grid, with its images already encoded as data: URIs. */
 export interface HtmlExample {
   captions: ExampleCaptions;
+  /** What the page's grid filter selects on (absent: the card is always shown). */
+  facets?: { attack: string; eps: number; label: number };
   clean: string;
   perturbation: string;
   adversarial: string;
@@ -29,7 +34,7 @@ export interface HtmlAssets {
   /** Said near the image grid, e.g. why there are no images. */
   notes?: string[];
   /** Inline SVGs of the per-class, confusion, smallest-ε and convergence charts. */
-  charts?: { perClass?: string; confusion?: string; fellAt?: string; convergence?: string };
+  charts?: { perClass?: string; confusion?: string; fellAt?: string; convergence?: string; margin?: string; confidence?: string; traces?: string; minimal?: string };
   /** Names of the classes (index = label), for tables and captions. */
   classNames?: readonly string[];
 }
@@ -128,7 +133,7 @@ function curvesSection(report: Report, svg: string): string {
 function resultsSection(report: Report): string {
   const rows = report.results.map(
     (r) =>
-      `<tr><td class="text">${h(attackLabel(report, r.attack, r.norm))}</td><td>${h(formatEps(r.eps))}</td>${accuracyCell(r)}<td>${pct(r.quantized.accuracy)}</td><td>${pct(r.success.rate)}</td><td>${r.perturbation.meanLinf.toFixed(4)}</td><td>${r.perturbation.meanL2.toFixed(4)}</td><td>${r.costs.gradients}</td></tr>`,
+      `<tr><td class="text">${h(attackLabel(report, r.attack, r.norm))}</td><td>${h(formatBudget(r.eps, r.norm))}</td>${accuracyCell(r)}<td>${pct(r.quantized.accuracy)}</td><td>${pct(r.success.rate)}</td><td>${r.perturbation.meanLinf.toFixed(4)}</td><td>${r.perturbation.meanL2.toFixed(4)}</td><td>${r.costs.gradients}</td></tr>`,
   );
   let worst = '';
   if (report.config.attacks.length > 1) {
@@ -145,7 +150,24 @@ function exampleCard(ex: HtmlExample): string {
   const img = (src: string, what: string, lines: string, alt: string) =>
     `<figure><img src="${src}" alt="${h(alt)}" width="112" height="112"><figcaption><span class="what">${h(what)}</span>${lines}</figcaption></figure>`;
   const fate = `<span class="${c.fooled ? 'fooled' : 'held'}">${h(c.fate)}</span>`;
-  return `<article class="example"><h3>${h(c.title)}</h3><div class="triple">${img(ex.clean, 'clean', h(c.clean), `clean image, predicted ${c.clean}`)}${img(ex.perturbation, 'perturbation', `${h(c.perturbation)}<br><span class="ci">${h(c.magnification)}</span>`, `perturbation of ${c.perturbation} in diverging colours, ${c.magnification}`)}${img(ex.adversarial, 'adversarial', `${h(c.adversarial)}<br>${fate}`, `adversarial image, predicted ${c.adversarial}`)}</div>${c.warning ? `<p class="warning">⚠ ${h(c.warning)}</p>` : ''}</article>`;
+  const f = ex.facets;
+  const data = f ? ` data-attack="${h(f.attack)}" data-eps="${f.eps}" data-fate="${c.fooled ? 'fooled' : 'robust'}" data-class="${f.label}"` : '';
+  return `<article class="example"${data}><h3>${h(c.title)}</h3><div class="triple">${img(ex.clean, 'clean', h(c.clean), `clean image, predicted ${c.clean}`)}${img(ex.perturbation, 'perturbation', `${h(c.perturbation)}<br><span class="ci">${h(c.magnification)}</span>`, `perturbation of ${c.perturbation} in diverging colours, ${c.magnification}`)}${img(ex.adversarial, 'adversarial', `${h(c.adversarial)}<br>${fate}`, `adversarial image, predicted ${c.adversarial}`)}</div>${c.warning ? `<p class="warning">⚠ ${h(c.warning)}</p>` : ''}</article>`;
+}
+
+/**
+ * Selects over the examples on the page, by attack, ε, fate and class (FILTER_SCRIPT hides the
+ * other cards); only values some example has are offered, and no form when there is one card.
+ */
+function gridFilterForm(examples: HtmlExample[], classNames?: readonly string[]): string {
+  const facets = examples.map((e) => e.facets).filter((f) => f !== undefined);
+  if (facets.length < 2) return '';
+  const select = (name: string, label: string, options: [string, string][]) =>
+    `<label>${h(label)} <select name="${name}"><option value="">all</option>${options.map(([v, t]) => `<option value="${h(v)}">${h(t)}</option>`).join('')}</select></label>`;
+  const attacks = [...new Set(facets.map((f) => f.attack))];
+  const eps = [...new Set(facets.map((f) => f.eps))].sort((a, b) => a - b);
+  const classes = [...new Set(facets.map((f) => f.label))].sort((a, b) => a - b);
+  return `<form class="grid-filter" aria-label="filter the examples">${select('attack', 'attack', attacks.map((a) => [a, a]))}${select('eps', 'ε', eps.map((e) => [String(e), formatEps(e)]))}${select('fate', 'shown', [['fooled', 'fooled'], ['robust', 'robust (held)']])}${select('class', 'true class', classes.map((k) => [String(k), className(k, classNames)]))}<output class="grid-count">${facets.length} of ${facets.length} shown</output></form>`;
 }
 
 function examplesSection(assets: HtmlAssets): string {
@@ -154,10 +176,11 @@ function examplesSection(assets: HtmlAssets): string {
   if (examples.length === 0) return `<section id="examples"><h2>Examples</h2>${notes || '<p class="note">No images in this report.</p>'}</section>`;
   const fooled = examples.filter((e) => e.captions.fooled).length;
   const heading = fooled === examples.length ? 'Examples that fooled the model' : fooled === 0 ? 'Examples that held' : 'Examples that fooled the model, and some that held';
+  const filter = gridFilterForm(examples, assets.classNames);
   const download = assets.gridPng ? ` <a class="download" download="advtest-grid.png" href="${assets.gridPng}">Download this grid as PNG</a>` : '';
   return `<section id="examples"><h2>${heading}</h2>
 <div class="legend">Smallest ε first. Perturbation δ = adversarial − clean, magnified to full colour: <span>−</span><span class="ramp" style="background: linear-gradient(to right, ${divergingGradientCss()})"></span><span>+</span>${download}</div>
-${notes}<div class="examples">${examples.map(exampleCard).join('')}</div></section>`;
+${notes}${filter}<div class="examples">${examples.map(exampleCard).join('')}</div><p class="note grid-empty" hidden>No example of this page matches the filter.</p></section>`;
 }
 
 function sanitySection(report: Report): string {
@@ -212,12 +235,17 @@ export function renderHtml(doc: ReportDocument, assets: HtmlAssets = {}): string
   if (doc.leaderboard) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(doc.leaderboard)]);
   if (r) {
     if (assets.curvesSvg) sections.push(['curves', 'Curves', curvesSection(r, assets.curvesSvg)]);
+    const minimal = minimalDistributions(r);
+    if (minimal.length > 0) sections.push(['minimal', 'Minimal attacks', minimalSection(minimal, assets.charts?.minimal)]);
     sections.push(['results', 'Results', resultsSection(r)]);
+    if ((r.universal ?? []).length > 0) sections.push(['universal', 'Patch / UAP', universalSection(r)]);
     const charts = assets.charts ?? {};
     if ((r.perClass ?? []).length > 0) sections.push(['per-class', 'Per class', perClassSection(r, charts.perClass, assets.classNames)]);
     if ((r.confusion ?? []).length > 0) sections.push(['confusion', 'Confusion', confusionSection(r, charts.confusion, assets.classNames)]);
     if (r.examples.fellAt.length > 0) sections.push(['fell-at', 'Smallest ε', fellAtSection(r, fellAtDistribution(r), charts.fellAt)]);
     if ((r.convergence ?? []).length > 0) sections.push(['convergence', 'Convergence', convergenceSection(r, charts.convergence)]);
+    if ((r.traces ?? []).length > 0) sections.push(['traces', 'Traces', traceSection(r, charts.traces)]);
+    if ((r.margins ?? []).length > 0) sections.push(['margins', 'Margins', marginSection(r, { ...(charts.margin ? { margin: charts.margin } : {}), ...(charts.confidence ? { confidence: charts.confidence } : {}) })]);
     if (assets.examples || assets.notes) sections.push(['examples', 'Examples', examplesSection(assets)]);
     if ((r.sanity ?? []).length > 0) sections.push(['sanity', 'Sanity checks', sanitySection(r)]);
     sections.push(['provenance', 'Provenance', provenanceSection(r)]);
@@ -242,7 +270,7 @@ ${kpis(doc)}
 ${sections.map(([, , html]) => html).join('\n')}
 <footer>Made by advtest${r ? ` ${h(r.tool.version)}` : ''}. Self-contained: this page loads nothing from the network.</footer>
 </main>
-<script>${SORT_SCRIPT}</script>
+<script>${SORT_SCRIPT}${FILTER_SCRIPT}</script>
 </body>
 </html>
 `;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cellSeed } from '../harness/evaluate.js';
 import type { Report } from '../harness/report.js';
-import { runAttack } from '../harness/run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
 import { scoresOf } from '../model/scores.js';
 import type { Attack, Classifier, Dataset, ImageShape } from '../types.js';
 import type { ChosenExample } from './examples.js';

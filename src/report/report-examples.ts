@@ -1,6 +1,7 @@
 import type { Report } from '../harness/report.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 import { chooseExamples } from './examples.js';
+import { describeGridFilter, type GridFilter } from './grid-filter.js';
 import { regenerateExamples, type ExampleImage, type RegenerateOptions } from './regenerate.js';
 import { reproduceEvaluation, type ReproduceOptions } from './reproduce.js';
 
@@ -29,26 +30,31 @@ export async function examplesOfEvaluation(
   model: Classifier,
   data: Dataset,
   report: Report,
-  options: { count?: number; attacks?: Attack[]; onPhase?: RegenerateOptions['onPhase'] } = {},
+  options: { count?: number; attacks?: Attack[]; onPhase?: RegenerateOptions['onPhase']; filter?: GridFilter } = {},
 ): Promise<ReportExamples> {
-  const chosen = chooseExamples(report, options.count ?? DEFAULT_GRID_EXAMPLES);
+  const count = options.count ?? DEFAULT_GRID_EXAMPLES;
+  const chosen = chooseExamples(report, count, options.filter);
   const examples = await regenerateExamples(model, data, report, chosen, {
     ...(options.attacks ? { attacks: options.attacks } : {}),
     ...(options.onPhase ? { onPhase: options.onPhase } : {}),
   });
-  return { examples, classNames: data.classNames, notes: notesFor(report, examples) };
+  const described = options.filter ? describeGridFilter(options.filter) : '';
+  const matched =
+    described === '' ? [] : chosen.length === 0 ? [`No clean-correct example matches the grid filter (${described}).`] : [`Grid filter: ${described}${chosen.length < count ? ` (only ${chosen.length} examples match)` : ''}.`];
+  return { examples, classNames: data.classNames, notes: [...matched, ...notesFor(report, examples)] };
 }
 
 /** The same from a report file: loads its model and data again (see reproduceEvaluation). */
 export async function examplesOfReportFile(
   report: Report,
   file: string,
-  options: ReproduceOptions & { count?: number; backend?: string; onPhase?: RegenerateOptions['onPhase'] } = {},
+  options: ReproduceOptions & { count?: number; backend?: string; onPhase?: RegenerateOptions['onPhase']; filter?: GridFilter } = {},
 ): Promise<ReportExamples> {
   const { model, data } = await reproduceEvaluation(report, file, options);
   try {
     const out = await examplesOfEvaluation(model, data, report, options);
-    return { ...out, notes: notesFor(report, out.examples, options.backend) };
+    const backendNote = options.backend !== undefined && options.backend !== report.backend.name ? notesFor(report, [], options.backend) : [];
+    return { ...out, notes: [...backendNote, ...out.notes] };
   } finally {
     model.dispose?.();
   }

@@ -1,11 +1,10 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { parseInputTransform } from '../../defenses/input-transforms.js';
+import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { fingerprint } from '../data/dataset.js';
 import { loadEvaluationData } from '../data/index.js';
 import { UserError } from '../errors.js';
 import type { Report } from '../harness/report.js';
-import { withInputTransform } from '../model/input-transform.js';
 import { loadModel } from '../model/store.js';
 import type { Classifier, Dataset } from '../types.js';
 
@@ -47,7 +46,7 @@ export async function reproduceEvaluation(report: Report, reportFile: string, op
   const modelPath = await modelFolder(report, reportFile, options.model);
   const base = await loadModel(modelPath);
   const transform = report.model.inputTransform;
-  const model = typeof transform === 'string' ? withInputTransform(base, parseInputTransform(transform, report.seed)) : base;
+  const model = typeof transform === 'string' ? withTransformSpec(base, transform, report.seed) : base;
   try {
     const split = report.data.split === 'train' ? 'train' : 'test';
     const { data } = await loadEvaluationData(report.data.name, { split, shape: model.inputShape, classNames: model.classNames, dataDir: options.dataDir, limit: subsetSize(report) });

@@ -1,11 +1,10 @@
 import Table from 'cli-table3';
-import { formatEps } from '../harness/format.js';
+import { formatBudget, formatEps, pct } from '../number-format.js';
 import type { Proportion, Report } from '../harness/report.js';
 import { backendLine } from './document.js';
 
 export { formatEps };
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const withInterval = (p: Proportion) => `${pct(p.accuracy)} [${pct(p.interval[0])}, ${pct(p.interval[1])}]`;
 const num = (x: number) => x.toFixed(4);
 
@@ -54,8 +53,8 @@ export function renderText(report: Report, options: TextOptions = {}): string {
     const name = `${sequential && r.attack !== first ? '+ ' : ''}${r.attack}${sharedNorm ? '' : ` (${r.norm})`}`;
     table.push(
       wide
-        ? [name, formatEps(r.eps), withInterval(r), pct(r.quantized.accuracy), pct(r.success.rate), num(r.perturbation.meanLinf), num(r.perturbation.maxLinf), num(r.perturbation.meanL2), num(r.perturbation.maxL2), costText(r.costs), `${seconds.toFixed(1)} s`]
-        : [name, formatEps(r.eps), withInterval(r), pct(r.quantized.accuracy), pct(r.success.rate), num(r.perturbation.meanL2), costShort(r.costs), `${seconds.toFixed(1)}s`],
+        ? [name, formatBudget(r.eps, r.norm), withInterval(r), pct(r.quantized.accuracy), pct(r.success.rate), num(r.perturbation.meanLinf), num(r.perturbation.maxLinf), num(r.perturbation.meanL2), num(r.perturbation.maxL2), costText(r.costs), `${seconds.toFixed(1)} s`]
+        : [name, formatBudget(r.eps, r.norm), withInterval(r), pct(r.quantized.accuracy), pct(r.success.rate), num(r.perturbation.meanL2), costShort(r.costs), `${seconds.toFixed(1)}s`],
     );
   });
   lines.push(table.toString());

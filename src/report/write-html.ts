@@ -1,6 +1,7 @@
 import type { Report } from '../harness/report.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 import { buildHtml } from './build-html.js';
+import type { GridFilter } from './grid-filter.js';
 import type { RegenerateOptions } from './regenerate.js';
 import { examplesOfEvaluation } from './report-examples.js';
 import { writeFileSafely } from './write-file.js';
@@ -14,7 +15,7 @@ export async function writeEvaluationHtml(
   model: Classifier,
   data: Dataset,
   report: Report,
-  options: { attacks: Attack[]; count?: number; onPhase?: RegenerateOptions['onPhase'] },
+  options: { attacks: Attack[]; count?: number; onPhase?: RegenerateOptions['onPhase']; filter?: GridFilter },
 ): Promise<void> {
   const images = await examplesOfEvaluation(model, data, report, options);
   const html = await buildHtml({ report }, { examples: images.examples, classNames: images.classNames, notes: images.notes });

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AttackContext, Classifier, Criterion } from '../types.js';
-import { LOSSES, type LossName } from './loss.js';
+import { lossFunction, type LossName } from './loss.js';
 
 /** The attacker's objective per example: loss on the labels (untargeted) or minus the loss on the targets. */
 function objective(logits: tf.Tensor2D, criterion: Criterion, loss: LossName): tf.Tensor1D {
-  const l = LOSSES[loss](logits, criterion.labels);
+  const l = lossFunction(loss)(logits, criterion.labels);
   return (criterion.targeted ? tf.neg(l) : l) as tf.Tensor1D;
 }
 

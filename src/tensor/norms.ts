@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Norm, NormName } from '../types.js';
+import { l0, patch } from './sparse-norms.js';
 
 const PIXEL_AXES = [1, 2, 3];
 /** Guards divisions by a zero gradient or a zero perturbation. */
@@ -68,7 +69,10 @@ export const l2: Norm = {
   },
 };
 
-export const NORMS: Record<NormName, Norm> = { linf, l2 };
+export const NORMS: Record<NormName, Norm> = { linf, l2, l0, patch };
+
+/** The norms with a steepest-ascent step and a ball to project on: what gradient-loop attacks take. */
+export const DENSE_NORMS: readonly NormName[] = ['linf', 'l2'];
 
 export function clipToBox(x: tf.Tensor4D, lower: number, upper: number): tf.Tensor4D {
   return tf.clipByValue(x, lower, upper);

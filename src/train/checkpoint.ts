@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { writeFailure } from '../report/write-file.js';
-import type { EpochProgress } from './loop.js';
+import type { EpochProgress } from './monitor.js';
 
 export const CHECKPOINT_FORMAT = 'advtest-checkpoint/1';
 
@@ -25,6 +25,8 @@ export interface CheckpointState {
   history: EpochProgress[];
   model: tf.Tensor[];
   optimizer: NamedTensor[];
+  /** State of the training hooks (weight averaging's running average), when they keep any. */
+  hooks?: NamedTensor[];
 }
 
 interface Manifest {
@@ -36,6 +38,7 @@ interface Manifest {
   history: EpochProgress[];
   model: { shape: number[]; dtype: tf.DataType }[];
   optimizer: { name: string; shape: number[]; dtype: tf.DataType }[];
+  hooks?: { name: string; shape: number[]; dtype: tf.DataType }[];
 }
 
 /** Raw bytes of each tensor in its own dtype (Adam's step counter is int32). */
@@ -64,12 +67,15 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     history: state.history,
     model: state.model.map((t) => ({ shape: t.shape, dtype: t.dtype })),
     optimizer: state.optimizer.map((n) => ({ name: n.name, shape: n.tensor.shape, dtype: n.tensor.dtype })),
+    ...(state.hooks ? { hooks: state.hooks.map((n) => ({ name: n.name, shape: n.tensor.shape, dtype: n.tensor.dtype })) } : {}),
   };
   const model = await bytesOf(state.model);
   const optimizer = await bytesOf(state.optimizer.map((n) => n.tensor));
+  const hooks = state.hooks ? await bytesOf(state.hooks.map((n) => n.tensor)) : undefined;
   try {
     await writeFile(path.join(tmp, 'model.bin'), model);
     await writeFile(path.join(tmp, 'optimizer.bin'), optimizer);
+    if (hooks) await writeFile(path.join(tmp, 'hooks.bin'), hooks);
     await writeFile(path.join(tmp, 'checkpoint.json'), JSON.stringify(manifest));
   } catch (err) {
     // A full disk: the previous checkpoint stays, the half-written one goes.
@@ -129,8 +135,11 @@ export async function loadCheckpoint(dir: string, key: string): Promise<Checkpoi
   };
   const modelBytes = await read('model.bin', manifest.model);
   const optBytes = await read('optimizer.bin', manifest.optimizer);
+  if (manifest.hooks !== undefined && !validSpecs(manifest.hooks)) throw damaged(dir, 'checkpoint.json lacks the shapes of the hooks\' state');
+  const hookBytes = manifest.hooks ? await read('hooks.bin', manifest.hooks) : undefined;
   const model = tensorsFrom(modelBytes, manifest.model);
   const opt = tensorsFrom(optBytes, manifest.optimizer);
+  const hookTensors = manifest.hooks && hookBytes ? tensorsFrom(hookBytes, manifest.hooks) : undefined;
   return {
     key,
     epoch: manifest.epoch,
@@ -139,5 +148,6 @@ export async function loadCheckpoint(dir: string, key: string): Promise<Checkpoi
     history: manifest.history,
     model,
     optimizer: manifest.optimizer.map((s, i) => ({ name: s.name, tensor: opt[i]! })),
+    ...(manifest.hooks && hookTensors ? { hooks: manifest.hooks.map((s, i) => ({ name: s.name, tensor: hookTensors[i]! })) } : {}),
   };
 }

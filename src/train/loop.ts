@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { layersClassifier } from '../model/classifier.js';
 import { makeRestorableRng, permutation } from '../tensor/random.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type NamedTensor } from './checkpoint.js';
 import type { Classifier, Dataset } from '../types.js';
-import { measureRobustness, type MonitorOptions, type RobustnessProbe } from './monitor.js';
+import { measureRobustness, type EpochProgress, type MonitorOptions } from './monitor.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
 import { makeSchedule, setLearningRate, type Schedule, type ScheduleName } from './schedule.js';
+import { pct } from '../number-format.js';
 
 /**
  * What one step trains on. The loop disposes every tensor of it (and the batch it handed to
@@ -42,6 +43,22 @@ export interface TrainingHooks {
   gradients?(grads: tf.NamedTensorMap, ctx: HookContext): tf.NamedTensorMap;
   /** After the optimizer's update, inside a tidy scope (weight constraints such as max-norm). */
   afterStep?(ctx: HookContext): void;
+  /**
+   * After the batch hook, before the tape: move the weights (adversarial weight perturbation).
+   * `loss` is the step's training loss on the batch, as the tape will compute it. The returned
+   * function puts the weights back; the loop calls it once the gradients are taken, before they
+   * are transformed and applied, so the update is made from the unperturbed weights.
+   */
+  perturbWeights?(ctx: HookContext, loss: () => tf.Scalar): () => void;
+  /** Runs fn with the weights to evaluate in the model (weight averaging swaps its average in, and back). */
+  withEvaluationWeights?<T>(model: tf.LayersModel, fn: () => Promise<T>): Promise<T>;
+  /** After the last epoch: put the weights to keep into the model (weight averaging: the average). */
+  finish?(model: tf.LayersModel): void;
+  /** State checkpointed beside the model and the optimizer (the running average), given back on resume. */
+  state?(): NamedTensor[];
+  restoreState?(saved: NamedTensor[]): void;
+  /** When training ends, however it ends: release the hooks' tensors. */
+  dispose?(): void;
 }
 
 export interface HookContext {
@@ -92,17 +109,8 @@ export interface StepProgress {
   learningRate: number;
 }
 
-export interface EpochProgress {
-  epoch: number;
-  epochs: number;
-  /** Mean training loss over the epoch. */
-  loss: number;
-  /** Training accuracy over the epoch (on the batches the loss saw: adversarial ones under adversarial training). */
-  accuracy: number;
-  heldOut?: RobustnessProbe;
-  /** Set on the epoch that triggered early stopping. */
-  stopped?: string;
-}
+// Defined beside the monitor's figures, so that checkpoint.ts can store it without importing the loop.
+export type { EpochProgress } from './monitor.js';
 
 export interface TrainSummary {
   epochs: number;
@@ -134,10 +142,6 @@ function nonFiniteWeight(model: tf.LayersModel): string | undefined {
 
 function disposeBatch(...batches: TrainingBatch[]): void {
   tf.dispose(batches.flatMap((b) => [b.x, b.y, ...(b.targets ? [b.targets] : [])]));
-}
-
-function pct(v: number): string {
-  return `${(v * 100).toFixed(1)}%`;
 }
 
 /** Names of optimizer state that getWeights leaves out, stored beside it in checkpoints. */
@@ -191,6 +195,13 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
   let stoppedEarly: TrainSummary['stoppedEarly'];
   // Weights after the previous epoch, kept for early stopping to fall back on.
   let snapshot: tf.Tensor[] | undefined;
+  // Undoes this step's weight perturbation (perturbWeights); cleared once called.
+  let restoreWeights: (() => void) | undefined;
+  const undoPerturbation = (): void => {
+    const undo = restoreWeights;
+    restoreWeights = undefined;
+    undo?.();
+  };
 
   if (resumed) {
     model.setWeights(resumed.model);
@@ -199,6 +210,10 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
     // Both copied what they keep (variables share data by reference count).
     tf.dispose(resumed.model);
     tf.dispose(resumed.optimizer.map((n) => n.tensor));
+    if (resumed.hooks) {
+      hooks.restoreState?.(resumed.hooks);
+      tf.dispose(resumed.hooks.map((n) => n.tensor));
+    }
     // Early stopping falls back to the weights after the last completed epoch: these.
     if (options.earlyStop) snapshot = model.getWeights().map((t) => tf.clone(t));
   }
@@ -225,14 +240,18 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
         try {
           // Before the tape: adversarial examples made here are constants of the training loss.
           if (hooks.batch) batch = await hooks.batch(input.x, input.y, ctx);
+          const stepBatch = batch;
+          const lossOf = (logits: tf.Tensor2D): tf.Scalar => (hooks.loss ? hooks.loss(logits, stepBatch.y, ctx, stepBatch) : defaultLoss(logits, stepBatch.y, stepBatch));
+          restoreWeights = hooks.perturbWeights?.(ctx, () => lossOf(classifier.logits(stepBatch.x)));
           const [lossValue, batchCorrect] = tf.tidy(() => {
             const { x, y } = batch;
             let hits: tf.Scalar | undefined;
             const { value, grads } = tf.variableGrads(() => {
               const logits = classifier.logits(x);
               hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(y, 'int32')), 'float32')) as tf.Scalar);
-              return hooks.loss ? hooks.loss(logits, y, ctx, batch) : defaultLoss(logits, y, batch);
+              return lossOf(logits);
             }, vars);
+            undoPerturbation();
             optimizer.applyGradients(hooks.gradients ? hooks.gradients(grads, ctx) : grads);
             const hitCount = hits!.dataSync()[0]!;
             hits!.dispose();
@@ -244,6 +263,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
           lossSum += lossValue * idx.length;
           correct += batchCorrect;
         } finally {
+          undoPerturbation();
           disposeBatch(input, batch);
         }
         seen += idx.length;
@@ -257,7 +277,9 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
       const progress: EpochProgress = { epoch, epochs: options.epochs, loss: lossSum / seen, accuracy: correct / seen };
       if (options.monitor) {
         // The same seed every epoch: the attack's random starts do not vary between measurements.
-        progress.heldOut = await measureRobustness(classifier, options.monitor, seed);
+        const monitor = options.monitor;
+        const measure = () => measureRobustness(classifier, monitor, seed);
+        progress.heldOut = await (hooks.withEvaluationWeights ? hooks.withEvaluationWeights(model, measure) : measure());
         const previous = history[history.length - 1]?.heldOut;
         const drop = options.earlyStop?.drop;
         if (drop !== undefined && previous && progress.heldOut.robust < previous.robust - drop) {
@@ -280,6 +302,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
           history,
           model: model.getWeights(),
           optimizer: optimizerState,
+          ...(hooks.state ? { hooks: hooks.state() } : {}),
         });
         // The step counter comes as a fresh scalar; the rest are the optimizer's own variables.
         tf.dispose(optimizerState.map((n) => n.tensor).filter((t) => !(t instanceof tf.Variable)));
@@ -287,9 +310,11 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
       options.onEpoch?.(progress);
       if (stoppedEarly) break;
     }
+    hooks.finish?.(model);
   } finally {
     tf.dispose(snapshot);
     optimizer.dispose();
+    hooks.dispose?.();
   }
   const last = history[history.length - 1];
   return {

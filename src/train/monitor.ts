@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { subset } from '../data/dataset.js';
 import { UserError } from '../errors.js';
-import { runAttack } from '../harness/run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
 import { makeRng, permutation } from '../tensor/random.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 
@@ -66,4 +66,17 @@ export async function measureRobustness(model: Classifier, monitor: MonitorOptio
     }
   }
   return { clean: clean / data.size, robust: robust / data.size, n: data.size };
+}
+
+/** One finished epoch of training: its figures and the held-out robustness probe. */
+export interface EpochProgress {
+  epoch: number;
+  epochs: number;
+  /** Mean training loss over the epoch. */
+  loss: number;
+  /** Training accuracy over the epoch (on the batches the loss saw: adversarial ones under adversarial training). */
+  accuracy: number;
+  heldOut?: RobustnessProbe;
+  /** Set on the epoch that triggered early stopping. */
+  stopped?: string;
 }

@@ -92,8 +92,8 @@ describe.each(Object.entries(MODELS))('minimal attacks on the %s linear model', 
     const loose = label === 'ddn' && spec.W.length > 2;
     distance.forEach((d, i) => {
       expect(fooled[i]).toBe(true);
-      expect(d).toBeGreaterThanOrEqual(spec[norm][i]! * (1 - 1e-4));
-      expect(d).toBeLessThanOrEqual(spec[norm][i]! * (loose ? 1.7 : 1.03));
+      expect(d).toBeGreaterThanOrEqual(spec[norm as 'linf' | 'l2'][i]! * (1 - 1e-4));
+      expect(d).toBeLessThanOrEqual(spec[norm as 'linf' | 'l2'][i]! * (loose ? 1.7 : 1.03));
     });
   });
 

@@ -1,13 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ATTACK_REGISTRY, makeAttack } from '../../attacks/index.js';
+import { ATTACK_REGISTRY, makeAttack, withInputDiversity } from '../../attacks/index.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
 import type { Report } from '../../src/harness/report.js';
 import { loadModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';
-import type { Attack, Classifier } from '../../src/types.js';
+import * as tf from '@tensorflow/tfjs';
+import { runAttack } from '../../attacks/run-attack.js';
+import type { Attack, Classifier, NormName } from '../../src/types.js';
 import { leakedTensors, useTestBackend } from '../helpers/backend.js';
+import { bySuite } from '../helpers/suite-size.js';
+
+/**
+ * 20 test digits per attack in `npm test`, 40 in `npm run test:slow` (test/slow/attack-registry
+ * imports this file); one model loaded for the whole file.
+ */
+const DIGITS = bySuite(20, 40);
+let sharedModel: Promise<Classifier> | undefined;
+const fixtureModel = (): Promise<Classifier> => (sharedModel ??= loadModel(fixtureModelPath('mnist-cnn')));
 
 /**
  * Minimal-perturbation attacks (Attack.minimal): the harness runs each once per batch and reads
@@ -27,36 +38,59 @@ const MINIMAL_CASES: [string, () => Attack][] = [
   ['fmn (l2)', () => makeAttack('fmn', { steps: 20, norm: 'l2' })],
 ];
 
+/**
+ * Sparse and universal attacks: sparse-rs (ε = pixels), uap (fitted on FIT, 5 passes) and patch
+ * (ε = area; 15 passes over 30 digits, few enough to stay quick).
+ */
+const SPARSE_CASES: [string, () => Attack][] = [
+  ['sparse-rs', () => makeAttack('sparse-rs', { steps: 60 })],
+  ['uap', () => makeAttack('uap', { steps: 5 })],
+  ['patch', () => makeAttack('patch', { steps: 15 })],
+];
+
+/** The training digits universal attacks fit on (other attacks ignore fitData). */
+const FIT = balancedSubset(loadMnist('train'), 30);
+
 /** Every registered attack, plus the L2 variants; small budgets of steps/queries keep it quick. */
 const CASES: [string, () => Attack][] = [
   ...MINIMAL_CASES,
-  ...Object.keys(ATTACK_REGISTRY).filter((name) => !MINIMAL_CASES.some(([label]) => label === name)).map((name): [string, () => Attack] => [name, () => makeAttack(name, name === 'fgsm' || name === 'fgm' ? {} : { steps: 5, queries: 100 })]),
+  ...Object.keys(ATTACK_REGISTRY)
+    .filter((name) => !MINIMAL_CASES.some(([label]) => label === name) && !SPARSE_CASES.some(([label]) => label === name))
+    .map((name): [string, () => Attack] => [name, () => makeAttack(name, name === 'fgsm' || name === 'fgm' ? {} : { steps: 5, queries: 100 })]),
+  ...SPARSE_CASES,
   ['pgd (l2)', () => makeAttack('pgd', { steps: 5, norm: 'l2' })],
   ['bim (l2)', () => makeAttack('bim', { steps: 5, norm: 'l2' })],
   ['apgd-t (l2)', () => makeAttack('apgd-t', { steps: 5, norm: 'l2' })],
   ['fab (l2)', () => makeAttack('fab', { steps: 5, norm: 'l2' })],
   ['fab-t (l2)', () => makeAttack('fab-t', { steps: 5, norm: 'l2' })],
+  ['pgd (cw loss)', () => makeAttack('pgd', { steps: 5, loss: 'cw' })],
+  ['bim (input diversity 0.5)', () => withInputDiversity(makeAttack('bim', { steps: 5 }), 0.5)],
 ];
 
-const EPS = { linf: [0.05, 0.15, 0.3], l2: [0.5, 1.5, 3] };
+const EPS: Record<NormName, number[]> = { linf: [0.05, 0.15, 0.3], l2: [0.5, 1.5, 3], l0: [1, 4, 12], patch: [0.05, 0.1, 0.2] };
 
 describe.each(CASES)('attack %s', (_label, make) => {
   let model: Classifier;
-  const data = balancedSubset(loadMnist('test'), 40);
+  const data = balancedSubset(loadMnist('test'), DIGITS);
   let report: Report;
   const attack = make();
   const epsilons = EPS[attack.norm.name];
 
   beforeAll(async () => {
     await useTestBackend();
-    model = await loadModel(fixtureModelPath('mnist-cnn'));
-    report = await evaluate(model, data, [attack], epsilons, { seed: 9, probes: false });
+    model = await fixtureModel();
+    report = await evaluate(model, data, [attack], epsilons, { seed: 9, probes: false, fitData: FIT });
   });
 
   it('keeps every example within its budget and the input box', () => {
     const dist = (cell: Report['examples']['results'][number]) => (attack.norm.name === 'linf' ? cell.linf : cell.l2);
-    for (const cell of report.examples.results) {
-      for (const d of dist(cell)) expect(d).toBeLessThanOrEqual(cell.eps + 1e-5);
+    // The report keeps L∞ and L2 only; the sparse budgets are checked on the harness's output below.
+    if (attack.norm.name === 'linf' || attack.norm.name === 'l2') {
+      for (const cell of report.examples.results) {
+        for (const d of dist(cell)) expect(d).toBeLessThanOrEqual(cell.eps + 1e-5);
+      }
+    } else {
+      for (const cell of report.examples.results) for (const d of cell.linf) expect(d).toBeLessThanOrEqual(model.bounds.upper - model.bounds.lower);
     }
     // The harness verified the box on every batch; a violation would have thrown.
     expect(report.results).toHaveLength(epsilons.length);
@@ -68,13 +102,28 @@ describe.each(CASES)('attack %s', (_label, make) => {
     expect(acc.at(-1)!).toBeLessThan(report.clean.correct);
   });
 
+  // Only sparse threat models get this row (declared, not skipped, for the others).
+  if (attack.norm.name === 'l0' || attack.norm.name === 'patch') it('keeps the sparse budget: the harness output changes ≤ ε pixels / one square of area ε', async () => {
+    const few = balancedSubset(data, 10);
+    const x = tf.tensor4d(few.images, [few.size, ...few.shape]);
+    const labels = tf.tensor1d(few.labels, 'int32');
+    const fresh = make();
+    const eps = epsilons[1]!;
+    await fresh.fit?.(model, FIT, eps, 1);
+    const { adv } = await runAttack(model, fresh, x, { labels, targeted: false }, eps, 1);
+    const d = Array.from(attack.norm.distance(adv, x).dataSync());
+    for (const v of d) expect(v).toBeLessThanOrEqual(eps + 1e-9);
+    expect(Math.max(...d)).toBeGreaterThan(0);
+    tf.dispose([x, labels, adv]);
+  });
+
   it('gives the same output for the same seed', async () => {
-    const again = await evaluate(model, data, [make()], epsilons, { seed: 9, probes: false });
+    const again = await evaluate(model, data, [make()], epsilons, { seed: 9, probes: false, fitData: FIT });
     expect(again.examples.results).toEqual(report.examples.results);
   });
 
   it('leaks no tensor', async () => {
-    expect(await leakedTensors(() => evaluate(model, balancedSubset(data, 10), [make()], [epsilons[1]!], { probes: false }))).toBe(0);
+    expect(await leakedTensors(() => evaluate(model, balancedSubset(data, 10), [make()], [epsilons[1]!], { probes: false, fitData: FIT }))).toBe(0);
   });
 });
 
@@ -82,8 +131,8 @@ describe.each(CASES)('attack %s', (_label, make) => {
 describe.each(['apgd-t', 'fab', 'fab-t'])('%s is at least as strong as FGSM', (name) => {
   it('robust accuracy ≤ FGSM\'s at every ε', async () => {
     await useTestBackend();
-    const model = await loadModel(fixtureModelPath('mnist-cnn'));
-    const data = balancedSubset(loadMnist('test'), 30);
+    const model = await fixtureModel();
+    const data = balancedSubset(loadMnist('test'), bySuite(20, 30));
     const eps = [0.1, 0.2];
     const report = await evaluate(model, data, [makeAttack('fgsm'), makeAttack(name, { steps: 10 })], eps, { seed: 3, probes: false, mode: 'independent' });
     const correct = (attack: string) => report.results.filter((r) => r.attack === attack).map((r) => r.correct);

@@ -10,7 +10,7 @@ import { pgd } from '../../attacks/pgd.js';
 import { initBackend } from '../../src/backend/select.js';
 import { balancedSubset, subset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
-import { runAttack } from '../../src/harness/run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
 import { layersClassifier } from '../../src/model/classifier.js';
 import { loadLayersModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';

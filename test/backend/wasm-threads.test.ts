@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { ThreadsProbeResult } from './threads-probe.js';
 
-const BOOTSTRAP = fileURLToPath(new URL('../../src/cli/ts-worker.mjs', import.meta.url));
+const BOOTSTRAP = fileURLToPath(new URL('../../src/run/ts-worker.mjs', import.meta.url));
 const PROBE = new URL('./threads-probe.ts', import.meta.url).href;
 
 /** Runs the probe in a fresh worker thread (its own tfjs engine and wasm module). */

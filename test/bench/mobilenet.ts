@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { pgd } from '../../attacks/pgd.js';
-import { runAttack } from '../../src/harness/run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
 import { layersClassifier } from '../../src/model/classifier.js';
 import { objectiveGradient } from '../../src/tensor/gradient.js';
 import { mobileNetV2, trainableParams } from '../helpers/mobilenet.js';

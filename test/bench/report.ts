@@ -7,8 +7,18 @@
 export interface Timing {
   medianMs: number;
   minMs: number;
+  /** Absent in JSON from before it was recorded. */
+  maxMs?: number;
+  /** (max − min) ÷ median of the runs: how far this figure can be trusted on this machine. */
+  spread?: number;
   imagesPerSecond: number;
   runsMs: number[];
+  /**
+   * CPU time of the whole process per run (all its threads: kernel threads, workers), ms. Wall
+   * time on a loaded machine includes waiting for a core; CPU time does not (but includes spinning).
+   */
+  cpuMs?: number[];
+  cpuMedianMs?: number;
 }
 
 
@@ -42,27 +52,57 @@ export interface BenchReport {
     loadAverageEnd: number[];
     node: string;
     platform: string;
+    /** SIMD flags of /proc/cpuinfo that decide kernel choice (absent in older JSON). */
+    cpuFlags?: string[];
+    /** Steal / idle / busy shares of all cores over the whole bench (machine.ts). */
+    cpu?: import('./machine.js').CpuShares;
+    /** The same per timed run, in order. */
+    cpuPerRun?: Array<import('./machine.js').CpuShares | null>;
   };
   versions: { tfjs: string; torch?: string };
   /** threads: wasm kernel threads in the benchmarking process (absent in JSON from before them). */
   backend: { name: string; fastKernels: boolean; simd: boolean; wasmThreads: boolean; threads?: number };
-  torch?: { threads: number[]; logitsMaxDiff: number } | { unavailable: string };
+  /** python: the interpreter PyTorch ran in (a child process of the bench, same machine). */
+  torch?: { threads: number[]; interopThreads?: number[]; python?: string; logitsMaxDiff: number } | { unavailable: string };
   settings: { batch: number; pgdImages: number; eps: number; steps: number; stepSize: number; runs: number; warmup: number; workers: number };
   results: MeasureResult[];
   tensorsLeaked: number;
 }
 
-export function timing(runsMs: number[], images: number): Timing {
-  const sorted = [...runsMs].sort((a, b) => a - b);
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length / 2;
-  const medianMs = sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { medianMs, minMs: sorted[0] ?? NaN, imagesPerSecond: (images / medianMs) * 1000, runsMs };
+  return sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function timing(runsMs: number[], images: number, cpuMs?: number[]): Timing {
+  const medianMs = median(runsMs);
+  const minMs = runsMs.length > 0 ? Math.min(...runsMs) : NaN;
+  const maxMs = runsMs.length > 0 ? Math.max(...runsMs) : NaN;
+  const t: Timing = { medianMs, minMs, maxMs, spread: (maxMs - minMs) / medianMs, imagesPerSecond: (images / medianMs) * 1000, runsMs };
+  if (cpuMs !== undefined && cpuMs.length > 0) {
+    t.cpuMs = cpuMs;
+    t.cpuMedianMs = median(cpuMs);
+  }
+  return t;
 }
 
 function ms(t: Timing | { error: string } | undefined): string {
   if (t === undefined) return '—';
   if ('error' in t) return 'fails';
   return t.medianMs >= 10_000 ? `${(t.medianMs / 1000).toFixed(2)} s` : `${t.medianMs.toFixed(1)} ms`;
+}
+
+/** min / median, the figures the issue asks for side by side. */
+function minMedian(t: Timing | { error: string } | undefined): string {
+  if (t === undefined) return '—';
+  if ('error' in t) return 'fails';
+  const f = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)}`);
+  return `${f(t.minMs)} / ${f(t.medianMs)}${t.medianMs >= 10_000 ? '' : ' ms'}`;
+}
+
+function spreadOf(t: Timing | { error: string } | undefined): string {
+  return t === undefined || 'error' in t || t.spread === undefined ? '—' : `${Math.round(t.spread * 100)}%`;
 }
 
 function rate(t: Timing | { error: string } | undefined): string {
@@ -84,6 +124,18 @@ function torchConfigs(report: BenchReport): string[] {
   return seen;
 }
 
+/**
+ * PyTorch's median CPU time per image ÷ ours (all threads of each process): ≥ 1 means we spend
+ * less CPU on the same work. Unlike the wall-clock ratio, waiting for a core on a loaded machine
+ * does not enter it (spinning threads do).
+ */
+export function cpuRatio(r: MeasureResult, report: BenchReport, config: string): number | undefined {
+  const ref = r.torchMeasure ? report.results.find((x) => x.measure === r.torchMeasure) : r;
+  const pt = ref?.torch?.[config];
+  if (r.ours?.cpuMedianMs === undefined || pt?.cpuMedianMs === undefined || ref === undefined) return undefined;
+  return pt.cpuMedianMs / ref.images / (r.ours.cpuMedianMs / r.images);
+}
+
 /** measure | ours (ms, images/s) | [stock] | PyTorch per thread count (ms, images/s) | ratio. */
 export function renderTable(report: BenchReport): string {
   const withStock = report.results.some((r) => r.stock !== undefined);
@@ -91,21 +143,28 @@ export function renderTable(report: BenchReport): string {
   const header = [
     'measure',
     'images',
-    'ours',
+    'ours min / median',
+    'spread',
     'ours img/s',
     ...(withStock ? ['stock wasm', 'stock img/s'] : []),
-    ...configs.flatMap((c) => [`PyTorch ${c}`, 'img/s']),
+    ...configs.flatMap((c) => [`PyTorch ${c} min / median`, 'spread']),
     ...configs.map((c) => `ours/PT ${c}`),
+    ...configs.map((c) => `cpu ours/PT ${c}`),
   ];
   const rows = report.results.map((r) => [
     r.measure,
     String(r.images),
-    ms(r.ours),
+    minMedian(r.ours),
+    spreadOf(r.ours),
     rate(r.ours),
     ...(withStock ? [ms(r.stock), rate(r.stock)] : []),
-    ...configs.flatMap((c) => [r.torch?.[c] ? ms(r.torch[c]) : r.torchMeasure ? `(as ${r.torchMeasure})` : '—', rate(r.torch?.[c])]),
+    ...configs.flatMap((c) => [r.torch?.[c] ? minMedian(r.torch[c]) : r.torchMeasure ? `(as ${r.torchMeasure})` : '—', spreadOf(r.torch?.[c])]),
     ...configs.map((c) => {
       const v = r.ratios?.[c];
+      return v === undefined ? '—' : `${v.toFixed(2)}×`;
+    }),
+    ...configs.map((c) => {
+      const v = cpuRatio(r, report, c);
       return v === undefined ? '—' : `${v.toFixed(2)}×`;
     }),
   ]);
@@ -122,4 +181,16 @@ export function renderComparison(before: BenchReport, after: BenchReport): strin
     return [r.measure, rate(old?.ours), rate(r.ours), change, old?.ratio === undefined ? '—' : `${old.ratio.toFixed(2)}×`, r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}×`];
   });
   return table(['measure', `img/s ${before.date.slice(0, 16)}`, 'img/s now', 'throughput change', 'ratio then', 'ratio now'], rows);
+}
+
+/** Every timed run, wall ms (and CPU ms of the process where recorded), per measure and side. */
+export function renderRuns(report: BenchReport): string {
+  const lines: string[] = [];
+  const runs = (t: Timing): string =>
+    t.runsMs.map((v, i) => (t.cpuMs?.[i] !== undefined ? `${v.toFixed(1)} (cpu ${t.cpuMs[i]!.toFixed(1)})` : v.toFixed(1))).join(', ');
+  for (const r of report.results) {
+    if (r.ours) lines.push(`  ${r.measure}, ours: ${runs(r.ours)}`);
+    for (const [config, t] of Object.entries(r.torch ?? {})) lines.push(`  ${r.measure}, PyTorch ${config}: ${runs(t)}`);
+  }
+  return lines.join('\n');
 }

@@ -22,6 +22,10 @@
  * "before" of the kernel work. --quick: 3 runs and PGD over 256 digits.
  * Writes the results as JSON (--json, default test-artifacts/bench.json); --compare FILE prints
  * the change against an earlier JSON.
+ * To tell a slow run from a slow machine (issue 21) it also prints and records: every run's wall
+ * and process CPU time on both sides, min / median / spread, the CPU-time ratio, the load average
+ * at start and end, the steal / idle / busy shares of /proc/stat per run and overall, the CPU's
+ * SIMD flags and both sides' thread counts (machine.ts).
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,11 +34,12 @@ import * as tf from '@tensorflow/tfjs';
 import { pgd } from '../../attacks/pgd.js';
 import { defaultThreads, initBackend } from '../../src/backend/select.js';
 import { registerWasmGradKernels, unregisterWasmGradKernels } from '../../src/backend/wasm-kernels.js';
-import { WorkerPool } from '../../src/cli/worker-pool.js';
+import { WorkerPool } from '../../src/run/worker-pool.js';
 import { evaluate } from '../../src/harness/evaluate.js';
 import type { BatchRecord } from '../../src/harness/journal.js';
 import type { Report } from '../../src/harness/report.js';
-import { renderComparison, renderTable, timing, type BenchReport, type MeasureResult, type Timing } from './report.js';
+import { cpuShares, describeCpu, sampleCpu, type CpuShares } from './machine.js';
+import { renderComparison, renderRuns, renderTable, timing, type BenchReport, type MeasureResult, type Timing } from './report.js';
 import { benchMobileNet, MOBILENET_BATCH, renderMobileNet } from './mobilenet.js';
 import { BATCH, benchSetup, FIXTURE_MODEL, PGD_EPS, PGD_STEPS } from './setup.js';
 import { exportForTorch, SYSTEM_PYTHON, torchUnavailable, TorchServer, type TorchTask } from './torch.js';
@@ -183,10 +188,14 @@ async function main(): Promise<void> {
 
   interface Times {
     ours: number[];
+    oursCpu: number[];
     stock: number[];
     torch: Map<string, number[]>;
+    torchCpu: Map<string, number[]>;
   }
-  const times = new Map<string, Times>(measures.map((m) => [m.measure, { ours: [], stock: [], torch: new Map() }]));
+  const times = new Map<string, Times>(measures.map((m) => [m.measure, { ours: [], oursCpu: [], stock: [], torch: new Map(), torchCpu: new Map() }]));
+  const cpuStart = sampleCpu();
+  const cpuPerRun: Array<CpuShares | null> = [];
   const stockErrors = new Map<string, string>();
   const tensorsBefore = tf.memory().numTensors;
   let stockLeaks = 0;
@@ -195,11 +204,18 @@ async function main(): Promise<void> {
   );
   try {
     for (let r = -WARMUP; r < RUNS; r++) {
+      const runStart = sampleCpu();
       for (const m of measures) {
         const record = times.get(m.measure)!;
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await m.ours();
-        if (r >= 0) record.ours.push(performance.now() - t0);
+        const wall = performance.now() - t0;
+        const cpu = process.cpuUsage(c0);
+        if (r >= 0) {
+          record.ours.push(wall);
+          record.oursCpu.push((cpu.user + cpu.system) / 1000);
+        }
         if (WITH_STOCK && m.stock && !stockErrors.has(m.measure)) {
           unregisterWasmGradKernels();
           const before = tf.memory().numTensors;
@@ -217,27 +233,35 @@ async function main(): Promise<void> {
         }
         if (m.torch) {
           for (const [config, server] of torches) {
-            const ms = await server.time(m.torch, m.images);
-            if (r >= 0) record.torch.set(config, [...(record.torch.get(config) ?? []), ms]);
+            const { ms, cpuMs } = await server.measure(m.torch, m.images);
+            if (r >= 0) {
+              record.torch.set(config, [...(record.torch.get(config) ?? []), ms]);
+              if (cpuMs !== undefined) record.torchCpu.set(config, [...(record.torchCpu.get(config) ?? []), cpuMs]);
+            }
           }
         }
       }
-      console.error(`  run ${r + 1}/${RUNS}${r < 0 ? ' (warm-up)' : ''} done, load ${os.loadavg()[0]!.toFixed(2)}`);
+      const shares = cpuShares(runStart, sampleCpu());
+      if (r >= 0) cpuPerRun.push(shares ?? null);
+      const sharesText = shares ? `, steal ${shares.stealPercent}% idle ${shares.idlePercent}%` : '';
+      console.error(`  run ${r + 1}/${RUNS}${r < 0 ? ' (warm-up)' : ''} done, load ${os.loadavg()[0]!.toFixed(2)}${sharesText}`);
     }
   } finally {
     await pool.close();
     for (const t of torches.values()) await t.close();
   }
   const tensorsLeaked = tf.memory().numTensors - tensorsBefore - stockLeaks;
+  const cpuOverall = cpuShares(cpuStart, sampleCpu());
+  const cpu = describeCpu();
 
   const results: MeasureResult[] = measures.map((m) => {
     const t = times.get(m.measure)!;
-    const row: MeasureResult = { measure: m.measure, description: m.description, images: m.images, ours: timing(t.ours, m.images) };
+    const row: MeasureResult = { measure: m.measure, description: m.description, images: m.images, ours: timing(t.ours, m.images, t.oursCpu) };
     if (WITH_STOCK && m.stock) {
       const error = stockErrors.get(m.measure);
       row.stock = error !== undefined ? { error } : timing(t.stock, m.images);
     }
-    if (t.torch.size > 0) row.torch = Object.fromEntries([...t.torch].map(([config, runs]) => [config, timing(runs, m.images)]));
+    if (t.torch.size > 0) row.torch = Object.fromEntries([...t.torch].map(([config, runs]) => [config, timing(runs, m.images, t.torchCpu.get(config))]));
     return row;
   });
   for (const row of results) {
@@ -262,6 +286,9 @@ async function main(): Promise<void> {
       loadAverageEnd: os.loadavg(),
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
+      cpuFlags: cpu.flags,
+      ...(cpuOverall ? { cpu: cpuOverall } : {}),
+      cpuPerRun,
     },
     versions: { tfjs: tf.version.tfjs, ...(torch ? { torch: torch.info.torch } : {}) },
     backend: {
@@ -271,7 +298,14 @@ async function main(): Promise<void> {
       wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
       threads: backend.threads ?? 1,
     },
-    torch: torch ? { threads: [...torches.values()].map((t) => t.info.threads), logitsMaxDiff: torch.info.logitsMaxDiff } : { unavailable: unavailable ?? 'unknown' },
+    torch: torch
+      ? {
+          threads: [...torches.values()].map((t) => t.info.threads),
+          interopThreads: [...torches.values()].map((t) => t.info.interopThreads ?? NaN),
+          python: torch.info.python ?? SYSTEM_PYTHON,
+          logitsMaxDiff: torch.info.logitsMaxDiff,
+        }
+      : { unavailable: unavailable ?? 'unknown' },
     settings: { batch: BATCH, pgdImages: PGD_IMAGES, eps: PGD_EPS, steps: PGD_STEPS, stepSize: STEP_SIZE, runs: RUNS, warmup: WARMUP, workers: WORKERS },
     results,
     tensorsLeaked,
@@ -284,14 +318,21 @@ async function main(): Promise<void> {
       (torch ? ` · PyTorch ${torch.info.torch} (logits agree to ${torch.info.logitsMaxDiff.toExponential(1)})` : ''),
   );
   console.log(renderTable(report));
-  console.log(`ours/PT = images per second, ours ÷ PyTorch's with that many threads (≥ 1: at least as fast); rows marked "as X" compare with PyTorch's X.`);
+  console.log(`ours/PT = median images per second, ours ÷ PyTorch's with that many threads (≥ 1: at least as fast); rows marked "as X" compare with PyTorch's X. spread = (max − min) ÷ median; cpu ours/PT = PyTorch's median CPU time per image ÷ ours (all threads; not inflated by waiting for a core).`);
+  console.log(`every run, wall ms (cpu ms of the whole process, all threads):\n${renderRuns(report)}`);
   if (!torch) {
     console.log(`PyTorch: ${unavailable}. For PyTorch's figures on the same weights and digits: apt-get install python3-torch (used as ${SYSTEM_PYTHON}) and re-run.`);
   }
   const [one, many] = [evaluations.get('in process'), evaluations.get(`${WORKERS} workers`)];
   if (one !== many) throw new Error(`evaluate in this process (${one}) and on ${WORKERS} workers (${many}) disagree`);
   console.log(`evaluate (in process and on ${WORKERS} workers agree): ${one}`);
-  console.log(`machine: ${report.machine.cpus} × ${report.machine.cpuModel}, load ${loadStart[0]!.toFixed(2)} → ${os.loadavg()[0]!.toFixed(2)}; tensors leaked: ${tensorsLeaked}`);
+  console.log(
+    `machine: ${report.machine.cpus} × ${report.machine.cpuModel} (${cpu.flags.join(' ') || 'flags unknown'}), load ${loadStart[0]!.toFixed(2)} → ${os.loadavg()[0]!.toFixed(2)}` +
+      (cpuOverall ? `; over the bench: steal ${cpuOverall.stealPercent}%, idle ${cpuOverall.idlePercent}%, busy ${cpuOverall.busyPercent}% of ${report.machine.cpus} cores` : '') +
+      `; threads: ours ${backend.threads ?? 1} kernel thread(s) in process, ${WORKERS} workers × 1; PyTorch ${[...torches.values()].map((t) => `${t.info.threads}+${t.info.interopThreads ?? '?'} interop`).join(', ') || '—'}` +
+      (torch ? ` (${torch.info.python ?? SYSTEM_PYTHON}, same machine)` : '') +
+      `; tensors leaked: ${tensorsLeaked}`,
+  );
 
   await mkdir(dirname(JSON_FILE), { recursive: true });
   await writeFile(JSON_FILE, JSON.stringify(report, null, 2) + '\n');

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { pgd } from '../../attacks/pgd.js';
 import { balancedSubset, subset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
-import { runAttack } from '../../src/harness/run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
 import { layersClassifier } from '../../src/model/classifier.js';
 import { loadLayersModel } from '../../src/model/store.js';
 import { objectiveGradient } from '../../src/tensor/gradient.js';

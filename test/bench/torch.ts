@@ -55,6 +55,9 @@ export async function exportForTorch(setup: BenchSetup, settings: { batch: numbe
 export interface TorchInfo {
   torch: string;
   threads: number;
+  /** torch.get_num_interop_threads() and sys.executable (absent from older scripts). */
+  interopThreads?: number;
+  python?: string;
   logitsMaxDiff: number;
 }
 
@@ -90,12 +93,17 @@ export class TorchServer {
 
   /** Milliseconds PyTorch took for one task (timed inside Python, no IPC). */
   async time(task: TorchTask, images: number): Promise<number> {
+    return (await this.measure(task, images)).ms;
+  }
+
+  /** Wall and CPU milliseconds (all of PyTorch's threads) of one task. */
+  async measure(task: TorchTask, images: number): Promise<{ ms: number; cpuMs?: number }> {
     this.child.stdin.write(JSON.stringify({ task, images }) + '\n');
     const next = await this.iterator.next();
     if (next.done) throw new Error(`${SCRIPT} died during ${task}:\n${this.stderr().trim()}`);
-    const reply = JSON.parse(next.value) as { ms?: number; error?: string };
+    const reply = JSON.parse(next.value) as { ms?: number; cpuMs?: number; error?: string };
     if (reply.ms === undefined) throw new Error(`${SCRIPT} failed on ${task}: ${reply.error ?? next.value}`);
-    return reply.ms;
+    return reply.cpuMs === undefined ? { ms: reply.ms } : { ms: reply.ms, cpuMs: reply.cpuMs };
   }
 
   async close(): Promise<void> {

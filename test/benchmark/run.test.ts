@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,9 +87,16 @@ describe('advtest bench --workers', () => {
     const reports: Record<string, unknown>[] = [];
     for (const workers of ['1', '2']) {
       const out = path.join(dir, `w${workers}`);
+      // w2 starts from w1's trained models (bench reuses a model trained with the same settings):
+      // only the evaluation differs, and the suite trains two models, not four. Training
+      // determinism has its own test (test/train/loop.test.ts).
+      if (workers === '2') await cp(path.join(dir, 'w1', 'models'), path.join(out, 'models'), { recursive: true });
       const r = await runCli('bench', '--config', file, '--out', out, '--workers', workers);
       expect(r.code, r.stderr).toBe(0);
-      if (workers === '2') expect(r.stderr).toMatch(/standard: evaluating fgsm, pgd at ε 0\.1, 0\.3 on 2 workers/);
+      if (workers === '2') {
+        expect(r.stderr).toMatch(/standard: model trained in an earlier run/);
+        expect(r.stderr).toMatch(/standard: evaluating fgsm, pgd at ε 0\.1, 0\.3 on 2 workers/);
+      }
       for (const name of ['standard', 'bit-depth']) {
         const entry = JSON.parse(await readFile(path.join(out, 'entries', `${name}.json`), 'utf8')) as { report: Report };
         const { timings: _t, ...rest } = entry.report;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { materializeAttack, type AttackRequest } from '../../src/cli/evaluation-request.js';
-import { WorkerPool } from '../../src/cli/worker-pool.js';
+import { materializeAttack, type AttackImagesRequest } from '../../src/run/requests.js';
+import { WorkerPool } from '../../src/run/worker-pool.js';
 import { decodeImage } from '../../src/data/image-codec.js';
 import { adversarialBatch, attackImages, type AttackBatch, type AttackManifest, type ImageInput } from '../../src/harness/attack-images.js';
 import { fixtureModelPath, packageRoot } from '../../src/package-info.js';
@@ -26,7 +26,7 @@ async function contents(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-const request: AttackRequest = { backend: 'wasm', model: { model: MODEL }, attack: { attack: 'pgd', steps: '3' }, eps: 0.2, seed: 5 };
+const request: AttackImagesRequest = { backend: 'wasm', model: { model: MODEL }, attack: { attack: 'pgd', steps: '3' }, eps: 0.2, seed: 5 };
 
 describe('advtest attack --workers', () => {
   beforeAll(useTestBackend);

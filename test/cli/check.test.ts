@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTolerance } from '../../src/cli/commands/check.js';
 import { fixtureModelPath } from '../../src/package-info.js';
-import type { Baseline } from '../../src/regression/format.js';
+import type { Baseline } from '../../src/regression/baseline-file.js';
 import { evaluationHash } from '../../src/regression/spec.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';

@@ -39,6 +39,12 @@ describe('advtest eval', () => {
     expect(trainWorkers.examples.results).toEqual(train.examples.results);
   });
 
+  it('takes an L2 ε above the input range (a length, not a value): --norm l2 --eps 1.5', async () => {
+    const r = await runCli('eval', '--model', MODEL, '--limit', '5', '--attack', 'pgd', '--steps', '2', '--norm', 'l2', '--eps', '1.5', '--json', '--quiet');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Report).results.map((x) => x.eps)).toEqual([1.5]);
+  });
+
   it('prints JSON on stdout with a bare --json', async () => {
     const r = await runCli('eval', '--model', MODEL, '--limit', '10', '--eps', '0.1', '--json', '--quiet');
     expect(r.code).toBe(0);
@@ -50,6 +56,8 @@ describe('advtest eval', () => {
     [['--eps', '-0.1'], /negative/],
     [['--eps', 'NaN'], /not a number/],
     [['--eps', '8'], /exceeds the model's input range.*8\/255/],
+    // An L2 ε is a length: up to range·√784 = 28 on MNIST, so 1.5 runs (next test) and 30 is refused.
+    [['--attack', 'pgd', '--norm', 'l2', '--eps', '30'], /--eps 30 with an L2 attack exceeds .*28\.0/],
     [['--attack', 'nope'], /unknown attack "nope"/],
     [['--data', 'imagenet'], /imagenet/],
     [['--limit', '0'], /--limit "0" must be a positive integer/],

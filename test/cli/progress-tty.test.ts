@@ -1,15 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runChild } from '../helpers/child.js';
 
 /**
  * Issue 18, item 4: what a person sees in a terminal. Each command runs under a pseudo-terminal
  * (util-linux `script`), and the assertions are on the screen text: ANSI codes removed and
  * carriage returns taken as line breaks, as the successive states of the bar.
  */
-const CLI = `${path.resolve('node_modules/.bin/tsx')} ${path.resolve('src/cli/index.ts')}`;
+// `node --import tsx`, not the tsx binary (which wraps the CLI in a second node process).
+const CLI = `${process.execPath} --import tsx ${path.resolve('src/cli/index.ts')}`;
 
 /**
  * A small terminal: characters overwrite at the cursor; \r and ESC[nG move it, ESC[2K / ESC[0K
@@ -54,8 +55,8 @@ function screenStates(output: string): string[] {
   return [...seen, ...lines.map((l) => l.join('').trimEnd())].filter((l) => l.trim().length > 0);
 }
 
-function inTerminal(command: string): { status: number | null; screen: string[] } {
-  const r = spawnSync('script', ['-qfec', command, '/dev/null'], { encoding: 'utf8', timeout: 280_000, env: { ...process.env, COLUMNS: '160' } });
+async function inTerminal(command: string): Promise<{ status: number | null; screen: string[] }> {
+  const r = await runChild('script', ['-qfec', command, '/dev/null'], { timeout: 280_000, env: { ...process.env, COLUMNS: '160' } });
   return { status: r.status, screen: screenStates(r.stdout) };
 }
 
@@ -73,15 +74,16 @@ function checkBar(lines: string[]): void {
   expect(bars.some((l) => /[1-9]\d*% .*\d+\/\d+ attacks.* 0\/\d+ examples done/.test(l))).toBe(true);
 }
 
-describe('progress in a terminal', { timeout: 300_000 }, () => {
-  it('eval: a bar with rate, ETA and phase, moving within a batch', () => {
-    const r = inTerminal(`${CLI} eval --model fixtures/models/mnist-cnn --limit 200 --attack fgsm,pgd --steps 5 --eps 0.1 --workers 1`);
+// Concurrent: four CLI runs, each in its own pseudo-terminal, two cores; slower runs only show more states.
+describe('progress in a terminal', { timeout: 300_000, concurrent: true }, () => {
+  it('eval: a bar with rate, ETA and phase, moving within a batch', async () => {
+    const r = await inTerminal(`${CLI} eval --model fixtures/models/mnist-cnn --limit 200 --attack fgsm,pgd --steps 5 --eps 0.1 --workers 1`);
     expect(r.status).toBe(0);
     checkBar(r.screen);
   });
 
-  it('eval --workers 2: the same, with the workers named', () => {
-    const r = inTerminal(`${CLI} eval --model fixtures/models/mnist-cnn --limit 300 --attack fgsm,pgd --steps 5 --eps 0.1 --workers 2 --batch-size 50`);
+  it('eval --workers 2: the same, with the workers named', async () => {
+    const r = await inTerminal(`${CLI} eval --model fixtures/models/mnist-cnn --limit 300 --attack fgsm,pgd --steps 5 --eps 0.1 --workers 2 --batch-size 50`);
     expect(r.status).toBe(0);
     checkBar(r.screen);
     expect(r.screen.some((l) => /\(2 workers\)/.test(l))).toBe(true);
@@ -90,7 +92,7 @@ describe('progress in a terminal', { timeout: 300_000 }, () => {
   it('stdout redirected, stderr a terminal: plain progress lines on stderr', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'advtest-tty-'));
     const out = path.join(dir, 'table.txt');
-    const r = inTerminal(`${CLI} eval --model fixtures/models/mnist-cnn --limit 300 --attack fgsm,pgd --steps 10 --eps 0.1,0.2 --workers 1 > ${out}`);
+    const r = await inTerminal(`${CLI} eval --model fixtures/models/mnist-cnn --limit 300 --attack fgsm,pgd --steps 10 --eps 0.1,0.2 --workers 1 > ${out}`);
     expect(r.status).toBe(0);
     const plain = r.screen.filter((l) => /^evaluating: \d+% \(\d+\/\d+ attacks(, [\d.]+\/s)?\) \| ETA/.test(l));
     expect(plain.length, r.screen.join('\n')).toBeGreaterThan(0);
@@ -101,7 +103,7 @@ describe('progress in a terminal', { timeout: 300_000 }, () => {
 
   it('train: the epoch line is printed whole above the bar, not into it', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'advtest-tty-'));
-    const r = inTerminal(`${CLI} train --arch mlp --epochs 1 --defense fgsm-at --holdout 100 --monitor-steps 2 --out ${path.join(dir, 'm')}`);
+    const r = await inTerminal(`${CLI} train --arch mlp --epochs 1 --defense fgsm-at --holdout 100 --monitor-steps 2 --out ${path.join(dir, 'm')}`);
     expect(r.status, r.screen.join('\n')).toBe(0);
     const epoch = r.screen.filter((l) => /epoch 1\/1:/.test(l));
     expect(epoch.length).toBeGreaterThan(0);

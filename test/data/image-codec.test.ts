@@ -11,7 +11,7 @@ import {
   encodePng,
   encodePngWith,
   imageCodecName,
-  quantize8,
+  quantize8Pixels,
   resolveImageCodec,
   type ImageCodecName,
 } from '../../src/data/image-codec.js';
@@ -53,13 +53,13 @@ describe('fixture images', () => {
     }
   });
 
-  it('hold quantize8 of the MNIST test example named in the file', async () => {
+  it('hold quantize8Pixels of the MNIST test example named in the file', async () => {
     const test = loadMnist('test');
     for (const file of fixtureFiles) {
       const index = Number(/^mnist-test-(\d+)-/.exec(file)?.[1]);
       expect(test.labels[index]).toBe(labelFromFileName(file));
       const decoded = await decodeImage(join(FIXTURES, file), [28, 28, 1]);
-      expect(Array.from(decoded)).toEqual(Array.from(quantize8(imageAt(test, index))));
+      expect(Array.from(decoded)).toEqual(Array.from(quantize8Pixels(imageAt(test, index))));
     }
   });
 });
@@ -72,12 +72,12 @@ describe('encodePng → decode', () => {
   for (const encoder of CODECS) {
     for (const decoder of CODECS) {
       for (const shape of shapes) {
-        it(`round-trips to quantize8 (encode ${encoder}, decode ${decoder}, ${shape.join('×')})`, async () => {
+        it(`round-trips to quantize8Pixels (encode ${encoder}, decode ${decoder}, ${shape.join('×')})`, async () => {
           const pixels = noise(shape[0] * shape[1] * shape[2], shape[2] * 7 + 1);
           const png = await encodePngWith(encoder, pixels, shape);
           expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
           const decoded = await decodeImageWith(decoder, png, shape);
-          expect(Array.from(decoded)).toEqual(Array.from(quantize8(pixels)));
+          expect(Array.from(decoded)).toEqual(Array.from(quantize8Pixels(pixels)));
         });
       }
     }
@@ -116,15 +116,15 @@ describe('encodePng → decode', () => {
   });
 });
 
-describe('quantize8', () => {
+describe('quantize8Pixels', () => {
   it('rounds to the nearest 8-bit level and clamps', () => {
-    const q = quantize8(Float32Array.from([0, 1, 0.5, 0.1, -0.2, 1.3, 1 / 510 - 1e-4]));
+    const q = quantize8Pixels(Float32Array.from([0, 1, 0.5, 0.1, -0.2, 1.3, 1 / 510 - 1e-4]));
     expect(Array.from(q)).toEqual(Array.from(Float32Array.from([0, 1, 128 / 255, 26 / 255, 0, 1, 0])));
   });
 
   it('is idempotent', () => {
-    const q = quantize8(noise(1000, 3));
-    expect(Array.from(quantize8(q))).toEqual(Array.from(q));
+    const q = quantize8Pixels(noise(1000, 3));
+    expect(Array.from(quantize8Pixels(q))).toEqual(Array.from(q));
   });
 });
 

@@ -10,7 +10,7 @@ import { smoothedClassifier } from '../../src/certify/smoothed-classifier.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { UserError } from '../../src/errors.js';
-import { runAttack } from '../../src/harness/run-attack.js';
+import { runAttack } from '../../attacks/run-attack.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
 import { layersClassifier } from '../../src/model/classifier.js';
 import { trainModel } from '../../src/train/loop.js';

@@ -27,6 +27,8 @@ export async function writeFixtureReport(): Promise<{ dir: string; file: string;
       seed: 0,
       mode: 'sequential',
       subset: `class-balanced subset of ${SUBSET}`,
+      // Three examples followed per iteration, for the report's traces section.
+      trace: [0, 1, 2],
     });
     const dir = await mkdtemp(path.join(tmpdir(), 'advtest-report-'));
     const file = path.join(dir, 'result.json');

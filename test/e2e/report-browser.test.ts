@@ -9,6 +9,7 @@ import { buildHtml } from '../../src/report/build-html.js';
 import { runCli } from '../helpers/cli.js';
 import { sampleLeaderboard, sampleRegression } from '../report/sample-report.js';
 import { writeFixtureReport } from './fixture-report.js';
+import { minimalReport } from '../report/minimal-report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
@@ -126,7 +127,7 @@ if (!existsSync(CHROMIUM)) {
       try {
         const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
         await mkdir(screens, { recursive: true });
-        for (const id of ['curves', 'per-class', 'confusion', 'fell-at', 'convergence']) {
+        for (const id of ['curves', 'per-class', 'confusion', 'fell-at', 'convergence', 'margins', 'traces']) {
           const section = page.locator(`section#${id}`);
           await expect(section.count()).resolves.toBe(1);
           // Each chart an inline SVG at (nearly) the card's full width, drawn with marks.
@@ -150,6 +151,65 @@ if (!existsSync(CHROMIUM)) {
         await details.locator('summary').click();
         await expect(details.locator('table.confusion tbody tr').count()).resolves.toBe(10);
         expect(await page.locator('#fell-at').innerText()).toMatch(/Median [\d.]+, 95% interval/);
+        // Margins: a clean and an adversarial histogram per cell, in two charts, and a row per cell.
+        await expect(page.locator('#margins figure svg').count()).resolves.toBe(2);
+        expect(await page.locator('#margins tbody tr').count()).toBe(fixture.report.results.length);
+        expect(consoleErrors).toEqual([]);
+        expect(network).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('filters the image grid in the page by attack, ε, fate and class', async () => {
+      const { page, network, consoleErrors } = await open(browser, html);
+      try {
+        const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
+        const cards = page.locator('#examples .example');
+        const visible = () => cards.evaluateAll((els) => els.filter((e) => !(e as unknown as { hidden: boolean }).hidden).map((e) => (e as unknown as { dataset: Record<string, string> }).dataset));
+        const all = await visible();
+        expect(all).toHaveLength(8);
+        const form = page.locator('#examples form.grid-filter');
+        await expect(form.locator('output').innerText()).resolves.toBe('8 of 8 shown');
+        // One class: exactly the cards of that class stay.
+        const cls = all[0]!.class!;
+        await form.locator('select[name="class"]').selectOption(cls);
+        const ofClass = await visible();
+        expect(ofClass.length).toBe(all.filter((d) => d.class === cls).length);
+        expect(ofClass.every((d) => d.class === cls)).toBe(true);
+        await expect(form.locator('output').innerText()).resolves.toBe(`${ofClass.length} of 8 shown`);
+        // Then an attack and ε no card of that class has: none left, and the page says so.
+        await form.locator('select[name="class"]').selectOption('');
+        const eps = all.at(-1)!.eps!;
+        await form.locator('select[name="eps"]').selectOption(eps);
+        expect((await visible()).map((d) => d.eps)).toEqual(all.filter((d) => d.eps === eps).map((d) => d.eps));
+        await form.locator('select[name="fate"]').selectOption('robust');
+        const robust = all.filter((d) => d.eps === eps && d.fate === 'robust');
+        expect(await visible()).toEqual(robust);
+        await expect(page.locator('#examples .grid-empty').isVisible()).resolves.toBe(robust.length === 0);
+        await form.locator('select[name="fate"]').selectOption('fooled');
+        await page.locator('#examples').screenshot({ path: path.join(screens, 'report-examples-filtered.png') });
+        expect(consoleErrors).toEqual([]);
+        expect(network).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('draws the distributions of a minimal attack beside the curves', async () => {
+      const file = path.join(fixture.dir, 'minimal.html');
+      await writeFile(file, await buildHtml({ report: await minimalReport() }));
+      const { page, network, consoleErrors } = await open(browser, file);
+      try {
+        const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
+        const section = page.locator('section#minimal');
+        const chart = section.locator('figure svg');
+        const box = await chart.boundingBox();
+        expect(box!.width).toBeGreaterThan((await section.boundingBox())!.width * 0.9);
+        // A histogram and a CDF, with rings at the three evaluated ε.
+        expect(await chart.locator('path[aria-roledescription="line mark"]').count()).toBe(1);
+        expect(await chart.locator('[aria-roledescription="point"]').count()).toBe(3);
+        await section.screenshot({ path: path.join(screens, 'report-minimal.png') });
         expect(consoleErrors).toEqual([]);
         expect(network).toEqual([]);
       } finally {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/harness/report.js';
+import { chooseExamples } from '../../src/report/examples.js';
 import { gridLayout } from '../../src/report/grid-png.js';
 import { runCli } from '../helpers/cli.js';
 import { FIXTURE_MODEL, writeFixtureReport } from './fixture-report.js';
@@ -62,6 +63,35 @@ describe('advtest report and advtest grid', () => {
     expect(r.stderr).toMatch(/is not an advtest report \(format "advtest-check\/1"/);
   });
 
+  it('chooses the grid by attack, ε, fate and class, and refuses a value the report lacks', async () => {
+    const report = JSON.parse(await readFile(file, 'utf8')) as Report;
+    const out = path.join(dir, 'filtered.html');
+    const r = await runCli('report', file, '--out', out, '--fooled', '--attack', 'pgd', '--classes', '3,7', '--quiet');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const page = await readFile(out, 'utf8');
+    const cards = [...page.matchAll(/<article class="example" data-attack="([^"]+)" data-eps="([^"]+)" data-fate="([^"]+)" data-class="([^"]+)">/g)].map((m) => [m[1], Number(m[2]), m[3], Number(m[4])]);
+    const expected = chooseExamples(report, 8, { fate: 'fooled', attack: 'pgd', classes: [3, 7] }).map((c) => [c.attack, c.eps, 'fooled', c.label]);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(cards).toEqual(expected);
+    expect(page).toContain('Grid filter: fooled, pgd, classes 3, 7');
+
+    const bad = [
+      [['--attack', 'cw'], '--attack "cw" is not an attack of this run: choose one of fgsm, pgd'],
+      [['--eps', '0.15'], '--eps "0.15" is not an ε of this run: choose one of 0.05, 0.1, 0.2, 0.3'],
+      [['--classes', '3,10'], '--classes: "10" is not a class of this model: choose among 0–9'],
+      [['--fooled', '--robust'], '--fooled and --robust exclude each other'],
+    ] as const;
+    for (const [args, message] of bad) {
+      const refused = await runCli('report', file, '--out', path.join(dir, 'refused.html'), ...args);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(message);
+    }
+    const grid = await runCli('grid', file, '--out', path.join(dir, 'refused.png'), '--eps', '1/3');
+    expect(grid.code).toBe(2);
+    expect(grid.stderr).toContain('--eps "1/3" is not an ε of this run');
+    expect((await readdir(dir)).filter((f) => f.startsWith('refused'))).toEqual([]);
+  });
+
   it('draws the PNG grid with the requested layout', async () => {
     const out = path.join(dir, 'grid.png');
     const r = await runCli('grid', file, '--out', out, '--per-row', '4', '--examples', '6', '--quiet');
@@ -84,6 +114,20 @@ describe('advtest eval --md and --html', () => {
     const page = await readFile(html, 'utf8');
     expect(page).toContain('<section id="curves">');
     expect(dataUris(page)).toBeGreaterThan(0);
+  });
+
+  it('checks the grid options before evaluating, and wants --html for them', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'advtest-eval-grid-'));
+    const bad = await runCli('eval', '--model', FIXTURE_MODEL, '--limit', '20', '--eps', '0.1', '--html', path.join(dir, 'e.html'), '--grid-eps', '0.2', '--quiet');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--grid-eps "0.2" is not an ε of this run: choose one of 0.1');
+    const trace = await runCli('eval', '--model', FIXTURE_MODEL, '--limit', '20', '--trace', '1,first', '--quiet');
+    expect(trace.code).toBe(2);
+    expect(trace.stderr).toContain('--trace: "first" is not a position in the evaluated set');
+    const noHtml = await runCli('eval', '--model', FIXTURE_MODEL, '--limit', '20', '--grid-robust', '--quiet');
+    expect(noHtml.code).toBe(2);
+    expect(noHtml.stderr).toMatch(/choose the images of the HTML report: add --html FILE/);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('refuses --md with a bare --json (both on stdout)', async () => {

@@ -18,7 +18,7 @@ import { weightsDigest } from '../../src/harness/model-digest.js';
 import { lockOutput } from '../../src/harness/output-lock.js';
 import { loadModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';
-import type { Baseline } from '../../src/regression/format.js';
+import type { Baseline } from '../../src/regression/baseline-file.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { twoImageFolder } from './folders.js';

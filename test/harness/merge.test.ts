@@ -38,6 +38,9 @@ describe('shards and merge', () => {
       { index: 1, count: 3, from: 16, to: 48, total: 70 },
     ]);
     const merged = mergeReports(shards);
+    // Margins included: per example in every cell, and the histograms built from them.
+    expect(single.margins).toHaveLength(4);
+    expect(merged.examples.results.every((c) => c.margin?.length === 70)).toBe(true);
     expect(merged.examples).toEqual(single.examples);
     expect(comparable(merged)).toBe(comparable(single));
   });

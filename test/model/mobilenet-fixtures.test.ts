@@ -3,11 +3,10 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend/select.js';
 import { loadModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';
 import type { Classifier } from '../../src/types.js';
-import { leakedTensors } from '../helpers/backend.js';
+import { leakedTensors, useTestBackend } from '../helpers/backend.js';
 
 const PHOTOS = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'photos');
 const VARIANTS = ['mobilenet-tiny-graph', 'mobilenet-tiny-bn-noscale', 'mobilenet-tiny-pm1', 'mobilenet-tiny-meanstd'] as const;
@@ -31,12 +30,12 @@ async function photos(): Promise<{ x: tf.Tensor4D; labels: number[]; classes: st
 
 const loss = (clf: Classifier, labels: number[]) => (t: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 6), clf.logits(t as tf.Tensor4D));
 
-// Gradients through depthwise convolutions: cpu has every kernel (wasm's are added separately).
+// On the test backend (wasm with the project's kernels, depthwise gradients included: 5× faster than cpu here).
 describe('MobileNet-class fixtures (fixtures/models/mobilenet-tiny*)', () => {
   let data: Awaited<ReturnType<typeof photos>>;
   let reference: Classifier;
   beforeAll(async () => {
-    await initBackend('cpu');
+    await useTestBackend();
     data = await photos();
     reference = await loadModel(fixtureModelPath('mobilenet-tiny'));
   });
@@ -61,7 +60,7 @@ describe('MobileNet-class fixtures (fixtures/models/mobilenet-tiny*)', () => {
       const want = reference.logits(data.x);
       const scale = Math.max(...Array.from(want.abs().dataSync()));
       expect(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]!).toBeLessThan(1e-4 * scale);
-      // Two photos keep the cpu gradient short.
+      // Two photos keep the gradient short.
       const two = data.x.slice([0, 0, 0, 0], [2, 96, 96, 3]);
       const g = tf.grad(loss(clf, data.labels.slice(0, 2)))(two);
       const gRef = tf.grad(loss(reference, data.labels.slice(0, 2)))(two);
@@ -99,7 +98,7 @@ describe('MobileNet-class fixtures (fixtures/models/mobilenet-tiny*)', () => {
       const start = performance.now();
       const leaked = await leakedTensors(run);
       const ms = performance.now() - start;
-      console.log(`${name}: load + logits + gradient ${ms.toFixed(0)} ms (cpu)`);
+      console.log(`${name}: load + logits + gradient ${ms.toFixed(0)} ms (${tf.getBackend()})`);
       expect(leaked).toBe(0);
       x.dispose();
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { specDifferences } from '../../src/regression/differences.js';
-import type { EvaluationSpec } from '../../src/regression/format.js';
+import type { EvaluationSpec } from '../../src/regression/baseline-file.js';
 
 const base: EvaluationSpec = {
   data: 'mnist',

@@ -8,7 +8,7 @@ import { saveModel } from '../../src/model/store.js';
 import { recordBaseline } from '../../src/regression/baseline.js';
 import { runCheck } from '../../src/regression/check.js';
 import { loadSpecData } from '../../src/regression/run-spec.js';
-import type { EvaluationSpec } from '../../src/regression/format.js';
+import type { EvaluationSpec } from '../../src/regression/baseline-file.js';
 import { useTestBackend } from '../helpers/backend.js';
 
 /**

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/harness/evaluate.js';
 import { unpackBits } from '../../src/regression/bits.js';
-import type { EvaluationSpec } from '../../src/regression/format.js';
+import type { EvaluationSpec } from '../../src/regression/baseline-file.js';
 import { baselineFromReport, reportBits } from '../../src/regression/record.js';
 import { evaluationHash } from '../../src/regression/spec.js';
 import { parseBaseline } from '../../src/regression/store.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fgsm } from '../../attacks/fgsm.js';
-import type { EvaluationSpec } from '../../src/regression/format.js';
-import { attackRequest, buildAttacks, checkNoRepeats, describeAttacks, evaluationHash, resolveDataSpec, resolveStoredPath, storedDataSpec, storedPath } from '../../src/regression/spec.js';
+import type { EvaluationSpec } from '../../src/regression/baseline-file.js';
+import { attackRequest, buildAttacks, checkNoRepeats, storedAttacks, evaluationHash, resolveDataSpec, resolveStoredPath, storedDataSpec, storedPath } from '../../src/regression/spec.js';
 
 const spec: EvaluationSpec = {
   data: 'mnist',
@@ -49,6 +49,6 @@ describe('evaluation specs', () => {
     expect(mode).toBe('independent');
     expect(buildAttacks({ attack: 'fgsm,fgm' }).mode).toBe('sequential');
     expect(buildAttacks({ attack: 'fgsm,fgm' }, 'independent').mode).toBe('independent');
-    expect(describeAttacks([fgsm()])).toEqual([{ name: 'fgsm', norm: 'linf', config: fgsm().config }]);
+    expect(storedAttacks([fgsm()])).toEqual([{ name: 'fgsm', norm: 'linf', config: fgsm().config }]);
   });
 });

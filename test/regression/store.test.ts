@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { packageRoot } from '../../src/package-info.js';
-import { BASELINE_FORMAT, type Baseline } from '../../src/regression/format.js';
+import { BASELINE_FORMAT, type Baseline } from '../../src/regression/baseline-file.js';
 import { evaluationHash } from '../../src/regression/spec.js';
 import { parseBaseline, readBaseline, writeBaseline } from '../../src/regression/store.js';
 

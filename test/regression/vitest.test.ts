@@ -9,7 +9,7 @@ import { datasets } from '../../src/data/index.js';
 import { loadModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';
 import { recordBaseline } from '../../src/regression/baseline.js';
-import type { Baseline } from '../../src/regression/format.js';
+import type { Baseline } from '../../src/regression/baseline-file.js';
 import '../../src/regression/vitest.js';
 import type { Classifier } from '../../src/types.js';
 import { useTestBackend } from '../helpers/backend.js';

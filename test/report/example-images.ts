@@ -15,6 +15,7 @@ export function syntheticExample(shape: ImageShape, seed: number, overrides: Par
     attack: 'fgsm',
     eps: 0.1,
     fellAt: 0.1,
+    fooled: true,
     recordedPrediction: 2,
     shape,
     clean,

@@ -57,7 +57,7 @@ describe('renderHtml', () => {
 
 describe('buildHtml', () => {
   it('embeds the curves as inline SVG and the image grid as PNG data URIs', async () => {
-    const examples = [syntheticExample([28, 28, 1], 0), syntheticExample([28, 28, 1], 1, { fellAt: null, adversarialPrediction: 1, recordedPrediction: 1 }), syntheticExample([28, 28, 1], 2, { reproduced: false, recordedPrediction: 0 })];
+    const examples = [syntheticExample([28, 28, 1], 0), syntheticExample([28, 28, 1], 1, { fellAt: null, fooled: false, adversarialPrediction: 1, recordedPrediction: 1 }), syntheticExample([28, 28, 1], 2, { reproduced: false, recordedPrediction: 0 })];
     const html = await buildHtml({ report: sampleReport() }, { examples, classNames: ['zero', 'one', 'two'] });
     expect(html).toMatch(/<section id="curves"><h2>Robustness curves<\/h2>\s*<figure><svg/);
     const images = [...html.matchAll(/<img src="(data:image\/png;base64,[A-Za-z0-9+/=]+)"/g)];
@@ -69,6 +69,22 @@ describe('buildHtml', () => {
     expect(html).toContain('regenerated image predicted 2 two; the report recorded 0 zero');
     expect(html).toContain('Examples that fooled the model, and some that held');
     for (const url of urls(html)) expect(url).toMatch(/^(#|data:)/);
+  });
+
+  it('tags each example card for the grid filter and offers only the values the cards have', async () => {
+    const examples = [syntheticExample([28, 28, 1], 0), syntheticExample([28, 28, 1], 1, { fellAt: null, fooled: false, attack: 'pgd', eps: 0.3, label: 2, cleanPrediction: 2 })];
+    const html = await buildHtml({ report: sampleReport() }, { examples, classNames: ['zero', 'one', 'two'] });
+    expect(html).toContain('<article class="example" data-attack="fgsm" data-eps="0.1" data-fate="fooled" data-class="1">');
+    expect(html).toContain('<article class="example" data-attack="pgd" data-eps="0.3" data-fate="robust" data-class="2">');
+    const form = /<form class="grid-filter".*?<\/form>/.exec(html)![0];
+    const options = (name: string) => [...new RegExp(`<select name="${name}">(.*?)</select>`).exec(form)![1]!.matchAll(/<option value="([^"]*)">([^<]*)</g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(options('attack')).toEqual(['=all', 'fgsm=fgsm', 'pgd=pgd']);
+    expect(options('eps')).toEqual(['=all', '0.1=0.1', '0.3=0.3']);
+    expect(options('fate')).toEqual(['=all', 'fooled=fooled', 'robust=robust (held)']);
+    expect(options('class')).toEqual(['=all', '1=1 one', '2=2 two']);
+    // One card: nothing to filter.
+    const single = await buildHtml({ report: sampleReport() }, { examples: examples.slice(0, 1) });
+    expect(single).not.toContain('<form class="grid-filter"');
   });
 
   it('says why there are no images', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bpda, eot } from '../../attacks/adaptive.js';
-import { fgsm, pgd } from '../../attacks/index.js';
+import { bim, fgsm, makeAttack, pgd, withInputDiversity } from '../../attacks/index.js';
 import { rebuildAttack } from '../../src/report/rebuild-attack.js';
 import type { Attack } from '../../src/types.js';
 
@@ -12,6 +12,9 @@ describe('rebuildAttack', () => {
     ['pgd with settings', pgd({ steps: 7, relStepsize: 0.3, restarts: 2 })],
     ['pgd-l2', pgd({ norm: 'l2', absStepsize: 0.5 })],
     ['pgd+eot3+bpda', bpda(eot(pgd({ steps: 5 }), 3))],
+    ['bim+di0.5', withInputDiversity(bim({ steps: 5 }), 0.5)],
+    ['di-fgsm', makeAttack('di-fgsm')],
+    ['pgd --loss cw=50', pgd({ loss: 'cw=50' })],
   ])('rebuilds %s from its stored description', (_, attack) => {
     const rebuilt = rebuildAttack(describeAttack(attack));
     expect(describeAttack(rebuilt)).toEqual(describeAttack(attack));

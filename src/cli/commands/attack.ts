@@ -1,27 +1,31 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
+import type { AttackCliOptions } from '../../run/attack-options.js';
 import { decodeImageDetailed, parseBackground, RESAMPLE_KERNELS, RESIZE_MODES, type DecodeOptions, type ResampleKernel, type ResizeMode } from '../../data/image-codec.js';
 import { labelFromFileName } from '../../data/file-names.js';
 import { UserError } from '../../errors.js';
 import { attackImages, checkOutDir, type ImageInput, type ManifestEntry, type ManifestPrediction } from '../../harness/attack-images.js';
 import { checkBatchFits, parseBatchSize } from '../../harness/batch-size.js';
 import { checkEotFits } from '../../harness/eot-fit.js';
-import { formatEps } from '../../harness/format.js';
+import { formatEps } from '../../number-format.js';
 import { parseTargetSpec } from '../../harness/targets.js';
-import { loadClassifier, modelCliOptions, withModelOptions, type ModelCliOptions } from '../model-options.js';
-import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { singleAttack, type AttackRequest } from '../evaluation-request.js';
-import { checkEpsAgainstRange, parseEpsList, parsePositiveInt } from '../parse.js';
-import { logLine } from '../progress.js';
-import { startWorkerPool, type WorkerPool } from '../worker-pool.js';
+import { loadClassifier, modelCliOptions, type ModelCliOptions } from '../../run/model-options.js';
+import { setup, withAttackOptions, withCommonOptions, withModelOptions, type CommonOptions } from '../common.js';
+import { singleAttack, type AttackImagesRequest } from '../../run/requests.js';
+import { transferAttacks } from '../../run/transfer.js';
+import type { Classifier } from '../../types.js';
+import { resolveWorkers } from '../../backend/select.js';
+import { parseEpsList } from '../../parse.js';
+import { checkBudgets } from '../../harness/budgets.js';
+import { logLine } from '../../run/progress.js';
+import { startWorkerPool, type WorkerPool } from '../../run/worker-pool.js';
 import { checkRunPaths } from '../output-path.js';
 
 /** Images per batch at most (28×28 digits use it; larger images fewer, see batch-size.ts). */
 const MAX_BATCH_SIZE = 64;
 
-interface AttackOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
+interface AttackCommandOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
   images: string[];
   eps: string;
   out: string;
@@ -33,6 +37,7 @@ interface AttackOptions extends CommonOptions, AttackCliOptions, ModelCliOptions
   targeted?: string;
   json?: boolean;
   workers: string;
+  sourceModel?: string;
 }
 
 const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
@@ -63,20 +68,29 @@ export function attackCommand(): Command {
     .option('--batch-size <n>', `images per batch: auto (from the image size and the 4 GiB wasm heap; ${MAX_BATCH_SIZE} for small images) or a number`, 'auto')
     .option('--targeted <spec>', 'least-likely | random | a class index')
     .option('--json', 'print the manifest as JSON instead of a summary')
-    .option('--workers <n>', 'worker threads sharing the batches (results are identical for any n)', String(availableParallelism()));
-  return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: AttackOptions) => {
+    .option('--source-model <dir>', 'transfer: craft the adversarial images on this model; predictions and the manifest are --model\'s')
+    .option('--workers <n>', 'worker threads sharing the batches: a number, or auto (as many as a start-up measurement finds worth it) (results are identical for any n)', String(availableParallelism()));
+  return withCommonOptions(withAttackOptions(withModelOptions(cmd))).action(async (opts: AttackCommandOptions) => {
     const { seed, quiet, backend } = await setup(opts);
     const epsilons = parseEpsList(opts.eps);
-    const workers = parsePositiveInt(opts.workers, '--workers');
-    const attack = singleAttack(opts);
+    const workers = await resolveWorkers(opts.workers);
+    for (const line of backend.parallelism ?? []) if (line.startsWith('--workers')) logLine(quiet, line);
+    const plain = singleAttack(opts);
     const decode: DecodeOptions = { resize: opts.resize, resample: opts.resample, background: parseBackground(opts.background) };
     const existing = opts.force ? 'replace' : 'refuse';
     // Before the model loads and images decode: an occupied --out is the commonest mistake.
     await checkOutDir(opts.out, existing);
     const model = await loadClassifier(opts);
     let pool: WorkerPool | undefined;
+    let source: Classifier | undefined;
     try {
-      checkEpsAgainstRange(epsilons, model.bounds.upper - model.bounds.lower);
+      let attack = plain;
+      if (opts.sourceModel !== undefined) {
+        const transfer = await transferAttacks(opts.sourceModel, model, [plain]);
+        source = transfer.source.model;
+        attack = transfer.attacks[0]!;
+      }
+      checkBudgets([attack], epsilons, model);
       // --eot on a deterministic model: the rule eval and baseline follow (attack has no --transform).
       const eotNote = checkEotFits(model, [attack], false);
       if (eotNote !== undefined) logLine(quiet, `note: ${eotNote}`);
@@ -120,13 +134,14 @@ export function attackCommand(): Command {
     } finally {
       await pool?.close();
       model.dispose?.();
+      source?.dispose?.();
     }
   });
 }
 
 /** What a worker thread needs to rebuild this command's model and attack. */
-function attackRequest(opts: AttackOptions, eps: number, seed: number): AttackRequest {
-  const { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot } = opts;
+function attackRequest(opts: AttackCommandOptions, eps: number, seed: number): AttackImagesRequest {
+  const { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot, inputDiversity, sourceModel } = opts;
   // All model options, preprocessing and labels included: a worker must load the same classifier.
-  return { backend: opts.backend, model: modelCliOptions(opts), attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot }, eps, seed };
+  return { backend: opts.backend, model: modelCliOptions(opts), attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot, ...(inputDiversity !== undefined ? { inputDiversity } : {}) }, eps, seed, ...(sourceModel !== undefined ? { sourceModel } : {}) };
 }

@@ -3,11 +3,11 @@ import { parseTargetSpec } from '../../harness/targets.js';
 import { recordBaseline } from '../../regression/baseline.js';
 import { attackRequest } from '../../regression/spec.js';
 import { renderText } from '../../report/text.js';
-import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
-import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions, withEvaluationOptions } from '../common.js';
+import type { AttackCliOptions } from '../../run/attack-options.js';
+import { setup, withAttackOptions, withCommonOptions, withEvaluationOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { checkOutputFile, checkRunPaths } from '../output-path.js';
-import { parseEpsList, parsePositiveInt } from '../parse.js';
-import { logLine, progressBar, type Progress } from '../progress.js';
+import { parseEpsList, parsePositiveInt } from '../../parse.js';
+import { logLine, progressBar, type Progress } from '../../run/progress.js';
 import { lockOutput } from '../../harness/output-lock.js';
 
 interface BaselineOptions extends CommonOptions, AttackCliOptions, EvaluationCliOptions {

@@ -8,8 +8,8 @@ import { runBench } from '../../benchmark/run.js';
 import { buildHtml } from '../../report/build-html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { parsePositiveInt } from '../parse.js';
-import { logLine, progressBar, type Progress } from '../progress.js';
+import { resolveWorkers } from '../../backend/select.js';
+import { logLine, progressBar, type Progress } from '../../run/progress.js';
 import { checkRunPaths } from '../output-path.js';
 
 interface BenchCliOptions extends CommonOptions {
@@ -29,11 +29,11 @@ export function benchCommand(): Command {
     .option('--json', 'print the leaderboards as JSON instead of Markdown tables')
     .option('--only <names>', 'compute only these entries (comma-separated); the rest come from earlier runs if done — lets several processes share one --out')
     .option('--html <file>', 'also write a self-contained HTML page with the sortable leaderboard at the largest ε')
-    .option('--workers <n>', 'worker threads sharing each evaluation\'s batches (results are identical for any n)', String(availableParallelism()));
+    .option('--workers <n>', 'worker threads sharing each evaluation\'s batches: a number, or auto (measured at start-up) (results are identical for any n)', String(availableParallelism()));
   return withCommonOptions(cmd).action(async (opts: BenchCliOptions) => {
     await checkRunPaths({ files: [opts.config], outputs: [{ option: '--out', path: opts.out }, { option: '--html', path: opts.html }] });
     const { quiet } = await setup(opts);
-    const workers = parsePositiveInt(opts.workers, '--workers');
+    const workers = await resolveWorkers(opts.workers);
     const config = await loadBenchConfig(opts.config);
     let bar: Progress | undefined;
     let current = '';

@@ -9,11 +9,11 @@ import { certifyDataset, DEFAULT_SAMPLE_BATCH } from '../../certify/run.js';
 import { loadEvaluationData } from '../../data/index.js';
 import { UserError } from '../../errors.js';
 import { writeFileSafely } from '../../report/write-file.js';
-import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { loadClassifier, withModelOptions, type ModelCliOptions } from '../model-options.js';
+import { setup, withCommonOptions, withModelOptions, type CommonOptions } from '../common.js';
+import { loadClassifier, type ModelCliOptions } from '../../run/model-options.js';
 import { checkOutputFile } from '../output-path.js';
-import { parseEpsList, parsePositiveInt, parsePositiveNumber, parseShard } from '../parse.js';
-import { progressBar } from '../progress.js';
+import { parseEpsList, parsePositiveInt, parsePositiveNumber, parseShard } from '../../parse.js';
+import { progressBar } from '../../run/progress.js';
 
 interface CertifyCliOptions extends CommonOptions, ModelCliOptions {
   sigma: string;

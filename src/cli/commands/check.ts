@@ -9,13 +9,13 @@ import { TEST_NAMES, type TestName } from '../../regression/compare.js';
 import { RegressionFound } from '../../regression/errors.js';
 import { checkJson, regressionMessage, renderCheck, summaryLine } from '../../regression/render.js';
 import { attackRequest } from '../../regression/spec.js';
-import { withAttackOptions, type AttackCliOptions } from '../attack-options.js';
-import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import type { AttackCliOptions } from '../../run/attack-options.js';
+import { setup, withAttackOptions, withCommonOptions, type CommonOptions } from '../common.js';
 import { checkOutputFile, checkRunPaths } from '../output-path.js';
 import { writeFileSafely } from '../../report/write-file.js';
 import { baselineModelDir } from '../../regression/store.js';
-import { parseEpsList, parsePositiveInt } from '../parse.js';
-import { logLine, progressBar, type Progress } from '../progress.js';
+import { parseEpsList, parsePositiveInt } from '../../parse.js';
+import { logLine, progressBar, type Progress } from '../../run/progress.js';
 import { lockOutput } from '../../harness/output-lock.js';
 
 interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOptions, 'attack'> {

@@ -6,7 +6,7 @@ import { specToSvg } from '../../report/vega-svg.js';
 import { writeFileSafely } from '../../report/write-file.js';
 import { UserError } from '../../errors.js';
 import { checkOutputFile } from '../output-path.js';
-import { logLine } from '../progress.js';
+import { logLine } from '../../run/progress.js';
 
 interface CompareOptions {
   html?: string;

@@ -8,10 +8,10 @@ import { loadModel } from '../../model/store.js';
 import { fixtureModelPath } from '../../package-info.js';
 import { formatEps } from '../../report/text.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
-import { parseEps, parseEpsList, parsePositiveInt } from '../parse.js';
-import { logLine } from '../progress.js';
+import { parseEps, parseEpsList, parsePositiveInt } from '../../parse.js';
+import { logLine } from '../../run/progress.js';
 import { runEvaluation } from '../run-eval.js';
-import { runTraining } from './train.js';
+import { runTraining } from '../../run/train.js';
 
 interface DemoOptions extends CommonOptions {
   train?: boolean;

@@ -2,23 +2,24 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../../backend/select.js';
-import { formatEps } from '../../harness/format.js';
+import { formatEps } from '../../number-format.js';
 import type { Report } from '../../harness/report.js';
 import { renderCertifyHtml } from '../../certify/html.js';
 import { CERTIFY_FORMAT, type CertifyReport } from '../../certify/report.js';
 import { UserError } from '../../errors.js';
 import { buildHtml } from '../../report/build-html.js';
+import { gridChoices, parseGridFilter, type GridFilter, type GridFilterInput } from '../../report/grid-filter.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { readReport } from '../../report/read-report.js';
 import { DEFAULT_GRID_EXAMPLES, examplesOfReportFile, type ReportExamples } from '../../report/report-examples.js';
 import type { RegenerateOptions } from '../../report/regenerate.js';
 import { checkOutputFile, checkRunPaths } from '../output-path.js';
 import { writeFileSafely } from '../../report/write-file.js';
-import { parsePositiveInt } from '../parse.js';
-import { logLine, progressBar, type Progress } from '../progress.js';
+import { parsePositiveInt } from '../../parse.js';
+import { logLine, progressBar, type Progress } from '../../run/progress.js';
 
 /** The options of every command that regenerates a report's adversarial examples. */
-export interface ImageCliOptions {
+export interface ImageCliOptions extends GridFilterInput {
   model?: string;
   dataDir?: string;
   examples: string;
@@ -35,6 +36,16 @@ export function withImageOptions(cmd: Command): Command {
     .option('--quiet', 'no progress bars or log lines on stderr');
 }
 
+/** The options choosing which examples the image grid shows (checked by parseGridFilter). */
+export function withGridFilterOptions(cmd: Command): Command {
+  return cmd
+    .option('--attack <name>', "the grid shows only this attack's images")
+    .option('--eps <x>', 'the grid shows only images at this ε (one of the report\'s)')
+    .option('--fooled', 'the grid shows only examples the attack fooled')
+    .option('--robust', 'the grid shows only examples that held')
+    .option('--classes <a,b>', 'the grid shows only examples of these true classes (numbers or class names)');
+}
+
 /** One progress bar per (attack, ε) phase of the regeneration, on stderr. */
 export function phaseProgress(quiet: boolean): RegenerateOptions['onPhase'] {
   let bar: Progress | undefined;
@@ -49,7 +60,7 @@ export function phaseProgress(quiet: boolean): RegenerateOptions['onPhase'] {
 }
 
 /** Initialises the backend and regenerates the examples a report's grid shows. */
-export async function regenerateFromFile(report: Report, file: string, o: ImageCliOptions): Promise<ReportExamples> {
+export async function regenerateFromFile(report: Report, file: string, o: ImageCliOptions, filter?: GridFilter): Promise<ReportExamples> {
   const backend = await initBackend(o.backend);
   const quiet = o.quiet === true;
   logLine(quiet, `advtest: regenerating adversarial examples of ${file} on ${backend.name}`);
@@ -59,6 +70,7 @@ export async function regenerateFromFile(report: Report, file: string, o: ImageC
     count: parsePositiveInt(o.examples, '--examples'),
     backend: backend.name,
     onPhase: phaseProgress(quiet),
+    ...(filter ? { filter } : {}),
   });
 }
 
@@ -94,7 +106,7 @@ export function reportCommand(): Command {
     .option('--out <file>', 'where the HTML goes (default: the result file with .html)')
     .option('--md', 'print the tables as GitHub-flavoured Markdown on stdout (HTML only with --out)')
     .option('--no-images', 'leave out the image grid (no model or data needed)');
-  return withImageOptions(cmd).action(async (file: string, opts: ReportOptions) => {
+  return withGridFilterOptions(withImageOptions(cmd)).action(async (file: string, opts: ReportOptions) => {
     const quiet = opts.quiet === true;
     const certified = await readCertifyReport(file);
     if (certified) {
@@ -107,6 +119,8 @@ export function reportCommand(): Command {
       return;
     }
     const report = await readReport(file);
+    const filter = parseGridFilter(opts, gridChoices(report));
+    if (!opts.images && Object.keys(filter).length > 0) throw new UserError('--attack, --eps, --fooled, --robust and --classes choose the images of the grid: leave out --no-images, or leave them out');
     if (opts.md) process.stdout.write(renderMarkdown({ report }));
     if (opts.md && opts.out === undefined) return;
     const out = opts.out ?? besideInput(file, '.html');
@@ -114,7 +128,7 @@ export function reportCommand(): Command {
     await checkOutputFile(out, '--out');
     await checkRunPaths({ models: [opts.model], folders: [opts.dataDir], files: [file], outputs: [{ option: '--out', path: out }] });
     let images: ReportExamples | undefined;
-    if (opts.images) images = await regenerateFromFile(report, file, opts);
+    if (opts.images) images = await regenerateFromFile(report, file, opts, filter);
     const html = await buildHtml(
       { report },
       images ? { examples: images.examples, classNames: images.classNames, notes: images.notes } : { notes: ['Images left out (--no-images).'] },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { fixtureModelPath, packageRoot } from '../../package-info.js';
-import { parseNonNegativeInt } from '../parse.js';
+import { parseNonNegativeInt } from '../../parse.js';
 import { labelledImages, startStaticServer } from '../static-server.js';
 
 interface ServeOptions {

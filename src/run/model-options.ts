@@ -1,11 +1,10 @@
-import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { httpModel } from '../model/http-model.js';
 import { checkLabelCount, readLabelsFile } from '../model/labels.js';
 import { withPreprocessing, type Preprocessing } from '../model/preprocessing.js';
 import { loadModel } from '../model/store.js';
 import type { Bounds, Classifier, ImageShape } from '../types.js';
-import { parsePositiveInt } from './parse.js';
+import { parsePositiveInt } from '../parse.js';
 
 export interface ModelCliOptions {
   model: string;
@@ -29,21 +28,6 @@ export interface ModelCliOptions {
 export function modelCliOptions(o: ModelCliOptions): ModelCliOptions {
   const keys = ['model', 'inputShape', 'classes', 'outputs', 'concurrency', 'inputRange', 'mean', 'std', 'channelOrder', 'labels'] as const;
   return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as unknown as ModelCliOptions;
-}
-
-/** --model DIR, or an HTTP endpoint with what advtest cannot read from it. */
-export function withModelOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--model <dir|url>', 'folder with model.json (LayersModel or GraphModel), or an http(s) endpoint answering {"predictions"}')
-    .option('--input-shape <h,w,c>', 'input shape of an HTTP model, e.g. 28,28,1')
-    .option('--classes <n>', 'number of classes of an HTTP model')
-    .addOption(new Option('--outputs <kind>', 'what an HTTP model returns').choices(['logits', 'probabilities']).default('logits'))
-    .option('--concurrency <n>', 'requests in flight to an HTTP model', '4')
-    .option('--input-range <lo,hi>', "the range the model takes, e.g. 0,1 | -1,1 | 0,255 (pixels and ε stay in [0, 1]; default: the model's metadata, else 0,1)")
-    .option('--mean <r,g,b>', "per-channel mean subtracted after --input-range, in the model's channel order, e.g. 0.485,0.456,0.406")
-    .option('--std <r,g,b>', 'per-channel standard deviation divided after --mean, e.g. 0.229,0.224,0.225')
-    .option('--channel-order <rgb|bgr>', 'channel order the model takes (pixels are decoded as RGB)')
-    .option('--labels <file>', 'class names: a text file with one name per line, or a JSON array / {"labels": [...]}');
 }
 
 const RANGE_EXAMPLES = 'e.g. --input-range 0,1 or -1,1 or 0,255';

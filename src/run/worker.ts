@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { adversarialBatch, type AttackBatch } from '../harness/attack-images.js';
 import { evaluateBatch, type BatchJob, type BatchProgress } from '../harness/evaluate.js';
 import type { Attack, Classifier } from '../types.js';
-import { materialize, materializeAttack, type AttackRequest, type EvaluationRequest, type Materialized } from './evaluation-request.js';
+import { materialize, materializeAttack, type AttackImagesRequest, type EvaluationRequest, type Materialized } from './requests.js';
 
 /** What every batch of one evaluation shares. */
 export interface WorkerJob {
@@ -12,10 +12,12 @@ export interface WorkerJob {
   seed: number;
   probes: boolean;
   epsilons: number[];
+  /** Examples (indices in the evaluated set) whose loss and margin are traced per iteration. */
+  trace?: number[];
 }
 
 /** What a worker rebuilds on its own backend before its first batch. */
-export type WorkerInit = { kind: 'evaluate'; request: EvaluationRequest; job: WorkerJob } | { kind: 'attack'; request: AttackRequest };
+export type WorkerInit = { kind: 'evaluate'; request: EvaluationRequest; job: WorkerJob } | { kind: 'attack'; request: AttackImagesRequest };
 
 /** Messages between the pool (main thread) and a worker. */
 export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'batch'; batch: number } | { type: 'attack'; batch: AttackBatch };
@@ -29,9 +31,9 @@ export type FromWorker =
   | { type: 'error'; message: string; user: boolean };
 
 const port = parentPort;
-if (!port) throw new Error('eval-worker.ts runs only as a worker thread');
+if (!port) throw new Error('worker.ts runs only as a worker thread');
 
-type State = { kind: 'evaluate'; m: Materialized; job: WorkerJob } | { kind: 'attack'; model: Classifier; attack: Attack; request: AttackRequest };
+type State = { kind: 'evaluate'; m: Materialized; job: WorkerJob } | { kind: 'attack'; model: Classifier; attack: Attack; request: AttackImagesRequest };
 let state: State | undefined;
 
 function fail(err: unknown): void {
@@ -59,7 +61,7 @@ port.on('message', (msg: ToWorker) => {
       }
       if (state?.kind !== 'evaluate') throw new Error('batch before an evaluation init');
       const { m, job } = state;
-      const batchJob: BatchJob = { batch: msg.batch, batchSize: job.batchSize, seed: job.seed, probes: job.probes, target: m.target, mode: m.mode };
+      const batchJob: BatchJob = { batch: msg.batch, batchSize: job.batchSize, seed: job.seed, probes: job.probes, target: m.target, mode: m.mode, ...(job.trace ? { trace: job.trace } : {}) };
       const record = await evaluateBatch(m.model, m.data, m.attacks, job.epsilons, batchJob, (progress) => port.postMessage({ type: 'progress', progress } satisfies FromWorker));
       port.postMessage({ type: 'record', batch: msg.batch, record, tensors: tf.memory().numTensors } satisfies FromWorker);
     } catch (err) {

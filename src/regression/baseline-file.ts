@@ -1,26 +1,17 @@
 import type { SuiteMode } from '../harness/evaluate.js';
 import type { Proportion } from '../harness/report.js';
 import type { TargetSpec } from '../harness/targets.js';
+import type { AttackCliOptions } from '../run/attack-options.js';
 
 /** Bumped whenever a reader of the old format would misread the new one. */
 export const BASELINE_FORMAT = 'advtest-baseline/1';
 
 /**
  * The attack options as given on the command line (`--attack pgd --steps 40 …`): the attacks are
- * rebuilt from them by the CLI's own parser, so presets, norms and EOT/BPDA wrappers come back
- * exactly as the registry builds them today.
+ * rebuilt from them by the parser `advtest eval` uses (src/run/attack-options.ts), so presets,
+ * norms and EOT/BPDA wrappers come back exactly as the registry builds them today.
  */
-export interface AttackRequest {
-  /** An attack, a comma-separated suite or a preset name. */
-  attack: string;
-  steps?: string;
-  stepSize?: string;
-  restarts?: string;
-  norm?: 'linf' | 'l2';
-  loss?: string;
-  bpda?: boolean;
-  eot?: string;
-}
+export type AttackRequest = Pick<AttackCliOptions, 'attack' | 'steps' | 'stepSize' | 'restarts' | 'norm' | 'loss' | 'bpda' | 'eot'>;
 
 /** Everything needed to re-run the evaluation a baseline was made with, and nothing about the model. */
 export interface EvaluationSpec {

@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { UserError } from './errors.js';
 
 /** One ε: a decimal ("0.1") or a fraction ("8/255"). */
 export function parseEps(text: string, option = '--eps'): number {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { IntegrityError } from '../errors.js';
-import { clipToBox, exactSign } from '../tensor/norms.js';
+import { clipToBox, exactSign } from './norms.js';
 import type { Bounds, Norm } from '../types.js';
 
 /** Slack for float32 round-off in the budget check. */

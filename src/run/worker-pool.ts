@@ -4,7 +4,8 @@ import { UserError } from '../errors.js';
 import type { AttackBatch } from '../harness/attack-images.js';
 import type { BatchProgress } from '../harness/evaluate.js';
 import type { BatchRecord } from '../harness/journal.js';
-import type { FromWorker, ToWorker, WorkerInit } from './eval-worker.js';
+import type { EvaluationRequest } from './requests.js';
+import type { FromWorker, ToWorker, WorkerInit, WorkerJob } from './worker.js';
 
 /** A worker's answer to one batch. */
 type Result = Extract<FromWorker, { type: 'record' | 'adversarial' }>;
@@ -27,6 +28,11 @@ export function startWorkerPool(requested: number | undefined, batches: number, 
   return size > 1 ? new WorkerPool(size, init) : undefined;
 }
 
+/** Workers that share the batches of one evaluation, each rebuilding it from `request`; none for one worker. */
+export function evaluationPool(requested: number | undefined, batches: number, request: EvaluationRequest, job: WorkerJob): WorkerPool | undefined {
+  return startWorkerPool(requested, batches, { kind: 'evaluate', request, job });
+}
+
 /**
  * Worker threads that each load the model, data and attacks of one evaluation (or the model and
  * attack of `advtest attack`) on their own backend and compute whole batches. A worker that
@@ -47,7 +53,7 @@ export class WorkerPool {
     });
     this.failed.catch(() => undefined);
     const fromSources = import.meta.url.endsWith('.ts');
-    const entry = new URL(`./eval-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href;
+    const entry = new URL(`./worker.${fromSources ? 'ts' : 'js'}`, import.meta.url).href;
     // From TypeScript sources (tests, tsx) a bootstrap registers tsx inside the worker first.
     const file = fileURLToPath(fromSources ? new URL('./ts-worker.mjs', import.meta.url) : entry);
     this.slots = Array.from({ length: size }, (_, index) => this.spawn(file, entry, index, init));

@@ -7,6 +7,7 @@ import type { Attack, Classifier, Dataset } from '../types.js';
 import { UserError } from '../errors.js';
 import { attacksFrom, type AttackCliOptions } from './attack-options.js';
 import { loadClassifier, type ModelCliOptions } from './model-options.js';
+import { transferAttacks } from './transfer.js';
 
 /**
  * An evaluation as plain data: what the command line asked for. The main thread and every worker
@@ -24,6 +25,8 @@ export interface EvaluationRequest {
   attack: AttackCliOptions;
   targeted?: string;
   seed: number;
+  /** --source-model: the attacks are crafted on this model and judged on `model`. */
+  sourceModel?: string;
 }
 
 export interface Materialized {
@@ -42,16 +45,19 @@ export async function materialize(request: EvaluationRequest): Promise<Materiali
   const loaded = await loadClassifier(request.model);
   const model = request.transform ? withTransformSpec(loaded, request.transform, request.seed) : loaded;
   const { data, subset } = await loadEvaluationData(request.data, { split: request.split ?? 'test', shape: model.inputShape, classNames: model.classNames, dataDir: request.dataDir, limit: request.limit });
-  return { model, data, subset, attacks, mode, target: parseTargetSpec(request.targeted, model.numClasses) };
+  const crafted = request.sourceModel === undefined ? attacks : (await transferAttacks(request.sourceModel, model, attacks)).attacks;
+  return { model, data, subset, attacks: crafted, mode, target: parseTargetSpec(request.targeted, model.numClasses) };
 }
 
 /** `advtest attack` as plain data, for worker threads: the model and the one attack. */
-export interface AttackRequest {
+export interface AttackImagesRequest {
   backend: BackendChoice;
   model: ModelCliOptions;
   attack: AttackCliOptions;
   eps: number;
   seed: number;
+  /** --source-model: the attack is crafted on this model. */
+  sourceModel?: string;
 }
 
 /** The one attack `advtest attack` runs (it writes one image per input, so a suite is refused). */
@@ -60,11 +66,14 @@ export function singleAttack(o: AttackCliOptions): Attack {
   if (attacks.length !== 1 || o.mode !== undefined) {
     throw new UserError(`--attack "${o.attack}"${o.mode !== undefined ? ` with --mode ${o.mode}` : ''}: advtest attack writes one adversarial image per input; name one attack (a suite belongs to advtest eval)`);
   }
+  if (attacks[0]!.fit) throw new UserError(`--attack ${o.attack} fits one perturbation on a training set and evaluates it on a test set: use advtest eval --attack ${o.attack}`);
   return attacks[0]!;
 }
 
-export async function materializeAttack(request: AttackRequest): Promise<{ model: Classifier; attack: Attack }> {
+export async function materializeAttack(request: AttackImagesRequest): Promise<{ model: Classifier; attack: Attack }> {
   await initBackend(request.backend);
   const attack = singleAttack(request.attack);
-  return { model: await loadClassifier(request.model), attack };
+  const model = await loadClassifier(request.model);
+  if (request.sourceModel === undefined) return { model, attack };
+  return { model, attack: (await transferAttacks(request.sourceModel, model, [attack])).attacks[0]! };
 }

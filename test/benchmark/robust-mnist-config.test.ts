@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAttackSpec } from '../../attacks/index.js';
+import { composeDefenses } from '../../defenses/defense.js';
+import { parseDefenseSpecs } from '../../defenses/spec.js';
+import { loadBenchConfig } from '../../src/benchmark/config.js';
+import { buildArchitecture } from '../../src/model/architectures.js';
+import { packageRoot } from '../../src/package-info.js';
+import { trainingDefenses } from '../../src/run/train.js';
+import { useTestBackend } from '../helpers/backend.js';
+
+describe('fixtures/bench/robust-mnist.json', () => {
+  beforeAll(useTestBackend);
+
+  it('compares PGD-AT, TRADES and MART, each with and without AWP and EMA, on one budget under AutoAttack at ε = 0.1, 0.2, 0.3', async () => {
+    const config = await loadBenchConfig(path.join(packageRoot(), 'fixtures', 'bench', 'robust-mnist.json'));
+    expect(config.eval).toMatchObject({ attack: 'autoattack', eps: [0.1, 0.2, 0.3], limit: 1000, trainLimit: 1000 });
+    expect(parseAttackSpec(config.eval.attack).preset).toBe('autoattack');
+    expect(config.train).toMatchObject({ arch: 'madry-cnn', trainEps: 0.3 });
+    const names = config.entries.map((e) => e.name);
+    for (const base of ['pgd-at', 'trades', 'mart']) {
+      for (const variant of ['', '-ema', '-awp', '-awp-ema']) expect(names).toContain(base + variant);
+    }
+    // The same budget: no entry overrides the shared training settings.
+    for (const entry of config.entries) expect(Object.keys(entry).sort()).toEqual(['defense', 'name']);
+    // Every entry's defenses build and compose with the shared settings, as the bench trains them.
+    const model = buildArchitecture('mlp', [28, 28, 1], 10, 0);
+    const t = config.train!;
+    for (const entry of config.entries) {
+      const defenses = trainingDefenses(parseDefenseSpecs(entry.defense!), { defense: entry.defense!, trainEps: t.trainEps!, trainSteps: t.trainSteps!, trainStepSize: { relStepsize: 0.25 }, trainEpsRamp: t.trainEpsRamp! }, model, undefined, 'config');
+      expect(() => composeDefenses(defenses), entry.name).not.toThrow();
+      expect(defenses.some((d) => d.stage === 'adversarial'), entry.name).toBe(true);
+      expect(defenses.some((d) => d.perturbWeights !== undefined), entry.name).toBe(entry.name.includes('awp'));
+      expect(defenses.some((d) => d.withEvaluationWeights !== undefined), entry.name).toBe(entry.name.includes('ema'));
+    }
+    model.dispose();
+  });
+});

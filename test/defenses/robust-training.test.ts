@@ -1,0 +1,31 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { composeDefenses } from '../../defenses/defense.js';
+import { makeDefenses } from '../../defenses/registry.js';
+import { balancedSubset } from '../../src/data/dataset.js';
+import { loadMnist } from '../../src/data/mnist.js';
+import { buildArchitecture } from '../../src/model/architectures.js';
+import { trainModel } from '../../src/train/loop.js';
+import { leakedTensors, useTestBackend } from '../helpers/backend.js';
+
+/** MART, AWP, weight averaging and the Rebuffi augmentation, alone and composed: no leak, same seed → same weights. */
+describe('robust-training defenses: leaks and determinism', () => {
+  beforeAll(useTestBackend);
+  const data = balancedSubset(loadMnist('train'), 64);
+  const specs = ['mart', 'pgd-at,awp', 'trades,awp', 'mart,awp', 'ema', 'augment=crop+cutout,ema', 'augment=crop+cutout,pgd-at,awp,ema,max-norm=2'];
+
+  const train = async (spec: string) => {
+    const model = buildArchitecture('mlp', [28, 28, 1], 10, 1);
+    const hooks = composeDefenses(makeDefenses(spec, { eps: 0.1, steps: 2, model }));
+    const leaked = await leakedTensors(() => trainModel(model, data, { epochs: 1, batchSize: 32, seed: 4, hooks, optimizer: 'momentum' }));
+    const weights = model.getWeights().map((t) => Array.from(t.dataSync()));
+    model.dispose();
+    return { leaked, weights };
+  };
+
+  it.each(specs)('%s', async (spec) => {
+    const a = await train(spec);
+    expect(a.leaked).toBe(0);
+    const b = await train(spec);
+    expect(b.weights).toEqual(a.weights);
+  });
+});
