@@ -45,6 +45,19 @@ describe('worker threads', () => {
     expect(comparable(b)).toBe(comparable(a));
   }, 180_000);
 
+  it('get every attack option of the command line (--targets, once left out of the worker request)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'advtest-workers-'));
+    const args = ['eval', '--model', MODEL, '--limit', '20', '--batch-size', '10', '--attack', 'apgd-t', '--targets', '1', '--steps', '2', '--eps', '0.1', '--seed', '4', '--quiet'];
+    const one = await runCli(...args, '--workers', '1', '--json', path.join(dir, 'one.json'));
+    const two = await runCli(...args, '--workers', '2', '--json', path.join(dir, 'two.json'));
+    expect([one.code, two.code]).toEqual([0, 0]);
+    const a = JSON.parse(await readFile(path.join(dir, 'one.json'), 'utf8')) as Report;
+    const b = JSON.parse(await readFile(path.join(dir, 'two.json'), 'utf8')) as Report;
+    // With 9 targets (the default) the workers would spend 9× the gradients of one target.
+    expect(b.results.map((r) => r.cost)).toEqual(a.results.map((r) => r.cost));
+    expect(b.examples).toEqual(a.examples);
+  }, 180_000);
+
   it('leak no tensors, in the main thread or in the workers, over many batches', async () => {
     const m = await materialize(request);
     const pool = new WorkerPool(2, { kind: 'evaluate', request, job: { batchSize: 10, seed: 4, probes: true, epsilons: [0.1, 0.3] } });
