@@ -54,7 +54,7 @@ describe('worker threads', () => {
     const a = JSON.parse(await readFile(path.join(dir, 'one.json'), 'utf8')) as Report;
     const b = JSON.parse(await readFile(path.join(dir, 'two.json'), 'utf8')) as Report;
     // With 9 targets (the default) the workers would spend 9× the gradients of one target.
-    expect(b.results.map((r) => r.cost)).toEqual(a.results.map((r) => r.cost));
+    expect(b.results.map((r) => r.costs)).toEqual(a.results.map((r) => r.costs));
     expect(b.examples).toEqual(a.examples);
   }, 180_000);
 
