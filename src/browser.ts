@@ -21,7 +21,7 @@ export { evaluate, cellSeed, type EvaluateOptions, type SuiteMode } from './harn
 export { runAttack } from '../attacks/run-attack.js';
 export { finalizeAdversarial, quantize8, quantize8WithinBudget } from './tensor/finalize.js';
 export { robustnessCurves } from './harness/curves.js';
-export type { Report, AttackResult, Proportion, WorstCase, RobustnessCurve, SanityCheck } from './harness/report.js';
+export type { Report, AttackResult, Proportion, WorstCase, RobustnessCurve, SanityCheck } from './harness/report-types.js';
 export type { TargetSpec } from './harness/targets.js';
 export { linf, l2, NORMS } from './tensor/norms.js';
 export { fgsm, fgm, bim, pgd, miFgsm, apgd, square, bpda, eot, gradientDescentAttack, makeAttack, makeAttacks, ATTACK_REGISTRY, PRESETS } from '../attacks/index.js';

@@ -18,7 +18,7 @@ export { evaluate, type EvaluateOptions, type SuiteMode } from './harness/evalua
 export { mergeReports } from './harness/merge.js';
 export { attackImages, type ImageInput, type AttackManifest } from './harness/attack-images.js';
 export { runAttack } from '../attacks/run-attack.js';
-export type { Report, AttackResult, Proportion, WorstCase, RobustnessCurve, SanityCheck } from './harness/report.js';
+export type { Report, AttackResult, Proportion, WorstCase, RobustnessCurve, SanityCheck } from './harness/report-types.js';
 export type { TargetSpec } from './harness/targets.js';
 export { renderText } from './report/text.js';
 export { renderMarkdown } from './report/markdown.js';

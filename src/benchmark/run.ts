@@ -10,7 +10,7 @@ import { parseStepSize } from '../parse.js';
 import { loadEvaluationData } from '../data/index.js';
 import type { BackendChoice } from '../backend/select.js';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/evaluate.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { loadModel } from '../model/store.js';
 import type { EvaluationRequest } from '../run/requests.js';
 import { runTraining, type TrainJob } from '../run/train.js';

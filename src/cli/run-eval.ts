@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { loadEvaluationData } from '../data/index.js';
 import { isOutOfMemory, outOfMemoryError } from '../harness/batch-size.js';
 import { evaluate, shardBatches, type SuiteMode } from '../harness/evaluate.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';

@@ -5,7 +5,7 @@ import { toolVersion } from '../package-info.js';
 import type { AttackKind } from '../types.js';
 import { robustnessCurves } from './curves.js';
 import type { CellRecord } from './journal.js';
-import { REPORT_FORMAT, type AttackDescription, type AttackResult, type ExampleCell, type ExampleResults, type ExampleTrace, type ModelProbeRecord, type Proportion, type Report, type WorstCase } from './report.js';
+import { REPORT_FORMAT, type AttackDescription, type AttackResult, type ExampleCell, type ExampleResults, type ExampleTrace, type ModelProbeRecord, type Proportion, type Report, type WorstCase } from './report-types.js';
 import { minimalSummary } from './minimal.js';
 import { sanityChecks } from './sanity.js';
 import { round6, wilsonInterval } from './stats.js';

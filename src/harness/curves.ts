@@ -1,4 +1,4 @@
-import type { AttackResult, RobustnessCurve, WorstCase } from './report.js';
+import type { AttackResult, RobustnessCurve, WorstCase } from './report-types.js';
 import { round6 } from './stats.js';
 
 /** Trapezoidal area under accuracy(ε), divided by the ε range so that 1 means never fooled. */

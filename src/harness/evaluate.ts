@@ -13,7 +13,7 @@ import { quantize8 } from '../tensor/finalize.js';
 import { classifierWeightsDigest } from './model-digest.js';
 import { Journal, JOURNAL_FORMAT, type BatchRecord, type CellRecord } from './journal.js';
 import { probeModel } from './probes.js';
-import type { AttackDescription, ModelProbeRecord, Report } from './report.js';
+import type { AttackDescription, ModelProbeRecord, Report } from './report-types.js';
 import { runAttack } from '../../attacks/run-attack.js';
 import { fitUniversal, universalRecords } from './universal-fit.js';
 import { minimalCell, recordAdversarial, runMinimal, type MinimalRun } from './minimal.js';

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, ftruncateSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { writeAllSync, writeFailure } from '../report/write-file.js';
-import type { ExampleCell, ModelProbeRecord } from './report.js';
+import type { ExampleCell, ModelProbeRecord } from './report-types.js';
 import type { ConvergenceSums } from '../report/convergence.js';
 import type { ExampleTraceRecord } from '../../attacks/convergence.js';
 

@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import { assemble, type CellData } from './assemble.js';
 import { addSums, type ConvergenceSums } from '../report/convergence.js';
-import { REPORT_FORMAT, type Report } from './report.js';
+import { REPORT_FORMAT, type Report } from './report-types.js';
 import { validateShardReport } from './report-schema.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Ajv, type SchemaObject } from 'ajv';
-import { REPORT_FORMAT, type Report } from './report.js';
+import { REPORT_FORMAT, type Report } from './report-types.js';
 
 const num = { type: 'number' };
 const count = { type: 'integer', minimum: 0 };

@@ -1,5 +1,5 @@
 import type { AttackKind } from '../types.js';
-import type { AttackResult, ModelProbeRecord, SanityCheck } from './report.js';
+import type { AttackResult, ModelProbeRecord, SanityCheck } from './report-types.js';
 import { formatEps } from '../number-format.js';
 
 /**

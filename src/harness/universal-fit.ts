@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { Attack, Classifier, Dataset, FittedPerturbation } from '../types.js';
-import type { Report, UniversalRecord } from './report.js';
+import type { Report, UniversalRecord } from './report-types.js';
 
 /**
  * The fit phase of universal attacks (Attack.fit): before any batch, each such attack learns its

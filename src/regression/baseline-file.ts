@@ -1,5 +1,5 @@
 import type { SuiteMode } from '../harness/evaluate.js';
-import type { Proportion } from '../harness/report.js';
+import type { Proportion } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import type { AttackCliOptions } from '../run/attack-options.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { checkBudgets } from '../harness/budgets.js';
 import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import type { Classifier } from '../types.js';
 import type { AttackRequest, Baseline, EvaluationSpec } from './baseline-file.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { IntegrityError, UserError } from '../errors.js';
 import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import type { Attack, Classifier } from '../types.js';
 import { unpackBits } from './bits.js';

@@ -1,5 +1,5 @@
 import { IntegrityError } from '../errors.js';
-import type { Proportion, Report } from '../harness/report.js';
+import type { Proportion, Report } from '../harness/report-types.js';
 import { countTrue, packBits } from './bits.js';
 import { BASELINE_FORMAT, type Baseline, type BaselineFigure, type EvaluationSpec } from './baseline-file.js';
 import { evaluationHash } from './spec.js';

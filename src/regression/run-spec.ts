@@ -3,7 +3,7 @@ import { backendInfo } from '../backend/select.js';
 import { fingerprint } from '../data/dataset.js';
 import { loadEvaluationData } from '../data/index.js';
 import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { loadModel } from '../model/store.js';
 import type { Attack, Classifier, Dataset, ImageShape } from '../types.js';
 import type { EvaluationSpec } from './baseline-file.js';

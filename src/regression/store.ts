@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileSafely } from '../report/write-file.js';
-import { REPORT_FORMAT } from '../harness/report.js';
+import { REPORT_FORMAT } from '../harness/report-types.js';
 import { UserError } from '../errors.js';
 import { unpackBits, countTrue } from './bits.js';
 import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './baseline-file.js';

@@ -11,7 +11,7 @@ import { makeAttack } from '../../attacks/index.js';
 import { backendInfo } from '../backend/select.js';
 import { limitTo, loadEvaluationData } from '../data/index.js';
 import { evaluate } from '../harness/evaluate.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import { loadModel } from '../model/store.js';
 import { formatEps } from '../report/text.js';

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { ConvergenceTrace, PerClassFigures, Report } from '../harness/report.js';
+import type { ConvergenceTrace, PerClassFigures, Report } from '../harness/report-types.js';
 import { formatEps } from '../number-format.js';
 import { denseConfusion, WORST_CASE } from './breakdown.js';
 import { className } from './captions.js';

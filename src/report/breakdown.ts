@@ -1,4 +1,4 @@
-import type { ConfusionCounts, PerClassFigures, Report } from '../harness/report.js';
+import type { ConfusionCounts, PerClassFigures, Report } from '../harness/report-types.js';
 
 /** The series name of the per-example worst case over attacks. */
 export const WORST_CASE = 'worst case';

@@ -4,7 +4,7 @@ import { renderCurvesSvg } from './curve-chart.js';
 import type { ReportDocument } from './document.js';
 import { renderGridPng } from './grid-png.js';
 import { renderHtml, type HtmlAssets, type HtmlExample } from './html.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { confusionSpec, convergenceSpec, fellAtSpec, marginSpec, minimalSpec, perClassSpec, traceSpec } from './analysis-charts.js';
 import { minimalDistributions } from './minimal-distribution.js';
 import { classCount } from './breakdown.js';

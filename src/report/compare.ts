@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { UserError } from '../errors.js';
-import type { Report, SanityCheck } from '../harness/report.js';
+import type { Report, SanityCheck } from '../harness/report-types.js';
 import { predictionsAt, WORST_CASE } from './breakdown.js';
 import { curvePoints, endLabels } from './curve-chart.js';
 import { CARD_WIDTH, CHART_CONFIG, COLOURS } from './vega-svg.js';

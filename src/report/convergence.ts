@@ -1,4 +1,4 @@
-import type { ConvergenceTrace, SanityCheck } from '../harness/report.js';
+import type { ConvergenceTrace, SanityCheck } from '../harness/report-types.js';
 import { formatEps, pct } from '../number-format.js';
 import type { ConvergenceSums } from '../../attacks/convergence.js';
 

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { CHART_CONFIG, COLOURS, specToSvg } from './vega-svg.js';
 
 /** One point of a plotted curve: accuracy at ε with its 95% interval. */

@@ -1,4 +1,4 @@
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
 

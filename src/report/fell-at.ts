@@ -1,4 +1,4 @@
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 
 /**
  * The distribution of each example's smallest breaking ε (`fellAt`) over all evaluated

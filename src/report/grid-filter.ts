@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import { formatEps } from '../number-format.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { parseEps } from '../parse.js';
 import { classCount } from './breakdown.js';
 

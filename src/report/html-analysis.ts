@@ -1,5 +1,5 @@
 import escapeHtml from 'escape-html';
-import type { ConfusionCounts, Report } from '../harness/report.js';
+import type { ConfusionCounts, Report } from '../harness/report-types.js';
 import { classCount, denseConfusion, WORST_CASE } from './breakdown.js';
 import { className } from './captions.js';
 import { convergenceCheck, stillRising } from './convergence.js';

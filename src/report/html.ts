@@ -1,5 +1,5 @@
 import escapeHtml from 'escape-html';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { className, type ExampleCaptions } from './captions.js';
 import { divergingGradientCss } from './colormap.js';
 import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument } from './document.js';

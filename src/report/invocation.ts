@@ -1,4 +1,4 @@
-import type { Invocation } from '../harness/report.js';
+import type { Invocation } from '../harness/report-types.js';
 
 let command: string[] | undefined;
 

@@ -1,4 +1,4 @@
-import type { CleanVsAdversarial, ExampleResults, MarginHistograms } from '../harness/report.js';
+import type { CleanVsAdversarial, ExampleResults, MarginHistograms } from '../harness/report-types.js';
 
 /** Bins of the margin histograms (before rounding their width to a readable step). */
 const MARGIN_BINS = 24;

@@ -1,5 +1,5 @@
 import { markdownTable } from 'markdown-table';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument } from './document.js';
 import { duration, formatEps, pct, points, withInterval, type Estimate } from './figures.js';
 import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';

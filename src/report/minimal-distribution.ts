@@ -1,4 +1,4 @@
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { marginEdges } from './margins.js';
 
 /** One minimal attack's smallest perturbations: histogram, CDF, median and mean, and the evaluated ε. */

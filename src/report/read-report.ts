@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { REPORT_FORMAT, type Report } from '../harness/report.js';
+import { REPORT_FORMAT, type Report } from '../harness/report-types.js';
 
 /** Reads a report written by `advtest eval --json`; refuses anything else with what to do. */
 export async function readReport(file: string): Promise<Report> {

@@ -3,7 +3,7 @@ import { bpda, eot } from '../../attacks/adaptive.js';
 import { withInputDiversity } from '../../attacks/input-diversity.js';
 import { ATTACK_REGISTRY, makeAttack, type AttackOptions } from '../../attacks/index.js';
 import { UserError } from '../errors.js';
-import type { AttackDescription } from '../harness/report.js';
+import type { AttackDescription } from '../harness/report-types.js';
 import { isLossName } from '../tensor/loss.js';
 import type { Attack, NormName } from '../types.js';
 

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { cellSeed } from '../harness/evaluate.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { runAttack } from '../../attacks/run-attack.js';
 import { scoresOf } from '../model/scores.js';
 import type { Attack, Classifier, Dataset, ImageShape } from '../types.js';
-import type { ChosenExample } from './examples.js';
+import type { ChosenExample } from './choose-examples.js';
 import { rebuildAttack } from './rebuild-attack.js';
 
 /** A chosen example with its clean and adversarial images and what the model said about each. */

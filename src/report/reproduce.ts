@@ -4,7 +4,7 @@ import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { fingerprint } from '../data/dataset.js';
 import { loadEvaluationData } from '../data/index.js';
 import { UserError } from '../errors.js';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { loadModel } from '../model/store.js';
 import type { Classifier, Dataset } from '../types.js';
 

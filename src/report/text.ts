@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { formatBudget, formatEps, pct } from '../number-format.js';
-import type { Proportion, Report } from '../harness/report.js';
+import type { Proportion, Report } from '../harness/report-types.js';
 import { backendLine } from './document.js';
 
 export { formatEps };

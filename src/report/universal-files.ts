@@ -1,5 +1,5 @@
 import { basename, dirname, extname, join } from 'node:path';
-import type { UniversalRecord } from '../harness/report.js';
+import type { UniversalRecord } from '../harness/report-types.js';
 import { encodePng } from '../data/image-codec.js';
 import { formatEps } from '../number-format.js';
 import { writeFileSafely } from './write-file.js';

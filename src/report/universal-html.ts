@@ -1,5 +1,5 @@
 import escapeHtml from 'escape-html';
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import { formatBudget, pct } from '../number-format.js';
 
 /**

@@ -1,9 +1,9 @@
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 import { buildHtml } from './build-html.js';
 import type { GridFilter } from './grid-filter.js';
 import type { RegenerateOptions } from './regenerate.js';
-import { examplesOfEvaluation } from './report-examples.js';
+import { examplesOfEvaluation } from './example-images.js';
 import { writeFileSafely } from './write-file.js';
 
 /**

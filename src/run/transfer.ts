@@ -1,6 +1,6 @@
 import { checkTransferPair, transferFrom } from '../../attacks/transfer.js';
 import { evaluate, type EvaluateOptions } from '../harness/evaluate.js';
-import type { Proportion, Report, TransferFigures } from '../harness/report.js';
+import type { Proportion, Report, TransferFigures } from '../harness/report-types.js';
 import { formatEps } from '../number-format.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 import { loadClassifier } from './model-options.js';

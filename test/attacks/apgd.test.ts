@@ -6,7 +6,7 @@ import { fgm, fgsm } from '../../attacks/fgsm.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
-import type { AttackResult } from '../../src/harness/report.js';
+import type { AttackResult } from '../../src/harness/report-types.js';
 import { loadModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';
 import type { AttackContext, Classifier, Criterion } from '../../src/types.js';

@@ -3,7 +3,7 @@ import { ATTACK_REGISTRY, makeAttack, withInputDiversity } from '../../attacks/i
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { loadModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';
 import * as tf from '@tensorflow/tfjs';

@@ -37,7 +37,7 @@ import { registerWasmGradKernels, unregisterWasmGradKernels } from '../../src/ba
 import { WorkerPool } from '../../src/run/worker-pool.js';
 import { evaluate } from '../../src/harness/evaluate.js';
 import type { BatchRecord } from '../../src/harness/journal.js';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { cpuShares, describeCpu, sampleCpu, type CpuShares } from './machine.js';
 import { renderComparison, renderRuns, renderTable, timing, type BenchReport, type MeasureResult, type Timing } from './report.js';
 import { benchMobileNet, MOBILENET_BATCH, renderMobileNet } from './mobilenet.js';

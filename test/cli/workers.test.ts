@@ -7,7 +7,7 @@ import { materialize, type EvaluationRequest } from '../../src/run/requests.js';
 import { WorkerPool } from '../../src/run/worker-pool.js';
 import { UserError } from '../../src/errors.js';
 import { evaluate } from '../../src/harness/evaluate.js';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { fixtureModelPath } from '../../src/package-info.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';

@@ -8,7 +8,7 @@ import { makeDefenses } from '../../defenses/registry.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
 import { layersClassifier } from '../../src/model/classifier.js';
 import { trainModel } from '../../src/train/loop.js';

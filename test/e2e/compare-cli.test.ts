@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { runCli } from '../helpers/cli.js';
 import { writeFixtureReport } from './fixture-report.js';
 

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImageDetailed } from '../../src/data/image-codec.js';
 import type { AttackManifest } from '../../src/harness/attack-images.js';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { fixtureModelPath, packageRoot } from '../../src/package-info.js';
 
 const CLI = path.join(packageRoot(), 'src', 'cli', 'index.ts');

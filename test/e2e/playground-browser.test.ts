@@ -8,7 +8,7 @@ import { makeAttack } from '../../attacks/index.js';
 import { buildBrowser } from '../../scripts/build-browser.js';
 import { decodeImage } from '../../src/data/image-codec.js';
 import { evaluate } from '../../src/harness/evaluate.js';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { loadModel } from '../../src/model/store.js';
 import type { Dataset } from '../../src/types.js';
 import { useTestBackend } from '../helpers/backend.js';

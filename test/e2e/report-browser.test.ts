@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { buildHtml } from '../../src/report/build-html.js';
 import { runCli } from '../helpers/cli.js';
 import { sampleLeaderboard, sampleRegression } from '../report/sample-report.js';

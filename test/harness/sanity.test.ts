@@ -7,7 +7,7 @@ import { bitDepth, gaussianNoise } from '../../defenses/input-transforms.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
-import type { AttackResult, Report } from '../../src/harness/report.js';
+import type { AttackResult, Report } from '../../src/harness/report-types.js';
 import { sanityChecks } from '../../src/harness/sanity.js';
 import { withInputTransform } from '../../src/model/input-transform.js';
 import { loadModel } from '../../src/model/store.js';

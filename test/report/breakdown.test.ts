@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { confusionCounts, denseConfusion, perClassFigures, WORST_CASE } from '../../src/report/breakdown.js';
 import { buildHtml } from '../../src/report/build-html.js';
 import { addSums, convergenceCheck, convergenceRecorder, convergenceTrace, stillRising } from '../../src/report/convergence.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseExamples } from '../../src/report/examples.js';
+import { chooseExamples } from '../../src/report/choose-examples.js';
 import { sampleReport } from './sample-report.js';
 
 describe('chooseExamples', () => {

@@ -5,7 +5,7 @@ import { pgd } from '../../attacks/pgd.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
-import type { ExampleResults, Report } from '../../src/harness/report.js';
+import type { ExampleResults, Report } from '../../src/harness/report-types.js';
 import { binCounts, marginEdges, marginHistograms } from '../../src/report/margins.js';
 import { loadModel } from '../../src/model/store.js';
 import { fixtureModelPath } from '../../src/package-info.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/harness/report.js';
+import type { Report } from '../../src/harness/report-types.js';
 import { buildHtml } from '../../src/report/build-html.js';
 import { minimalDistributions } from '../../src/report/minimal-distribution.js';
 import { minimalReport } from './minimal-report.js';

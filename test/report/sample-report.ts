@@ -1,4 +1,4 @@
-import type { AttackResult, Proportion, Report } from '../../src/harness/report.js';
+import type { AttackResult, Proportion, Report } from '../../src/harness/report-types.js';
 import type { Leaderboard } from '../../src/report/leaderboard.js';
 import type { RegressionTable } from '../../src/report/regression-table.js';
 

@@ -4,7 +4,7 @@ import { renderCertifyText } from '../../certify/render.js';
 import { CERTIFY_FORMAT, mergeCertifyReports, type CertifyReport } from '../../certify/report.js';
 import { UserError } from '../../errors.js';
 import { mergeReports } from '../../harness/merge.js';
-import type { Report } from '../../harness/report.js';
+import type { Report } from '../../harness/report-types.js';
 import { renderText } from '../../report/text.js';
 import { writeFileSafely } from '../../report/write-file.js';
 import { checkOutputFile, checkRunPaths } from '../output-path.js';

@@ -1,4 +1,4 @@
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { GridFilter } from './grid-filter.js';
 
 /** An example picked for the image grid, and the attack and ε whose image it will show. */

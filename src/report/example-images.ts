@@ -1,6 +1,6 @@
-import type { Report } from '../harness/report.js';
+import type { Report } from '../harness/report-types.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
-import { chooseExamples } from './examples.js';
+import { chooseExamples } from './choose-examples.js';
 import { describeGridFilter, type GridFilter } from './grid-filter.js';
 import { regenerateExamples, type ExampleImage, type RegenerateOptions } from './regenerate.js';
 import { reproduceEvaluation, type ReproduceOptions } from './reproduce.js';
