@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import type { Classifier } from '../types.js';
-import { layersClassifier } from '../model/classifier.js';
+import { loadedLayersClassifier } from '../model/classifier.js';
 import { finishClassifier } from '../model/finish.js';
 import { graphClassifier, type GraphNode } from '../model/graph-classifier.js';
 import type { LoadModelOptions, ModelMetadata } from '../model/store.js';
@@ -53,12 +53,7 @@ export async function loadModelFrom(source: ModelSource, options: LoadModelOptio
       base = graphClassifier(await tf.loadGraphModel(tf.io.fromMemory(artifacts)), topology ?? {}, { lower: 0, upper: 1 }, where);
     } else {
       const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-      try {
-        base = layersClassifier(model, { owned: true, probe: true, info: { path: where, arch: saved?.arch, trainedOn: saved?.data } });
-      } catch (err) {
-        model.dispose();
-        throw err;
-      }
+      base = loadedLayersClassifier(model, { path: where, arch: saved?.arch, trainedOn: saved?.data });
     }
   } catch (err) {
     if (err instanceof UserError) throw err;

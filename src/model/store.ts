@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import type { Bounds, Classifier } from '../types.js';
-import { layersClassifier } from './classifier.js';
+import { loadedLayersClassifier } from './classifier.js';
 import { fileLoader, fileSaver, readModelJson } from './fs-io.js';
 import { loadGraphClassifier } from './graph.js';
 import { finishClassifier } from './finish.js';
@@ -48,12 +48,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     const loaded = await loadLayersModel(dir);
     saved = (loaded.model.getUserDefinedMetadata() as { advtest?: Partial<ModelMetadata> } | undefined)?.advtest;
     const { metadata } = loaded;
-    try {
-      base = layersClassifier(loaded.model, { owned: true, probe: true, info: { path: dir, arch: metadata.arch, trainedOn: metadata.data } });
-    } catch (err) {
-      loaded.model.dispose();
-      throw err;
-    }
+    base = loadedLayersClassifier(loaded.model, { path: dir, arch: metadata.arch, trainedOn: metadata.data });
   }
   try {
     return finishClassifier(path.join(dir, 'model.json'), base, saved, exported, options);

@@ -8,7 +8,7 @@
  *   node --import tsx test/bench/ab-fold.ts [--batch 2] [--rounds 7] [--threads 1]
  */
 import * as tf from '@tensorflow/tfjs';
-import { foldBatchNorm } from '../../src/backend/fold-batch-norm.js';
+import { foldBatchNorm } from '../../src/model/fold-batch-norm.js';
 import { initBackend } from '../../src/backend/select.js';
 import { mobileNetV2 } from '../helpers/mobilenet.js';
 import { byKernelName, KernelProfiler } from './kernel-profile.js';

@@ -72,7 +72,7 @@ describe('MobileNet-class fixtures (fixtures/models/mobilenet-tiny*)', () => {
     });
   }
 
-  it('describes what it did: preprocessing from metadata, BN replaced, softmax seen behind Identity', async () => {
+  it('describes what it did: preprocessing from metadata, BN folded, softmax seen behind Identity', async () => {
     const describe = async (name: string) => {
       const clf = await loadModel(fixtureModelPath(name));
       const d = clf.describe?.();
@@ -81,7 +81,9 @@ describe('MobileNet-class fixtures (fixtures/models/mobilenet-tiny*)', () => {
     };
     expect(await describe('mobilenet-tiny-pm1')).toMatchObject({ preprocessing: '[0, 1]→[-1, 1]' });
     expect(await describe('mobilenet-tiny-meanstd')).toMatchObject({ preprocessing: 'RGB→BGR; (x − [0.406, 0.456, 0.485]) / [0.225, 0.224, 0.229]' });
-    expect(await describe('mobilenet-tiny-bn-noscale')).toMatchObject({ batchNorm: expect.stringMatching(/^13 batch norm layer/) });
+    // Loaded to be evaluated, so each BN (γ-less here) is folded into the convolution before it.
+    expect(await describe('mobilenet-tiny-bn-noscale')).toMatchObject({ batchNormFolded: expect.stringMatching(/^13 batch norm layer/) });
+    expect(await describe('mobilenet-tiny')).toMatchObject({ batchNormFolded: expect.stringMatching(/^13 batch norm layer/) });
     expect(await describe('mobilenet-tiny-graph')).toMatchObject({ format: 'graph-model', logits: 'pre-softmax (node predictions/logits)', softmaxNode: 'predictions/Softmax (behind Identity output Identity)' });
   });
 

@@ -4,10 +4,10 @@
 // rounding of a reassociated product, nothing else).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { foldBatchNorm } from '../../src/backend/fold-batch-norm.js';
+import { foldBatchNorm } from '../../src/model/fold-batch-norm.js';
 import { initBackend } from '../../src/backend/select.js';
 import { mobileNetV2 } from '../helpers/mobilenet.js';
-import { relErr } from './cpu-reference.js';
+import { relErr } from '../backend/cpu-reference.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { threads: 1 });

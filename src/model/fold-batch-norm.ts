@@ -106,3 +106,19 @@ function foldedWeights(conv: tf.layers.Layer, bn: tf.layers.Layer): tf.Tensor[] 
   const newBias = tf.add(tf.mul(shifted, s), beta ?? tf.zerosLike(mean));
   return [scaledKernel, newBias];
 }
+
+/**
+ * The model to evaluate a loaded file with: the folded copy when a layer folds (the original is
+ * disposed), else the original. A model the fold cannot rebuild (a custom layer, say) is kept.
+ */
+export function foldForInference(model: tf.LayersModel): { model: tf.LayersModel; note?: string } {
+  let result: FoldResult;
+  try {
+    result = foldBatchNorm(model);
+  } catch {
+    return { model };
+  }
+  if (result.folded === 0) return { model };
+  model.dispose();
+  return { model: result.model, note: `${result.folded} batch norm layer(s) folded into the convolution before them (the same function with one kernel fewer each)` };
+}
