@@ -190,8 +190,8 @@ interface RunSettings {
   checkpoints: Set<number>;
   /** Number of steps since the previous checkpoint, keyed by checkpoint. */
   intervals: Map<number, number>;
-  /** The first restart, whose progress is recorded (see AttackContext.convergence). */
-  first?: boolean;
+  /** Which run this is (0 the first, then restarts and target ranks), as its progress is recorded (see AttackContext.convergence). */
+  run?: number;
   reference: boolean;
 }
 
@@ -219,9 +219,9 @@ function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps
   // The reference code starts as if η had just been halved, so condition 2 waits for w_2.
   const reducedLast = new Uint8Array(n).fill(settings.reference ? 1 : 0);
   const lossBestLastCheck = Float32Array.from(lossBest);
-  // Convergence of the first run (restarts attack subsets): the loss of the current iterate and
-  // the examples not yet fooled, summed, from values this loop has on the host anyway.
-  const trace = settings.first ? ctx.convergence : undefined;
+  // Convergence of each run (restarts attack the examples left standing): the loss of the current
+  // iterate and the examples not yet fooled, summed, from values this loop has on the host anyway.
+  const trace = settings.run === undefined ? undefined : ctx.convergence;
   const note = (k: number, current: Float32Array) => {
     if (!trace) return;
     let sum = 0;
@@ -230,9 +230,10 @@ function singleRun(model: Classifier, x0: tf.Tensor4D, objective: Objective, eps
       sum += current[i]!;
       if (!success[i]) standing++;
     }
-    trace.record(k, sum, standing, n);
+    trace.record(k, sum, standing, n, settings.run);
     // The loss of the traced rows is on the host already; their margin would cost a forward pass.
-    if (trace.tracedRows?.length && trace.recordExamples) trace.recordExamples(k, trace.tracedRows.map((r) => current[r]!));
+    // Traced rows are rows of the whole batch: only the first run has them all.
+    if (settings.run === 0 && trace.tracedRows?.length && trace.recordExamples) trace.recordExamples(k, trace.tracedRows.map((r) => current[r]!));
   };
   note(0, start.loss);
 
@@ -423,7 +424,7 @@ export function apgd(options: ApgdOptions = {}): SyncAttack {
             // no longer does; the salt stays so that APGD's draws, and recorded results, stay the same.
             // runIndex = restart without targets, so plain APGD keeps its seeds.
             const seeds = exampleSeeds(ctx.seed, standing.length, Int32Array.from(standing, (i) => indices[i]!), ctx.seed, runIndex);
-            const result = singleRun(model, xs, objective, eps, seeds, { ...run, first: runIndex === 0 }, ctx);
+            const result = singleRun(model, xs, objective, eps, seeds, { ...run, run: runIndex }, ctx);
             if (sub) tf.dispose([xs, objective.labels, ...(objective.source ? [objective.source] : [])]);
             objective.target?.dispose();
 

@@ -4,7 +4,8 @@ import { deriveSeed, makeRng, type Rng } from '../src/tensor/random.js';
 import type { AttackContext, Classifier, Criterion, NormName, SyncAttack } from '../src/types.js';
 import { checkTargetCount, topOtherClasses } from './apgd.js';
 import { dualNormOf, normOf, PROJECTIONS, type FabNorm } from './fab-projections.js';
-import { attackName, resolveNorm } from './options.js';
+import { resolveNorm } from './options.js';
+import { l1 } from '../src/tensor/l1-norm.js';
 
 /**
  * FAB — Croce & Hein, "Minimally distorted adversarial examples with a fast adaptive boundary
@@ -18,9 +19,11 @@ import { attackName, resolveNorm } from './options.js';
  * step biased towards the original point, extrapolated by η. When x is adversarial, the smallest
  * such x so far is kept and x steps back towards x0: x ← x0 + β(x − x0).
  *
+ * Norms L∞, L2 and L1 (the reference's three; L1's projection moves the coordinates with the
+ * largest |w_i| first, each to its bound, fab-projections.ts).
  * Defaults as in the paper and autoattack: 100 iterations, α_max = 0.1, η = 1.05, β = 0.9, one
  * restart. As in autoattack's FABAttack.perturb, the first run starts at x0 and later restarts at
- * x0 + ε/2 · a random direction of unit norm (uniform then rescaled for L∞, Gaussian for L2);
+ * x0 + ε/2 · a random direction of unit norm (uniform then rescaled for L∞, Gaussian for L2 and L1);
  * FAB-T runs once per target — the `targets` classes with the highest clean logits other than the
  * true one — and success means misclassified (not necessarily as the target). Against a budget
  * ε, each run attacks only the examples not yet fooled within ε, and an example FAB could not
@@ -278,17 +281,17 @@ export function fabMinimal(model: Classifier, x0: tf.Tensor4D, labels: tf.Tensor
 }
 
 function fabNorm(norm: NormName | undefined): FabNorm {
-  // resolveNorm refuses the sparse norms, so the name is linf or l2.
-  return resolveNorm(norm, 'linf').name as 'linf' | 'l2';
+  // resolveNorm refuses l1 and the sparse norms, so its name is linf or l2.
+  return norm === 'l1' ? 'l1' : (resolveNorm(norm, 'linf').name as 'linf' | 'l2');
 }
 
 function fabName(s: FabSettings): string {
-  return attackName(s.targets !== undefined ? 'fab-t' : 'fab', resolveNorm(s.norm === 'l1' ? 'linf' : s.norm, 'linf'), 'linf');
+  return `${s.targets !== undefined ? 'fab-t' : 'fab'}${s.norm === 'linf' ? '' : `-${s.norm}`}`;
 }
 
 export function fab(options: FabOptions = {}): SyncAttack {
-  const norm = resolveNorm(options.norm, 'linf');
-  const s = settingsOf(options, norm.name as 'linf' | 'l2');
+  const s = settingsOf(options, fabNorm(options.norm));
+  const norm = s.norm === 'l1' ? l1 : resolveNorm(s.norm, 'linf');
   const name = fabName(s);
   checkOptions(name, s);
   return {

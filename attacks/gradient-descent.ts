@@ -51,8 +51,8 @@ function runOnce(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: 
   let best = tf.clone(x);
   let fooled = tf.zeros([n], 'bool') as tf.Tensor1D;
   let velocity: tf.Tensor4D | undefined;
-  // Convergence: two sums per iterate of the first run (restarts attack subsets), for iterative attacks only.
-  const trace = restart === 0 && config.steps > 1 ? ctx.convergence : undefined;
+  // Convergence: two sums per iterate of each run (restarts attack the examples left standing), for iterative attacks only.
+  const trace = config.steps > 1 ? ctx.convergence : undefined;
   let iterate = 0;
   const record = (at: tf.Tensor4D, logits: tf.Tensor2D) => {
     const [nextBest, nextFooled] = tf.tidy(() => {
@@ -68,8 +68,9 @@ function runOnce(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: 
     if (trace) {
       const [lossSum, fooledCount] = tf.tidy(() => tf.stack([tf.sum(lossFunction(config.loss)(logits, criterion.labels)), tf.sum(tf.cast(fooled, 'float32'))]).dataSync());
       // The objective the loop ascends: minus the loss on the target when targeted.
-      trace.record(iterate, criterion.targeted ? -lossSum! : lossSum!, n - fooledCount!, n);
-      if (trace.tracedRows?.length && trace.recordExamples) {
+      trace.record(iterate, criterion.targeted ? -lossSum! : lossSum!, n - fooledCount!, n, restart);
+      // Traced rows are rows of the whole batch: only the first run has them all.
+      if (restart === 0 && trace.tracedRows?.length && trace.recordExamples) {
         const rows = trace.tracedRows;
         const [loss, margin] = tf.tidy(() => {
           const picked = tf.gather(logits, Array.from(rows));

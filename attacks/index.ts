@@ -36,7 +36,7 @@ export { gradientDescentAttack, type GradientDescentConfig } from './gradient-de
 export { sparseRs, sparseRsFraction, type SparseRsOptions } from './sparse-rs.js';
 export { uap, type UapOptions } from './uap.js';
 export { adversarialPatch, parsePatchSize, patchEpsilons, PLACEMENTS, type PatchOptions } from './patch.js';
-export { transferFrom, checkTransferPair } from './transfer.js';
+export { transferFrom, transferSources, checkTransferPair } from './transfer.js';
 export { withInputDiversity, diverseInputs, checkDiversityProbability } from './input-diversity.js';
 export type { LoopOptions } from './options.js';
 
@@ -65,8 +65,8 @@ export const ATTACK_REGISTRY: Record<string, (o: AttackOptions) => Attack> = {
   'apgd-ce': (o) => apgdFrom(o, 'ce'),
   'apgd-dlr': (o) => apgdFrom(o, 'dlr'),
   square: (o) => {
-    if (o.norm !== undefined && o.norm !== 'linf') throw new UserError(`square is implemented for L∞ only: use --norm linf${o.norm === 'l0' ? ', or --attack sparse-rs for l0' : ''}`);
-    return square(o.queries !== undefined ? { queries: o.queries } : {});
+    if (o.norm !== undefined && o.norm !== 'linf' && o.norm !== 'l2') throw new UserError(`square has L∞ and L2 versions: use --norm linf|l2${o.norm === 'l0' ? ', or --attack sparse-rs for l0' : ''}`);
+    return square({ ...(o.queries !== undefined ? { queries: o.queries } : {}), ...(o.norm === 'l2' ? { norm: 'l2' as const } : {}) });
   },
   'apgd-t': (o) => {
     if (o.loss !== undefined && o.loss !== 'dlr') throw new UserError(`apgd-t uses the targeted DLR loss: drop --loss ${o.loss}`);
@@ -186,8 +186,8 @@ export const PRESETS: Record<string, string[]> = {
  * command line may choose the norm only. autoattack = version 'standard' (APGD-CE without
  * restarts, APGD-T and FAB-T against 9 targets, Square with 5,000 queries, 100 iterations each,
  * APGD with the reference code's step-halving conditions); 'autoattack-rand' = version 'rand'
- * (APGD-CE and APGD-DLR, gradients of the mean logits over 20 draws). Departures: Square is L∞
- * only here, so the L2 recipe has no Square; Square rescales its p schedule to the budget, where
+ * (APGD-CE and APGD-DLR, gradients of the mean logits over 20 draws). The L2 recipe runs
+ * Square's L2 version. Departure: Square rescales its p schedule to the budget, where
  * autoattack's (resc_schedule=False) keeps the 10,000-query thresholds.
  */
 const RECIPES: Record<string, (norm: NormName) => Attack[]> = {
@@ -196,7 +196,7 @@ const RECIPES: Record<string, (norm: NormName) => Attack[]> = {
       apgd({ loss: 'ce', norm, steps: 100, restarts: 1, schedule: 'reference' }),
       apgd({ loss: 'dlr', norm, steps: 100, restarts: 1, targets: 9, schedule: 'reference' }),
       fab({ norm, steps: 100, restarts: 1, targets: 9 }),
-      ...(norm === 'linf' ? [square({ queries: 5000 })] : []),
+      square({ queries: 5000, norm: norm === 'l2' ? 'l2' : 'linf' }),
     ];
     return members.map((a) => inSuite(a, 'autoattack (standard version)'));
   },
@@ -218,6 +218,7 @@ function recipeMembers(name: string, options: AttackOptions): Attack[] {
     const flag = { steps: '--steps', restarts: '--restarts', absStepsize: '--step-size', relStepsize: '--step-size', loss: '--loss', queries: '--queries', targets: '--targets' }[given[0]!] ?? given[0]!;
     throw new UserError(`--attack ${name} is the fixed reference recipe (only --norm applies): drop ${flag}, or list the attacks as a suite (--attack ${PRESETS[name]!.join(',')} ${flag} …)`);
   }
+  if (norm !== undefined && norm !== 'linf' && norm !== 'l2') throw new UserError(`--attack ${name} is the L∞ or L2 recipe: use --norm linf|l2 (for --norm ${norm}, run ${norm === 'l1' ? 'fmn or fab' : 'sparse-rs or fmn'})`);
   return RECIPES[name]!(norm ?? 'linf');
 }
 
@@ -226,7 +227,8 @@ export function makeAttack(name: string, options: AttackOptions = {}): Attack {
   if (!factory) {
     throw new UserError(`unknown attack "${name}": use one of ${[...Object.keys(ATTACK_REGISTRY), ...Object.keys(PRESETS)].join(', ')}`);
   }
-  if (options.norm === 'l0' && name !== 'sparse-rs') throw new UserError(`${name} has no l0 version: use --attack sparse-rs for --norm l0`);
+  if (options.norm === 'l0' && name !== 'sparse-rs' && name !== 'fmn') throw new UserError(`${name} has no l0 version: use --attack sparse-rs (score-based) or fmn (gradient) for --norm l0`);
+  if (options.norm === 'l1' && !['fab', 'fab-t', 'fmn'].includes(name)) throw new UserError(`${name} has no l1 version: use --attack fmn, fab or fab-t for --norm l1`);
   if (options.norm === 'patch' && name !== 'patch') throw new UserError(`--norm patch is the threat model of --attack patch: use --attack patch`);
   if (options.placement !== undefined && name !== 'patch') throw new UserError(`--placement applies to --attack patch, not ${name}: drop it`);
   return factory(options);

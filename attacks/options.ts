@@ -23,7 +23,8 @@ export function resolveNorm(name: NormName | undefined, fallback: NormName): Nor
   const chosen = name ?? fallback;
   const norm = NORMS[chosen];
   if (!norm) throw new UserError(`unknown norm "${name}": use linf or l2`);
-  if (!DENSE_NORMS.includes(chosen)) throw new UserError(`--norm ${chosen} is a sparse threat model this attack does not support: use --attack sparse-rs for l0 (or --attack patch), or --norm linf|l2`);
+  if (chosen === 'l1') throw new UserError(`--norm l1 is for the minimal attacks: use --attack fmn, fab or fab-t, or --norm linf|l2`);
+  if (!DENSE_NORMS.includes(chosen)) throw new UserError(`--norm ${chosen} is a sparse threat model this attack does not support: use --attack sparse-rs or fmn for l0 (or --attack patch), or --norm linf|l2`);
   return norm;
 }
 

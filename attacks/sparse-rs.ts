@@ -18,7 +18,10 @@ import { queryScores, searchScores, type SearchLoss } from './score-queries.js';
  * α_init divided by 2, 4, 5, 6, 8, 10, 12, 15, 20 after iterations 0, 50, 200, 500, 1000, 2000,
  * 4000, 6000, 8000 of a 10 000-query run, rescaled to the budget (the reference's resc_schedule).
  * Defaults: α_init = 0.3 (the authors' untargeted L0 setting), margin loss, 1,000 queries (the paper
- * uses 10,000). Departures: the resampled positions are drawn per example (the reference draws one
+ * uses 10,000). Targeted (the harness's --targeted least-likely|random|K gives each example its
+ * target t): success = max_{i≠t} z_i − z_t < 0, and as in the reference (whose init_hyperparam
+ * forces loss = 'ce' when targeted) the loss minimised is CE(t), with α_init = 0.1, the
+ * authors' targeted L0 setting (fra31/sparse-rs README), unless alphaInit is given. Departures: the resampled positions are drawn per example (the reference draws one
  * set of list positions for the whole batch), from one stream per example seeded by (ctx.seed, its
  * index), so an example's result does not depend on its batch.
  */
@@ -64,6 +67,7 @@ function sample(n: number, m: number, rng: Rng): number[] {
 export function sparseRs(options: SparseRsOptions = {}): Attack {
   const queries = options.queries ?? 1000;
   const alphaInit = options.alphaInit ?? 0.3;
+  const targetedAlpha = options.alphaInit ?? 0.1;
   const loss = options.loss ?? 'margin';
   if (!Number.isInteger(queries) || queries < 1) throw new UserError(`sparse-rs: queries must be a positive integer, got ${queries}`);
   if (!(alphaInit > 0 && alphaInit <= 1)) throw new UserError(`sparse-rs: alphaInit must be in (0, 1], got ${alphaInit}`);
@@ -80,6 +84,7 @@ export function sparseRs(options: SparseRsOptions = {}): Attack {
       pixel: 'all channels at one location',
       start: 'k random locations at random box corners',
       schedule: 'α_init / 2, 4, 5, 6, 8, 10, 12, 15, 20 after 0, 50, 200, 500, 1000, 2000, 4000, 6000, 8000 of 10 000, rescaled',
+      targeted: `CE to the target, α_init = ${targetedAlpha} (the reference's targeted L0 setting)`,
     },
     async run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): Promise<tf.Tensor4D> {
       const [n, h, w, c] = x0.shape;
@@ -93,6 +98,9 @@ export function sparseRs(options: SparseRsOptions = {}): Attack {
       const labels = Int32Array.from(criterion.labels.dataSync());
       const rngs: Rng[] = Array.from({ length: n }, (_, i) => makeRng(deriveSeed(ctx.seed, SEED_SALT, ctx.indices ? ctx.indices[i]! : i)));
       const corner = (rng: Rng): number => (rng() < 0.5 ? lower : upper);
+      // Targeted: the reference's CE to the target and α_init = 0.1.
+      const runLoss: SearchLoss = criterion.targeted ? 'ce' : loss;
+      const alpha = criterion.targeted ? targetedAlpha : alphaInit;
 
       // Per example: the k perturbed locations and the others.
       const perturbed: Int32Array[] = [];
@@ -105,14 +113,14 @@ export function sparseRs(options: SparseRsOptions = {}): Attack {
         free.push(Int32Array.from(order.slice(k)));
         for (const p of perturbed[i]!) for (let ch = 0; ch < c; ch++) best[i * pixels + p * c + ch] = corner(rng);
       }
-      const initial = searchScores(await queryScores(model, best, shape, ctx), labels, model.numClasses, criterion.targeted, loss);
+      const initial = searchScores(await queryScores(model, best, shape, ctx), labels, model.numClasses, criterion.targeted, runLoss);
       const marginBest = initial.margin;
       const lossBest = initial.loss;
 
       for (let iteration = 1; iteration < queries; iteration++) {
         const standing = Array.from(marginBest.keys()).filter((i) => marginBest[i]! >= 0);
         if (standing.length === 0) break;
-        const m = Math.max(Math.floor(sparseRsFraction(iteration, queries, alphaInit) * k), 1);
+        const m = Math.max(Math.floor(sparseRsFraction(iteration, queries, alpha) * k), 1);
         const candidates = new Float32Array(standing.length * pixels);
         const swaps = standing.map((i, row) => {
           const rng = rngs[i]!;
@@ -133,7 +141,7 @@ export function sparseRs(options: SparseRsOptions = {}): Attack {
           return { out: out_, in: in_ };
         });
         const subLabels = Int32Array.from(standing, (i) => labels[i]!);
-        const next = searchScores(await queryScores(model, candidates, shape, ctx), subLabels, model.numClasses, criterion.targeted, loss);
+        const next = searchScores(await queryScores(model, candidates, shape, ctx), subLabels, model.numClasses, criterion.targeted, runLoss);
         standing.forEach((i, row) => {
           if (!(next.loss[row]! < lossBest[i]! || next.margin[row]! < 0)) return;
           lossBest[i] = next.loss[row]!;

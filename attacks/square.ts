@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
-import { linf } from '../src/tensor/norms.js';
+import { l2, linf } from '../src/tensor/norms.js';
 import { deriveSeed, makeRng, type Rng } from '../src/tensor/random.js';
 import type { Attack, Classifier, Criterion, AttackContext } from '../src/types.js';
 import { queryScores, searchScores, type SearchLoss } from './score-queries.js';
+import { squareL2Candidate, squareL2Side, squareL2Start, type Geometry } from './square-l2.js';
 
 /**
  * Square Attack — Andriushchenko, Croce, Flammarion & Hein, "Square Attack: a query-efficient
@@ -20,6 +21,14 @@ import { queryScores, searchScores, type SearchLoss } from './score-queries.js';
  * An example is no longer queried once fooled. Margin: z_y − max_{i≠y} z_i (untargeted) or
  * max_{i≠t} z_i − z_t (targeted), minimised; 'ce' minimises −CE(y), or CE(t) when targeted.
  * All randomness comes from one stream per example seeded by (ctx.seed, the example's index).
+ *
+ * `norm: 'l2'`: the L2 version (Algorithm 3; the reference's square_attack_l2, as autoattack runs
+ * it): start from a 5 × 5 grid of pseudo-Gaussian bumps with random signs, rescaled to ‖δ‖₂ = ε;
+ * each iteration draws two windows of side s = round(√(p·h·w)) (≥ 3, odd), puts a fresh bump plus
+ * the old content into window 1 with the mass of both windows and any unused budget, empties
+ * window 2, and rescales δ to norm ε (square-l2.ts). Same p schedule, loss and acceptance as L∞.
+ * Departure, as for L∞: the windows and signs are drawn per example (the reference draws one
+ * window per iteration for the whole batch), so an example's result does not depend on its batch.
  */
 export interface SquareOptions {
   /** Forward passes per example, the starting point included. */
@@ -27,6 +36,8 @@ export interface SquareOptions {
   /** Initial fraction of the image a square covers. */
   pInit?: number;
   loss?: SquareLoss;
+  /** linf (default) or l2. */
+  norm?: 'linf' | 'l2';
 }
 
 export type SquareLoss = SearchLoss;
@@ -56,15 +67,23 @@ export function square(options: SquareOptions = {}): Attack {
   const queries = options.queries ?? 1000;
   const pInit = options.pInit ?? 0.8;
   const loss = options.loss ?? 'margin';
+  const norm = options.norm ?? 'linf';
+  if (norm !== 'linf' && norm !== 'l2') throw new UserError(`square: unknown norm "${String(norm)}": use linf or l2`);
   if (!Number.isInteger(queries) || queries < 1) throw new UserError(`square: queries must be a positive integer, got ${queries}`);
   if (!(pInit > 0 && pInit <= 1)) throw new UserError(`square: pInit must be in (0, 1], got ${pInit}`);
   if (loss !== 'margin' && loss !== 'ce') throw new UserError(`square: unknown loss "${String(loss)}": use margin or ce`);
 
   return {
-    name: 'square',
-    norm: linf,
+    name: norm === 'l2' ? 'square-l2' : 'square',
+    norm: norm === 'l2' ? l2 : linf,
     kind: 'black-box',
-    config: { queries, pInit, loss, start: 'vertical stripes of ±ε', schedule: 'p halves at 10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000 of 10 000, rescaled' },
+    config: {
+      queries,
+      pInit,
+      loss,
+      ...(norm === 'l2' ? { norm, start: '5 × 5 grid of pseudo-Gaussian bumps, ‖δ‖₂ = ε', update: 'two windows: fresh bump + old content into window 1, window 2 emptied, ‖δ‖₂ = ε' } : { start: 'vertical stripes of ±ε' }),
+      schedule: 'p halves at 10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000 of 10 000, rescaled',
+    },
     async run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): Promise<tf.Tensor4D> {
       const [n, h, w, c] = x0.shape;
       if (eps <= 0 || n === 0) return tf.clone(x0);
@@ -77,9 +96,14 @@ export function square(options: SquareOptions = {}): Attack {
       const labels = Int32Array.from(criterion.labels.dataSync());
       const rngs: Rng[] = Array.from({ length: n }, (_, i) => makeRng(deriveSeed(ctx.seed, SEED_SALT, ctx.indices ? ctx.indices[i]! : i)));
 
-      // Start: each column of each channel moved by +ε or −ε over the whole height.
+      const geometry: Geometry = { h, w, c, eps, clip };
+      // Start: each column of each channel moved by +ε or −ε over the whole height (L∞), or the bumps (L2).
       const best = new Float32Array(n * pixels);
       for (let i = 0; i < n; i++) {
+        if (norm === 'l2') {
+          best.set(squareL2Start(original.subarray(i * pixels, (i + 1) * pixels), geometry, rngs[i]!), i * pixels);
+          continue;
+        }
         const rng = rngs[i]!;
         const signs = Array.from({ length: w * c }, () => (rng() < 0.5 ? -eps : eps));
         for (let r = 0; r < h; r++) {
@@ -97,12 +121,17 @@ export function square(options: SquareOptions = {}): Attack {
         // A negative margin is an unambiguous success: argmax agrees with it even under ties.
         const standing = Array.from(marginBest.keys()).filter((i) => marginBest[i]! >= 0);
         if (standing.length === 0) break;
-        const s = squareSide(squareFraction(iteration, queries, pInit), h, w);
+        const p = squareFraction(iteration, queries, pInit);
+        const s = norm === 'l2' ? squareL2Side(p, h, w) : squareSide(p, h, w);
         const candidates = new Float32Array(standing.length * pixels);
         standing.forEach((i, row) => {
           const rng = rngs[i]!;
           const base = i * pixels;
           const out = row * pixels;
+          if (norm === 'l2') {
+            candidates.set(squareL2Candidate(original.subarray(base, base + pixels), best.subarray(base, base + pixels), s, geometry, rng), out);
+            return;
+          }
           candidates.set(best.subarray(base, base + pixels), out);
           const top = Math.floor(rng() * (h - s + 1));
           const left = Math.floor(rng() * (w - s + 1));

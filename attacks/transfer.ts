@@ -29,19 +29,34 @@ export function checkTransferPair(source: Classifier, target: Classifier, source
   }
 }
 
-/** The attack crafted on `source`; `model` passed by the harness (the target) is used for nothing but the check. */
+/** The source model of each attack transferFrom made, so that whoever drops the attacks can free it. */
+const SOURCES = new WeakMap<Attack, Classifier>();
+
+/** The distinct source models of the transfer attacks among `attacks` (none for other attacks). */
+export function transferSources(attacks: readonly Attack[]): Classifier[] {
+  return [...new Set(attacks.flatMap((a) => (SOURCES.has(a) ? [SOURCES.get(a)!] : [])))];
+}
+
+/**
+ * The attack crafted on `source`; `model` passed by the harness (the target) is used for nothing
+ * but the check. Its config names the source (`transferFrom`, and `sourceModel`: the source's own
+ * description, as reports and manifests describe the target), so a report or an `advtest attack`
+ * manifest says which model the examples were crafted on.
+ */
 export function transferFrom(attack: Attack, source: Classifier, sourceName?: string): Attack {
   const info = source.describe?.() ?? {};
-  return {
+  const wrapped = {
     name: attack.name,
     norm: attack.norm,
     ...(attack.kind ? { kind: attack.kind } : {}),
     ...(attack.minimal ? { minimal: true } : {}),
-    config: { ...attack.config, transferFrom: sourceName ?? (typeof info.path === 'string' ? info.path : 'source model') },
+    config: { ...attack.config, transferFrom: sourceName ?? (typeof info.path === 'string' ? info.path : 'source model'), sourceModel: info },
     ...(attack.fit ? { fit: (_target: Classifier, data, eps, seed) => attack.fit!(source, data, eps, seed) } : {}),
     run: (target, x, criterion, eps, ctx) => {
       checkTransferPair(source, target, sourceName);
       return attack.run(source, x, criterion, eps, ctx);
     },
   } as Attack;
+  SOURCES.set(wrapped, source);
+  return wrapped;
 }

@@ -82,6 +82,8 @@ export function universalAttack(spec: UniversalSpec): Attack {
         return {
           ...spec.describe(param, eps),
           details: { examples: data.size, split: data.split, epochs: spec.epochs, batchSize: spec.batchSize, gradientsPerFitExample: spec.epochs, fitSetErrorRate: fooled / data.size },
+          // One gradient per fit example and pass, one forward pass per example for the final check.
+          costs: { gradients: spec.epochs * data.size, queries: data.size },
         };
       } finally {
         tf.dispose([all, labels, param]);

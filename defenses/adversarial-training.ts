@@ -48,7 +48,7 @@ export function checkRamp(ramp: number | undefined): void {
   }
 }
 
-function checkEps(eps: number): void {
+export function checkEps(eps: number): void {
   if (!(eps > 0 && Number.isFinite(eps))) throw new UserError(`training ε ${eps} must be a positive number, e.g. --train-eps 0.1`);
 }
 
@@ -62,14 +62,21 @@ export async function adversarialExamples(ctx: HookContext, b: TrainingBatch, t:
   return adv;
 }
 
-/** [clean; adversarial] rows with labels and targets repeated: the batch of a mixed loss. */
-function withPartners(b: TrainingBatch, adv: tf.Tensor4D): TrainingBatch {
-  return tf.tidy(() => ({
-    x: tf.concat([b.x, adv]),
-    y: tf.concat([b.y, b.y]),
-    ...(b.targets ? { targets: tf.concat([b.targets, b.targets]) } : {}),
-    clean: b.x.shape[0],
-  }));
+/**
+ * [clean; adversarial] rows with labels and targets repeated: the batch of a mixed loss (fgsm-at,
+ * TRADES, MART). Takes `adv` over: it is disposed.
+ */
+export function withPartners(b: TrainingBatch, adv: tf.Tensor4D): TrainingBatch {
+  try {
+    return tf.tidy(() => ({
+      x: tf.concat([b.x, adv]),
+      y: tf.concat([b.y, b.y]),
+      ...(b.targets ? { targets: tf.concat([b.targets, b.targets]) } : {}),
+      clean: b.x.shape[0],
+    }));
+  } finally {
+    adv.dispose();
+  }
 }
 
 /** α·L(clean rows) + (1 − α)·L(adversarial rows), L being the rest of the loss chain. */
@@ -97,14 +104,7 @@ export function fgsmAdversarialTraining(options: Partial<TrainingAttack> & { eps
   return {
     name: alpha === 0.5 ? 'fgsm-at' : `fgsm-at=${alpha}`,
     stage: 'adversarial',
-    batch: async (b, ctx) => {
-      const adv = await adversarialExamples(ctx, b, t);
-      try {
-        return withPartners(b, adv);
-      } finally {
-        adv.dispose();
-      }
-    },
+    batch: async (b, ctx) => withPartners(b, await adversarialExamples(ctx, b, t)),
     loss: (logits, targets, next, _ctx, batch) => splitPartners(logits, targets, batch, (c, a, half) => mixedLoss(c, a, half, alpha, next)),
     describe: () => ({ alpha, eps: t.eps, ...rampInfo(t.ramp), attack: t.attack.name, attackConfig: t.attack.config }),
   };

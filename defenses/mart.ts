@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import { crossEntropy } from '../src/tensor/loss.js';
 import type { HookContext, TrainingBatch } from '../src/train/loop.js';
-import { checkRamp, rampedBudget, rampInfo, splitPartners } from './adversarial-training.js';
+import { checkEps, checkRamp, rampedBudget, rampInfo, splitPartners, withPartners } from './adversarial-training.js';
 import { projectedAscent } from './ascent.js';
 import type { Defense, LossFn, LossTargets } from './defense.js';
 import { klDivergence } from './trades.js';
@@ -56,7 +56,7 @@ export interface MartOptions {
  */
 export function mart(options: MartOptions): Defense {
   const { eps } = options;
-  if (!(eps > 0 && Number.isFinite(eps))) throw new UserError(`training ε ${eps} must be a positive number, e.g. --train-eps 0.1`);
+  checkEps(eps);
   const lambda = options.lambda ?? 6;
   if (!(lambda > 0 && Number.isFinite(lambda))) throw new UserError(`mart=${lambda}: λ must be a positive number (the paper uses 5 or 6), e.g. --defense mart=6`);
   const steps = options.steps ?? 10;
@@ -66,17 +66,10 @@ export function mart(options: MartOptions): Defense {
   return {
     name: `mart=${lambda}`,
     stage: 'adversarial',
-    batch: (b: TrainingBatch, ctx: HookContext) =>
-      tf.tidy(() => {
-        const now = rampedBudget(eps, stepSize, options.ramp, ctx.epoch);
-        const adv = projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { ...now, steps, start: 'small-normal', seed: ctx.seed });
-        return {
-          x: tf.concat([b.x, adv]),
-          y: tf.concat([b.y, b.y]),
-          ...(b.targets ? { targets: tf.concat([b.targets, b.targets]) } : {}),
-          clean: b.x.shape[0],
-        };
-      }),
+    batch: (b: TrainingBatch, ctx: HookContext) => {
+      const now = rampedBudget(eps, stepSize, options.ramp, ctx.epoch);
+      return withPartners(b, tf.tidy(() => projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { ...now, steps, start: 'small-normal', seed: ctx.seed })));
+    },
     loss: (logits, t, next, _ctx, batch) => splitPartners(logits, t, batch, (c, a, half) => martLoss(c, a, half, lambda, next)),
     describe: () => ({ lambda, eps, ...rampInfo(options.ramp), steps, stepSize, attack: 'pgd-ce (MART, last iterate)' }),
   };

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { parseEps } from '../src/parse.js';
 import { UserError } from '../src/errors.js';
+import type { InputTransform, TransformedClassifier } from '../src/model/input-transform.js';
 import type { Attack, Classifier } from '../src/types.js';
 import { fastFgsmTraining, fgsmAdversarialTraining, pgdAdversarialTraining } from './adversarial-training.js';
 import { augment, parseAugmentations } from './augment.js';
@@ -15,6 +16,10 @@ import { trades } from './trades.js';
 import { mart } from './mart.js';
 import { adversarialWeightPerturbation } from './awp.js';
 import { weightAverage } from './weight-average.js';
+import { bitDepth } from './bit-depth.js';
+import { gaussianNoise } from './noise-injection.js';
+import { medianSmoothing } from './median.js';
+import { jpegClassifier, jpegTransform } from './jpeg.js';
 
 /** What defenses are built with besides their own spec (from the train command's options). */
 export interface DefenseEnv {
@@ -35,12 +40,26 @@ export interface DefenseEnv {
   layers?: string[];
 }
 
-interface Entry {
+/** A training-time defense: `advtest train --defense`. */
+interface TrainingEntry {
+  kind: 'training';
   syntax: string;
   help: string;
   takesLayers?: boolean;
   make(spec: DefenseSpec, env: DefenseEnv): Defense;
 }
+
+/** An input transform in front of a trained model: `--transform name=value` (eval, bench, baselines). */
+export interface TransformEntry {
+  kind: 'input-transform';
+  syntax: string;
+  help: string;
+  transform(value: number, seed: number): InputTransform;
+  /** The classifier behind it when it is not withInputTransform's (JPEG: judged by sharp's codec). */
+  classifier?(base: Classifier, value: number): TransformedClassifier;
+}
+
+export type DefenseKind = (TrainingEntry | TransformEntry)['kind'];
 
 function numberOf(spec: DefenseSpec, fallback?: number): number {
   if (spec.value === undefined) {
@@ -62,9 +81,10 @@ function rampOf(env: DefenseEnv): { ramp?: number } {
   return env.ramp !== undefined ? { ramp: env.ramp } : {};
 }
 
-/** Every defense --defense accepts, with its syntax. */
-export const DEFENSE_REGISTRY: Record<string, Entry> = {
+/** Every defense, with its syntax: training-time ones (--defense), then input transforms (--transform). */
+export const DEFENSE_REGISTRY: Record<string, TrainingEntry | TransformEntry> = {
   'fgsm-at': {
+    kind: 'training',
     syntax: 'fgsm-at[=α]',
     help: 'FGSM adversarial training, loss α·L(x) + (1−α)·L(x_adv), α = 0.5 (Goodfellow et al. 2015); x_adv from --train-attack (default fgsm)',
     make: (s, env) => {
@@ -73,6 +93,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     },
   },
   'fast-fgsm': {
+    kind: 'training',
     syntax: 'fast-fgsm[=step/ε]',
     help: 'FGSM from a random start with step 1.25·ε, training on x_adv only (Wong et al. 2020); pair with --early-stop',
     make: (s, env) => {
@@ -82,6 +103,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     },
   },
   'pgd-at': {
+    kind: 'training',
     syntax: 'pgd-at',
     help: 'PGD adversarial training on x_adv only (Madry et al. 2018): PGD-7 from a random start, last iterate (--train-steps, --train-step-size), or any --train-attack',
     make: (s, env) => {
@@ -90,6 +112,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     },
   },
   trades: {
+    kind: 'training',
     syntax: 'trades[=β]',
     help: 'TRADES, CE(f(x), y) + β·KL(f(x) ‖ f(x′)), β = 6, x′ maximising the KL (Zhang et al. 2019); --train-steps (default 10), --train-step-size',
     make: (s, env) => {
@@ -98,45 +121,53 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     },
   },
   augment: {
+    kind: 'training',
     syntax: 'augment[=crop[:pad]+flip+noise[:σ]+cutout[:side]]',
     help: 'data augmentation on tensors, in the order given (default crop:2; flip is off unless named)',
     make: (s) => augment(parseAugmentations(s.value)),
   },
   'clip-value': {
+    kind: 'training',
     syntax: 'clip-value=C[@layer+…]',
     help: 'clip each gradient element to [−C, C]',
     takesLayers: true,
     make: (s, env) => clipGradients('clip-value', numberOf(s), s.layers ?? env.layers),
   },
   'clip-norm': {
+    kind: 'training',
     syntax: 'clip-norm=C[@layer+…]',
     help: 'rescale each gradient tensor to L2 norm ≤ C',
     takesLayers: true,
     make: (s, env) => clipGradients('clip-norm', numberOf(s), s.layers ?? env.layers),
   },
   'clip-global': {
+    kind: 'training',
     syntax: 'clip-global=C[@layer+…]',
     help: 'rescale all (selected) gradients together to global L2 norm ≤ C',
     takesLayers: true,
     make: (s, env) => clipGradients('clip-global', numberOf(s), s.layers ?? env.layers),
   },
   'max-norm': {
+    kind: 'training',
     syntax: 'max-norm=M[@layer+…]',
     help: 'after each update, rescale each unit’s incoming weights to L2 norm ≤ M',
     takesLayers: true,
     make: (s, env) => maxNorm(numberOf(s), s.layers ?? env.layers),
   },
   'label-smoothing': {
+    kind: 'training',
     syntax: 'label-smoothing[=s]',
     help: 'targets (1−s)·one-hot + s/K, s = 0.1',
     make: (s) => labelSmoothing(numberOf(s, 0.1)),
   },
   temperature: {
+    kind: 'training',
     syntax: 'temperature=T',
     help: 'train with the softmax at temperature T (the teacher of defensive distillation)',
     make: (s) => temperature(numberOf(s)),
   },
   distill: {
+    kind: 'training',
     syntax: 'distill=T',
     help: 'defensive distillation (Papernot et al. 2016): a student trained at T on a teacher’s probabilities at T (--teacher DIR, or the train command trains the teacher first); not a robust defense',
     make: (s, env) => {
@@ -145,11 +176,13 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     },
   },
   gaussian: {
+    kind: 'training',
     syntax: 'gaussian=σ',
     help: 'Gaussian data augmentation for randomized smoothing: x + N(0, σ²), not clipped (Cohen et al. 2019); certify with advtest certify --sigma σ',
     make: (s) => gaussianAugmentation(numberOf(s)),
   },
   'smooth-adv': {
+    kind: 'training',
     syntax: 'smooth-adv[=sigma:σ+eps:ε+steps:T+m:M]',
     help: 'SmoothAdv (Salman et al. 2019): L2 PGD on the soft smoothed classifier with m noise draws, trained on the noisy adversarial copies; defaults sigma:0.25+eps:0.5+steps:1+m:1',
     make: (s, env) => {
@@ -161,6 +194,7 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     },
   },
   mart: {
+    kind: 'training',
     syntax: 'mart[=λ]',
     help: 'MART, BCE(f(x′), y) + λ·KL(f(x) ‖ f(x′))·(1 − p_y(x)), λ = 6, x′ from PGD on the CE (Wang et al. 2020); --train-steps (default 10), --train-step-size',
     make: (s, env) => {
@@ -169,24 +203,59 @@ export const DEFENSE_REGISTRY: Record<string, Entry> = {
     },
   },
   awp: {
+    kind: 'training',
     syntax: 'awp[=γ]',
     help: 'adversarial weight perturbation (Wu et al. 2020): each kernel moved by γ·‖w‖ along its loss gradient before the step, restored after, γ = 0.005; add to pgd-at, trades or mart',
     make: (s) => adversarialWeightPerturbation({ gamma: numberOf(s, 5e-3) }),
   },
   ema: {
+    kind: 'training',
     syntax: 'ema[=τ]',
     help: 'weight averaging: EMA of the weights with decay min(τ, (1+t)/(10+t)), τ = 0.999 (Rebuffi et al. 2021); the monitor evaluates and the saved model is the average',
     make: (s) => weightAverage({ decay: numberOf(s, 0.999) }),
   },
+  'bit-depth': {
+    kind: 'input-transform',
+    syntax: 'bit-depth=B',
+    help: 'bit-depth reduction to B bits (feature squeezing, Xu et al. 2018); zero gradient: attack with --bpda',
+    transform: (bits) => bitDepth(bits),
+  },
+  noise: {
+    kind: 'input-transform',
+    syntax: 'noise=SIGMA',
+    help: 'Gaussian noise N(0, σ²) added to every input, drawn anew per call (randomised): attack with --eot',
+    transform: (sigma, seed) => gaussianNoise(sigma, seed),
+  },
+  median: {
+    kind: 'input-transform',
+    syntax: 'median=K',
+    help: 'median smoothing over K×K windows as scipy.ndimage computes it (feature squeezing, Xu et al. 2018)',
+    transform: (k) => medianSmoothing(k),
+  },
+  jpeg: {
+    kind: 'input-transform',
+    syntax: 'jpeg=Q',
+    help: 'JPEG re-encoding at quality Q: predictions through sharp’s codec, logits and BPDA through its lossy steps in tensor ops',
+    transform: (quality) => jpegTransform(quality),
+    classifier: (base, quality) => jpegClassifier(base, quality),
+  },
 };
 
-export const DEFENSE_NAMES: readonly string[] = Object.keys(DEFENSE_REGISTRY);
+/** The syntax of every defense of one kind, joined for help text and messages (e.g. "a | b | c", or "a, b or c" with `last`). */
+export function defenseSyntax(kind: DefenseKind, separator = ' | ', last = separator): string {
+  const syntax = Object.values(DEFENSE_REGISTRY).flatMap((e) => (e.kind === kind ? [e.syntax] : []));
+  return syntax.length < 2 ? syntax.join('') : `${syntax.slice(0, -1).join(separator)}${last}${syntax.at(-1)}`;
+}
+
+/** The names --defense accepts (training-time defenses). */
+export const DEFENSE_NAMES: readonly string[] = Object.keys(DEFENSE_REGISTRY).filter((name) => DEFENSE_REGISTRY[name]!.kind === 'training');
 
 /** The defenses of a --defense value, validated (names, values, layer names against env.model). */
 export function makeDefenses(list: string | DefenseSpec[], env: DefenseEnv): Defense[] {
   const specs = typeof list === 'string' ? parseDefenseSpecs(list) : list;
   return specs.map((s) => {
     const entry = DEFENSE_REGISTRY[s.name];
+    if (entry?.kind === 'input-transform') throw new UserError(`--defense ${s.text}: ${s.name} is an input transform, not a training defense: give it to eval as --transform ${entry.syntax}`);
     if (!entry) throw new UserError(`unknown defense "${s.name}": use one of ${DEFENSE_NAMES.join(', ')} (comma-separated, e.g. fgsm-at,clip-global=1)`);
     if (s.layers && !entry.takesLayers) throw new UserError(`--defense ${s.text}: only clip-value, clip-norm, clip-global and max-norm take @layers`);
     const layers = s.layers ?? (entry.takesLayers ? env.layers : undefined);

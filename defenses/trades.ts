@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import type { HookContext, TrainingBatch } from '../src/train/loop.js';
 import type { Classifier } from '../src/types.js';
-import { checkRamp, rampedBudget, rampInfo, splitPartners } from './adversarial-training.js';
+import { checkEps, checkRamp, rampedBudget, rampInfo, splitPartners, withPartners } from './adversarial-training.js';
 import { projectedAscent } from './ascent.js';
 import type { Defense, LossFn, LossTargets } from './defense.js';
 
@@ -48,7 +48,7 @@ export function tradesExamples(model: Classifier, x: tf.Tensor4D, eps: number, s
 
 export function trades(options: TradesOptions): Defense {
   const { eps } = options;
-  if (!(eps > 0 && Number.isFinite(eps))) throw new UserError(`training ε ${eps} must be a positive number, e.g. --train-eps 0.1`);
+  checkEps(eps);
   const beta = options.beta ?? 6;
   if (!(beta > 0 && Number.isFinite(beta))) throw new UserError(`trades=${beta}: β must be a positive number (the paper uses 1 to 6)`);
   const steps = options.steps ?? 10;
@@ -58,17 +58,10 @@ export function trades(options: TradesOptions): Defense {
   return {
     name: `trades=${beta}`,
     stage: 'adversarial',
-    batch: (b: TrainingBatch, ctx: HookContext) =>
-      tf.tidy(() => {
-        const now = rampedBudget(eps, stepSize, options.ramp, ctx.epoch);
-        const adv = tradesExamples(ctx.classifier, b.x, now.eps, steps, now.stepSize, ctx.seed);
-        return {
-          x: tf.concat([b.x, adv]),
-          y: tf.concat([b.y, b.y]),
-          ...(b.targets ? { targets: tf.concat([b.targets, b.targets]) } : {}),
-          clean: b.x.shape[0],
-        };
-      }),
+    batch: (b: TrainingBatch, ctx: HookContext) => {
+      const now = rampedBudget(eps, stepSize, options.ramp, ctx.epoch);
+      return withPartners(b, tf.tidy(() => tradesExamples(ctx.classifier, b.x, now.eps, steps, now.stepSize, ctx.seed)));
+    },
     loss: (logits, t, next, _ctx, batch) => splitPartners(logits, t, batch, (c, a, half) => tradesLoss(c, a, half, beta, next)),
     describe: () => ({ beta, eps, ...rampInfo(options.ramp), steps, stepSize, attack: 'kl-pgd (TRADES)' }),
   };

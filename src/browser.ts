@@ -17,7 +17,8 @@ export { withPreprocessing, applyPreprocessing, describePreprocessing, validateP
 export { withInputTransform, straightThrough, expectation, type InputTransform, type TransformedClassifier } from './model/input-transform.js';
 export { scoreClassifier, type ScoreFunction } from './model/score-model.js';
 export { balancedSubset, subset, fingerprint } from './data/dataset.js';
-export { evaluate, cellSeed, type EvaluateOptions, type SuiteMode } from './harness/evaluate.js';
+export { evaluate, type EvaluateOptions, type SuiteMode } from './harness/evaluate.js';
+export { cellSeed } from './harness/evaluate-batch.js';
 export { runAttack } from '../attacks/run-attack.js';
 export { finalizeAdversarial, quantize8, quantize8WithinBudget } from './tensor/finalize.js';
 export { robustnessCurves } from './harness/curves.js';

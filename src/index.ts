@@ -42,7 +42,9 @@ export { transferFrom, checkTransferPair, withInputDiversity, diverseInputs } fr
 export { cwLoss, parseLossName } from './tensor/loss.js';
 export { sparseRs, uap, adversarialPatch, type SparseRsOptions, type UapOptions, type PatchOptions } from '../attacks/index.js';
 export { l0, patch as patchNorm } from './tensor/sparse-norms.js';
-export { bitDepth, gaussianNoise } from '../defenses/input-transforms.js';
+export { l1 } from './tensor/l1-norm.js';
+export { bitDepth } from '../defenses/bit-depth.js';
+export { gaussianNoise } from '../defenses/noise-injection.js';
 export { certify, predict, ABSTAIN, type CertifyParams, type CertifyOutcome } from './certify/procedures.js';
 export { certifyDataset, type CertifyOptions, type EmpiricalOptions } from './certify/run.js';
 export { smoothedClassifier, type SmoothedOptions } from './certify/smoothed-classifier.js';

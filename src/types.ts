@@ -36,8 +36,8 @@ export interface Classifier {
   classNames?: readonly string[];
 }
 
-/** l0: ε = pixels that may change (all channels of a location = one pixel); patch: ε = area fraction of one square holding every change. */
-export type NormName = 'linf' | 'l2' | 'l0' | 'patch';
+/** l0: ε = pixels that may change (all channels of a location = one pixel); l1: ε bounds Σ|δ| (minimal attacks only); patch: ε = area fraction of one square holding every change. */
+export type NormName = 'linf' | 'l2' | 'l1' | 'l0' | 'patch';
 
 export interface Norm {
   name: NormName;
@@ -80,10 +80,14 @@ export interface AttackContext {
   convergence?: ConvergenceRecorder;
 }
 
-/** Receives, per iteration of an attack's first run, batch sums: the loss and the examples still robust. */
+/** Receives, per iteration of each run of an attack, batch sums: the loss and the examples still robust. */
 export interface ConvergenceRecorder {
-  record(iteration: number, lossSum: number, robust: number, n: number): void;
-  /** Rows of the batch whose own loss and margin are wanted per iteration (--trace); absent or empty: none. */
+  /**
+   * `run`: 0 (the default) for the first run, k for the k-th restart (or APGD-T's next target
+   * rank), which attacks only the `n` examples still standing.
+   */
+  record(iteration: number, lossSum: number, robust: number, n: number, run?: number): void;
+  /** Rows of the batch (first run only) whose own loss and margin are wanted per iteration (--trace); absent or empty: none. */
   tracedRows?: readonly number[];
   /** Per iteration, the loss and (when known) the margin of each of `tracedRows`, in that order. */
   recordExamples?(iteration: number, loss: ArrayLike<number>, margin?: ArrayLike<number>): void;
@@ -126,6 +130,8 @@ export interface FittedPerturbation {
   pixels: Float32Array;
   /** Facts of the fit (examples, epochs, success rate on the fit set) for the report. */
   details: Record<string, unknown>;
+  /** What the fit cost (per-example gradients and forward passes), charged to its (attack, ε) cell. */
+  costs?: Costs;
 }
 
 /** An attack that computes synchronously (every gradient attack). */

@@ -8,7 +8,7 @@
  * XNNPACK (SIMD, packed GEMM); for a first layer (few input channels) Conv2DBackpropInput is a
  * matMul plus a col2im scatter instead, and Conv2DBackpropFilter a patch matrix plus one matMul
  * (wasm-im2col.ts). More kernels on the CNN backward path are replaced too: `MaxPoolGrad` (a
- * tight JS loop over the wasm heap, 3-4x faster than the stock one), `BatchMatMul` with
+ * SIMD loop over the wasm heap, wasm-max-pool-grad.ts), `BatchMatMul` with
  * transposeA/transposeB (the stock kernel only uses XNNPACK without transposes and otherwise
  * falls back to a scalar triple loop; dense-layer gradients always transpose), `Identity` /
  * same-dtype `Cast` (no copy, wasm-alias-kernels.ts), `Tile` (wasm-tile.ts) and `Sum` over
@@ -40,6 +40,7 @@ import {
   depthwiseBackpropInputKernel,
 } from './wasm-depthwise.js';
 import { FUSED_MATMUL_KERNEL, fusedMatMulKernel } from './wasm-fused-matmul.js';
+import { MAXPOOL_GRAD_KERNEL, maxPoolGradKernel } from './wasm-max-pool-grad.js';
 import { sumKernel } from './wasm-sum.js';
 import { tileKernel } from './wasm-tile.js';
 
@@ -50,7 +51,6 @@ type Shape4 = [number, number, number, number];
 
 const INPUT_KERNEL = 'Conv2DBackpropInput';
 const FILTER_KERNEL = 'Conv2DBackpropFilter';
-const MAXPOOL_GRAD_KERNEL = 'MaxPoolGrad';
 const MATMUL_KERNEL = 'BatchMatMul';
 
 /**
@@ -323,101 +323,6 @@ const backpropFilterKernel: tf.KernelFunc = (args) => {
     return conv2dBackpropFilterPatches(backend, xInfo, dyInfo, convInfo(xInfo.shape as Shape4, filterShape, strides, pad));
   }
   return tf.tidy(() => conv2dBackpropFilterViaConv(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
-};
-
-// ---------------------------------------------------------------------------------------------
-// MaxPoolGrad
-
-/**
- * The cpu backend's algorithm (first maximum of each window in row-major order gets the window's
- * dy; -Infinity/NaN windows get nothing; overlapping windows accumulate), written as one pass over
- * the wasm heap (2x2/stride-2 windows unrolled). 3-4x faster than the stock wasm kernel on the
- * MNIST CNN's pooling shapes.
- */
-const maxPoolGradKernel: tf.KernelFunc = (args) => {
-  const { inputs, attrs, backend } = args;
-  const dy = inputs['dy'];
-  const x = inputs['input'];
-  if (dy === undefined || x === undefined || x.shape.length !== 4 || !isWasmBackend(backend)) {
-    return callOriginal(MAXPOOL_GRAD_KERNEL, args, 'inputs or backend');
-  }
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    return callOriginal(MAXPOOL_GRAD_KERNEL, args, `dtype ${x.dtype}`);
-  }
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(x.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = info;
-  if (dy.shape.length !== 4 || dy.shape[0] !== n || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== ch) {
-    return callOriginal(MAXPOOL_GRAD_KERNEL, args, `dy shape [${dy.shape.join(', ')}]`);
-  }
-  const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
-  const { top: pt, left: pl } = info.padInfo;
-
-  // Allocate first: allocation may grow the wasm memory, which detaches earlier heap views.
-  const out = backend.makeOutput(x.shape, 'float32');
-  const dx = backend.typedArrayFromHeap(out) as Float32Array;
-  const xv = backend.typedArrayFromHeap(x) as Float32Array;
-  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
-  dx.fill(0);
-  const rowStride = w * ch;
-  // 2x2 windows at stride 2 never overlap: unrolled, and dx can be assigned instead of summed.
-  const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2;
-  for (let b = 0; b < n; b++) {
-    for (let yr = 0; yr < oh; yr++) {
-      const r0 = yr * sh - pt;
-      const rs = Math.max(0, r0);
-      const re = Math.min(h, r0 + fh);
-      for (let yc = 0; yc < ow; yc++) {
-        const c0 = yc * sw - pl;
-        const cs = Math.max(0, c0);
-        const ce = Math.min(w, c0 + fw);
-        const dyBase = ((b * oh + yr) * ow + yc) * ch;
-        const start = ((b * h + rs) * w + cs) * ch;
-        if (twoByTwo && re - rs === 2 && ce - cs === 2) {
-          const p1 = start + ch;
-          const p2 = start + rowStride;
-          const p3 = p2 + ch;
-          for (let d = 0; d < ch; d++) {
-            let best = xv[start + d] as number;
-            let arg = start + d;
-            if (!(best > -Infinity)) {
-              best = -Infinity; // -Infinity / NaN are never selected
-              arg = -1;
-            }
-            let v = xv[p1 + d] as number;
-            if (v > best) {
-              best = v;
-              arg = p1 + d;
-            }
-            v = xv[p2 + d] as number;
-            if (v > best) {
-              best = v;
-              arg = p2 + d;
-            }
-            v = xv[p3 + d] as number;
-            if (v > best) arg = p3 + d;
-            if (arg >= 0) dx[arg] = dyv[dyBase + d] as number;
-          }
-          continue;
-        }
-        for (let d = 0; d < ch; d++) {
-          let best = -Infinity;
-          let arg = -1;
-          for (let r = rs, row = start + d; r < re; r++, row += rowStride) {
-            for (let c = cs, i = row; c < ce; c++, i += ch) {
-              const v = xv[i] as number;
-              if (v > best) {
-                best = v;
-                arg = i;
-              }
-            }
-          }
-          if (arg >= 0) dx[arg] = (dx[arg] as number) + (dyv[dyBase + d] as number);
-        }
-      }
-    }
-  }
-  return out;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
+import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../package-info.js';
+import { ATTACK_OPTION_TABLE, optionSchemas, type AttackOptionJson, type AttackOptionTable } from '../run/attack-option-table.js';
 
 /** An example config that ships in the npm package ("files" in package.json), by absolute path. */
 export function exampleBenchConfig(): string {
@@ -60,11 +61,10 @@ export interface BenchConfig {
   data?: string;
   dataDir?: string;
   train?: TrainSettings;
-  eval: {
+  /** The attack options of src/run/attack-option-table.ts may be given too (steps, restarts, targets, …). */
+  eval: AttackOptionJson & {
     attack: string;
     eps: number[];
-    steps?: number;
-    restarts?: number;
     limit?: number;
     /**
      * Also evaluate this many class-balanced training digits with the same attacks: the gap between
@@ -100,7 +100,7 @@ const train = {
   },
 } as const;
 
-const schema: JSONSchemaType<BenchConfig> = {
+const schema = (table: AttackOptionTable): SchemaObject => ({
   type: 'object',
   additionalProperties: false,
   required: ['eval', 'entries'],
@@ -115,8 +115,7 @@ const schema: JSONSchemaType<BenchConfig> = {
       properties: {
         attack: { type: 'string' },
         eps: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
-        steps: { type: 'integer', minimum: 1, nullable: true },
-        restarts: { type: 'integer', minimum: 1, nullable: true },
+        ...optionSchemas('json', table),
         limit: { type: 'integer', minimum: 1, nullable: true },
         trainLimit: { type: 'integer', minimum: 1, nullable: true },
         seed: { type: 'integer', minimum: 0, nullable: true },
@@ -160,9 +159,17 @@ const schema: JSONSchemaType<BenchConfig> = {
       },
     },
   },
-};
+});
 
-const validate = new Ajv({ allErrors: true }).compile(schema);
+const ajv = new Ajv({ allErrors: true });
+const validators = new Map<AttackOptionTable, ValidateFunction<BenchConfig>>();
+
+/** The config's validator for the attack options of `table` (compiled once per table). */
+function validatorFor(table: AttackOptionTable): ValidateFunction<BenchConfig> {
+  let v = validators.get(table);
+  if (!v) validators.set(table, (v = ajv.compile<BenchConfig>(schema(table))));
+  return v;
+}
 
 function describe(error: ErrorObject): string {
   const where = error.instancePath || '(top level)';
@@ -172,7 +179,7 @@ function describe(error: ErrorObject): string {
 }
 
 /** Reads and validates a benchmark config; every problem is named with its JSON path. */
-export async function loadBenchConfig(file: string): Promise<BenchConfig> {
+export async function loadBenchConfig(file: string, table: AttackOptionTable = ATTACK_OPTION_TABLE): Promise<BenchConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -185,6 +192,7 @@ export async function loadBenchConfig(file: string): Promise<BenchConfig> {
   } catch (err) {
     throw new UserError(`${file} is not valid JSON (${(err as Error).message}): fix the syntax`);
   }
+  const validate = validatorFor(table);
   if (!validate(json)) {
     throw new UserError(`${file}: ${(validate.errors ?? []).map(describe).join('; ')}: see ${exampleBenchConfig()} for the format`);
   }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseDefenseSpecs } from '../../defenses/spec.js';
 import { parseInputTransform } from '../../defenses/input-transforms.js';
-import { attacksFrom } from '../run/attack-options.js';
+import { attacksFrom, type AttackCliOptions } from '../run/attack-options.js';
+import { ATTACK_OPTION_TABLE, givenAttackOptions, type AttackOptionTable } from '../run/attack-option-table.js';
 import { largestCertifiableRadius } from '../certify/statistics.js';
 import { UserError } from '../errors.js';
 import { buildArchitecture } from '../model/architectures.js';
@@ -13,13 +14,12 @@ import type { BenchConfig, BenchEntry } from './config.js';
 export const BENCH_SHAPE: [number, number, number] = [28, 28, 1];
 const INPUT_RANGE = 1;
 
-/** The --attack options of the benchmark's evaluation; transform entries are attacked with BPDA. */
-export function benchAttackOptions(config: BenchConfig, entry: BenchEntry): Parameters<typeof attacksFrom>[0] {
+/** The --attack options of the benchmark's evaluation (those of `table` as text); transform entries are attacked with BPDA. */
+export function benchAttackOptions(config: BenchConfig, entry: BenchEntry, table: AttackOptionTable = ATTACK_OPTION_TABLE): AttackCliOptions {
   const e = config.eval;
   return {
     attack: e.attack,
-    ...(e.steps !== undefined ? { steps: String(e.steps) } : {}),
-    ...(e.restarts !== undefined ? { restarts: String(e.restarts) } : {}),
+    ...givenAttackOptions(e, table),
     ...(e.mode ? { mode: e.mode } : {}),
     ...(entry.transform ? { bpda: true } : {}),
   };

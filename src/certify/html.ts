@@ -1,13 +1,12 @@
 import escapeHtml from 'escape-html';
 import type { TopLevelSpec } from 'vega-lite';
 import { duration, pct } from '../report/figures.js';
-import { STYLE } from '../report/html-assets.js';
+import { htmlPage } from '../report/html-page.js';
 import { CHART_CONFIG, COLOURS, specToSvg } from '../report/vega-svg.js';
 import { ABSTAIN } from './procedures.js';
 import type { CertifyReport } from './report.js';
 
 /** As the evaluation page (src/report/html.ts): the browser itself forbids any request. */
-const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
 
 const h = (s: string | number) => escapeHtml(String(s));
 
@@ -130,30 +129,21 @@ export async function renderCertifyHtml(r: CertifyReport): Promise<string> {
     ? ` The attacked curve is the accuracy of the same smoothed classifier under ${h(r.empirical.attack.name)} (L2, budget r): its logits average the softmax over ${r.empirical.samples} noise draws, and an attacked image is judged by the plurality of ${r.empirical.votes} noisy votes. It is an upper bound on the robust accuracy, the certified curve a lower bound (each certificate wrong with probability ≤ α), so certified ≤ attacked must hold at every radius.`
     : '';
   const predict = s.predict ? `<p class="note">PREDICT (n = ${c.n}, α = ${c.alpha}): accuracy ${pct(s.predict.accuracy)} [${pct(s.predict.interval[0])}, ${pct(s.predict.interval[1])}], abstained ${s.predict.abstained}/${s.n}.</p>` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="advtest">
-<title>${h(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<header><h1>${h(title)}</h1><p class="sub">${h(sub)}</p></header>
-<div class="kpis">${cards}</div>
-<section id="curves"><h2>Certified and attacked accuracy</h2>
+  const curves = `<section id="curves"><h2>Certified and attacked accuracy</h2>
 <figure class="chart">${svg}</figure>
 <p class="caption">Randomized smoothing (Cohen et al. 2019), σ = ${h(c.sigma)}, n0 = ${h(c.n0)}, n = ${h(c.n)}, α = ${h(c.alpha)}. Certified accuracy at r: the fraction of examples CERTIFY returns with the right class and an L2 radius ≥ r. The certified line is exact at every radius (from each example's certificate); its points and bars (95% Wilson intervals over the ${h(s.n)} examples) are at the radii of the table, the attacked curve's band between them.${emp}</p>
 <div class="table-wrap"><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>
 <p class="note">Abstained: ${pct(s.abstentionRate)} (${s.abstained}/${s.n}) · certified correct: ${s.certifiedCorrect}/${s.n}, mean radius ${s.meanRadiusOfCorrect.toFixed(3)} · cost: ${h(r.costs.forwardPassesPerExample)} forward passes per example (${h(r.costs.forwardPasses)} in all), ${h(duration(r.costs.seconds))}${r.empirical ? `; attack: ${r.empirical.perRadius.reduce((a, p) => a + p.gradients, 0)} gradients + ${r.empirical.perRadius.reduce((a, p) => a + p.queries, 0)} queries` : ''}.</p>
-${predict}</section>
-<section id="sanity"><h2>Sanity</h2><ul class="checks">${checks}</ul></section>
-<footer>Made by advtest · seed ${h(r.seed)} · backend ${h(String(r.backend.name ?? '?'))}. Self-contained: this page loads nothing from the network.</footer>
-</main>
-</body>
-</html>
-`;
+${predict}</section>`;
+  return htmlPage({
+    title,
+    sub,
+    lead: `<div class="kpis">${cards}</div>`,
+    nav: false,
+    sections: [
+      ['curves', 'Curves', curves],
+      ['sanity', 'Sanity', `<section id="sanity"><h2>Sanity</h2><ul class="checks">${checks}</ul></section>`],
+    ],
+    footer: `seed ${r.seed} · backend ${String(r.backend.name ?? '?')}`,
+  });
 }

@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import { ATTACK_REGISTRY, PRESETS } from '../../attacks/index.js';
+import { defenseSyntax } from '../../defenses/registry.js';
 import { parseParallelism } from '../backend/parallelism.js';
 import { BACKEND_CHOICES, initBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { parseNonNegativeInt } from '../parse.js';
+import { ATTACK_OPTION_TABLE, type AttackOptionTable } from '../run/attack-option-table.js';
 
 export interface CommonOptions {
   backend: BackendChoice;
@@ -50,7 +52,7 @@ export function withEvaluationOptions(cmd: Command): Command {
     .option('--limit <n>', 'a fixed class-balanced subset of n examples of the split')
     .option('--batch-size <n>', 'examples per batch', '128')
     .option('--targeted <spec>', 'least-likely | random | a class index')
-    .option('--transform <spec>', 'evaluate the model behind an input transform: bit-depth=B | median=K | jpeg=Q | noise=SIGMA');
+    .option('--transform <spec>', `evaluate the model behind an input transform: ${defenseSyntax('input-transform')}`);
 }
 
 /** --model DIR, or an HTTP endpoint with what advtest cannot read from it. */
@@ -77,21 +79,17 @@ function presetNames(): string {
   return Object.entries(PRESETS).map(([name, members]) => `${name} = ${members.join(',')}`).join('; ');
 }
 
-/** --attack and the options every attack understands. */
-export function withAttackOptions(cmd: Command, defaultAttack = 'fgsm'): Command {
-  return cmd
-    .option('--attack <names>', `an attack (${attackNames()}), a comma-separated suite of them, or a preset (${presetNames()})`, defaultAttack)
-    .option('--steps <n>', 'iterations of iterative attacks')
-    .option('--step-size <x>', 'absolute (0.01) or relative to ε (0.1x)')
-    .option('--restarts <n>', 'random restarts; each keeps the per-example worst case')
-    .addOption(new Option('--norm <norm>', 'threat model (l0: ε = pixels, for sparse-rs)').choices(['linf', 'l2', 'l0']))
-    .addOption(new Option('--placement <where>', 'patch: a random position per image (default), or fixed at the centre').choices(['random', 'fixed']))
-    .option('--loss <name>', 'attack loss: ce (cross-entropy), dlr, or cw / cw=κ (C&W logit margin, capped at κ)')
-    .option('--bpda', 'attack through the input transform with a straight-through gradient (BPDA)')
-    .option('--eot <n>', 'average gradients over n draws of a randomised model (EOT)')
-    .option('--input-diversity <p>', 'gradients through a random resize-and-pad of the input with probability p (DI, Xie et al. 2019), for transfer attacks')
-    .option('--targets <k>', 'apgd-t and fab-t: attack the k classes with the highest clean logits other than the true one (default 9)')
-    .addOption(new Option('--mode <mode>', 'independent: every attack on every example; sequential: each on the survivors (default for suites)').choices(['independent', 'sequential']));
+/** --attack, the options every attack understands (declared in src/run/attack-option-table.ts) and --mode. */
+export function withAttackOptions(cmd: Command, defaultAttack = 'fgsm', table: AttackOptionTable = ATTACK_OPTION_TABLE): Command {
+  cmd.option('--attack <names>', `an attack (${attackNames()}), a comma-separated suite of them, or a preset (${presetNames()})`, defaultAttack);
+  for (const row of table) {
+    // The default is applied where the value is parsed (the same for bench configs and baselines), not by commander.
+    const option = new Option(row.flag, row.default === undefined ? row.help : `${row.help} (default: ${row.default})`);
+    if (row.choices) option.choices([...row.choices]);
+    if (option.attributeName() !== row.name) throw new Error(`attack option ${row.name}: its flag ${row.flag} would be read as ${option.attributeName()}`);
+    cmd.addOption(option);
+  }
+  return cmd.addOption(new Option('--mode <mode>', 'independent: every attack on every example; sequential: each on the survivors (default for suites)').choices(['independent', 'sequential']));
 }
 
 /**

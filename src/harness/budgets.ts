@@ -19,9 +19,12 @@ export function checkBudgets(attacks: Attack[], epsilons: number[], model: { bou
   if (!first || unit(first) === 'values') {
     // An L2 ball reaches range·√(values) (every value moved end to end), an L∞ ball only the range.
     const values = model.inputShape.reduce((a, b) => a * b, 1);
-    if (!attacks.every((a) => a.norm.name === 'l2')) return checkEpsAgainstRange(epsilons, range);
-    const reach = range * Math.sqrt(values);
+    if (!attacks.every((a) => a.norm.name === 'l2' || a.norm.name === 'l1')) return checkEpsAgainstRange(epsilons, range);
+    // An L1 ball reaches range·values; with L2 attacks in the run, the smaller L2 reach applies.
+    const l1Only = attacks.every((a) => a.norm.name === 'l1');
+    const reach = l1Only ? range * values : range * Math.sqrt(values);
     const big = epsilons.find((e) => e > reach);
+    if (big !== undefined && l1Only) throw new UserError(`--eps ${formatEps(big)} with an L1 attack exceeds the largest L1 distance in this input (range ${range} × ${values} values = ${reach.toFixed(1)}): an L1 ε sums every value's change, e.g. --eps 2,5,10 on MNIST`);
     if (big !== undefined) throw new UserError(`--eps ${formatEps(big)} with an L2 attack exceeds the largest L2 distance in this input (range ${range} × √${values} = ${reach.toFixed(1)}): an L2 ε is a Euclidean length, e.g. --eps 0.5,1,2 on MNIST`);
     return;
   }

@@ -26,6 +26,21 @@ export interface CellRecord extends Omit<ExampleCell, 'attack' | 'eps' | 'margin
   traces?: ExampleTraceRecord[];
 }
 
+/** A cell in which no example was attacked (yet): the clean predictions, no change, no cost. */
+export function untouchedCell(clean: Int32Array): CellRecord {
+  const n = clean.length;
+  return {
+    predictions: Array.from(clean),
+    quantizedPredictions: Array.from(clean),
+    linf: new Array<number>(n).fill(0),
+    l2: new Array<number>(n).fill(0),
+    attacked: new Array<number>(n).fill(0),
+    gradients: 0,
+    queries: 0,
+    seconds: 0,
+  };
+}
+
 /** Everything one batch contributed; a journal holds one per line. */
 export interface BatchRecord {
   batch: number;
@@ -50,6 +65,11 @@ export interface JournalHeader {
   /** sha256 of the model's weight files (see model-digest.ts), when it was loaded from a folder. */
   weights?: string;
   shard?: { index: number; count: number };
+  /**
+   * The traced examples (--trace), when any: batches recorded without traces (or with others)
+   * would leave a resumed report with traces for only some batches.
+   */
+  trace?: number[];
 }
 
 /** What differs between a journal's header and this run, in words a person recognises. */
@@ -61,11 +81,18 @@ const DIFFERENCES = {
   weights: "the model's weights differ (the model folder was retrained or replaced since)",
 } as const;
 
+/** --trace as the journal compares it: the same positions in any order or repetition are the same trace. */
+function traceKey(trace: number[] | undefined): string {
+  return trace === undefined || trace.length === 0 ? 'none' : [...new Set(trace)].sort((x, y) => x - y).join(',');
+}
+
 function sameHeader(a: JournalHeader, b: JournalHeader): string | undefined {
   for (const key of ['weights', 'configHash', 'fingerprint', 'seed', 'model'] as const) {
     if (a[key] !== b[key]) return DIFFERENCES[key];
   }
   if (JSON.stringify(a.shard ?? null) !== JSON.stringify(b.shard ?? null)) return 'the shard differs';
+  const [was, now] = [traceKey(a.trace), traceKey(b.trace)];
+  if (was !== now) return `the traced examples differ (--trace ${was} then, ${now} now)`;
   return undefined;
 }
 

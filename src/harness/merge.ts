@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import { assemble, type CellData } from './assemble.js';
 import { addSums, type ConvergenceSums } from '../report/convergence.js';
-import { REPORT_FORMAT, type Report } from './report-types.js';
+import { REPORT_FORMAT, type Report, type UniversalRecord } from './report-types.js';
 import { validateShardReport } from './report-schema.js';
 
 /**
@@ -106,6 +106,7 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
     queries: byIndex.reduce((a, r) => a + r.results[k]!.costs.queries, 0),
     seconds: byIndex.reduce((a, r) => a + r.timings.results[k]!.seconds, 0),
     ...shardConvergence(byIndex, cell.attack, cell.eps),
+    ...shardMinimal(byIndex, cell.attack),
     ...(byIndex.some((r) => r.traces?.some((t) => t.attack === cell.attack && t.eps === cell.eps))
       ? { traces: byIndex.flatMap((r) => (r.traces ?? []).filter((t) => t.attack === cell.attack && t.eps === cell.eps).map(({ index, loss, margin, truncated }) => ({ index, loss, margin, ...(truncated ? { truncated } : {}) }))) }
       : {}),
@@ -115,7 +116,7 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
   void _size;
   const probe = byIndex.find((r) => r.probe)?.probe;
   const targeted = first.config.target !== 'untargeted';
-  return assemble({
+  const merged = assemble({
     model: first.model,
     data: { ...dataInfo, ids: byIndex.flatMap((r) => r.examples.ids), labels: byIndex.flatMap((r) => r.examples.labels) },
     attacks: first.config.attacks,
@@ -133,6 +134,34 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
     backend: first.backend,
     ...(probe ? { probe } : {}),
     totalSeconds: byIndex.reduce((a, r) => a + r.timings.totalSeconds, 0),
+  });
+  const universal = mergeUniversal(byIndex, merged);
+  if (universal) merged.universal = universal;
+  return merged;
+}
+
+/** A minimal attack's per-example distances, concatenated in shard order (absent if any shard lacks them). */
+function shardMinimal(shards: Report[], attack: string): { minimal?: (number | null)[] } {
+  const parts = shards.map((r) => r.examples.minimal?.find((m) => m.attack === attack)?.distances);
+  return parts.every((p) => p !== undefined) ? { minimal: parts.flatMap((p) => p!) } : {};
+}
+
+/**
+ * The universal attacks' fitted images: every shard fitted the same perturbation (same seed, fit
+ * set and model), so the first shard's image stands for all, with its success rate recomputed on
+ * the merged results. Its `file` is dropped: it was written next to that shard's report. The
+ * fit costs stay summed over the shards, as each shard did fit.
+ */
+function mergeUniversal(shards: Report[], merged: Report): UniversalRecord[] | undefined {
+  const first = shards[0]!.universal;
+  if (!first) return undefined;
+  return first.map((record) => {
+    const missing = shards.find((r) => !r.universal?.some((u) => u.attack === record.attack && u.eps === record.eps));
+    if (missing) throw new UserError(`shard ${missing.data.shard?.index ?? '?'} holds no fitted ${record.attack} at ε = ${record.eps}, shard ${shards[0]!.data.shard?.index ?? '?'} does: merge only the shards of one evaluation`);
+    const { file: _file, ...rest } = record;
+    void _file;
+    const result = merged.results.find((r) => r.attack === record.attack && r.eps === record.eps);
+    return { ...rest, successRate: result?.success.rate ?? 0 };
   });
 }
 

@@ -6,7 +6,7 @@ import { clipToBox } from '../tensor/norms.js';
 import { takeRows } from '../tensor/rows.js';
 import type { Attack, Classifier, Costs } from '../types.js';
 import { BUDGET_TOLERANCE, finalizeAdversarial, quantize8 } from '../tensor/finalize.js';
-import type { CellRecord } from './journal.js';
+import { untouchedCell, type CellRecord } from './journal.js';
 import { round6 } from './stats.js';
 
 /**
@@ -69,15 +69,10 @@ export function minimalDistances(run: MinimalRun, n: number): (number | null)[] 
 export async function minimalCell(model: Classifier, attack: Attack, eps: number, x: tf.Tensor4D, clean: Int32Array, standing: number[], run: MinimalRun, charge: boolean, labels?: ArrayLike<number>): Promise<CellRecord> {
   const n = x.shape[0];
   const cell: CellRecord = {
-    predictions: Array.from(clean),
-    quantizedPredictions: Array.from(clean),
-    linf: new Array<number>(n).fill(0),
-    l2: new Array<number>(n).fill(0),
-    attacked: new Array<number>(n).fill(0),
+    ...untouchedCell(clean),
     minimal: minimalDistances(run, n),
     gradients: charge ? run.costs.gradients : 0,
     queries: charge ? run.costs.queries : 0,
-    seconds: 0,
   };
   if (standing.length === 0 || eps === 0) {
     cell.seconds = charge ? round6(run.seconds) : 0;

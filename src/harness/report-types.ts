@@ -180,8 +180,14 @@ export interface ConvergenceTrace {
   /** Examples attacked. */
   n: number;
   iterations: { iteration: number; meanLoss: number; robust: number }[];
+  /**
+   * The runs after the first (restarts, or APGD-T's further target ranks), each on the examples
+   * still standing: `n` attacked, and per iteration the mean loss and the fraction of those `n`
+   * not yet fooled. Absent when the attack ran once.
+   */
+  restarts?: { run: number; n: number; iterations: { iteration: number; meanLoss: number; robust: number }[] }[];
   /** The exact sums behind the figures (loss in integer millionths), per iteration, for merging shards. */
-  sums?: { n: number; loss: number[]; robust: number[]; counted: number[] };
+  sums?: { n: number; loss: number[]; robust: number[]; counted: number[]; restarts?: { n: number; loss: number[]; robust: number[]; counted: number[] }[] };
 }
 
 /** Counts of a quantity in fixed bins, on the clean images and on the adversarial ones. */

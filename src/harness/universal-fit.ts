@@ -29,6 +29,19 @@ export async function fitUniversal(model: Classifier, attacks: Attack[], epsilon
   return out;
 }
 
+/**
+ * Adds each fit's costs to its (attack, ε) row of the report: the fit is most of what a universal
+ * attack costs (its batches are one forward pass each), so a row without it would read 0.
+ */
+export function chargeFitCosts(cells: FittedCell[], report: Report): void {
+  for (const cell of cells) {
+    const row = report.results.find((r) => r.attack === cell.attack && r.eps === cell.eps);
+    if (!row || !cell.fitted.costs) continue;
+    row.costs.gradients += cell.fitted.costs.gradients;
+    row.costs.queries += cell.fitted.costs.queries;
+  }
+}
+
 /** The fitted image as display pixels in [0, 1]: a patch as it is, δ as grey 0.5 + δ/(2·max|δ|). */
 function displayPixels(f: FittedPerturbation, bounds: { lower: number; upper: number }): number[] {
   if (f.kind === 'patch') return Array.from(f.pixels, (v) => (v - bounds.lower) / (bounds.upper - bounds.lower));

@@ -7,11 +7,11 @@ import type { AttackCliOptions } from '../run/attack-options.js';
 export const BASELINE_FORMAT = 'advtest-baseline/1';
 
 /**
- * The attack options as given on the command line (`--attack pgd --steps 40 …`): the attacks are
- * rebuilt from them by the parser `advtest eval` uses (src/run/attack-options.ts), so presets,
- * norms and EOT/BPDA wrappers come back exactly as the registry builds them today.
+ * The attack options as given on the command line (`--attack pgd --steps 40 …`; every option of
+ * src/run/attack-option-table.ts): the attacks are rebuilt from them by the parser `advtest eval`
+ * uses, so presets, norms and EOT/BPDA wrappers come back exactly as the registry builds them today.
  */
-export type AttackRequest = Pick<AttackCliOptions, 'attack' | 'steps' | 'stepSize' | 'restarts' | 'norm' | 'loss' | 'bpda' | 'eot'>;
+export type AttackRequest = Omit<AttackCliOptions, 'mode'>;
 
 /** Everything needed to re-run the evaluation a baseline was made with, and nothing about the model. */
 export interface EvaluationSpec {

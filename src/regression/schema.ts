@@ -1,4 +1,5 @@
 import { Ajv, type SchemaObject } from 'ajv';
+import { ATTACK_OPTION_TABLE, optionSchemas, type AttackOptionTable } from '../run/attack-option-table.js';
 import { BASELINE_FORMAT, type Baseline } from './baseline-file.js';
 
 const interval = { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 };
@@ -13,8 +14,8 @@ const figureProps = {
 const figureRequired = ['correct', 'n', 'accuracy', 'interval', 'bits'];
 const eps = { type: 'number', minimum: 0 };
 
-/** JSON Schema (draft-07) of advtest-baseline/1; extra fields are allowed, missing ones are not. */
-export const BASELINE_SCHEMA: SchemaObject = {
+/** JSON Schema (draft-07) of advtest-baseline/1 with the attack options of `table`; extra fields are allowed, missing ones are not. */
+export const baselineSchema = (table: AttackOptionTable = ATTACK_OPTION_TABLE): SchemaObject => ({
   type: 'object',
   required: ['format', 'tool', 'createdAt', 'versions', 'backend', 'model', 'evaluation', 'configHash', 'data', 'figures', 'examples'],
   properties: {
@@ -35,16 +36,8 @@ export const BASELINE_SCHEMA: SchemaObject = {
         request: {
           type: 'object',
           required: ['attack'],
-          properties: {
-            attack: { type: 'string', minLength: 1 },
-            steps: { type: 'string' },
-            stepSize: { type: 'string' },
-            restarts: { type: 'string' },
-            norm: { enum: ['linf', 'l2', 'l0'] },
-            loss: { type: 'string' },
-            bpda: { type: 'boolean' },
-            eot: { type: 'string' },
-          },
+          // The options as typed on the command line (attack-option-table.ts); baselines made before an option existed lack it.
+          properties: { attack: { type: 'string', minLength: 1 }, ...optionSchemas('text', table) },
         },
         mode: { enum: ['independent', 'sequential'] },
         transform: { type: 'string' },
@@ -86,9 +79,9 @@ export const BASELINE_SCHEMA: SchemaObject = {
     },
     examples: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', items: { type: 'string' } } } },
   },
-};
+});
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 
 /** Validates the shape of a parsed baseline (consistency between fields is checked in store.ts). */
-export const validateBaselineShape = ajv.compile<Baseline>(BASELINE_SCHEMA);
+export const validateBaselineShape = ajv.compile<Baseline>(baselineSchema());

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
+import { ATTACK_OPTION_TABLE, givenAttackOptions, type AttackOptionTable } from '../run/attack-option-table.js';
 import { attacksFrom, type AttackCliOptions } from '../run/attack-options.js';
 import { UserError } from '../errors.js';
 import type { SuiteMode } from '../harness/evaluate.js';
@@ -43,24 +44,16 @@ export function storedAttacks(attacks: readonly Attack[]): EvaluationSpec['attac
 }
 
 /** The attack options of a command line, as a baseline stores them (only those given). */
-export function attackRequest(o: AttackCliOptions): AttackRequest {
-  const r: AttackRequest = { attack: o.attack };
-  if (o.steps !== undefined) r.steps = o.steps;
-  if (o.stepSize !== undefined) r.stepSize = o.stepSize;
-  if (o.restarts !== undefined) r.restarts = o.restarts;
-  if (o.norm !== undefined) r.norm = o.norm;
-  if (o.loss !== undefined) r.loss = o.loss;
-  if (o.bpda === true) r.bpda = true;
-  if (o.eot !== undefined) r.eot = o.eot;
-  return r;
+export function attackRequest(o: AttackCliOptions, table: AttackOptionTable = ATTACK_OPTION_TABLE): AttackRequest {
+  return { attack: o.attack, ...givenAttackOptions(o, table) };
 }
 
 /**
  * The attacks and suite mode a request builds, through the same parser as `advtest eval`'s
  * options (one place decides what `--attack pgd --steps 40` means).
  */
-export function buildAttacks(request: AttackRequest, mode?: SuiteMode): { attacks: Attack[]; mode: SuiteMode } {
-  return attacksFrom({ ...request, ...(mode !== undefined ? { mode } : {}) });
+export function buildAttacks(request: AttackRequest, mode?: SuiteMode, table: AttackOptionTable = ATTACK_OPTION_TABLE): { attacks: Attack[]; mode: SuiteMode } {
+  return attacksFrom({ ...request, ...(mode !== undefined ? { mode } : {}) }, table);
 }
 
 /** Two figures with the same key would be indistinguishable in the baseline: refuse repeats. */

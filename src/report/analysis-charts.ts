@@ -44,12 +44,45 @@ export function perClassSpec(report: Report, classNames?: readonly string[]): To
       height: 170,
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'cls', type: 'ordinal', title: 'true class', sort: { field: 'order', op: 'min' }, axis: { labelAngle: 0 } },
+        x: { field: 'cls', type: 'ordinal', title: 'true class', sort: { field: 'order', op: 'min' }, axis: { labelAngle: rows.some((r) => r.cls.length > 3) ? -40 : 0, labelLimit: 90 } },
         xOffset: { field: 'series', type: 'nominal', sort: series },
         y: { field: 'accuracy', type: 'quantitative', title: 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 5 } },
         color: { field: 'series', type: 'nominal', title: null, sort: series, scale: { domain: series, range: series.map((s, i) => (s === WORST_CASE ? '#222222' : COLOURS[i % COLOURS.length]!)) }, legend: { orient: 'top' } },
         tooltip: [{ field: 'series' }, { field: 'cls' }, { field: 'accuracy', format: '.1%' }],
       },
+    },
+  } as TopLevelSpec;
+}
+
+/** Classes from which the bars per class per ε give way to one heatmap (and the confusion heatmaps to a table). */
+export const MANY_CLASSES = 20;
+
+/**
+ * With many classes: one heatmap of the headline series' robust accuracy, a column per class
+ * (those with examples) and a row per ε, so that 100 classes still fit the card's width.
+ */
+export function perClassHeatmapSpec(report: Report, series: string, classNames?: readonly string[]): TopLevelSpec {
+  const figures = (report.perClass ?? []).filter((p) => p.attack === series).sort((a, b) => a.eps - b.eps);
+  const values = figures.flatMap((p) =>
+    p.n.flatMap((n, k) => (n === 0 ? [] : [{ eps: epsLabel(p.eps), cls: className(k, classNames), order: k, accuracy: p.robust[k]! / n, n, robust: p.robust[k]! }])),
+  );
+  const classes = new Set(values.map((v) => v.order)).size;
+  const cell = Math.max(6, Math.min(28, Math.floor((CARD_WIDTH - 200) / Math.max(1, classes))));
+  return {
+    background: 'white',
+    padding: 8,
+    description: `Robust accuracy per true class (${series}), a column per class and a row per ε`,
+    title: { text: `${series}: robust accuracy per class`, anchor: 'start', fontSize: 12 },
+    config: CHART_CONFIG,
+    data: { values },
+    width: cell * classes,
+    height: 22 * figures.length,
+    mark: { type: 'rect' },
+    encoding: {
+      x: { field: 'cls', type: 'ordinal', title: `true class (${classes})`, sort: { field: 'order', op: 'min' }, axis: { labelAngle: -90, labelFontSize: Math.min(11, cell + 2), labelLimit: 110 } },
+      y: { field: 'eps', type: 'ordinal', title: null, sort: figures.map((p) => epsLabel(p.eps)) },
+      color: { field: 'accuracy', type: 'quantitative', title: 'robust', scale: { domain: [0, 1], scheme: 'viridis' }, legend: { format: '.0%', orient: 'right' } },
+      tooltip: [{ field: 'cls', title: 'class' }, { field: 'eps', title: 'ε' }, { field: 'accuracy', format: '.1%' }, { field: 'robust' }, { field: 'n' }],
     },
   } as TopLevelSpec;
 }
@@ -150,7 +183,17 @@ export function fellAtSpec(dist: FellAtDistribution): TopLevelSpec {
  * iterations, a line per ε.
  */
 export function convergenceSpec(traces: ConvergenceTrace[]): TopLevelSpec {
-  const rows = traces.flatMap((t) => t.iterations.map((it) => ({ attack: t.attack, eps: formatEps(t.eps), epsValue: t.eps, iteration: it.iteration, robust: it.robust, loss: it.meanLoss })));
+  // Restarts continue to the right of the run before them, their robust fraction on the first
+  // run's scale (they attack only the examples left standing), each run a line of its own.
+  const rows = traces.flatMap((t) => {
+    let offset = 0;
+    return [{ run: 0, n: t.n, iterations: t.iterations }, ...(t.restarts ?? [])].flatMap((r) => {
+      const points = r.iterations.map((it) => ({ attack: t.attack, eps: formatEps(t.eps), epsValue: t.eps, line: `${t.attack} ${t.eps} ${r.run}`, run: r.run, iteration: offset + it.iteration, robust: t.n === 0 ? 0 : (it.robust * r.n) / t.n, loss: it.meanLoss }));
+      offset += r.iterations.at(-1)?.iteration ?? 0;
+      return points;
+    });
+  });
+  const restarts = traces.some((t) => (t.restarts ?? []).length > 0);
   const attacks = [...new Set(traces.map((t) => t.attack))];
   const eps = [...new Set(traces.map((t) => t.eps))].sort((a, b) => a - b).map(formatEps);
   const width = Math.max(220, Math.floor((CARD_WIDTH - 80) / Math.max(1, attacks.length)) - 70);
@@ -162,9 +205,10 @@ export function convergenceSpec(traces: ConvergenceTrace[]): TopLevelSpec {
       height: 170,
       mark: { type: 'line', point: { size: 18 }, strokeWidth: 2 },
       encoding: {
-        x: { field: 'iteration', type: 'quantitative', title: 'iteration', axis: { format: 'd', tickMinStep: 1 } },
+        x: { field: 'iteration', type: 'quantitative', title: restarts ? 'iteration (each restart after the run before it)' : 'iteration', axis: { format: 'd', tickMinStep: 1 } },
         y: { field, type: 'quantitative', title, ...(format ? { axis: { format }, scale: { domain: [0, 1] } } : { scale: { zero: false } }) },
         color: colour,
+        detail: { field: 'line' },
       },
     },
   });
@@ -174,7 +218,7 @@ export function convergenceSpec(traces: ConvergenceTrace[]): TopLevelSpec {
     description: 'Convergence of the iterative attacks: robust fraction and mean loss per iteration',
     config: CHART_CONFIG,
     data: { values: rows },
-    vconcat: [panel('robust', 'still robust (of attacked)', '.0%'), panel('loss', 'mean loss')],
+    vconcat: [panel('robust', 'still robust (of attacked)', '.0%'), panel('loss', restarts ? 'mean loss (of the run)' : 'mean loss')],
   } as TopLevelSpec;
 }
 

@@ -5,7 +5,7 @@ import type { ReportDocument } from './document.js';
 import { renderGridPng } from './grid-png.js';
 import { renderHtml, type HtmlAssets, type HtmlExample } from './html.js';
 import type { Report } from '../harness/report-types.js';
-import { confusionSpec, convergenceSpec, fellAtSpec, marginSpec, minimalSpec, perClassSpec, traceSpec } from './analysis-charts.js';
+import { confusionSpec, convergenceSpec, fellAtSpec, MANY_CLASSES, marginSpec, minimalSpec, perClassHeatmapSpec, perClassSpec, traceSpec } from './analysis-charts.js';
 import { minimalDistributions } from './minimal-distribution.js';
 import { classCount } from './breakdown.js';
 import { fellAtDistribution } from './fell-at.js';
@@ -29,10 +29,11 @@ async function dataUri(tile: RgbTile): Promise<string> {
 /** The per-class, confusion, smallest-ε and convergence charts of a report, as inline SVG. */
 export async function analysisCharts(report: Report, classNames?: readonly string[]): Promise<NonNullable<HtmlAssets['charts']>> {
   const charts: NonNullable<HtmlAssets['charts']> = {};
-  if ((report.perClass ?? []).length > 0) charts.perClass = await specToSvg(perClassSpec(report, classNames));
-  if ((report.confusion ?? []).length > 0) {
-    charts.confusion = await specToSvg(confusionSpec(report, headlineSeries(report), classCount(report, report.probe?.numClasses), classNames));
-  }
+  const k = classCount(report, report.probe?.numClasses);
+  // Many classes: bars per class and K × K heatmaps are unreadable; one heatmap, and tables instead.
+  const many = k > MANY_CLASSES;
+  if ((report.perClass ?? []).length > 0) charts.perClass = await specToSvg(many ? perClassHeatmapSpec(report, headlineSeries(report), classNames) : perClassSpec(report, classNames));
+  if ((report.confusion ?? []).length > 0 && !many) charts.confusion = await specToSvg(confusionSpec(report, headlineSeries(report), k, classNames));
   if (report.examples.fellAt.length > 0) charts.fellAt = await specToSvg(fellAtSpec(fellAtDistribution(report)));
   if ((report.convergence ?? []).length > 0) charts.convergence = await specToSvg(convergenceSpec(report.convergence!));
   const minimal = minimalDistributions(report);

@@ -4,13 +4,13 @@ import { className } from './captions.js';
 import type { Comparison } from './compare.js';
 import { backendLine, dataLine } from './document.js';
 import { pct, points } from './figures.js';
-import { SORT_SCRIPT, STYLE } from './html-assets.js';
+import { SORT_SCRIPT } from './html-assets.js';
+import { htmlPage } from './html-page.js';
 import { seriesLabel } from './html-analysis.js';
 import { commandLine } from './invocation.js';
 
 const h = (s: string | number) => escapeHtml(String(s));
 const wrap = (table: string) => `<div class="table-wrap">${table}</div>`;
-const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
 /** Ids listed per cell before "… (+k more)". */
 const MAX_IDS = 12;
 
@@ -81,28 +81,13 @@ export function renderCompareHtml(c: Comparison, curvesSvg: string, title = `Com
     ['class-deltas', 'Per class', classDeltaSection(c)],
     ['sanity', 'Sanity checks', sanitySection(c)],
   ];
-  const present = sections.filter(([, , html]) => html !== '');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(title)}</title>
-<style>${STYLE}
-td.lost { color: var(--bad); } td.gained { color: var(--good); }</style>
-</head>
-<body>
-<main>
-<header><h1>${h(title)}</h1><p class="sub">${c.runs.length} runs · baseline ${h(c.runs[0]!.label)}</p></header>
-<nav>${present.map(([id, label]) => `<a href="#${id}">${h(label)}</a>`).join('')}</nav>
-${present.map(([, , html]) => html).join('\n')}
-<footer>Made by advtest. Self-contained: this page loads nothing from the network.</footer>
-</main>
-<script>${SORT_SCRIPT}</script>
-</body>
-</html>
-`;
+  return htmlPage({
+    title,
+    sub: `${c.runs.length} runs · baseline ${c.runs[0]!.label}`,
+    style: 'td.lost { color: var(--bad); } td.gained { color: var(--good); }',
+    sections,
+    script: SORT_SCRIPT,
+  });
 }
 
 /** The lost/gained table as GitHub-flavoured Markdown lines (for the terminal and pull requests). */

@@ -1,8 +1,9 @@
 import escapeHtml from 'escape-html';
 import type { ConfusionCounts, Report } from '../harness/report-types.js';
+import { MANY_CLASSES } from './analysis-charts.js';
 import { classCount, denseConfusion, WORST_CASE } from './breakdown.js';
 import { className } from './captions.js';
-import { convergenceCheck, stillRising } from './convergence.js';
+import { convergenceCheck, lastRestartFound, runSummaries, stillRising } from './convergence.js';
 import { attackLabel } from './document.js';
 import type { FellAtDistribution } from './fell-at.js';
 import type { MinimalDistribution } from './minimal-distribution.js';
@@ -29,7 +30,10 @@ export function perClassSection(report: Report, svg: string | undefined, classNa
   if (figures.length === 0) return '';
   const k = figures[0]!.n.length;
   const cell = (robust: number, n: number) => `<td data-value="${n === 0 ? -1 : robust / n}" title="${robust}/${n}">${n === 0 ? '—' : pct(robust / n)}</td>`;
-  const head = figures.map((f) => `<th title="${h(seriesLabel(report, f.attack))} at ε=${h(formatEps(f.eps))}">${h(seriesLabel(report, f.attack))}<br>ε=${h(formatEps(f.eps))}</th>`).join('');
+  // Two header rows (the series over its ε) keep the columns as narrow as their figures.
+  const series = [...new Set(figures.map((f) => f.attack))];
+  const groups = series.map((a) => `<th class="group" colspan="${figures.filter((f) => f.attack === a).length}">${h(seriesLabel(report, a))}</th>`).join('');
+  const head = figures.map((f, i) => `<th title="${h(seriesLabel(report, f.attack))} at ε=${h(formatEps(f.eps))}"${i === 0 || figures[i - 1]!.attack !== f.attack ? ' class="first"' : ''}>ε=${h(formatEps(f.eps))}</th>`).join('');
   const first = figures[0]!;
   const rows: string[] = [];
   for (let c = 0; c < k; c++) {
@@ -42,7 +46,7 @@ export function perClassSection(report: Report, svg: string | undefined, classNa
   return `<section id="per-class"><h2>Per-class robust accuracy</h2>
 ${svg ? `<figure class="chart">${svg}</figure>` : ''}
 <p class="caption">Robust accuracy of the examples of each true class (correct clean and still correct after the attack); hover a cell for the count. The last row is the overall figure of the results table: the class counts add up to it.</p>
-${wrap(`<table class="sortable per-class"><thead><tr><th class="text" data-sort><button type="button">class</button></th><th>n</th><th>clean</th>${head}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${total}</tfoot></table>`)}</section>`;
+${wrap(`<table class="sortable per-class"><thead><tr><th class="text" rowspan="2" data-sort><button type="button">class</button></th><th rowspan="2">n</th><th rowspan="2">clean</th>${groups}</tr><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody><tfoot>${total}</tfoot></table>`)}</section>`;
 }
 
 function confusionTable(c: ConfusionCounts, k: number, classNames?: readonly string[]): string {
@@ -57,6 +61,30 @@ function confusionTable(c: ConfusionCounts, k: number, classNames?: readonly str
   return wrap(`<table class="confusion"><thead><tr><th class="text">true ↓ · predicted →</th>${head}<th>n</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
 }
 
+/** Confusions listed per ε of the headline series. */
+const TOP_CONFUSIONS = 15;
+
+/**
+ * Many classes: instead of K × K matrices, per ε of the headline series its commonest confusions
+ * (true class → adversarial prediction), each with its share of the true class's examples.
+ */
+function commonestConfusions(report: Report, headline: string, k: number, classNames?: readonly string[]): string {
+  const cells = (report.confusion ?? []).filter((c) => c.attack === headline).sort((a, b) => b.eps - a.eps);
+  const sizes = new Array<number>(k).fill(0);
+  for (const y of report.examples.labels) sizes[y]!++;
+  const blocks = cells.map((c, i) => {
+    const off = c.counts.filter(([y, p]) => y !== p).sort((a, b) => b[2] - a[2] || a[0] - b[0] || a[1] - b[1]);
+    const rows = off
+      .slice(0, TOP_CONFUSIONS)
+      .map(([y, p, n]) => `<tr><td class="text">${h(className(y, classNames))}</td><td class="text">${h(className(p, classNames))}</td><td>${n}</td><td>${pct(n / sizes[y]!)}</td></tr>`)
+      .join('');
+    const more = off.length > TOP_CONFUSIONS ? `<p class="note">${off.length - TOP_CONFUSIONS} more pairs in the JSON report.</p>` : '';
+    const body = off.length === 0 ? '<p class="note">No example changed class.</p>' : `${wrap(`<table class="confusion-top"><thead><tr><th class="text">true class</th><th class="text">predicted after the attack</th><th>examples</th><th>of the class</th></tr></thead><tbody>${rows}</tbody></table>`)}${more}`;
+    return `<details${i === 0 ? ' open' : ''}><summary>${h(seriesLabel(report, headline))} at ε = ${h(formatEps(c.eps))}: ${off.reduce((a, x) => a + x[2], 0)} examples changed class</summary>${body}</details>`;
+  });
+  return `<p class="note">${k} classes: a ${k} × ${k} matrix would not be readable, so the commonest confusions (those wrong clean included) are listed instead; the full matrices are in the JSON report (confusion, as [label, prediction, count]).</p>${blocks.join('')}`;
+}
+
 /** The heatmaps of the headline series, then every (series, ε) as a table (dense up to 20 classes). */
 export function confusionSection(report: Report, svg: string | undefined, classNames?: readonly string[]): string {
   const all = report.confusion ?? [];
@@ -64,17 +92,17 @@ export function confusionSection(report: Report, svg: string | undefined, classN
   const k = classCount(report, report.probe?.numClasses);
   const headline = headlineSeries(report);
   const tables =
-    k <= 20
+    k <= MANY_CLASSES
       ? all
           .map((c) => {
             const open = c.attack === headline && c.eps === Math.max(...report.config.epsilons) ? ' open' : '';
             return `<details${open}><summary>${h(seriesLabel(report, c.attack))} at ε = ${h(formatEps(c.eps))}</summary>${confusionTable(c, k, classNames)}</details>`;
           })
           .join('')
-      : `<p class="note">${k} classes: the matrices are in the JSON report (confusion, as [label, prediction, count]).</p>`;
+      : commonestConfusions(report, headline, k, classNames);
   return `<section id="confusion"><h2>Confusion: clean label → adversarial prediction</h2>
 ${svg ? `<figure class="chart">${svg}</figure>` : ''}
-<p class="caption">Rows are the true classes, columns what the model predicts after the attack (${h(seriesLabel(report, headline))} in the heatmaps); the diagonal (red numbers) holds the examples that stayed correct, and each row adds up to the examples of its class (those wrong clean keep their clean prediction).</p>
+${k <= MANY_CLASSES ? `<p class="caption">Rows are the true classes, columns what the model predicts after the attack (${h(seriesLabel(report, headline))} in the heatmaps); the diagonal (red numbers) holds the examples that stayed correct, and each row adds up to the examples of its class (those wrong clean keep their clean prediction).</p>` : ''}
 ${tables}</section>`;
 }
 
@@ -104,22 +132,42 @@ export function convergenceSection(report: Report, svg: string | undefined): str
   const traces = report.convergence ?? [];
   if (traces.length === 0) return '';
   const check = convergenceCheck(traces);
-  const rising = traces.filter((t) => stillRising(t) !== undefined);
   const verdict = check?.ok
     ? '<p class="note ok">Every iterative attack had stopped gaining by its last iterations.</p>'
-    : `<p class="note flag">✗ Still gaining at the last iteration: ${rising.map((t) => `${h(t.attack)} at ε=${h(formatEps(t.eps))}`).join(', ')}. ${h(check?.advice ?? '')}</p>`;
+    : `<p class="note flag">✗ ${h(check?.message ?? '')}. ${h(check?.advice ?? '')}</p>`;
+  const restarted = traces.filter((t) => (t.restarts ?? []).length > 0);
+  const runRows = restarted
+    .flatMap((t) =>
+      runSummaries(t).map(
+        (r, k, all) =>
+          `<tr><td class="text">${h(seriesLabel(report, t.attack))}</td><td>${h(formatEps(t.eps))}</td><td>${r.run === 0 ? 'first' : `restart ${r.run}`}</td><td>${r.attacked}</td><td${k === all.length - 1 && lastRestartFound(t) ? ' class="flagged"' : ''}>${r.fooled}</td><td>${pct(r.robustAfter)}</td><td>${r.iterations}</td></tr>`,
+      ),
+    )
+    .join('');
+  const runs = runRows
+    ? `<p class="caption">Per run, as AutoAttack reports its restarts: each restart (for APGD-T, each further target rank too) attacks only the examples the runs before it left standing; "robust after" is of the examples the first run attacked. A last restart that still fools examples means more restarts would likely find more.</p>
+${wrap(`<table class="runs"><thead><tr><th class="text">attack</th><th>ε</th><th>run</th><th>attacked</th><th>fooled</th><th>robust after</th><th>iterations</th></tr></thead><tbody>${runRows}</tbody></table>`)}`
+    : '';
   return `<section id="convergence"><h2>Convergence of the iterative attacks</h2>
 ${svg ? `<figure class="chart">${svg}</figure>` : ''}
-<p class="caption">Per iteration of each attack's first run (restarts attack only the examples left standing), summed over every batch: the fraction of the attacked examples not yet fooled, and the mean loss the attack ascends. A curve still falling at its end means more steps would likely find more.</p>
-${verdict}</section>`;
+<p class="caption">Per iteration of each attack run, summed over every batch: the fraction of the attacked examples not yet fooled, and the mean loss the attack ascends.${restarted.length > 0 ? ' Restarts follow their first run to the right, on its scale.' : ''} A curve still falling at its end means more steps would likely find more.</p>
+${verdict}${runs}</section>`;
 }
+
+/** Adversarial examples of a margin cell left of 0 (misclassified): 0 is always a bin edge. */
+export function belowZero(m: NonNullable<Report['margins']>[number]): number {
+  return m.margin.edges.slice(0, -1).reduce((a, e, k) => a + (e < 0 ? m.margin.adversarial[k]! : 0), 0);
+}
+
+/** A logit margin as the tables print it: three significant digits, whole numbers from 100. */
+export const marginNumber = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
 /** The margin and confidence histograms, and their medians with the misclassified count per cell. */
 export function marginSection(report: Report, svgs: { margin?: string; confidence?: string }): string {
   const cells = report.margins ?? [];
   if (cells.length === 0) return '';
-  const below = (m: NonNullable<Report['margins']>[number]) => m.margin.edges.slice(0, -1).reduce((a, e, k) => a + (e < 0 ? m.margin.adversarial[k]! : 0), 0);
-  const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+  const below = belowZero;
+  const num = marginNumber;
   const rows = cells
     .map((m) => `<tr><td class="text">${h(seriesLabel(report, m.attack))}</td><td>${h(formatEps(m.eps))}</td><td>${m.n}</td><td>${num(m.margin.median.clean)}</td><td>${num(m.margin.median.adversarial)}</td><td>${pct(m.confidence.median.clean)}</td><td>${pct(m.confidence.median.adversarial)}</td><td>${below(m)}</td></tr>`)
     .join('');

@@ -24,6 +24,12 @@ figure { margin: 0; }
 #curves figure svg, figure.chart svg { width: 100%; max-width: 100%; height: auto; }
 figure.chart { margin: 0 0 8px; overflow-x: auto; }
 table.per-class tfoot td { border-top: 2px solid var(--line); font-weight: 600; }
+table.per-class th, table.per-class td { padding: 5px 7px; }
+table.per-class th.group { text-align: center; border-left: 2px solid var(--line); }
+table.per-class th.first { border-left: 2px solid var(--line); }
+/* Wider than the card: the table scrolls inside it, the class names stay in view. */
+table.per-class tr > :first-child { position: sticky; left: 0; background: var(--card); z-index: 1; }
+table.per-class thead tr > :first-child { background: #fafbfc; }
 table.confusion td.diag { color: var(--bad); font-weight: 700; background: #fbf3f2; }
 table.confusion td.off { background: #eef3fa; }
 table.confusion td.rowsum { color: var(--muted); border-left: 2px solid var(--line); }

@@ -6,7 +6,8 @@ import { attackLabel, backendLine, dataLine, documentTitle, type ReportDocument 
 import { duration, formatEps, pct, points, withInterval, type Estimate } from './figures.js';
 import { formatBudget } from '../number-format.js';
 import { universalSection } from './universal-html.js';
-import { FILTER_SCRIPT, SORT_SCRIPT, STYLE } from './html-assets.js';
+import { FILTER_SCRIPT, SORT_SCRIPT } from './html-assets.js';
+import { htmlPage } from './html-page.js';
 import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
 import { fellAtDistribution } from './fell-at.js';
@@ -43,7 +44,6 @@ export interface HtmlAssets {
  * No request may leave the page: everything is inline and images are data: URIs. The policy
  * makes that a rule the browser enforces, not just a habit of this file.
  */
-const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
 
 const h = (s: string | number) => escapeHtml(String(s));
 
@@ -100,7 +100,8 @@ function regressionSection(reg: RegressionTable): string {
 ${wrap(`<table><thead><tr><th>figure</th><th>ε</th><th>before [95% CI]</th><th>after [95% CI]</th><th>change</th>${paired ? '<th>lost</th><th>gained</th>' : ''}<th>p</th><th class="text">verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
 }
 
-function leaderboardSection(board: Leaderboard): string {
+/** A leaderboard as its section; `id` and `heading` let a page show several (one per ε). */
+export function leaderboardSection(board: Leaderboard, options: { id?: string; heading?: string } = {}): string {
   const training = board.rows.some((r) => r.trainingSeconds !== undefined);
   const sortable = (label: string, text = false) => `<th data-sort${text ? ' class="text"' : ''}><button type="button">${h(label)}</button></th>`;
   const checked = board.rows.some((r) => r.flags !== undefined);
@@ -118,7 +119,7 @@ function leaderboardSection(board: Leaderboard): string {
     return `<tr>${cells.join('')}</tr>`;
   });
   const at = board.eps === undefined ? '' : ` at ε = ${formatEps(board.eps)}${board.norm ? ` (${board.norm})` : ''}`;
-  return `<section id="leaderboard"><h2>Leaderboard${h(at)}</h2>
+  return `<section id="${h(options.id ?? 'leaderboard')}"><h2>${h(options.heading ?? `Leaderboard${at}`)}</h2>
 <p class="note">Ranked by worst-case accuracy; click a column to sort. Brackets are 95% Wilson intervals.</p>
 ${wrap(`<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}${board.rows.some((r) => (r.flags?.length ?? 0) > 0) ? `<p class="note">${h(FLAG_NOTE)}</p>` : ''}</section>`;
 }
@@ -251,27 +252,12 @@ export function renderHtml(doc: ReportDocument, assets: HtmlAssets = {}): string
     sections.push(['provenance', 'Provenance', provenanceSection(r)]);
   }
   const sub = r ? `${dataLine(r)} · ${r.config.attacks.map((a) => a.name).join(', ')} · ${r.timings.createdAt.slice(0, 10)}` : '';
-  const nav = sections.map(([id, label]) => `<a href="#${id}">${h(label)}</a>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="advtest${r ? ` ${h(r.tool.version)}` : ''}">
-<title>${h(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<header><h1>${h(title)}</h1>${sub ? `<p class="sub">${h(sub)}</p>` : ''}</header>
-${kpis(doc)}
-<nav>${nav}</nav>
-${sections.map(([, , html]) => html).join('\n')}
-<footer>Made by advtest${r ? ` ${h(r.tool.version)}` : ''}. Self-contained: this page loads nothing from the network.</footer>
-</main>
-<script>${SORT_SCRIPT}${FILTER_SCRIPT}</script>
-</body>
-</html>
-`;
+  return htmlPage({
+    title,
+    ...(r ? { version: r.tool.version } : {}),
+    sub,
+    lead: kpis(doc),
+    sections,
+    script: `${SORT_SCRIPT}${FILTER_SCRIPT}`,
+  });
 }

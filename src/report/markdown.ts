@@ -5,10 +5,17 @@ import { duration, formatEps, pct, points, withInterval, type Estimate } from '.
 import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
 import { fellAtDistribution } from './fell-at.js';
-import { headlineSeries, seriesLabel } from './html-analysis.js';
+import { belowZero, headlineSeries, marginNumber, seriesLabel } from './html-analysis.js';
+import { convergenceCheck, runSummaries, stillRising } from './convergence.js';
+import { minimalDistributions } from './minimal-distribution.js';
 
 /** A table cell: pipes would end the cell and newlines the row. */
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** A bold title, a table and the note that explains it, as lines of the Markdown report. */
+function titledTable(title: string, head: string[], rows: string[][], align: string[], note: string): string[] {
+  return ['', `**${title}**`, '', table(head, rows, align), '', note];
+}
 
 function table(head: string[], rows: string[][], align: string[]): string {
   return markdownTable([head, ...rows].map((r) => r.map(cell)), { align });
@@ -41,7 +48,8 @@ function evaluationSection(report: Report): string[] {
     out.push('', '**Worst case over attacks**', '');
     out.push(table(['ε', 'accuracy [95% CI]', '8-bit'], report.worstCase.map((w) => [formatEps(w.eps), withInterval(w), pct(w.quantized.accuracy)]), ['r', 'r', 'r']));
   }
-  out.push(...breakdownLines(report));
+  out.push('', RESULTS_NOTE);
+  out.push(...breakdownLines(report), ...minimalLines(report), ...convergenceLines(report), ...marginLines(report), ...traceLines(report));
   const checks = report.sanity ?? [];
   if (checks.length > 0) {
     const flags = checks.filter((s) => !s.ok);
@@ -54,6 +62,67 @@ function evaluationSection(report: Report): string[] {
 
 /** The footnote of a sequential suite's "+" rows. */
 export const SEQUENTIAL_NOTE = '`+` rows: sequential suite — each attack ran on the examples the ones above left standing; its row is the robust accuracy after it and all before it.';
+
+/** Under the results table: what the brackets and the 8-bit column are. */
+export const RESULTS_NOTE = 'Brackets: 95% Wilson intervals. 8-bit: the same adversarial images rounded to what a PNG holds.';
+
+/** The minimal attacks' smallest perturbations (the HTML draws their histogram and CDF). */
+function minimalLines(report: Report): string[] {
+  const dists = minimalDistributions(report);
+  if (dists.length === 0) return [];
+  const num = (v: number | null, none: string) => (v === null ? none : v.toPrecision(4));
+  // Quartiles of the distances, an example with none found counting as infinitely far.
+  const quantile = (d: (typeof dists)[number], q: number) => {
+    const k = Math.ceil(q * d.of);
+    return k >= 1 && k <= d.found ? d.cdf[k]!.eps : null;
+  };
+  const rows = dists.map((d) => [d.attack, d.norm === 'linf' ? 'L∞' : d.norm.toUpperCase(), `${d.found}/${d.of}`, num(quantile(d, 0.25), '∞'), num(d.median, '∞'), num(quantile(d, 0.75), '∞'), num(d.mean, '—')]);
+  return titledTable('Smallest perturbation found (minimal attacks)', ['attack', 'norm', 'found', 'lower quartile', 'median', 'upper quartile', 'mean (found)'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r'], 'Per example correct clean, the distance of the closest adversarial found (no budget): an example is broken at ε iff it is within ε. One with none found counts as infinitely far (∞); the mean is over those found.');
+}
+
+/** Per attack, ε and run: the robust fraction at its start and end, and whether it was still falling. */
+function convergenceLines(report: Report): string[] {
+  const traces = report.convergence ?? [];
+  if (traces.length === 0) return [];
+  const rows = traces.flatMap((t) => {
+    const first = t.iterations[0];
+    const last = t.iterations.at(-1);
+    const runs = runSummaries(t);
+    return runs.map((r) => [
+      seriesLabel(report, t.attack),
+      formatEps(t.eps),
+      r.run === 0 ? 'first' : `restart ${r.run}`,
+      String(r.iterations),
+      String(r.attacked),
+      String(r.fooled),
+      r.run === 0 && first && last ? `${pct(first.robust)} → ${pct(last.robust)}` : '',
+      r.run === 0 && first && last ? `${first.meanLoss.toPrecision(3)} → ${last.meanLoss.toPrecision(3)}` : '',
+      pct(r.robustAfter),
+      r.run === 0 && stillRising(t) ? '**still falling**' : '',
+    ]);
+  });
+  const check = convergenceCheck(traces)!;
+  return titledTable('Convergence of the iterative attacks', ['attack', 'ε', 'run', 'iterations', 'attacked', 'fooled', 'robust (of attacked)', 'mean loss', 'robust after', ''], rows, ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'], `Each run's robust fraction from its first iteration to its last, and the loss it ascends; restarts attack only the examples left standing, and "robust after" is of the examples the first run attacked. ${check.ok ? 'Every attack had stopped gaining by its last iterations.' : `✗ ${check.message} — try: ${check.advice}`}`);
+}
+
+/** Median margins and confidences, clean vs adversarial (the HTML draws the histograms). */
+function marginLines(report: Report): string[] {
+  const cells = report.margins ?? [];
+  if (cells.length === 0) return [];
+  const rows = cells.map((m) => [seriesLabel(report, m.attack), formatEps(m.eps), String(m.n), marginNumber(m.margin.median.clean), marginNumber(m.margin.median.adversarial), pct(m.confidence.median.clean), pct(m.confidence.median.adversarial), String(belowZero(m))]);
+  return titledTable('Margins and confidence, clean vs adversarial', ['attack', 'ε', 'n', 'median margin clean', 'adversarial', 'median confidence clean', 'adversarial', 'margin < 0'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], 'Over the examples correct clean: margin = logit of the true class minus the largest other logit (below 0 the model is wrong); confidence = probability of the top class.');
+}
+
+/** The examples followed with --trace: where each ended. */
+function traceLines(report: Report): string[] {
+  const traces = report.traces ?? [];
+  if (traces.length === 0) return [];
+  const last = (xs: (number | null)[]) => [...xs].reverse().find((v) => v !== null) ?? null;
+  const first = (xs: (number | null)[]) => xs.find((v) => v !== null) ?? null;
+  const show = (v: number | null) => (v === null ? '—' : v.toPrecision(3));
+  const rows = traces.map((t) => [t.id, String(t.index), seriesLabel(report, t.attack), formatEps(t.eps), `${t.loss.length - 1}${t.truncated ? '+' : ''}`, `${show(first(t.loss))} → ${show(last(t.loss))}`, `${show(first(t.margin))} → ${show(last(t.margin))}`]);
+  return titledTable('Traced examples (--trace)', ['example', 'position', 'attack', 'ε', 'iterations', 'loss', 'margin'], rows, ['l', 'r', 'l', 'r', 'r', 'r', 'r'], "First → last iteration of the attack's first run; a margin below 0 means the attack succeeded there (APGD records no margin: —). A + marks more iterations than were kept.");
+}
 
 /** Per-class figures of the headline series, the smallest breaking ε and the commonest confusions. */
 function breakdownLines(report: Report): string[] {
@@ -98,18 +167,22 @@ function leaderboardSection(board: Leaderboard): string[] {
 }
 
 function regressionSection(reg: RegressionTable): string[] {
+  // Paired checks know which examples changed: lost (robust before, not now) and gained.
+  const paired = reg.rows.some((r) => r.lost !== undefined);
   const rows = reg.rows.map((r) => [
     r.figure,
     r.eps === undefined ? '' : formatEps(r.eps),
     estimate(r.before),
     estimate(r.after),
     points(r.change),
+    ...(paired ? [r.lost === undefined ? '' : String(r.lost), r.gained === undefined ? '' : String(r.gained)] : []),
     r.pValue === undefined ? '' : r.pValue < 1e-4 ? '<0.0001' : r.pValue.toFixed(4),
     r.verdict === 'regression' ? '**REGRESSION**' : r.verdict,
   ]);
   const head = `**Regression check: ${reg.passed ? 'PASS' : 'FAIL'}**${reg.baseline ? ` against \`${reg.baseline}\`` : ''}${reg.rule ? ` (${reg.rule})` : ''}`;
-  const columns = ['figure', 'ε', 'before', 'after', 'change', 'p', 'verdict'];
-  return [head, '', table(columns, rows, columns.map((c) => (c === 'figure' || c === 'verdict' ? 'l' : 'r')))];
+  const columns = ['figure', 'ε', 'before', 'after', 'change', ...(paired ? ['lost', 'gained'] : []), 'p', 'verdict'];
+  const note = paired ? ['', 'lost: examples robust in the baseline and not now; gained: the reverse (the change is gained − lost).'] : [];
+  return [head, '', table(columns, rows, columns.map((c) => (c === 'figure' || c === 'verdict' ? 'l' : 'r'))), ...note];
 }
 
 /** GitHub-flavoured Markdown of the same tables as the HTML report, for pull-request comments. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { cellSeed } from '../harness/evaluate.js';
+import { cellSeed } from '../harness/evaluate-batch.js';
 import type { Report } from '../harness/report-types.js';
 import { runAttack } from '../../attacks/run-attack.js';
 import { scoresOf } from '../model/scores.js';

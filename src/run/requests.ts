@@ -7,7 +7,7 @@ import type { Attack, Classifier, Dataset } from '../types.js';
 import { UserError } from '../errors.js';
 import { attacksFrom, type AttackCliOptions } from './attack-options.js';
 import { loadClassifier, type ModelCliOptions } from './model-options.js';
-import { transferAttacks } from './transfer.js';
+import { transferAttacks, type TransferSource } from './transfer.js';
 
 /**
  * An evaluation as plain data: what the command line asked for. The main thread and every worker
@@ -36,6 +36,8 @@ export interface Materialized {
   attacks: Attack[];
   mode: SuiteMode;
   target: TargetSpec;
+  /** --source-model: the model the attacks are crafted on (the main thread reports its white-box figures). */
+  source?: TransferSource;
 }
 
 export async function materialize(request: EvaluationRequest): Promise<Materialized> {
@@ -44,9 +46,18 @@ export async function materialize(request: EvaluationRequest): Promise<Materiali
   const { attacks, mode } = attacksFrom(request.attack);
   const loaded = await loadClassifier(request.model);
   const model = request.transform ? withTransformSpec(loaded, request.transform, request.seed) : loaded;
-  const { data, subset } = await loadEvaluationData(request.data, { split: request.split ?? 'test', shape: model.inputShape, classNames: model.classNames, dataDir: request.dataDir, limit: request.limit });
-  const crafted = request.sourceModel === undefined ? attacks : (await transferAttacks(request.sourceModel, model, attacks)).attacks;
-  return { model, data, subset, attacks: crafted, mode, target: parseTargetSpec(request.targeted, model.numClasses) };
+  let source: Classifier | undefined;
+  try {
+    const transfer = request.sourceModel === undefined ? undefined : await transferAttacks(request.sourceModel, model, attacks);
+    source = transfer?.source.model;
+    const { data, subset } = await loadEvaluationData(request.data, { split: request.split ?? 'test', shape: model.inputShape, classNames: model.classNames, dataDir: request.dataDir, limit: request.limit });
+    return { model, data, subset, attacks: transfer ? transfer.attacks : attacks, mode, target: parseTargetSpec(request.targeted, model.numClasses), ...(transfer ? { source: transfer.source } : {}) };
+  } catch (err) {
+    // Nothing loaded is left behind by a run that cannot start.
+    model.dispose?.();
+    source?.dispose?.();
+    throw err;
+  }
 }
 
 /** `advtest attack` as plain data, for worker threads: the model and the one attack. */

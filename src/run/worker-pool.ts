@@ -1,14 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
-import type { AttackBatch } from '../harness/attack-images.js';
-import type { BatchProgress } from '../harness/evaluate.js';
+import type { AttackBatch } from '../harness/adversarial-batch.js';
+import type { BatchProgress } from '../harness/evaluate-batch.js';
 import type { BatchRecord } from '../harness/journal.js';
 import type { EvaluationRequest } from './requests.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerJob } from './worker.js';
 
 /** A worker's answer to one batch. */
 type Result = Extract<FromWorker, { type: 'record' | 'adversarial' }>;
+
+/** How long close() waits for a worker to free its models before terminating it anyway. */
+const CLOSE_WAIT_MS = 2000;
 
 interface Slot {
   worker: Worker;
@@ -17,6 +20,8 @@ interface Slot {
   ready: Promise<void>;
   /** Live tensors in the worker after each batch it computed. */
   tensors: number[];
+  /** Set by close(): resolved with the worker's live tensors once it has freed its models. */
+  closed?: (tensors: number) => void;
 }
 
 /**
@@ -73,6 +78,8 @@ export class WorkerPool {
           this.release(slot);
         } else if (msg.type === 'progress') {
           slot.busy?.onProgress?.(msg.progress);
+        } else if (msg.type === 'closed') {
+          slot.closed?.(msg.tensors);
         } else if (msg.type === 'record' || msg.type === 'adversarial') {
           const busy = slot.busy;
           slot.busy = undefined;
@@ -173,8 +180,29 @@ export class WorkerPool {
     return this.slots[index]!.worker.terminate();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Asks each idle worker to free its models (the target and any transfer source) and waits for
+   * it (at most CLOSE_WAIT_MS), then terminates every worker. Returns, per worker, its live
+   * tensors after freeing (null: busy, failed, or too slow to answer).
+   */
+  async close(): Promise<(number | null)[]> {
+    const healthy = this.failure === undefined;
     this.failure ??= new Error('pool closed');
+    const left = await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<number | null>((resolve) => {
+            if (!healthy || slot.busy || !this.idle.includes(slot)) return resolve(null);
+            const timer = setTimeout(() => resolve(null), CLOSE_WAIT_MS);
+            slot.closed = (tensors) => {
+              clearTimeout(timer);
+              resolve(tensors);
+            };
+            slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+          }),
+      ),
+    );
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    return left;
   }
 }

@@ -1,9 +1,10 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { adversarialBatch, type AttackBatch } from '../harness/attack-images.js';
-import { evaluateBatch, type BatchJob, type BatchProgress } from '../harness/evaluate.js';
+import { adversarialBatch, type AttackBatch } from '../harness/adversarial-batch.js';
+import { evaluateBatch, type BatchJob, type BatchProgress } from '../harness/evaluate-batch.js';
 import type { Attack, Classifier } from '../types.js';
+import { transferSources } from '../../attacks/transfer.js';
 import { materialize, materializeAttack, type AttackImagesRequest, type EvaluationRequest, type Materialized } from './requests.js';
 
 /** What every batch of one evaluation shares. */
@@ -20,7 +21,7 @@ export interface WorkerJob {
 export type WorkerInit = { kind: 'evaluate'; request: EvaluationRequest; job: WorkerJob } | { kind: 'attack'; request: AttackImagesRequest };
 
 /** Messages between the pool (main thread) and a worker. */
-export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'batch'; batch: number } | { type: 'attack'; batch: AttackBatch };
+export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'batch'; batch: number } | { type: 'attack'; batch: AttackBatch } | { type: 'close' };
 export type FromWorker =
   | { type: 'ready' }
   /** `tensors`: the worker's live tensors after the batch (a leak shows as growth). */
@@ -28,6 +29,8 @@ export type FromWorker =
   | { type: 'adversarial'; pixels: Float32Array; tensors: number }
   /** Sent as each (attack, ε) of a batch starts and ends, for the progress bar. */
   | { type: 'progress'; progress: BatchProgress }
+  /** After 'close': the models (target and any transfer source) are disposed; `tensors` = what is left. */
+  | { type: 'closed'; tensors: number }
   | { type: 'error'; message: string; user: boolean };
 
 const port = parentPort;
@@ -40,6 +43,14 @@ function fail(err: unknown): void {
   port!.postMessage({ type: 'error', message: (err as Error).message, user: err instanceof UserError } satisfies FromWorker);
 }
 
+/** Frees what init loaded: the model and, for transfer attacks, their source models. */
+function release(s: State | undefined): void {
+  if (!s) return;
+  const attacks = s.kind === 'evaluate' ? s.m.attacks : [s.attack];
+  for (const source of transferSources(attacks)) source.dispose?.();
+  (s.kind === 'evaluate' ? s.m.model : s.model).dispose?.();
+}
+
 async function init(w: WorkerInit): Promise<State> {
   if (w.kind === 'evaluate') return { kind: 'evaluate', m: await materialize(w.request), job: w.job };
   return { kind: 'attack', ...(await materializeAttack(w.request)), request: w.request };
@@ -48,7 +59,14 @@ async function init(w: WorkerInit): Promise<State> {
 port.on('message', (msg: ToWorker) => {
   void (async () => {
     try {
+      if (msg.type === 'close') {
+        release(state);
+        state = undefined;
+        port.postMessage({ type: 'closed', tensors: tf.memory().numTensors } satisfies FromWorker);
+        return;
+      }
       if (msg.type === 'init') {
+        release(state);
         state = await init(msg.init);
         port.postMessage({ type: 'ready' } satisfies FromWorker);
         return;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Norm, NormName } from '../types.js';
 import { l0, patch } from './sparse-norms.js';
+import { l1 } from './l1-norm.js';
 
 const PIXEL_AXES = [1, 2, 3];
 /** Guards divisions by a zero gradient or a zero perturbation. */
@@ -69,7 +70,7 @@ export const l2: Norm = {
   },
 };
 
-export const NORMS: Record<NormName, Norm> = { linf, l2, l0, patch };
+export const NORMS: Record<NormName, Norm> = { linf, l2, l1, l0, patch };
 
 /** The norms with a steepest-ascent step and a ball to project on: what gradient-loop attacks take. */
 export const DENSE_NORMS: readonly NormName[] = ['linf', 'l2'];

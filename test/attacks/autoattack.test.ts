@@ -96,9 +96,11 @@ describe('--attack autoattack', () => {
     expect(sq).toMatchObject({ queries: 5000 });
   });
 
-  it('L2: the same white-box members in L2; no Square (L∞ only here)', () => {
+  it('L2: the same members in L2, Square in its L2 version with 5,000 queries', () => {
     const { attacks } = parseAttackSpec('autoattack', { norm: 'l2' });
-    expect(attacks.map((a) => a.name)).toEqual(['apgd-ce-l2', 'apgd-t-l2', 'fab-t-l2']);
+    expect(attacks.map((a) => a.name)).toEqual(['apgd-ce-l2', 'apgd-t-l2', 'fab-t-l2', 'square-l2']);
+    expect(attacks.map((a) => a.norm.name)).toEqual(['l2', 'l2', 'l2', 'l2']);
+    expect(attacks[3]!.config).toMatchObject({ queries: 5000, norm: 'l2', suite: 'autoattack (standard version)' });
   });
 
   it('rand: APGD-CE and APGD-DLR with EOT over 20 draws', () => {

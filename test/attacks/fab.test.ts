@@ -5,6 +5,8 @@ import { projectL1, projectL2, projectLinf } from '../../attacks/fab-projections
 import type { AttackContext } from '../../src/types.js';
 import { leakedTensors, useTestBackend } from '../helpers/backend.js';
 import { linearClassifier } from '../helpers/models.js';
+import { runAttack } from '../../attacks/run-attack.js';
+import { makeAttack, parseAttackSpec } from '../../attacks/index.js';
 
 const ctx = (seed = 1): AttackContext => ({ seed, costs: { gradients: 0, queries: 0 } });
 
@@ -78,6 +80,42 @@ describe('FAB on a linear binary classifier', () => {
     model.dispose();
   });
 
+  it('l1: moves the one coordinate of largest |w_i| (w₃ = 3) by |f|/3 = 0.15, within 1%', () => {
+    const model = linearClassifier(W, bias, [2, 2, 1]);
+    const x = tf.tensor4d(x0, [1, 2, 2, 1]);
+    const labels = tf.tensor1d([0], 'int32');
+    const found = fabMinimal(model, x, labels, { norm: 'l1' }, ctx());
+    expect(found.distance[0]).toBeGreaterThanOrEqual(0.15 * (1 - 1e-5));
+    expect(found.distance[0]).toBeLessThanOrEqual(0.15 * 1.01);
+    const delta = Array.from(found.adv.dataSync(), (v, i) => v - x0[i]!);
+    // Essentially all of the change is on coordinate 3.
+    expect(delta[3]).toBeGreaterThan(0.15 * 0.99);
+    tf.dispose([x, labels, found.adv]);
+    model.dispose();
+  });
+
+  it('l1 where the box binds: x₃ = 0.9 may rise by 0.1 only (+0.3), x₁ makes up the rest: 0.1 + 0.2/2 = 0.2', async () => {
+    // f = 0.5 − 1 + 0.25 + 2.7 − 2.95 = −0.5; x₁ alone would need 0.25, x₃ alone cannot.
+    const model = linearClassifier(W, [0, -2.95], [2, 2, 1]);
+    const start = [0.5, 0.5, 0.5, 0.9];
+    const x = tf.tensor4d(start, [1, 2, 2, 1]);
+    const criterion = { labels: tf.tensor1d([0], 'int32'), targeted: false };
+    const found = fabMinimal(model, x, criterion.labels, { norm: 'l1' }, ctx());
+    expect(found.distance[0]).toBeGreaterThanOrEqual(0.2 * (1 - 1e-5));
+    expect(found.distance[0]).toBeLessThanOrEqual(0.2 * 1.01);
+    // Through the harness's verification (the l1 threat model): fooled within 0.21, not within 0.19.
+    const attack = fab({ norm: 'l1' });
+    expect(attack.name).toBe('fab-l1');
+    expect(attack.norm.name).toBe('l1');
+    const above = await runAttack(model, attack, x, criterion, 0.21, 1);
+    const below = await runAttack(model, attack, x, criterion, 0.19, 1);
+    const [pa, pb] = tf.tidy(() => [tf.argMax(model.logits(above.adv), 1).dataSync()[0], tf.argMax(model.logits(below.adv), 1).dataSync()[0]]);
+    expect(pa).toBe(1);
+    expect(pb).toBe(0);
+    tf.dispose([x, criterion.labels, found.adv, above.adv, below.adv]);
+    model.dispose();
+  });
+
   it('as a fixed-budget attack: fools at ε just above the distance, returns the original just below', async () => {
     const model = linearClassifier(W, bias, [2, 2, 1]);
     const distance = Math.abs(f) / l1w;
@@ -123,6 +161,7 @@ describe('FAB on a linear binary classifier', () => {
     const criterion = { labels: tf.tensor1d([0], 'int32'), targeted: false };
     expect(await leakedTensors(() => fab({ norm: 'l2', restarts: 2, steps: 10 }).run(model, x, criterion, 0.5, ctx()).dispose())).toBe(0);
     expect(await leakedTensors(() => fab({ targets: 1, steps: 10 }).run(model, x, criterion, 0.5, ctx()).dispose())).toBe(0);
+    expect(await leakedTensors(async () => (await runAttack(model, fab({ norm: 'l1', targets: 1, steps: 10 }), x, criterion, 0.5, 1)).adv.dispose())).toBe(0);
     tf.dispose([x, criterion.labels]);
     model.dispose();
   });
@@ -135,5 +174,14 @@ describe('FAB on a linear binary classifier', () => {
     expect(() => fab({ targets: 9 }).run(model, x, { labels, targeted: false }, 0.1, ctx())).toThrow(/--targets 9 .* use --targets 1 or fewer/);
     tf.dispose([x, labels]);
     model.dispose();
+  });
+});
+
+describe('FAB-L1 options', () => {
+  it('fab and fab-t take --norm l1; attacks without an l1 version refuse it, naming the fix', () => {
+    expect(makeAttack('fab', { norm: 'l1' }).name).toBe('fab-l1');
+    expect(makeAttack('fab-t', { norm: 'l1', targets: 2 }).name).toBe('fab-t-l1');
+    expect(() => makeAttack('pgd', { norm: 'l1' })).toThrow(/pgd has no l1 version: use --attack fmn, fab or fab-t for --norm l1/);
+    expect(() => parseAttackSpec('autoattack', { norm: 'l1' })).toThrow(/autoattack is the L∞ or L2 recipe: use --norm linf\|l2 \(for --norm l1, run fmn or fab\)/);
   });
 });

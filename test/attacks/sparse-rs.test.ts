@@ -58,7 +58,8 @@ describe('the l0 and patch threat models', () => {
   });
 
   it('gradient attacks refuse the sparse norms instead of computing another norm', () => {
-    for (const name of ['pgd', 'fgsm', 'apgd-ce', 'fmn', 'deepfool', 'fab', 'square', 'cw-l2']) {
+    // fmn has an l0 version (gradient-based, tested in fmn-l1-l0.test.ts).
+    for (const name of ['pgd', 'fgsm', 'apgd-ce', 'deepfool', 'fab', 'square', 'cw-l2']) {
       expect(() => makeAttack(name, { norm: 'l0' }), name).toThrow(UserError);
     }
     expect(() => makeAttack('sparse-rs', { norm: 'linf' })).toThrow(/--norm l0/);
@@ -111,5 +112,53 @@ describe('Sparse-RS on a linear model (the best k-pixel change in closed form)',
     expect(a.ctx.costs.queries).toBeLessThan(400);
     tf.dispose([x, labels]);
     model.dispose();
+  });
+});
+
+/**
+ * Targeted, on three classes over the same 3×3 grey image (label 0, z₀ = 0): z₁ = 10(x₈ − 0.5) − 0.5
+ * breaks the untargeted attack with one pixel (x₈ → 1 gives z₁ = 4.5); z₂ = w·x + b with w = W
+ * but w₈ = 0 gains at most 2, 1.5, 1, 0.5, … per pixel (x₈ untouched), so from z₂ = −2.5
+ * (b = −3.8) reaching class 2 takes two pixels (3.5 > 2.5), never one (2 < 2.5, and moving x₈
+ * only helps class 1).
+ */
+describe('targeted Sparse-RS', () => {
+  const W2 = [...W.slice(0, 8), 0];
+  const make = () =>
+    linearClassifier(
+      [W.map(() => 0), [0, 0, 0, 0, 0, 0, 0, 0, 10], W2],
+      [0, -5.5, -3.8],
+      [3, 3, 1],
+    );
+  const predictAfter = async (targeted: boolean, eps: number, attack = sparseRs({ queries: 300 })) => {
+    const model = make();
+    const x = tf.fill([3, 3, 3, 1], 0.5) as tf.Tensor4D;
+    const labels = tf.tensor1d(targeted ? [2, 2, 2] : [0, 0, 0], 'int32');
+    const ctx = { seed: 4, costs: { gradients: 0, queries: 0 } };
+    const adv = await attack.run(model, x, { labels, targeted }, eps, ctx);
+    const predicted = Array.from(tf.tidy(() => tf.argMax(model.logits(adv), 1).dataSync()));
+    tf.dispose([x, labels, adv]);
+    model.dispose();
+    return { predicted, queries: ctx.costs.queries };
+  };
+
+  it('untargeted, one pixel reaches class 1', async () => {
+    expect((await predictAfter(false, 1)).predicted).toEqual([1, 1, 1]);
+  });
+
+  it('reaches the target from exactly two pixels on, and spends the whole budget where it cannot', async () => {
+    const one = await predictAfter(true, 1);
+    expect(one.predicted.some((p) => p === 2)).toBe(false);
+    expect(one.queries).toBe(3 * 300);
+    expect((await predictAfter(true, 2)).predicted).toEqual([2, 2, 2]);
+  });
+
+  it('through the harness with --targeted 2: success at 2 and 3 pixels, none at 1', async () => {
+    const model = make();
+    const data = tinyDataset([0, 1, 2].map(() => W.map(() => 0.5)), [0, 0, 0], [3, 3, 1], 3);
+    const report = await evaluate(model, data, [makeAttack('sparse-rs', { steps: 300 })], [1, 2, 3], { seed: 5, probes: false, target: 2 });
+    model.dispose();
+    expect(report.results.map((r) => r.success.rate)).toEqual([0, 1, 1]);
+    expect(report.config.attacks[0]!.config.targeted).toMatch(/CE to the target, α_init = 0.1/);
   });
 });

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { diverseInputs, makeAttack, transferFrom, withInputDiversity } from '../../attacks/index.js';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { diverseInputs, makeAttack, transferFrom, transferSources, withInputDiversity } from '../../attacks/index.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { evaluate } from '../../src/harness/evaluate.js';
@@ -72,6 +75,24 @@ describe('transfer attacks', () => {
 
   it('leaks no tensor', async () => {
     expect(await leakedTensors(() => evaluate(target, balancedSubset(data, 10), [transferFrom(makeAttack('fgsm'), source)], eps, { probes: false }))).toBe(0);
+  });
+
+  it('knows its source model, to free it (each source once)', () => {
+    const a = transferFrom(makeAttack('fgsm'), source, 'pgd-at');
+    const b = transferFrom(makeAttack('pgd'), source, 'pgd-at');
+    expect(transferSources([a, b, makeAttack('bim')])).toEqual([source]);
+    expect(transferSources([makeAttack('bim')])).toEqual([]);
+  });
+
+  it('advtest attack --source-model: the manifest names the source model (path and architecture)', async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'advtest-transfer-'));
+    const { code } = await runCli('attack', '--model', fixtureModelPath('mnist-cnn'), '--source-model', fixtureModelPath('mnist-cnn-pgd-at'), '--images', 'fixtures/images/mnist-test-0-label0.png', '--attack', 'fgsm', '--eps', '0.3', '--out', out, '--workers', '1', '--quiet');
+    expect(code).toBe(0);
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as { attack: { config: { transferFrom: string; sourceModel: { path: string; arch: string } } }; model: { path: string } };
+    expect(manifest.attack.config.transferFrom).toBe(fixtureModelPath('mnist-cnn-pgd-at'));
+    expect(manifest.attack.config.sourceModel.path).toBe(fixtureModelPath('mnist-cnn-pgd-at'));
+    expect(manifest.attack.config.sourceModel.arch).toBe('mnist-cnn');
+    expect(manifest.model.path).toBe(fixtureModelPath('mnist-cnn'));
   });
 });
 

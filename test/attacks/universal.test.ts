@@ -49,6 +49,16 @@ describe('fits on a linear model (closed form)', () => {
     expect(Array.from(fitted.pixels)).toEqual(SIGN.map((s) => (s > 0 ? 1 : 0)));
   });
 
+  it('charges the fit to its row: 3 passes × 8 fit examples = 24 gradients, 8 forward passes (the final check on the fit set)', async () => {
+    const data = tinyDataset(Array.from({ length: 4 }, () => W0.map(() => 0.5)), Array(4).fill(0), [3, 3, 1]);
+    const report = await evaluate(model, data, [uap({ epochs: 3 })], [0.05, 0.1], { probes: false, fitData: fit });
+    // Each ε has its own fit; the batch itself takes no gradient (one forward pass per example, counted by the harness).
+    for (const row of report.results) {
+      expect(row.costs.gradients).toBe(3 * 8);
+      expect(row.costs.queries).toBe(8);
+    }
+  });
+
   it('refuses to run without a fit set, and a targeted run', async () => {
     await expect(evaluate(model, fit, [uap()], [0.1], { probes: false })).rejects.toThrow(UserError);
     await expect(evaluate(model, fit, [uap()], [0.1], { probes: false, target: 1, fitData: fit })).rejects.toThrow(/untargeted/);

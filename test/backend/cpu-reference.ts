@@ -68,6 +68,21 @@ export async function expectSameOnBoth(label: string, fn: () => tf.Tensor | tf.T
   });
 }
 
+/**
+ * `reference` on cpu against `fn` on `backend` (wasm unless told): for when cpu's own kernel for
+ * `fn` is too slow to be the reference and an equivalent computation is not.
+ */
+export async function expectSameAs(label: string, reference: () => tf.Tensor | tf.Tensor[], fn: () => tf.Tensor | tf.Tensor[], backend: 'cpu' | 'wasm' = 'wasm'): Promise<void> {
+  const ref = await runOn('cpu', reference);
+  const got = await runOn(backend, fn);
+  expect(got.shapes, label).toEqual(ref.shapes);
+  expect(got.dtypes, label).toEqual(ref.dtypes);
+  ref.values.forEach((r, i) => {
+    const err = relErr(got.values[i]!, r);
+    expect(err, `${label} output ${i}: relative error ${err}`).toBeLessThanOrEqual(TOL);
+  });
+}
+
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

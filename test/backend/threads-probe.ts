@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { pgd } from '../../attacks/pgd.js';
 import { initBackend } from '../../src/backend/select.js';
+import { simdKernelsUnavailable } from '../../src/backend/simd-kernels.js';
 import { balancedSubset, subset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { runAttack } from '../../attacks/run-attack.js';
@@ -19,6 +20,8 @@ import { trainModel } from '../../src/train/loop.js';
 
 export interface ThreadsProbeResult {
   threads: number;
+  /** Why advtest's SIMD kernels (simd-kernels.ts) do not run on this heap; null when they do. */
+  simdKernels: string | null;
   logits: Float32Array;
   gradient: Float32Array;
   adversarial: Float32Array;
@@ -46,5 +49,6 @@ const trained = Float32Array.from(model.getWeights().flatMap((w) => Array.from(w
 tf.dispose([x, y]);
 model.dispose();
 
-const result: ThreadsProbeResult = { threads: backend.threads ?? 0, logits, gradient, adversarial, trained };
+const simdKernels = simdKernelsUnavailable(tf.backend() as Parameters<typeof simdKernelsUnavailable>[0]) ?? null;
+const result: ThreadsProbeResult = { threads: backend.threads ?? 0, simdKernels, logits, gradient, adversarial, trained };
 parentPort?.postMessage(result);

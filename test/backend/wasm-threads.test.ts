@@ -35,6 +35,8 @@ describe('threaded wasm kernels', () => {
     const [one, two] = [await probe(1), await probe(2)];
     expect(one.threads).toBe(1);
     expect(two.threads).toBe(2);
+    // advtest's SIMD kernels ran on both heaps (the pthread build's is a shared memory).
+    expect([one.simdKernels, two.simdKernels]).toEqual([null, null]);
     for (const key of ['logits', 'gradient', 'adversarial', 'trained'] as const) {
       expect(one[key].length, key).toBeGreaterThan(0);
       expect(bitDifferences(one[key], two[key]), key).toBe(0);

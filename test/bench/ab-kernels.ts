@@ -1,18 +1,22 @@
 /**
- * Interleaved A/B of the issue-21 kernel changes, in one process: the previous (branchy) JS loop
- * of AdvtestClipGrad (ReLU gradient), registered as the wasm kernel in turn with the current one, alternating A, B, A, B… so that load from other processes hits
- * both alike. Per pair: wall and process CPU time; prints the medians and the ratio old ÷ new
- * (> 1: the new one is faster). On a shared machine only the ratios mean anything.
+ * Interleaved A/B of the issue-21 kernel changes, in one process: the JS loops over the wasm heap
+ * (old: the ReLU-family gradient AdvtestClipGrad and MaxPoolGrad as they were before the SIMD
+ * module) against advtest's wasm SIMD kernels (new: src/backend/simd-kernels.wat), switched with
+ * setSimdKernelsEnabled, alternating A, B, A, B… (which one goes first alternates too) so that
+ * load from other processes hits both alike. Per run: wall and process CPU time (all threads);
+ * prints min and median of each and the ratio old ÷ new (> 1: the new one is faster). On a
+ * shared machine the CPU times and the ratios are what mean anything.
  *
- *   node --import tsx test/bench/ab-kernels.ts [--rounds 9] [--threads 1]
+ *   node --import tsx test/bench/ab-kernels.ts [--rounds 9] [--threads 1] [--kernels-only]
  *
- * The kernel row times the kernel alone on the MNIST CNN's largest shape (batch 128); task rows time the
+ * Kernel rows time one kernel alone on the MNIST CNN's shapes at batch 128; task rows time the
  * input gradient, one PGD-10 batch and one training step (test/bench/setup.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CLIP_GRAD_KERNEL } from '../../src/backend/lazy-grads.js';
 import { initBackend } from '../../src/backend/select.js';
+import { setSimdKernelsEnabled, simdKernelsUnavailable } from '../../src/backend/simd-kernels.js';
 import { median } from './report.js';
 import { BATCH, benchSetup } from './setup.js';
 
@@ -24,34 +28,8 @@ function argNumber(name: string, fallback: number): number {
 const ROUNDS = argNumber('--rounds', 9);
 const THREADS = argNumber('--threads', 1);
 
-// --- the kernel as it was before issue 21 (copied from git) ---
-
-const oldClipGrad: tf.KernelFunc = ({ inputs, attrs, backend }) => {
-  const b = backend as BackendWasm;
-  const x = inputs['x']!;
-  const out = b.makeOutput(x.shape, 'float32');
-  const o = b.typedArrayFromHeap(out) as Float32Array;
-  const dy = b.typedArrayFromHeap(inputs['dy']!) as Float32Array;
-  const xv = b.typedArrayFromHeap(x) as Float32Array;
-  const { lo, hi, relu6 } = attrs as unknown as { lo: number; hi: number; relu6: boolean };
-  if (!relu6) throw new Error('A/B covers the ReLU form only');
-  for (let i = 0; i < o.length; i++) {
-    const v = xv[i] as number;
-    o[i] = v > lo && v <= hi ? (dy[i] as number) : v !== v ? NaN : (dy[i] as number) * 0;
-  }
-  return out;
-};
-
-// --- switching between the two ---------------------------------------------------------------
-
-const current = new Map<string, tf.KernelConfig>();
 function use(version: 'old' | 'new'): void {
-  for (const [name, oldFunc] of [[CLIP_GRAD_KERNEL, oldClipGrad]] as const) {
-    if (!current.has(name)) current.set(name, tf.getKernel(name, 'wasm')!);
-    const config = current.get(name)!;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(version === 'new' ? config : { ...config, kernelFunc: oldFunc });
-  }
+  setSimdKernelsEnabled(version === 'new');
 }
 
 interface Sample {
@@ -68,46 +46,75 @@ async function measure(fn: () => void | Promise<void>): Promise<Sample> {
   return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
+const ms = (v: number): string => v.toFixed(1).padStart(7);
+
 async function ab(label: string, fn: () => void | Promise<void>): Promise<void> {
   const old: Sample[] = [];
   const neu: Sample[] = [];
-  use('old');
-  await fn();
-  use('new');
-  await fn();
+  // Warm-up: V8 compiles the JS loops and tiers the wasm up from its baseline compiler.
+  for (const version of ['old', 'new', 'old', 'new'] as const) {
+    use(version);
+    await fn();
+  }
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which goes first, so that neither always follows the other.
     for (const version of r % 2 === 0 ? (['old', 'new'] as const) : (['new', 'old'] as const)) {
       use(version);
       (version === 'old' ? old : neu).push(await measure(fn));
     }
   }
   use('new');
-  const m = (s: Sample[], k: keyof Sample): number => median(s.map((x) => x[k]));
+  const min = (s: Sample[], k: keyof Sample): number => Math.min(...s.map((x) => x[k]));
+  const med = (s: Sample[], k: keyof Sample): number => median(s.map((x) => x[k]));
+  const side = (s: Sample[]): string => `cpu min ${ms(min(s, 'cpu'))} med ${ms(med(s, 'cpu'))} | wall min ${ms(min(s, 'wall'))} med ${ms(med(s, 'wall'))}`;
+  console.log(`\n${label}`);
+  console.log(`  old (JS)   ${side(old)} ms`);
+  console.log(`  new (SIMD) ${side(neu)} ms`);
   console.log(
-    `${label.padEnd(44)} old ${m(old, 'wall').toFixed(1).padStart(7)} ms wall ${m(old, 'cpu').toFixed(1).padStart(7)} ms cpu | ` +
-      `new ${m(neu, 'wall').toFixed(1).padStart(7)} ms wall ${m(neu, 'cpu').toFixed(1).padStart(7)} ms cpu | ` +
-      `old/new wall ${(m(old, 'wall') / m(neu, 'wall')).toFixed(2)}×, cpu ${(m(old, 'cpu') / m(neu, 'cpu')).toFixed(2)}× ` +
-      `(median ratio of pairs: ${median(old.map((o, i) => o.cpu / neu[i]!.cpu)).toFixed(2)}× cpu)`,
+    `  old/new    cpu min ${(min(old, 'cpu') / min(neu, 'cpu')).toFixed(2)}× med ${(med(old, 'cpu') / med(neu, 'cpu')).toFixed(2)}× | ` +
+      `wall min ${(min(old, 'wall') / min(neu, 'wall')).toFixed(2)}× med ${(med(old, 'wall') / med(neu, 'wall')).toFixed(2)}×`,
   );
+}
+
+/** One MaxPoolGrad kernel call on the pooling of a [BATCH, size, size, ch] activation (2×2, stride 2, valid). */
+function maxPoolGradCall(size: number, ch: number): { run: () => void; dispose: () => void } {
+  const x = tf.randomNormal([BATCH, size, size, ch], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const y = tf.maxPool(x, 2, 2, 'valid');
+  const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 4);
+  const run = (): void => {
+    tf.tidy(() => {
+      tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap);
+    });
+  };
+  return { run, dispose: () => tf.dispose([x, y, dy]) };
 }
 
 async function main(): Promise<void> {
   const backend = await initBackend('wasm', { threads: THREADS });
-  console.log(`A/B, ${ROUNDS} interleaved rounds, wasm ${backend.threads} thread(s); ratio old ÷ new (> 1: new is faster)`);
+  const unavailable = simdKernelsUnavailable(tf.backend() as BackendWasm);
+  if (unavailable !== undefined) throw new Error(`the SIMD kernels do not run here: ${unavailable}`);
+  console.log(`A/B, ${ROUNDS} interleaved rounds, wasm ${backend.threads} thread(s); old = JS loops, new = SIMD kernels; ratio old ÷ new (> 1: new is faster)`);
   const reluIn = tf.randomNormal([BATCH, 26, 26, 32], 0, 1, 'float32', 1);
   const dy = tf.randomNormal([BATCH, 26, 26, 32], 0, 1, 'float32', 2);
-  await ab('AdvtestClipGrad (ReLU) [128,26,26,32]', () => {
+  await ab(`${CLIP_GRAD_KERNEL} (ReLU) [${BATCH},26,26,32]`, () => {
     tf.tidy(() => {
       tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy, x: reluIn }, { lo: 0, hi: Infinity, relu6: true } as unknown as tf.NamedAttrMap);
     });
   });
-  const s = await benchSetup(BATCH);
-  await ab('input gradient (objectiveGradient, batch 128)', () => s.inputGradient());
-  await ab('PGD-10, one batch of 128', () => s.pgd(BATCH));
-  await ab('training step (Adam, batch 128)', () => s.trainStep());
-  s.dispose();
   tf.dispose([reluIn, dy]);
+  for (const [size, ch] of [
+    [26, 32],
+    [11, 64],
+  ] as const) {
+    const call = maxPoolGradCall(size, ch);
+    await ab(`MaxPoolGrad 2×2/2 [${BATCH},${size},${size},${ch}]`, call.run);
+    call.dispose();
+  }
+  if (process.argv.includes('--kernels-only')) return;
+  const s = await benchSetup(BATCH);
+  await ab(`input gradient (objectiveGradient, batch ${BATCH})`, () => s.inputGradient());
+  await ab(`PGD-10, one batch of ${BATCH}`, () => s.pgd(BATCH));
+  await ab(`training step (Adam, batch ${BATCH})`, () => s.trainStep());
+  s.dispose();
 }
 
 await main();

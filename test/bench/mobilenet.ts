@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { pgd } from '../../attacks/pgd.js';
 import { runAttack } from '../../attacks/run-attack.js';
 import { layersClassifier } from '../../src/model/classifier.js';
+import { foldForInference } from '../../src/model/fold-batch-norm.js';
 import { objectiveGradient } from '../../src/tensor/gradient.js';
 import { mobileNetV2, trainableParams } from '../helpers/mobilenet.js';
 import { rng } from '../helpers/rng.js';
@@ -49,7 +50,8 @@ export async function benchMobileNet(runs: number, torchThreads: number): Promis
   const loadStart = os.loadavg();
   const model = mobileNetV2({ seed: 0 });
   const params = trainableParams(model);
-  const classifier = layersClassifier(model);
+  // As loadModel evaluates a model file: batch norms folded into the convolutions before them.
+  const classifier = layersClassifier(foldForInference(model).model, { owned: true });
   const next = rng(7);
   const n = MOBILENET_BATCH;
   const x = tf.tensor4d(Float32Array.from({ length: n * 224 * 224 * 3 }, () => next()), [n, 224, 224, 3]);
@@ -113,7 +115,7 @@ export async function benchMobileNet(runs: number, torchThreads: number): Promis
   } finally {
     await torch?.close();
     tf.dispose([x, labels]);
-    model.dispose();
+    classifier.dispose?.();
   }
   const config = `${torchThreads} thread${torchThreads === 1 ? '' : 's'}`;
   const results = tasks.map((t): MeasureResult => {

@@ -63,7 +63,9 @@ async function photo(file: string, width: number, height: number, seed: number):
   return file;
 }
 
-describe('advtest attack: labels', () => {
+// Concurrent: both tests are child processes only (an in-process runCli, whose capture of
+// process.stdout must not overlap another's, stays sequential); CI gives vitest one worker on 2 cores.
+describe('advtest attack: labels', { concurrent: true }, () => {
   it('refuses a label<k> the model does not have, naming the file and the label (exit 2, nothing written)', async () => {
     const image = await photo(path.join(root, 'shoe-label7.png'), 8, 8, 1);
     const out = path.join(root, 'out-label7');

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { materialize, type EvaluationRequest } from '../../src/run/requests.js';
 import { WorkerPool } from '../../src/run/worker-pool.js';
 import { UserError } from '../../src/errors.js';
@@ -58,10 +58,19 @@ describe('worker threads', () => {
     expect(b.examples).toEqual(a.examples);
   }, 180_000);
 
-  it('leak no tensors, in the main thread or in the workers, over many batches', async () => {
-    const m = await materialize(request);
-    const pool = new WorkerPool(2, { kind: 'evaluate', request, job: { batchSize: 10, seed: 4, probes: true, epsilons: [0.1, 0.3] } });
-    try {
+  describe('on one pool (worker start-up, tsx and wasm, is most of the cost): first a whole run, then a crash', () => {
+    let m: Awaited<ReturnType<typeof materialize>>;
+    let pool: WorkerPool;
+    beforeAll(async () => {
+      m = await materialize(request);
+      pool = new WorkerPool(2, { kind: 'evaluate', request, job: { batchSize: 10, seed: 4, probes: true, epsilons: [0.1, 0.3] } });
+    });
+    afterAll(async () => {
+      await pool?.close();
+      m?.model.dispose?.();
+    });
+
+    it('leak no tensors, in the main thread or in the workers, over many batches', async () => {
       const before = tf.memory().numTensors;
       await evaluate(m.model, m.data, m.attacks, [0.1, 0.3], { batchSize: 10, seed: 4, runner: { concurrency: 2, run: (b) => pool.run(b) } });
       expect(tf.memory().numTensors).toBe(before);
@@ -72,32 +81,24 @@ describe('worker threads', () => {
         expect(c.length).toBeGreaterThanOrEqual(2);
         expect(new Set(c).size).toBe(1);
       }
-    } finally {
-      await pool.close();
-      m.model.dispose?.();
-    }
-  }, 120_000);
+    }, 120_000);
 
-  it('fail the run with a clear error when a worker dies, instead of hanging', async () => {
-    const m = await materialize(request);
-    const pool = new WorkerPool(2, { kind: 'evaluate', request, job: { batchSize: 10, seed: 4, probes: false, epsilons: [0.3] } });
-    let calls = 0;
-    const run = evaluate(m.model, m.data, m.attacks, [0.3], {
-      batchSize: 10,
-      seed: 4,
-      probes: false,
-      runner: {
-        concurrency: 2,
-        run: async (b) => {
-          if (++calls === 3) await pool.crash(1);
-          return pool.run(b);
+    it('fail the run with a clear error when a worker dies, instead of hanging', async () => {
+      let calls = 0;
+      const run = evaluate(m.model, m.data, m.attacks, [0.1, 0.3], {
+        batchSize: 10,
+        seed: 4,
+        runner: {
+          concurrency: 2,
+          run: async (b) => {
+            if (++calls === 3) await pool.crash(1);
+            return pool.run(b);
+          },
         },
-      },
-    });
-    await expect(run).rejects.toThrow(/worker 1 exited unexpectedly/);
-    await pool.close();
-    m.model.dispose?.();
-  }, 120_000);
+      });
+      await expect(run).rejects.toThrow(/worker 1 exited unexpectedly/);
+    }, 120_000);
+  });
 
   it('pass a worker’s input error on as the same user error', async () => {
     const m = await materialize(request);

@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeDefenses, DEFENSE_NAMES } from '../../defenses/registry.js';
+import { makeDefenses, DEFENSE_NAMES, DEFENSE_REGISTRY } from '../../defenses/registry.js';
+import { parseInputTransform } from '../../defenses/input-transforms.js';
+import { evalCommand } from '../../src/cli/commands/eval.js';
+import { trainCommand } from '../../src/cli/commands/train.js';
 import { parseDefenseSpecs } from '../../defenses/spec.js';
 import { makeAttack } from '../../attacks/index.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
@@ -55,5 +58,24 @@ describe('--defense specs', () => {
     expect(() => makeDefenses('fgsm-at', { eps: 0.1, steps: 7 })).toThrow(/add --train-attack bim or pgd/);
     expect(() => makeDefenses('fast-fgsm', { eps: 0.1, steps: 7 })).toThrow(/drop --train-steps/);
     model.dispose();
+  });
+
+  it('holds training defenses and input transforms in one registry: each flag takes its own kind, and its help lists them', () => {
+    const entries = Object.entries(DEFENSE_REGISTRY);
+    const transforms = entries.filter(([, e]) => e.kind === 'input-transform');
+    const training = entries.filter(([, e]) => e.kind === 'training');
+    expect(transforms.map(([name]) => name).sort()).toEqual(['bit-depth', 'jpeg', 'median', 'noise']);
+    expect(DEFENSE_NAMES).toEqual(training.map(([name]) => name));
+    const help = (cmd: ReturnType<typeof trainCommand>, flag: string) => cmd.options.find((o) => o.long === flag)!.description;
+    for (const [name, e] of transforms) {
+      expect(parseInputTransform(`${name}=3`).name).toBe(`${name}=3`);
+      expect(() => makeDefenses(`${name}=3`, { eps: 0.1 })).toThrow(new RegExp(`${name} is an input transform, not a training defense: give it to eval as --transform ${e.syntax}`));
+      expect(help(evalCommand(), '--transform')).toContain(e.syntax);
+      expect(help(trainCommand(), '--defense')).not.toContain(e.syntax);
+    }
+    for (const [name, e] of training) {
+      expect(() => parseInputTransform(`${name}=1`)).toThrow(/--transform "[^"]+": use bit-depth=B, noise=SIGMA, median=K or jpeg=Q/);
+      expect(help(trainCommand(), '--defense')).toContain(e.syntax);
+    }
   });
 });

@@ -10,6 +10,16 @@ import { runCli } from '../helpers/cli.js';
 import { sampleLeaderboard, sampleRegression } from '../report/sample-report.js';
 import { writeFixtureReport } from './fixture-report.js';
 import { minimalReport } from '../report/minimal-report.js';
+import { CIFAR100_NAMES, hundredClassReport } from '../report/many-classes.js';
+import { sampleEntries } from '../report/sample-bench.js';
+import { benchHtml } from '../../src/benchmark/html.js';
+import { apgd } from '../../attacks/index.js';
+import { balancedSubset } from '../../src/data/dataset.js';
+import { loadMnist } from '../../src/data/mnist.js';
+import { evaluate } from '../../src/harness/evaluate.js';
+import { loadModel } from '../../src/model/store.js';
+import { FIXTURE_MODEL } from './fixture-report.js';
+import { useTestBackend } from '../helpers/backend.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
@@ -239,12 +249,121 @@ if (!existsSync(CHROMIUM)) {
       }
     });
 
+    /** The per-class table: inside its card, every column readable (none squeezed below its text). */
+    async function checkPerClassTable(page: Page, classes: number): Promise<void> {
+      const section = page.locator('section#per-class');
+      const card = (await section.boundingBox())!;
+      const main = (await page.locator('main').boundingBox())!;
+      // The card never grows past the page's column; a wide table scrolls inside it.
+      expect(card.x + card.width).toBeLessThanOrEqual(main.x + main.width + 0.5);
+      expect(await section.locator('tbody tr').count()).toBe(classes);
+      // Each cell's text fits its cell: nothing clipped or overlapping.
+      const clipped = await section.locator('table.per-class td, table.per-class th').evaluateAll((cells) =>
+        cells.filter((c) => (c as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth > (c as unknown as { clientWidth: number }).clientWidth + 1).length,
+      );
+      expect(clipped).toBe(0);
+    }
+
+    it('keeps the per-class table and charts inside their cards, at 10 classes and at 100', async () => {
+      const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
+      await mkdir(screens, { recursive: true });
+      const ten = await open(browser, html);
+      try {
+        await checkPerClassTable(ten.page, 10);
+        await ten.page.locator('section#per-class').screenshot({ path: path.join(screens, 'report-per-class-10.png') });
+        expect(ten.consoleErrors).toEqual([]);
+        expect(ten.network).toEqual([]);
+      } finally {
+        await ten.page.close();
+      }
+      const file = path.join(fixture.dir, 'hundred.html');
+      await writeFile(file, await buildHtml({ report: hundredClassReport(fixture.report) }, { classNames: CIFAR100_NAMES, notes: ['no images'] }));
+      const hundred = await open(browser, file);
+      try {
+        const { page } = hundred;
+        // 60 examples over 100 classes: a row per class that has examples.
+        await checkPerClassTable(page, new Set(hundredClassReport(fixture.report).examples.labels).size);
+        // The chart fits its card too, and names the classes.
+        const chart = page.locator('section#per-class figure svg');
+        const card = (await page.locator('section#per-class').boundingBox())!;
+        const box = (await chart.boundingBox())!;
+        expect(box.x + box.width).toBeLessThanOrEqual(card.x + card.width + 0.5);
+        await page.locator('section#per-class').screenshot({ path: path.join(screens, 'report-per-class-100.png') });
+        await page.locator('section#confusion').screenshot({ path: path.join(screens, 'report-confusion-100.png') });
+        expect(hundred.consoleErrors).toEqual([]);
+        expect(hundred.network).toEqual([]);
+      } finally {
+        await hundred.page.close();
+      }
+    });
+
+    it('shows every run of an attack with restarts in the convergence section', async () => {
+      await useTestBackend();
+      const model = await loadModel(FIXTURE_MODEL);
+      let report: Report;
+      try {
+        report = await evaluate(model, balancedSubset(loadMnist('test'), 20), [apgd({ steps: 6, restarts: 3 })], [0.06, 0.1], { seed: 5, probes: false });
+      } finally {
+        model.dispose?.();
+      }
+      const file = path.join(fixture.dir, 'restarts.html');
+      await writeFile(file, await buildHtml({ report }, { notes: ['no images'] }));
+      const { page, network, consoleErrors } = await open(browser, file);
+      try {
+        const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
+        const section = page.locator('section#convergence');
+        const runs = report.convergence!.reduce((a, t) => a + 1 + (t.restarts ?? []).length, 0);
+        expect(runs).toBeGreaterThan(report.convergence!.length);
+        await expect(section.locator('table.runs tbody tr').count()).resolves.toBe(runs);
+        // One line per run, ε and panel (robust fraction and loss).
+        await expect(section.locator('figure svg path[aria-roledescription="line mark"]').count()).resolves.toBe(2 * runs);
+        const box = (await section.locator('figure svg').boundingBox())!;
+        expect(box.width).toBeGreaterThan((await section.boundingBox())!.width * 0.9);
+        await section.screenshot({ path: path.join(screens, 'report-convergence-restarts.png') });
+        expect(consoleErrors).toEqual([]);
+        expect(network).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('shows the bench page: curves over every ε, a leaderboard per ε, every entry\'s provenance', async () => {
+      const file = path.join(fixture.dir, 'bench.html');
+      await writeFile(file, await benchHtml(sampleEntries(), 'bench.json'));
+      const { page, network, consoleErrors } = await open(browser, file);
+      try {
+        const screens = process.env.ADVTEST_SCREENS ?? ARTIFACTS;
+        const chart = page.locator('#curves figure svg');
+        const lines = await chart.locator('path[aria-roledescription="line mark"]').evaluateAll((ps) => ps.map((p) => p.getAttribute('aria-label') ?? ''));
+        expect(lines.map((l) => /series: (.+)$/.exec(l)?.[1])).toEqual(['standard', 'robust']);
+        // Three points per entry: ε = 0 (clean), 0.1 and 0.3.
+        await expect(chart.locator('path[aria-roledescription="point"]').count()).resolves.toBe(6);
+        expect((await chart.boundingBox())!.width).toBeGreaterThan((await page.locator('#curves').boundingBox())!.width * 0.9);
+        await expect(page.locator('#leaderboard h2').innerText()).resolves.toBe('Leaderboard at ε = 0.3 (linf)');
+        await expect(page.locator('#leaderboard-2 h2').innerText()).resolves.toBe('Leaderboard at ε = 0.1 (linf)');
+        // Each board sorts on its own.
+        await page.locator('#leaderboard-2 th', { hasText: 'model' }).locator('button').click();
+        expect(await page.locator('#leaderboard-2 tbody td:nth-child(2)').allInnerTexts()).toEqual(['standard', 'robust']);
+        expect(await page.locator('#leaderboard tbody td:nth-child(2)').allInnerTexts()).toEqual(['robust', 'standard']);
+        await expect(page.locator('#provenance tbody tr').count()).resolves.toBe(2);
+        await expect(page.locator('#provenance').innerText()).resolves.toContain('advtest bench --config bench.json --only robust');
+        // Nothing wider than the page.
+        const overflow = await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth');
+        expect(overflow).toBe(false);
+        await page.screenshot({ path: path.join(screens, 'bench.png'), fullPage: true });
+        expect(consoleErrors).toEqual([]);
+        expect(network).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
     it('sorts the leaderboard and shows the regression table', async () => {
       const file = path.join(fixture.dir, 'leaderboard.html');
       await writeFile(file, await buildHtml({ title: 'Benchmark', leaderboard: sampleLeaderboard(), regression: sampleRegression() }));
       const { page, network, consoleErrors } = await open(browser, file);
       try {
-        const names = () => page.locator('#leaderboard tbody td.text').allInnerTexts();
+        const names = () => page.locator('#leaderboard tbody td:nth-child(2)').allInnerTexts();
         expect(await names()).toEqual(['adv|trained', 'smoothed', 'standard']);
         const clean = page.locator('#leaderboard th', { hasText: 'clean' }).locator('button');
         await clean.click();

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/harness/report-types.js';
 import { confusionCounts, denseConfusion, perClassFigures, WORST_CASE } from '../../src/report/breakdown.js';
-import { buildHtml } from '../../src/report/build-html.js';
+import { analysisCharts, buildHtml } from '../../src/report/build-html.js';
+import { confusionSection } from '../../src/report/html-analysis.js';
 import { addSums, convergenceCheck, convergenceRecorder, convergenceTrace, stillRising } from '../../src/report/convergence.js';
 import { fellAtDistribution, medianRanks } from '../../src/report/fell-at.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
@@ -25,6 +26,42 @@ describe('per-class figures and confusion on a hand-made report', () => {
       [4, 4, 1],
       [5, 9, 1],
     ]);
+  });
+});
+
+describe('many classes', () => {
+  it('lists the commonest confusions instead of K × K matrices, and draws one per-class heatmap', async () => {
+    const report = sampleReport();
+    report.perClass = perClassFigures(report, 100);
+    report.confusion = confusionCounts(report);
+    report.probe = { n: 6, zeroGradients: 0, nonFiniteGradients: 0, repeatDifference: 0, numClasses: 100 };
+    const html = confusionSection(report, undefined);
+    expect(html).toContain('100 classes: a 100 × 100 matrix would not be readable');
+    expect(html).not.toContain('table class="confusion"');
+    // Worst case at 0.3 first (open): examples 0–3 changed class, 5 was wrong clean (5 → 9).
+    const blocks = html.split('<details').slice(1);
+    expect(blocks.map((b) => /ε = ([\d.]+): (\d+) examples changed class/.exec(b)!.slice(1))).toEqual([
+      ['0.3', '5'],
+      ['0.1', '3'],
+    ]);
+    const pairs = [...blocks[1]!.matchAll(/<tr><td class="text">(\d+)<\/td><td class="text">(\d+)<\/td><td>(\d+)<\/td><td>([\d.]+%)<\/td><\/tr>/g)].map((m) => m.slice(1));
+    expect(pairs).toEqual([
+      ['2', '7', '1', '100.0%'],
+      ['3', '5', '1', '100.0%'],
+      ['5', '9', '1', '100.0%'],
+    ]);
+    // The charts: a per-class heatmap (rect marks), no confusion heatmaps.
+    const charts = await analysisCharts(report);
+    expect(charts.confusion).toBeUndefined();
+    expect(charts.perClass).toMatch(/aria-roledescription="rect mark container"/);
+    expect(charts.perClass).toContain('worst case: robust accuracy per class');
+    const bars = await analysisCharts({ ...report, perClass: perClassFigures(report), probe: { ...report.probe, numClasses: 10 } });
+    expect(bars.perClass).not.toContain('robust accuracy per class');
+    expect(bars.confusion).toBeDefined();
+    // Ten classes keep the matrices.
+    const ten = sampleReport();
+    ten.confusion = confusionCounts(ten);
+    expect(confusionSection(ten, undefined)).toContain('table class="confusion"');
   });
 });
 
@@ -161,5 +198,39 @@ describe('on the fixture model (FGSM then PGD-5, sequential, 60 examples)', () =
     expect(md).toContain('**Per class: worst case**');
     expect(md).toMatch(new RegExp(`\\| \\*\\*all\\*\\* \\| +${report.data.size} \\|`));
     expect(md).toContain('`+` rows: sequential suite');
+  });
+
+  it('lists the convergence, margins and traced examples in Markdown, each with its footnote', () => {
+    const md = renderMarkdown({ report });
+    const rows = (heading: string) => {
+      const lines = md.split('\n');
+      const start = lines.indexOf(heading) + 2;
+      const end = lines.findIndex((l, i) => i > start && l === '');
+      return lines.slice(start + 2, end).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    };
+    // Convergence: a row per PGD run and ε, from the first iteration's robust fraction to the last's.
+    const conv = rows('**Convergence of the iterative attacks**');
+    expect(conv).toHaveLength(report.convergence!.length);
+    report.convergence!.forEach((t, i) => {
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      expect(conv[i]!.slice(0, 6)).toEqual(['+ pgd (linf)', String(t.eps), 'first', '5', String(t.n), String(Math.round((1 - t.iterations.at(-1)!.robust) * t.n))]);
+      expect(conv[i]![6]).toBe(`${pct(t.iterations[0]!.robust)} → ${pct(t.iterations.at(-1)!.robust)}`);
+    });
+    expect(md).toMatch(/restarts attack only the examples left standing/);
+    // Margins: a row per cell; "margin < 0" counts the adversarial examples misclassified among those correct clean.
+    const margins = rows('**Margins and confidence, clean vs adversarial**');
+    expect(margins).toHaveLength(report.results.length);
+    report.results.forEach((r, i) => {
+      const m = report.margins!.find((x) => x.attack === r.attack && x.eps === r.eps)!;
+      expect(margins[i]![2]).toBe(String(m.n));
+      // Sequential: an example fooled by FGSM keeps its FGSM image under PGD, so the count is per cell.
+      expect(Number(margins[i]![7])).toBe(report.clean.correct - r.correct);
+    });
+    expect(md).toContain('margin = logit of the true class minus the largest other logit');
+    // Traces: the three traced examples under each ε of PGD (when correct clean).
+    const traced = rows('**Traced examples (--trace)**');
+    expect(traced).toHaveLength(report.traces!.length);
+    expect(traced.map((r) => r[1])).toEqual(report.traces!.map((t) => String(t.index)));
+    expect(md).toContain('a margin below 0 means the attack succeeded there');
   });
 });

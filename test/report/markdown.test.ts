@@ -22,6 +22,8 @@ mnist test, 6 examples (class-balanced subset of 6) · clean accuracy **83.3%** 
 | 0.1 | 50.0% [18.8%, 81.2%] | 50.0% |
 | 0.3 |  16.7% [3.0%, 56.4%] | 16.7% |
 
+Brackets: 95% Wilson intervals. 8-bit: the same adversarial images rounded to what a PNG holds.
+
 Sanity checks: 1/2 passed, 1 flagged:
 - ✗ pgd leaves 20% accuracy at ε = 1 | the whole range — try: use more steps
 

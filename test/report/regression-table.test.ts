@@ -21,6 +21,14 @@ describe('regressionTableFromCheck', () => {
     // Wilson 95% interval of 5/10.
     expect(table.rows[1]!.after.interval[0]).toBeCloseTo(0.2366, 4);
     expect(table.rows[1]!.after.interval[1]).toBeCloseTo(0.7634, 4);
-    expect(renderMarkdown({ regression: table })).toContain('| fgsm (linf) | 0.1 | 80.0% [49.0%, 94.3%] | 50.0% [23.7%, 76.3%] | −30.0 pts | 0.1250 | not significant |');
+    // A paired check has the lost and gained columns the terminal shows, with their footnote.
+    const md = renderMarkdown({ regression: table });
+    expect(md).toContain('| figure      |   ε |               before |                after |    change | lost | gained |      p | verdict         |');
+    expect(md).toContain('| fgsm (linf) | 0.1 | 80.0% [49.0%, 94.3%] | 50.0% [23.7%, 76.3%] | −30.0 pts |    3 |      0 | 0.1250 | not significant |');
+    expect(md).toContain('lost: examples robust in the baseline and not now; gained: the reverse');
+    // Without them (an unpaired check) neither the columns nor the footnote.
+    const unpaired = renderMarkdown({ regression: { ...table, rows: table.rows.map(({ lost: _l, gained: _g, ...r }) => r) } });
+    expect(unpaired).toContain('| fgsm (linf) | 0.1 | 80.0% [49.0%, 94.3%] | 50.0% [23.7%, 76.3%] | −30.0 pts | 0.1250 | not significant |');
+    expect(unpaired).not.toContain('lost');
   });
 });

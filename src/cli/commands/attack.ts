@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { AttackCliOptions } from '../../run/attack-options.js';
-import { decodeImageDetailed, parseBackground, RESAMPLE_KERNELS, RESIZE_MODES, type DecodeOptions, type ResampleKernel, type ResizeMode } from '../../data/image-codec.js';
-import { labelFromFileName } from '../../data/file-names.js';
+import { pickAttackOptions, type AttackCliOptions } from '../../run/attack-options.js';
+import { parseBackground, RESAMPLE_KERNELS, RESIZE_MODES, type DecodeOptions, type ResampleKernel, type ResizeMode } from '../../data/image-codec.js';
+import { readImageFiles } from '../../data/image-files.js';
 import { UserError } from '../../errors.js';
-import { attackImages, checkOutDir, type ImageInput, type ManifestEntry, type ManifestPrediction } from '../../harness/attack-images.js';
+import { attackImages } from '../../harness/attack-images.js';
+import type { ManifestEntry, ManifestPrediction } from '../../harness/attack-manifest.js';
+import { checkOutDir } from '../../harness/attack-output.js';
 import { checkBatchFits, parseBatchSize } from '../../harness/batch-size.js';
 import { checkEotFits } from '../../harness/eot-fit.js';
 import { formatEps } from '../../number-format.js';
@@ -99,16 +101,7 @@ export function attackCommand(): Command {
       }
       const batchSize = parseBatchSize(opts.batchSize, model.inputShape, MAX_BATCH_SIZE);
       if (backend.name === 'wasm') checkBatchFits(batchSize, opts.images.length, model.inputShape);
-      const inputs: ImageInput[] = [];
-      for (const file of opts.images) {
-        const { pixels, record } = await decodeImageDetailed(file, model.inputShape, decode);
-        if (record.blank) {
-          const why = record.original.hasAlpha ? `after flattening its transparency onto ${record.background}` : 'after decoding';
-          const fix = record.original.hasAlpha ? 'pass --background with a colour that contrasts with the drawing' : 'check the file';
-          process.stderr.write(`advtest: warning: ${file} is one flat colour ${why}, so there is nothing to classify: ${fix}\n`);
-        }
-        inputs.push({ source: file, pixels, label: labelFromFileName(file), decoded: record });
-      }
+      const inputs = await readImageFiles(opts.images, model.inputShape, decode, (warning) => process.stderr.write(`advtest: warning: ${warning}\n`));
       const units = Math.ceil(inputs.length / batchSize) * epsilons.length;
       pool = startWorkerPool(workers, units, { kind: 'attack', request: attackRequest(opts, epsilons[0]!, seed) });
       const manifest = await attackImages(model, inputs, {
@@ -141,7 +134,7 @@ export function attackCommand(): Command {
 
 /** What a worker thread needs to rebuild this command's model and attack. */
 function attackRequest(opts: AttackCommandOptions, eps: number, seed: number): AttackImagesRequest {
-  const { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot, inputDiversity, sourceModel } = opts;
+  const { sourceModel } = opts;
   // All model options, preprocessing and labels included: a worker must load the same classifier.
-  return { backend: opts.backend, model: modelCliOptions(opts), attack: { attack, steps, stepSize, restarts, norm, loss, mode, bpda, eot, ...(inputDiversity !== undefined ? { inputDiversity } : {}) }, eps, seed, ...(sourceModel !== undefined ? { sourceModel } : {}) };
+  return { backend: opts.backend, model: modelCliOptions(opts), attack: pickAttackOptions(opts), eps, seed, ...(sourceModel !== undefined ? { sourceModel } : {}) };
 }

@@ -5,7 +5,7 @@ import { writeFileSafely } from '../../report/write-file.js';
 import { loadBenchConfig } from '../../benchmark/config.js';
 import { benchLeaderboards } from '../../benchmark/leaderboard.js';
 import { runBench } from '../../benchmark/run.js';
-import { buildHtml } from '../../report/build-html.js';
+import { benchHtml } from '../../benchmark/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { resolveWorkers } from '../../backend/select.js';
@@ -28,7 +28,7 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'where models, per-entry results and the leaderboard go (re-running resumes)', 'bench-results')
     .option('--json', 'print the leaderboards as JSON instead of Markdown tables')
     .option('--only <names>', 'compute only these entries (comma-separated); the rest come from earlier runs if done — lets several processes share one --out')
-    .option('--html <file>', 'also write a self-contained HTML page with the sortable leaderboard at the largest ε')
+    .option('--html <file>', 'also write a self-contained HTML page: every entry\'s curve over the ε grid, a sortable leaderboard per ε, and each entry\'s provenance')
     .option('--workers <n>', 'worker threads sharing each evaluation\'s batches: a number, or auto (measured at start-up) (results are identical for any n)', String(availableParallelism()));
   return withCommonOptions(cmd).action(async (opts: BenchCliOptions) => {
     await checkRunPaths({ files: [opts.config], outputs: [{ option: '--out', path: opts.out }, { option: '--html', path: opts.html }] });
@@ -76,11 +76,7 @@ export function benchCommand(): Command {
     const boards = benchLeaderboards(results);
     const file = path.join(opts.out, 'leaderboard.json');
     await writeFileSafely(file, JSON.stringify({ config: opts.config, leaderboards: boards, entries: results.map((r) => ({ name: r.name, adaptive: r.adaptive, trainingSeconds: r.trainingSeconds, report: `entries/${r.name}.json` })) }, null, 2) + '\n');
-    if (opts.html) {
-      // The page ranks at the largest ε, the headline budget; the Markdown has every ε.
-      const headline = boards.reduce((a, b) => ((b.eps ?? 0) > (a.eps ?? 0) ? b : a));
-      await writeFileSafely(opts.html, await buildHtml({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard: headline }));
-    }
+    if (opts.html) await writeFileSafely(opts.html, await benchHtml(results, opts.config));
     process.stdout.write(opts.json ? JSON.stringify(boards, null, 2) + '\n' : boards.map((leaderboard) => renderMarkdown({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard })).join('\n'));
     logLine(quiet, `leaderboard: ${file}`);
   });

@@ -10,6 +10,7 @@ import { RegressionFound } from '../../regression/errors.js';
 import { checkJson, regressionMessage, renderCheck, summaryLine } from '../../regression/render.js';
 import { attackRequest } from '../../regression/spec.js';
 import type { AttackCliOptions } from '../../run/attack-options.js';
+import { ATTACK_OPTION_TABLE } from '../../run/attack-option-table.js';
 import { setup, withAttackOptions, withCommonOptions, type CommonOptions } from '../common.js';
 import { checkOutputFile, checkRunPaths } from '../output-path.js';
 import { writeFileSafely } from '../../report/write-file.js';
@@ -58,7 +59,7 @@ export function parseAlpha(text: string): number {
   return n;
 }
 
-const ATTACK_OPTIONS = ['attack', 'steps', 'stepSize', 'restarts', 'norm', 'loss', 'bpda', 'eot'] as const;
+const ATTACK_OPTIONS = ['attack', ...ATTACK_OPTION_TABLE.map((row) => row.name)];
 
 /**
  * Only options the user typed constrain the check; everything else comes from the baseline.

@@ -10,7 +10,9 @@ import { formatEps } from '../../report/text.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { parseEps, parseEpsList, parsePositiveInt } from '../../parse.js';
 import { logLine } from '../../run/progress.js';
-import { runEvaluation } from '../run-eval.js';
+import { runEvaluation } from '../../run/evaluation.js';
+import { printEvaluation } from './eval.js';
+import { checkOutputFile } from '../output-path.js';
 import { runTraining } from '../../run/train.js';
 
 interface DemoOptions extends CommonOptions {
@@ -46,7 +48,8 @@ export function demoCommand(): Command {
     logLine(quiet, `advtest demo: model ${modelDir}, backend ${backend.name}`);
     const model = await loadModel(modelDir);
     try {
-      await runEvaluation({
+      if (typeof opts.json === 'string') await checkOutputFile(opts.json, '--json');
+      const { report, json } = await runEvaluation({
         model,
         data: 'mnist',
         attacks: [fgsm()],
@@ -58,6 +61,7 @@ export function demoCommand(): Command {
         quiet,
         json: opts.json,
       });
+      printEvaluation(report, json, { json: opts.json });
       const test = await loadDataset('mnist', { split: 'test' });
       const sample = balancedSubset(test, 10);
       const pixels = sample.images.length / sample.size;

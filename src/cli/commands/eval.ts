@@ -2,22 +2,25 @@ import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { resolveWorkers } from '../../backend/select.js';
 import { UserError } from '../../errors.js';
-import { parseTargetSpec } from '../../harness/targets.js';
-import { withTransformSpec } from '../../../defenses/input-transforms.js';
-import { loadClassifier, modelCliOptions, type ModelCliOptions } from '../../run/model-options.js';
-import { attacksFrom, type AttackCliOptions } from '../../run/attack-options.js';
+import type { Report } from '../../harness/report-types.js';
+import { modelCliOptions, type ModelCliOptions } from '../../run/model-options.js';
+import { pickAttackOptions, type AttackCliOptions } from '../../run/attack-options.js';
+import { materialize, type EvaluationRequest } from '../../run/requests.js';
+import { runEvaluation } from '../../run/evaluation.js';
+import { transferText } from '../../run/transfer.js';
 import { setup, withAttackOptions, withCommonOptions, withEvaluationOptions, withModelOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { parsePositiveInt, parseShard } from '../../parse.js';
-import { runEvaluation } from '../run-eval.js';
-import { transferAttacks } from '../../run/transfer.js';
 import { patchEpsilons } from '../../../attacks/index.js';
 import { parseGridFilter } from '../../report/grid-filter.js';
+import { renderMarkdown } from '../../report/markdown.js';
+import { renderText } from '../../report/text.js';
 import { parseTraceOption } from '../../harness/trace-option.js';
 import { parseBatchSize } from '../../harness/batch-size.js';
+import { checkOutputFile, checkRunPaths } from '../output-path.js';
+import { phaseProgress } from './report.js';
 
 /** The batch size eval always used for 28×28 digits, and the most `auto` picks. */
 const EVAL_MAX_BATCH_SIZE = 128;
-import { checkRunPaths } from '../output-path.js';
 
 interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, EvaluationCliOptions {
   shard?: string;
@@ -64,66 +67,71 @@ export function evalCommand(): Command {
     if (opts.md && opts.json === true) throw new UserError('--md and a bare --json both print on stdout: give --json a file name');
     // An output that is also an input (eval --json m/model.json) or another output: refused before anything runs.
     await checkRunPaths({ models: [opts.model], data: opts.data, folders: [opts.dataDir], outputs: [{ option: '--json', path: opts.json }, { option: '--html', path: opts.html }] });
+    // A path that cannot be written must not fail the run at its very end.
+    if (typeof opts.json === 'string') await checkOutputFile(opts.json, '--json');
+    if (opts.html !== undefined) await checkOutputFile(opts.html, '--html');
     const { seed, quiet } = await setup(opts);
     const epsilons = patchEpsilons(opts.patchSize, opts.eps, full.getOptionValueSource('eps') === 'cli', opts.attack);
-    const { attacks, mode } = attacksFrom(opts);
-    const loaded = await loadClassifier(opts);
-    // Checked before the evaluation runs: a bad grid option must not fail it at its end.
-    const gridInput = { attack: opts.gridAttack, eps: opts.gridEps, fooled: opts.gridFooled, robust: opts.gridRobust, classes: opts.gridClasses };
-    const gridFilter = parseGridFilter(gridInput, { attacks: attacks.map((a) => a.name), epsilons, numClasses: loaded.numClasses, ...(loaded.classNames ? { classNames: loaded.classNames } : {}) }, 'grid-');
-    if (opts.html === undefined && Object.keys(gridFilter).length > 0) {
-      loaded.dispose?.();
-      throw new UserError('--grid-attack, --grid-eps, --grid-fooled, --grid-robust and --grid-classes choose the images of the HTML report: add --html FILE');
-    }
-    const model = opts.transform ? withTransformSpec(loaded, opts.transform, seed) : loaded;
-    const transfer = opts.sourceModel === undefined ? undefined : await transferAttacks(opts.sourceModel, model, attacks).catch((err: unknown) => {
-      model.dispose?.();
-      throw err;
-    });
+    // The options parsed once into plain data, built once here; worker threads rebuild the same request.
+    const request = evaluationRequest(opts, seed);
+    const m = await materialize(request);
     try {
-      await runEvaluation({
-        model,
-        data: opts.data,
-        dataDir: opts.dataDir,
-        split: opts.split,
-        attacks: transfer ? transfer.attacks : attacks,
-        ...(transfer ? { source: transfer.source } : {}),
-        mode,
+      // Checked before the evaluation runs: a bad grid option must not fail it at its end.
+      const gridInput = { attack: opts.gridAttack, eps: opts.gridEps, fooled: opts.gridFooled, robust: opts.gridRobust, classes: opts.gridClasses };
+      const gridFilter = parseGridFilter(gridInput, { attacks: m.attacks.map((a) => a.name), epsilons, numClasses: m.model.numClasses, ...(m.model.classNames ? { classNames: m.model.classNames } : {}) }, 'grid-');
+      if (opts.html === undefined && Object.keys(gridFilter).length > 0) {
+        throw new UserError('--grid-attack, --grid-eps, --grid-fooled, --grid-robust and --grid-classes choose the images of the HTML report: add --html FILE');
+      }
+      const { report, json } = await runEvaluation({
+        model: m.model,
+        data: request.data,
+        loaded: { data: m.data, ...(m.subset !== undefined ? { subset: m.subset } : {}) },
+        dataDir: request.dataDir,
+        split: request.split,
+        attacks: m.attacks,
+        ...(m.source ? { source: m.source } : {}),
+        mode: m.mode,
         epsilons,
-        limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit'),
+        limit: request.limit,
         ...(opts.fitSize !== undefined ? { fitSize: parsePositiveInt(opts.fitSize, '--fit-size') } : {}),
         seed,
-        batchSize: parseBatchSize(opts.batchSize, model.inputShape, EVAL_MAX_BATCH_SIZE),
-        target: parseTargetSpec(opts.targeted, model.numClasses),
+        batchSize: parseBatchSize(opts.batchSize, m.model.inputShape, EVAL_MAX_BATCH_SIZE),
+        target: m.target,
         quiet,
         json: opts.json,
-        ...(opts.html !== undefined ? { html: opts.html } : {}),
+        ...(opts.html !== undefined ? { html: opts.html, onPhase: phaseProgress(quiet) } : {}),
         ...(Object.keys(gridFilter).length > 0 ? { gridFilter } : {}),
         ...(opts.trace !== undefined ? { trace: parseTraceOption(opts.trace) } : {}),
-        ...(opts.md ? { md: true } : {}),
-        ...(opts.wide ? { wide: true } : {}),
         ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
-        workers: {
-          count: await resolveWorkers(opts.workers),
-          request: {
-            backend: opts.backend,
-            // All model options, preprocessing and labels included: a worker must load the same classifier.
-            model: modelCliOptions(opts),
-            ...(opts.transform ? { transform: opts.transform } : {}),
-            data: opts.data,
-            ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-            split: opts.split,
-            ...(opts.limit !== undefined ? { limit: parsePositiveInt(opts.limit, '--limit') } : {}),
-            attack: { attack: opts.attack, steps: opts.steps, stepSize: opts.stepSize, restarts: opts.restarts, norm: opts.norm, loss: opts.loss, mode: opts.mode, bpda: opts.bpda, eot: opts.eot, ...(opts.targets !== undefined ? { targets: opts.targets } : {}), ...(opts.placement !== undefined ? { placement: opts.placement } : {}), ...(opts.inputDiversity !== undefined ? { inputDiversity: opts.inputDiversity } : {}) },
-            ...(opts.sourceModel !== undefined ? { sourceModel: opts.sourceModel } : {}),
-            ...(opts.targeted ? { targeted: opts.targeted } : {}),
-            seed,
-          },
-        },
+        workers: { count: await resolveWorkers(opts.workers), request },
       });
+      printEvaluation(report, json, { json: opts.json, md: opts.md, wide: opts.wide });
     } finally {
-      model.dispose?.();
-      transfer?.source.model.dispose?.();
+      m.model.dispose?.();
+      m.source?.model.dispose?.();
     }
   });
+}
+
+/** The evaluation as plain data: what the command line asked for, as worker threads rebuild it. */
+function evaluationRequest(opts: EvalOptions, seed: number): EvaluationRequest {
+  return {
+    backend: opts.backend,
+    // All model options, preprocessing and labels included: a worker must load the same classifier.
+    model: modelCliOptions(opts),
+    ...(opts.transform ? { transform: opts.transform } : {}),
+    data: opts.data,
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    split: opts.split,
+    ...(opts.limit !== undefined ? { limit: parsePositiveInt(opts.limit, '--limit') } : {}),
+    attack: pickAttackOptions(opts),
+    ...(opts.sourceModel !== undefined ? { sourceModel: opts.sourceModel } : {}),
+    ...(opts.targeted ? { targeted: opts.targeted } : {}),
+    seed,
+  };
+}
+
+/** The report on stdout: JSON (bare --json), Markdown (--md) or the terminal table with the transfer lines. */
+export function printEvaluation(report: Report, json: string, o: { json?: boolean | string; md?: boolean; wide?: boolean }): void {
+  process.stdout.write(o.json === true ? json : o.md ? renderMarkdown({ report }) : renderText(report, { wide: o.wide === true }) + '\n' + transferText(report));
 }

@@ -1,7 +1,7 @@
 import { open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFENSE_REGISTRY } from '../../../defenses/registry.js';
+import { defenseSyntax } from '../../../defenses/registry.js';
 import { parseDefenseSpecs } from '../../../defenses/spec.js';
 import { UserError } from '../../errors.js';
 import { ARCHITECTURES } from '../../model/architectures.js';
@@ -67,7 +67,6 @@ async function checkTrainOutput(out: string, force: boolean): Promise<void> {
 }
 
 export function trainCommand(): Command {
-  const defenseNames = Object.values(DEFENSE_REGISTRY).map((e) => e.syntax).join(' | ');
   const cmd = new Command('train')
     .description('train a built-in architecture, standard or with defenses, and save it as a TF.js LayersModel')
     .option('--arch <name>', `architecture: ${ARCHITECTURES.join(' | ')} | template-<depth>x<width>`, 'mnist-cnn')
@@ -78,7 +77,7 @@ export function trainCommand(): Command {
     .option('--lr <x>', 'learning rate (the peak of one-cycle)', '0.001')
     .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZERS]).default('adam'))
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices([...SCHEDULES]).default('constant'))
-    .option('--defense <specs>', `comma-separated defenses: ${defenseNames}`, 'none')
+    .option('--defense <specs>', `comma-separated defenses: ${defenseSyntax('training')}`, 'none')
     .option('--train-attack <name>', 'a registered attack for fgsm-at / pgd-at (defaults: fgsm; PGD from a random start keeping the last iterate)')
     .option('--train-eps <x>', `ε (L∞) of adversarial training and of the held-out PGD monitor (default ${DEFAULT_TRAIN_EPS})`)
     .option('--train-steps <n>', 'steps of the training attack (pgd-at 7, trades 10)')

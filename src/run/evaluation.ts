@@ -4,28 +4,28 @@ import { isOutOfMemory, outOfMemoryError } from '../harness/batch-size.js';
 import { evaluate, shardBatches, type SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
-import { renderMarkdown } from '../report/markdown.js';
-import { renderText } from '../report/text.js';
 import { writeEvaluationHtml } from '../report/write-html.js';
+import type { RegenerateOptions } from '../report/regenerate.js';
 import type { GridFilter } from '../report/grid-filter.js';
-import type { Attack, Classifier } from '../types.js';
-import { checkOutputFile } from './output-path.js';
+import type { Attack, Classifier, Dataset } from '../types.js';
 import { lockOutput } from '../harness/output-lock.js';
 import { writeFileSafely } from '../report/write-file.js';
 import { checkBudgets } from '../harness/budgets.js';
 import { embedUniversalImages, writeUniversalImages } from '../report/universal-files.js';
 import { DEFAULT_FIT_SIZE } from '../../attacks/universal.js';
 import { UserError } from '../errors.js';
-import { sourceFigures, transferText, type TransferSource } from '../run/transfer.js';
-import { phaseProgress } from './commands/report.js';
-import type { EvaluationRequest } from '../run/requests.js';
+import { sourceFigures, type TransferSource } from './transfer.js';
+import type { EvaluationRequest } from './requests.js';
 import { checkEotFits } from '../harness/eot-fit.js';
-import { logLine, progressBar } from '../run/progress.js';
-import { evaluationPool } from '../run/worker-pool.js';
+import { logLine, progressBar } from './progress.js';
+import { evaluationPool } from './worker-pool.js';
 
 export interface RunEvalOptions {
   model: Classifier;
+  /** The data spec (mnist, folder:PATH, …); universal attacks fit on its training split. */
   data: string;
+  /** The examples, when already loaded from `data` (by materialize); else loaded here. */
+  loaded?: { data: Dataset; subset?: string };
   dataDir?: string;
   /** Default 'test'. */
   split?: 'train' | 'test';
@@ -37,7 +37,7 @@ export interface RunEvalOptions {
   batchSize: number;
   target: TargetSpec;
   quiet: boolean;
-  /** true: JSON on stdout instead of the table; a path: also write the JSON there (and journal next to it). */
+  /** A path: write the JSON report there (and journal next to it); the caller has checked it can be written. */
   json?: boolean | string;
   shard?: { index: number; count: number };
   /** Also write the self-contained HTML report (curves, tables, image grid) to this file. */
@@ -46,10 +46,8 @@ export interface RunEvalOptions {
   gridFilter?: GridFilter;
   /** Positions of the examples whose loss and margin are traced per iteration (--trace). */
   trace?: number[];
-  /** Markdown tables on stdout instead of the terminal table. */
-  md?: boolean;
-  /** Every column in the terminal table (by default it fits 100 columns). */
-  wide?: boolean;
+  /** Progress of the HTML report's image regeneration. */
+  onPhase?: RegenerateOptions['onPhase'];
   /** Compute batches in this many worker threads, each rebuilding the evaluation from `request`. */
   workers?: { count: number; request: EvaluationRequest };
   /** --source-model: the attacks in `attacks` are crafted on it; its white-box figures go into report.transfer. */
@@ -58,10 +56,12 @@ export interface RunEvalOptions {
   fitSize?: number;
 }
 
-/** Loads the split (test by default), evaluates, prints the table (or JSON), writes the JSON file atomically. */
-export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
-  // Two runs writing the same report (and journal) at once: the second is refused (once the path is known to be writable).
-  if (typeof o.json === 'string') await checkOutputFile(o.json, '--json');
+/**
+ * Loads the split (test by default) unless given, evaluates, writes the JSON file atomically and
+ * the HTML report; returns the report and its JSON text (printing is the caller's).
+ */
+export async function runEvaluation(o: RunEvalOptions): Promise<{ report: Report; json: string }> {
+  // Two runs writing the same report (and journal) at once: the second is refused.
   const release = typeof o.json === 'string' ? lockOutput(o.json, '--json') : undefined;
   try {
     return await evaluateAndWrite(o);
@@ -70,14 +70,11 @@ export async function runEvaluation(o: RunEvalOptions): Promise<Report> {
   }
 }
 
-async function evaluateAndWrite(o: RunEvalOptions): Promise<Report> {
-  // Before any work: a path that cannot be written must not fail the run at its very end.
-  if (typeof o.json === 'string') await checkOutputFile(o.json, '--json');
-  if (o.html !== undefined) await checkOutputFile(o.html, '--html');
+async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; json: string }> {
   checkBudgets(o.attacks, o.epsilons, o.model);
   const eotNote = checkEotFits(o.model, o.attacks);
   if (eotNote !== undefined) logLine(o.quiet, `note: ${eotNote}`);
-  const { data, subset } = await loadEvaluationData(o.data, { split: o.split ?? 'test', shape: o.model.inputShape, classNames: o.model.classNames, dataDir: o.dataDir, limit: o.limit });
+  const { data, subset } = o.loaded ?? await loadEvaluationData(o.data, { split: o.split ?? 'test', shape: o.model.inputShape, classNames: o.model.classNames, dataDir: o.dataDir, limit: o.limit });
   if (o.limit !== undefined && o.limit > data.size) {
     logLine(o.quiet, `note: --limit ${o.limit} is more than the ${data.size} examples of ${data.name}${data.split === 'all' ? '' : ` ${data.split}`}: evaluating all ${data.size}`);
   }
@@ -131,7 +128,6 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<Report> {
     await writeFileSafely(o.json, json);
     await rm(`${o.json}.journal`, { force: true });
   }
-  if (o.html !== undefined) await writeEvaluationHtml(o.html, o.model, data, report, { attacks: o.attacks, onPhase: phaseProgress(o.quiet), ...(o.gridFilter ? { filter: o.gridFilter } : {}) });
-  process.stdout.write(o.json === true ? json : o.md ? renderMarkdown({ report }) : renderText(report, { wide: o.wide === true }) + '\n' + transferText(report));
-  return report;
+  if (o.html !== undefined) await writeEvaluationHtml(o.html, o.model, data, report, { attacks: o.attacks, ...(o.onPhase ? { onPhase: o.onPhase } : {}), ...(o.gridFilter ? { filter: o.gridFilter } : {}) });
+  return { report, json };
 }

@@ -1,0 +1,14 @@
+import path from 'node:path';
+import { buildBenchHtml } from '../report/bench-html.js';
+import { benchLeaderboards } from './leaderboard.js';
+import type { EntryResult } from './run.js';
+
+/** The page of `advtest bench --html`: every entry's curve, a leaderboard per ε, each entry's provenance. */
+export async function benchHtml(results: EntryResult[], configFile: string): Promise<string> {
+  return buildBenchHtml({
+    title: `Benchmark ${path.basename(configFile)}`,
+    config: configFile,
+    boards: benchLeaderboards(results),
+    entries: results.map((r) => ({ name: r.adaptive === 'bpda' ? `${r.name} (BPDA)` : r.name, report: r.report, trainingSeconds: r.trainingSeconds, hash: r.hash })),
+  });
+}

@@ -1,0 +1,126 @@
+import escapeHtml from 'escape-html';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Report } from '../harness/report-types.js';
+import { endLabels, type CurvePoint } from './curve-chart.js';
+import { backendLine, dataLine } from './document.js';
+import { duration, formatEps } from './figures.js';
+import { SORT_SCRIPT } from './html-assets.js';
+import { htmlPage } from './html-page.js';
+import { leaderboardSection } from './html.js';
+import { commandLine } from './invocation.js';
+import type { Leaderboard } from './leaderboard.js';
+import { CARD_WIDTH, CHART_CONFIG, COLOURS, specToSvg } from './vega-svg.js';
+
+/** One entry of a benchmark as its page shows it: the name on the board and the report behind it. */
+export interface BenchPageEntry {
+  name: string;
+  report: Report;
+  trainingSeconds?: number;
+  /** Of the entry's settings (a changed entry is redone), when the benchmark keeps one. */
+  hash?: string;
+}
+
+/** What `advtest bench --html` shows: a leaderboard per ε, every entry's curve, and where each came from. */
+export interface BenchPage {
+  title: string;
+  /** The benchmark's config file, as given. */
+  config?: string;
+  /** One per evaluated ε (benchLeaderboards). */
+  boards: Leaderboard[];
+  entries: BenchPageEntry[];
+}
+
+const h = (s: string | number) => escapeHtml(String(s));
+const wrap = (table: string) => `<div class="table-wrap">${table}</div>`;
+
+/** Per entry, its worst case at every evaluated ε, starting at ε = 0 from its clean accuracy. */
+export function benchCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
+  return entries.flatMap(({ name, report }) => {
+    const start = report.config.epsilons.includes(0) ? [] : [{ series: name, eps: 0, accuracy: report.clean.accuracy, lo: report.clean.interval[0], hi: report.clean.interval[1] }];
+    const worst = [...report.worstCase].sort((a, b) => a.eps - b.eps).map((w) => ({ series: name, eps: w.eps, accuracy: w.accuracy, lo: w.interval[0], hi: w.interval[1] }));
+    return [...start, ...worst];
+  });
+}
+
+/** Marker shapes per entry: entries whose curves coincide still show their own marks. */
+const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wedge', 'stroke'];
+
+/** Every entry's worst-case curve on one chart, with 95% bands, a marker shape each and its name at the end. */
+export function benchCurveSpec(entries: BenchPageEntry[]): TopLevelSpec {
+  const points = benchCurvePoints(entries);
+  const names = entries.map((e) => e.name);
+  const colour = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: names.map((_, i) => COLOURS[i % COLOURS.length]!) }, legend: null } as const;
+  const y = { field: 'accuracy', type: 'quantitative', title: 'worst-case robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 6 } } as const;
+  const norm = entries[0]?.report.config.attacks[0]?.norm ?? 'linf';
+  return {
+    width: CARD_WIDTH - 170,
+    height: 360,
+    background: 'white',
+    // Room on the right for the entries' names at the ends of their lines.
+    padding: { left: 8, top: 8, bottom: 8, right: 120 },
+    description: 'Worst-case robust accuracy of every benchmark entry against ε, with 95% Wilson intervals',
+    config: CHART_CONFIG,
+    encoding: { x: { field: 'eps', type: 'quantitative', title: `ε (${norm === 'linf' ? 'L∞' : norm.toUpperCase()})`, scale: { zero: true, nice: false } } },
+    layer: [
+      { data: { values: points }, mark: { type: 'area', opacity: 0.1 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
+      { data: { values: points }, mark: { type: 'line', strokeWidth: 2.25 }, encoding: { y, color: colour } },
+      {
+        data: { values: points },
+        mark: { type: 'point', filled: true, size: 55, opacity: 1 },
+        encoding: { y, color: colour, shape: { field: 'series', type: 'nominal', scale: { domain: names, range: names.map((_, i) => SHAPES[i % SHAPES.length]!) }, legend: null } },
+      },
+      {
+        data: { values: endLabels(points) },
+        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 10, fontSize: 12, fontWeight: 600 },
+        encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'series' }, color: colour },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Per entry: the command that computed it, the tool and library versions, the machine, and when. */
+function provenanceSection(page: BenchPage): string {
+  const rows = page.entries.map(({ name, report: r, trainingSeconds, hash }) => {
+    const inv = r.timings.invocation;
+    const made = inv?.command ? commandLine(inv.command) : (inv?.api ?? 'not recorded');
+    const where = [inv?.cwd, inv?.platform].filter((x) => x !== undefined).join(' · ');
+    return `<tr><td class="text"><strong>${h(name)}</strong></td><td class="text wrap"><code>${h(made)}</code>${where ? `<br><span class="ci">${h(where)}</span>` : ''}</td><td class="text">advtest ${h(r.tool.version)}<br><span class="ci">node ${h(r.versions.node)} · tfjs ${h(r.versions.tfjs)}</span></td><td class="text wrap">${h(backendLine(r))}</td><td class="text">seed ${r.seed}<br><span class="ci" title="${h(r.configHash)}">config ${h(r.configHash.slice(0, 12))}${hash ? ` · entry ${h(hash.slice(0, 12))}` : ''}</span></td><td class="text">${h(r.timings.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}<br><span class="ci">evaluation ${h(duration(r.timings.totalSeconds))}${trainingSeconds !== undefined ? ` · training ${h(duration(trainingSeconds))}` : ''}</span></td></tr>`;
+  });
+  const first = page.entries[0]?.report;
+  return `<section id="provenance"><h2>Provenance of every entry</h2>
+<p class="note">${page.config ? `Benchmark config <code>${h(page.config)}</code>. ` : ''}${first ? `${h(dataLine(first))}; attacks ${h(first.config.attacks.map((a) => `${a.name} (${a.norm})`).join(', '))}; ε ${h(first.config.epsilons.map(formatEps).join(', '))}.` : ''} An entry computed by an earlier run keeps the command and versions of that run.</p>
+${wrap(`<table class="provenance"><thead><tr><th class="text">entry</th><th class="text">made by</th><th class="text">versions</th><th class="text">backend</th><th class="text">seed · hashes</th><th class="text">created (UTC) · time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
+}
+
+/** The benchmark as one self-contained page: curves over every ε, a leaderboard per ε, provenance. */
+export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined): string {
+  const boards = [...page.boards].sort((a, b) => (b.eps ?? 0) - (a.eps ?? 0));
+  const [headline, ...others] = boards;
+  const sections: [string, string, string][] = [];
+  if (curvesSvg) {
+    sections.push([
+      'curves',
+      'Curves',
+      `<section id="curves"><h2>Worst-case robustness curves</h2><figure class="chart">${curvesSvg}</figure><p class="caption">Each entry's worst-case accuracy (an example counts only if it survives every attack) at every evaluated ε, with 95% Wilson intervals as bands; ε = 0 is the clean accuracy. Each line is named at its end.</p></section>`,
+    ]);
+  }
+  if (headline) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(headline)]);
+  others.forEach((b, i) => {
+    const at = `Leaderboard at ε = ${formatEps(b.eps ?? 0)}${b.norm ? ` (${b.norm})` : ''}`;
+    sections.push([`leaderboard-${i + 2}`, `ε = ${formatEps(b.eps ?? 0)}`, leaderboardSection(b, { id: `leaderboard-${i + 2}`, heading: at })]);
+  });
+  sections.push(['provenance', 'Provenance', provenanceSection(page)]);
+  return htmlPage({
+    title: page.title,
+    sub: `${page.entries.length} entries · ε ${boards.map((b) => formatEps(b.eps ?? 0)).reverse().join(', ')}`,
+    style: 'td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }',
+    sections,
+    script: SORT_SCRIPT,
+  });
+}
+
+/** Renders the curves (at build time, no network when the page opens) and lays out the page. */
+export async function buildBenchHtml(page: BenchPage): Promise<string> {
+  const svg = page.entries.length > 0 ? await specToSvg(benchCurveSpec(page.entries)) : undefined;
+  return renderBenchHtml(page, svg);
+}

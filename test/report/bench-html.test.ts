@@ -1,0 +1,54 @@
+/**
+ * Issue 15 item 7, the bench page: every entry's worst-case curve over the whole ε grid, a
+ * leaderboard at every ε (not only the largest), and each entry's provenance.
+ */
+import { describe, expect, it } from 'vitest';
+import { benchHtml } from '../../src/benchmark/html.js';
+import { benchCurvePoints } from '../../src/report/bench-html.js';
+import { sampleEntries } from './sample-bench.js';
+
+describe('advtest bench --html', () => {
+  it('plots each entry over every ε, from its clean accuracy at ε = 0', () => {
+    const entries = sampleEntries();
+    const points = benchCurvePoints(entries.map((e) => ({ name: e.name, report: e.report })));
+    expect(points.map((p) => [p.series, p.eps, p.accuracy])).toEqual([
+      ['standard', 0, 5 / 6],
+      ['standard', 0.1, 0.5],
+      ['standard', 0.3, 1 / 6],
+      ['robust', 0, 5 / 6],
+      ['robust', 0.1, 0.833333],
+      ['robust', 0.3, 0.666667],
+    ].map(([s, e, a]) => [s, e, expect.closeTo(a as number, 5)]));
+  });
+
+  it('has the curves, a leaderboard per ε (largest first) and a provenance row per entry', async () => {
+    const html = await benchHtml(sampleEntries(), 'fixtures/bench/bench.json');
+    const order = ['curves', 'leaderboard', 'leaderboard-2', 'provenance'].map((id) => html.indexOf(`<section id="${id}">`));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(html).toMatch(/<section id="curves"><h2>Worst-case robustness curves<\/h2><figure class="chart"><svg/);
+    expect(html).toContain('<h2>Leaderboard at ε = 0.3 (linf)</h2>');
+    expect(html).toContain('<h2>Leaderboard at ε = 0.1 (linf)</h2>');
+    // The ε = 0.1 board ranks by the worst case at 0.1: robust (83.3%) above standard (50.0%).
+    const small = html.slice(html.indexOf('<section id="leaderboard-2">'), html.indexOf('<section id="provenance">'));
+    const names = [...small.matchAll(/<tr><td data-value="\d+">\d+<\/td><td class="text">([^<]+)<\/td>/g)].map((m) => m[1]);
+    expect(names).toEqual(['robust', 'standard']);
+    expect(small).toContain('<strong>83.3%</strong>');
+    expect(small).toContain('<strong>50.0%</strong>');
+    // Provenance: each entry's own command line, version, time and hashes.
+    const prov = html.slice(html.indexOf('<section id="provenance">'));
+    const rows = [...prov.matchAll(/<tr><td class="text"><strong>([^<]+)<\/strong><\/td>(.*?)<\/tr>/g)];
+    expect(rows.map((r) => r[1])).toEqual(['standard', 'robust']);
+    expect(rows[0]![2]).toContain('<code>advtest bench --config bench.json --only standard</code>');
+    expect(rows[0]![2]).toContain('/work · linux x64');
+    expect(rows[0]![2]).toContain('advtest 0.1.0');
+    expect(rows[0]![2]).toContain('training 60 s');
+    expect(rows[1]![2]).toContain('<code>advtest bench --config bench.json --only robust</code>');
+    expect(rows[1]![2]).toContain('advtest 0.2.0');
+    expect(rows[1]![2]).toContain('2025-02-03 04:05:06Z');
+    expect(rows[1]![2]).toContain('entry robust-hash-');
+    expect(prov).toContain('Benchmark config <code>fixtures/bench/bench.json</code>');
+    // Nothing that would load from the network.
+    expect(html).not.toMatch(/(src|href)="https?:/);
+  });
+});
