@@ -6,7 +6,8 @@ import { clipToBox } from '../tensor/norms.js';
 import { takeRows } from '../tensor/rows.js';
 import type { Attack, Classifier, Costs } from '../types.js';
 import { BUDGET_TOLERANCE, finalizeAdversarial, quantize8 } from '../tensor/finalize.js';
-import { untouchedCell, type CellRecord } from './journal.js';
+import type { CellRecord } from './journal.js';
+import { untouchedCell } from './untouched-cell.js';
 import { round6 } from './stats.js';
 
 /**
