@@ -1,5 +1,5 @@
 import type { SuiteMode } from '../harness/evaluate.js';
-import type { Proportion } from '../harness/report-types.js';
+import type { Proportion, SanityCheck } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import type { AttackCliOptions } from '../run/attack-options.js';
 
@@ -65,4 +65,9 @@ export interface Baseline {
   };
   /** Ids of the evaluated examples, in bit order. */
   examples: { ids: string[] };
+  /**
+   * The sanity checks of the run that made the baseline, so that `check` can show them beside the
+   * re-run's. Absent in baselines of older versions ("not recorded").
+   */
+  sanity?: SanityCheck[];
 }

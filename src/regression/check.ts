@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { IntegrityError, UserError } from '../errors.js';
 import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
-import type { Report } from '../harness/report-types.js';
+import type { Report, SanityCheck } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import type { Attack, Classifier } from '../types.js';
 import { unpackBits } from './bits.js';
@@ -68,6 +68,8 @@ export interface CheckResult {
   notes: string[];
   /** The model's weight files are not those the baseline was recorded on (when both are known). */
   weightsDiffer?: boolean;
+  /** The sanity checks of both runs; `before` is absent when the baseline did not record them (older versions). */
+  sanity: { before?: SanityCheck[]; after: SanityCheck[] };
   report: Report;
 }
 
@@ -140,7 +142,8 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
   try {
     const { report } = await runSpec(model, baseline.evaluation, attacks, baselineDir, {
       onProgress: input.onProgress,
-      probes: false,
+      // The probes eval and baseline run, so that both runs show the same sanity checks: on the
+      // fixture they cost ~0.15 s of 1 s (FGSM), ~3 s of 17 s (PGD-40, whose ε-unbounded probe runs it on 100 examples).
       beforeEvaluate: (data, print) => {
         if (print !== baseline.data.fingerprint) {
           throw refuse(file, [`data: the ${data.size} examples of ${baseline.evaluation.data} differ from the baseline's ${baseline.data.size} (fingerprint ${baseline.data.fingerprint.slice(0, 12)}…; now ${print.slice(0, 12)}…)`]);
@@ -184,9 +187,11 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
       notes.push(`the model's weights differ from the baseline's (sha256 ${weights!.slice(0, 12)}…, baseline ${baseline.model.weights!.slice(0, 12)}…): the model was retrained or replaced since the baseline was recorded`);
     }
     if (report.versions.tfjs !== baseline.versions.tfjs) notes.push(`tfjs ${report.versions.tfjs}, baseline recorded with ${baseline.versions.tfjs}`);
+    if (baseline.sanity === undefined) notes.push('the baseline holds no sanity checks (made by an older advtest): re-create it to compare them');
+    const sanity = { ...(baseline.sanity !== undefined ? { before: baseline.sanity } : {}), after: report.sanity ?? [] };
     const described = model.describe?.();
     const modelName = owned ? modelDir : String(described?.path ?? described?.name ?? 'classifier');
-    return { baselinePath: file, baseline, model: modelName, options, figures, regressions, passed: regressions.length === 0, notes, ...(weightsDiffer ? { weightsDiffer } : {}), report };
+    return { baselinePath: file, baseline, model: modelName, options, figures, regressions, passed: regressions.length === 0, notes, ...(weightsDiffer ? { weightsDiffer } : {}), sanity, report };
   } finally {
     if (owned) model.dispose?.();
   }

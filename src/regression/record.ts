@@ -60,5 +60,6 @@ export function baselineFromReport(report: Report, spec: EvaluationSpec, modelPa
       worstCase: report.worstCase.map((w, k) => ({ eps: w.eps, ...figure(w, bits.worstCase[k]!.bits) })),
     },
     examples: { ids: report.examples.ids },
+    ...(report.sanity !== undefined ? { sanity: report.sanity } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { wilsonInterval } from '../harness/stats.js';
-import { formatEps } from '../report/text.js';
+import { formatEps, type TextOptions } from '../report/text.js';
+import type { SanityCheck } from '../harness/report-types.js';
 import type { CheckedFigure, CheckResult } from './check.js';
 import { TEST_DESCRIPTIONS, type Count } from './compare.js';
 import { pct } from '../number-format.js';
@@ -54,24 +55,35 @@ export function regressionMessage(result: CheckResult): string {
   return `regression: ${result.regressions.length} of ${result.figures.length} figures dropped by more than ${(result.options.tolerance * 100).toFixed(1)} pts with p < ${result.options.alpha}${largest}${weights}`;
 }
 
-/** Before/after/change/verdict per figure, then the lost examples of each regression. */
-export function renderCheck(result: CheckResult): string {
+/**
+ * Before/after/change/verdict per figure, then the lost examples of each regression and the
+ * sanity checks of both runs. By default the table fits 100 columns (accuracies without their
+ * intervals, one shared norm in the header); `wide` adds the 95% intervals and each row's norm.
+ */
+export function renderCheck(result: CheckResult, options: TextOptions = {}): string {
+  const wide = options.wide === true;
   const b = result.baseline;
   const lines: string[] = [];
   lines.push(`baseline: ${result.baselinePath} (${b.createdAt.slice(0, 10)}, ${b.backend.name}, seed ${b.evaluation.seed}, config ${b.configHash.slice(0, 12)})`);
   lines.push(`model:    ${result.model}`);
   lines.push(`data:     ${b.data.name} ${b.data.split}, ${b.data.size} examples${b.data.subset ? ` (${b.data.subset})` : ''}, the baseline's own`);
+  // One norm for every attack row (the usual case) goes into the header, as in eval's table.
+  const norms = new Set(result.figures.filter((f) => f.kind === 'attack').map((f) => f.norm));
+  const sharedNorm = !wide && norms.size === 1 ? [...norms][0] : undefined;
   const table = new Table({
-    head: ['figure', 'ε', 'before [95% CI]', 'after [95% CI]', 'change', 'lost', 'gained', 'p', 'verdict'],
+    head: wide
+      ? ['figure', 'ε', 'before [95% CI]', 'after [95% CI]', 'change', 'lost', 'gained', 'p', 'verdict']
+      : [sharedNorm ? `figure (${sharedNorm})` : 'figure', 'ε', 'before', 'after', 'change', 'lost', 'gained', 'p', 'verdict'],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
+  const accuracy = (c: Count) => (wide ? withInterval(c) : pct(c.accuracy));
   for (const f of result.figures) {
     table.push([
-      figureLabel(f),
+      sharedNorm && f.kind === 'attack' ? `${f.cumulative ? '+ ' : ''}${f.attack}` : figureLabel(f),
       f.eps === undefined ? '' : formatEps(f.eps),
-      withInterval(f.before),
-      withInterval(f.after),
+      accuracy(f.before),
+      accuracy(f.after),
       points(f.change),
       String(f.lost),
       String(f.gained),
@@ -82,9 +94,57 @@ export function renderCheck(result: CheckResult): string {
   lines.push(table.toString());
   if (result.figures.some((f) => f.cumulative)) lines.push('sequential suite: a "+" row is the robust accuracy after that attack and all before it');
   for (const f of result.figures.filter((x) => x.verdict === 'regression')) lines.push(lostLine(f));
+  lines.push(...renderCheckSanity(result.sanity));
   for (const note of result.notes) lines.push(`note: ${note}`);
   lines.push(summaryLine(result));
   return lines.join('\n');
+}
+
+/** "6/7 passed, 1 flagged", or "not recorded" for a baseline of an older advtest. */
+export function passedText(checks: readonly SanityCheck[] | undefined): string {
+  if (checks === undefined) return 'not recorded';
+  const flags = checks.filter((c) => !c.ok).length;
+  return `${checks.length - flags}/${checks.length} passed${flags > 0 ? `, ${flags} flagged` : ''}`;
+}
+
+/** One run's sanity checks; `checks` absent = not recorded. */
+export interface RunChecks {
+  run: string;
+  checks?: readonly SanityCheck[] | undefined;
+}
+
+/**
+ * Per check id, each run's mark (✓, ✗ flag, or — when not recorded or not run), then every flag
+ * with its run: the data of the terminal's and the Markdown's side-by-side sanity tables.
+ */
+export function sanityMarks(runs: readonly RunChecks[]): { rows: { id: string; marks: string[] }[]; flags: { run: string; check: SanityCheck }[] } {
+  // The last run (the re-run) first: it ran every check this version has.
+  const ids = [...new Set([...runs].reverse().flatMap((r) => (r.checks ?? []).map((c) => c.id)))];
+  const mark = (checks: readonly SanityCheck[] | undefined, id: string) => {
+    const c = checks?.find((x) => x.id === id);
+    // Not recorded (an older baseline) or not run (the runs differ in what they could check).
+    return c === undefined ? '—' : c.ok ? '✓' : '✗ flag';
+  };
+  return {
+    rows: ids.map((id) => ({ id, marks: runs.map((r) => mark(r.checks, id)) })),
+    flags: runs.flatMap((r) => (r.checks ?? []).filter((c) => !c.ok).map((check) => ({ run: r.run, check }))),
+  };
+}
+
+/** Every sanity check of the baseline's run and of the re-run, one row each, then each flag with what to try. */
+export function renderCheckSanity(sanity: CheckResult['sanity']): string[] {
+  const { before, after } = sanity;
+  const lines = [`sanity checks: before ${passedText(before)} · after ${passedText(after)}`];
+  const { rows, flags } = sanityMarks([
+    { run: 'before', checks: before },
+    { run: 'after', checks: after },
+  ]);
+  if (rows.length === 0) return lines;
+  const table = new Table({ head: ['sanity check', 'before', 'after'], style: { head: [], border: [] }, chars: COMPACT });
+  for (const r of rows) table.push([r.id, ...r.marks]);
+  lines.push(table.toString());
+  for (const { run, check: f } of flags) lines.push(`  ✗ ${run}: ${f.message}${f.advice ? `\n    → try: ${f.advice}` : ''}`);
+  return lines;
 }
 
 /** The check for machines: the same figures, no report (its size is the baseline's business). */
@@ -111,6 +171,8 @@ export function checkJson(result: CheckResult): Record<string, unknown> {
       verdict: f.verdict,
       lostIds: f.lostIds,
     })),
+    // null: the baseline did not record them (made by an older advtest).
+    sanity: { before: result.sanity.before ?? null, after: result.sanity.after },
     notes: result.notes,
     backend: result.report.backend,
   };

@@ -78,6 +78,11 @@ export const baselineSchema = (table: AttackOptionTable = ATTACK_OPTION_TABLE): 
       },
     },
     examples: { type: 'object', required: ['ids'], properties: { ids: { type: 'array', items: { type: 'string' } } } },
+    // Optional: baselines of older versions hold none.
+    sanity: {
+      type: 'array',
+      items: { type: 'object', required: ['id', 'ok', 'message'], properties: { id: { type: 'string' }, ok: { type: 'boolean' }, message: { type: 'string' }, advice: { type: 'string' } } },
+    },
   },
 });
 

@@ -138,7 +138,8 @@ async function toMatchRobustnessBaseline(this: MatcherContext, received: unknown
   }
   const result = await runCheck({ baseline: file, model: received, compare: options });
   const head = `expected ${result.model} ${this.isNot ? 'not ' : ''}to match robustness baseline ${file}`;
-  return { pass: result.passed, message: () => `${head}\n${renderCheck(result)}` };
+  // A failing test's message is read in a log, not a 100-column terminal: every column.
+  return { pass: result.passed, message: () => `${head}\n${renderCheck(result, { wide: true })}` };
 }
 
 /** The matchers, for `expect.extend` in setups that do not import this module for its effect. */

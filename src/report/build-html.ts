@@ -11,6 +11,7 @@ import { classCount } from './breakdown.js';
 import { fellAtDistribution } from './fell-at.js';
 import { headlineSeries } from './html-analysis.js';
 import { specToSvg } from './vega-svg.js';
+import { runCurvesSpec } from './compare.js';
 import type { ExampleImage } from './regenerate.js';
 import { exampleTiles, type RgbTile } from './tiles.js';
 
@@ -48,7 +49,8 @@ export async function analysisCharts(report: Report, classNames?: readonly strin
 
 /** Renders the curves and images of a document and lays out the self-contained page. */
 export async function buildHtml(doc: ReportDocument, options: BuildHtmlOptions = {}): Promise<string> {
-  const curvesSvg = doc.report ? await renderCurvesSvg(doc.report) : undefined;
+  // A regression check: the baseline's curves and the re-run's on one chart, as on the compare page.
+  const curvesSvg = doc.regression?.curves ? await specToSvg(runCurvesSpec(doc.regression.curves)) : doc.report ? await renderCurvesSvg(doc.report) : undefined;
   const charts = doc.report ? await analysisCharts(doc.report, options.classNames) : undefined;
   let examples: HtmlExample[] | undefined;
   let gridPng: string | undefined;

@@ -1,6 +1,7 @@
 import escapeHtml from 'escape-html';
 import { formatEps } from '../number-format.js';
 import { className } from './captions.js';
+import type { SanityCheck } from '../harness/report-types.js';
 import type { Comparison } from './compare.js';
 import { backendLine, dataLine } from './document.js';
 import { pct, points } from './figures.js';
@@ -63,13 +64,22 @@ function classDeltaSection(c: Comparison): string {
 ${wrap(`<table class="sortable"><thead><tr><th class="text">run</th><th class="text">class</th>${eps.map((e) => `<th data-sort><button type="button">ε=${h(formatEps(e))}</button></th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
 }
 
-function sanitySection(c: Comparison): string {
-  const blocks = c.sanity.map(({ run, checks }) => {
+/** One run's sanity checks; `checks` absent = the run did not record them (a baseline of an older advtest). */
+export interface RunSanity {
+  run: string;
+  checks?: readonly SanityCheck[];
+}
+
+/** Every sanity check of several runs, one block per run (the compare page and the check page). */
+export function sanitySection(runs: readonly RunSanity[]): string {
+  const blocks = runs.map(({ run, checks }) => {
+    if (checks === undefined) return `<div><h3>${h(run)}: not recorded</h3><p class="note">This baseline was made by an older advtest, which did not store its sanity checks; re-create it with <code>advtest baseline</code> to see them.</p></div>`;
     const flags = checks.filter((x) => !x.ok).length;
     const items = checks.map((x) => `<li class="${x.ok ? 'ok' : 'flag'}"><span class="mark">${x.ok ? '✓' : '✗'}</span>${h(x.message)}${!x.ok && x.advice ? `<span class="advice">Try: ${h(x.advice)}</span>` : ''}</li>`);
-    return `<h3>${h(run)}: ${checks.length - flags}/${checks.length} passed</h3>${checks.length === 0 ? '<p class="note">No sanity checks in this report.</p>' : `<ul class="checks">${items.join('')}</ul>`}`;
+    return `<div><h3>${h(run)}: ${checks.length - flags}/${checks.length} passed</h3>${checks.length === 0 ? '<p class="note">No sanity checks in this report.</p>' : `<ul class="checks">${items.join('')}</ul>`}</div>`;
   });
-  return `<section id="sanity"><h2>Sanity checks of every run</h2>${blocks.join('')}</section>`;
+  // Side by side where the page is wide enough, one under the other where it is not.
+  return `<section id="sanity"><h2>Sanity checks of every run</h2><div class="run-checks" style="display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 0 28px">${blocks.join('')}</div></section>`;
 }
 
 /** The comparison as one self-contained page (no network at open time). */
@@ -79,7 +89,7 @@ export function renderCompareHtml(c: Comparison, curvesSvg: string, title = `Com
     ['curves', 'Curves', `<section id="curves"><h2>Robustness curves</h2><figure class="chart">${curvesSvg}</figure><p class="caption">One colour per run; the worst case dashed; each line named at its end.</p></section>`],
     ['lost-gained', 'Lost / gained', lostGainedSection(c)],
     ['class-deltas', 'Per class', classDeltaSection(c)],
-    ['sanity', 'Sanity checks', sanitySection(c)],
+    ['sanity', 'Sanity checks', sanitySection(c.sanity)],
   ];
   return htmlPage({
     title,

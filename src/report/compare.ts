@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { UserError } from '../errors.js';
 import type { Report, SanityCheck } from '../harness/report-types.js';
 import { predictionsAt, WORST_CASE } from './breakdown.js';
-import { curvePoints, endLabels } from './curve-chart.js';
+import { curvePoints, endLabels, type CurvePoint } from './curve-chart.js';
 import { CARD_WIDTH, CHART_CONFIG, COLOURS } from './vega-svg.js';
 
 /** One run of a comparison: a report and the name it goes by on the page. */
@@ -111,9 +111,20 @@ export function compareRuns(runs: ComparedRun[]): Comparison {
   return { runs, sameExamples, lostGained, classDeltas, sanity: runs.map((r) => ({ run: r.label, checks: r.report.sanity ?? [] })) };
 }
 
+/** The curves of one run, named as the chart's legend shows it. */
+export interface RunCurves {
+  label: string;
+  points: CurvePoint[];
+}
+
 /** Every run's curves on one chart: colour per run, dashed for the worst case, a marker shape per attack. */
 export function compareCurveSpec(runs: ComparedRun[]): TopLevelSpec {
-  const points = runs.flatMap((r) => curvePoints(r.report).map((p) => ({ ...p, run: r.label, line: `${r.label} · ${p.series}`, kind: p.series === WORST_CASE ? 'worst case' : 'attack' })));
+  return runCurvesSpec(runs.map((r) => ({ label: r.label, points: curvePoints(r.report) })));
+}
+
+/** The chart of compareCurveSpec from the series alone (a check's baseline file holds no Report). */
+export function runCurvesSpec(runs: RunCurves[]): TopLevelSpec {
+  const points = runs.flatMap((r) => r.points.map((p) => ({ ...p, run: r.label, line: `${r.label} · ${p.series}`, kind: p.series === WORST_CASE ? 'worst case' : 'attack' })));
   const labels = runs.map((r) => r.label);
   // Names at the line ends, pushed apart where runs end at the same accuracy.
   const ends = endLabels(points.map((p) => ({ ...p, series: p.line }))).map((e) => ({ ...e, line: e.series, run: points.find((p) => p.line === e.series)!.run }));

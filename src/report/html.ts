@@ -10,6 +10,7 @@ import { FILTER_SCRIPT, SORT_SCRIPT } from './html-assets.js';
 import { htmlPage } from './html-page.js';
 import { FLAG_NOTE, rankLeaderboard, sanityCell, type Leaderboard } from './leaderboard.js';
 import type { RegressionTable } from './regression-table.js';
+import { sanitySection as everyRunSanitySection } from './compare-html.js';
 import { fellAtDistribution } from './fell-at.js';
 import { commandLine } from './invocation.js';
 import { confusionSection, convergenceSection, fellAtSection, marginSection, minimalSection, perClassSection, traceSection } from './html-analysis.js';
@@ -78,7 +79,13 @@ function kpis(doc: ReportDocument): string {
     const curve = r.curves?.at(-1);
     if (curve) cards.push(kpi('area under the curve', curve.normalizedArea.toFixed(3), `${curve.attack}, normalised to the ε range (1 = never fooled)`));
     const checks = r.sanity ?? [];
-    if (checks.length > 0) {
+    const runs = doc.regression?.sanity;
+    if (runs) {
+      // A check: both runs counted, e.g. "before 6/7 · after 7/7" ("—" where the baseline recorded none).
+      const flags = runs.reduce((k, x) => k + (x.checks ?? []).filter((c) => !c.ok).length, 0);
+      const value = runs.map((x) => `${x.short ?? x.run} ${x.checks ? `${x.checks.filter((c) => c.ok).length}/${x.checks.length}` : '—'}`).join(' · ');
+      cards.push(kpi('sanity checks', value, flags === 0 ? 'all passed' : `${flags} flagged: see below`, flags === 0 ? 'ok' : 'flag'));
+    } else if (checks.length > 0) {
       const flags = checks.filter((c) => !c.ok).length;
       cards.push(kpi('sanity checks', `${checks.length - flags}/${checks.length}`, flags === 0 ? 'all passed' : `${flags} flagged: see below`, flags === 0 ? 'ok' : 'flag'));
     }
@@ -124,8 +131,13 @@ export function leaderboardSection(board: Leaderboard, options: { id?: string; h
 ${wrap(`<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}${board.rows.some((r) => (r.flags?.length ?? 0) > 0) ? `<p class="note">${h(FLAG_NOTE)}</p>` : ''}</section>`;
 }
 
-function curvesSection(report: Report, svg: string): string {
+function curvesSection(report: Report, svg: string, runs?: readonly string[]): string {
   const sequential = report.config.mode === 'sequential' && report.config.attacks.length > 1;
+  if (runs) {
+    return `<section id="curves"><h2>Robustness curves</h2>
+<figure class="chart">${svg}</figure>
+<p class="caption">One colour per run (${h(runs.join(', '))}): the baseline's run and the re-run on the same ${report.data.size} examples; the worst case dashed; each line named at its end.${sequential ? ' A "+" curve is the accuracy after that attack and all before it.' : ''}</p></section>`;
+  }
   return `<section id="curves"><h2>Robustness curves</h2>
 <figure>${svg}</figure>
 <p class="caption">Accuracy on the ${report.data.size} evaluated examples against the budget ε, with 95% Wilson intervals as bands; ε = 0 is the clean accuracy.${report.config.attacks.length > 1 ? ' The dashed line is the worst case: an example counts only if it survives every attack.' : ''}${sequential ? ' Sequential suite: a "+" curve is the accuracy after that attack and all before it.' : ''}</p></section>`;
@@ -235,7 +247,7 @@ export function renderHtml(doc: ReportDocument, assets: HtmlAssets = {}): string
   if (doc.regression) sections.push(['regression', 'Regression', regressionSection(doc.regression)]);
   if (doc.leaderboard) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(doc.leaderboard)]);
   if (r) {
-    if (assets.curvesSvg) sections.push(['curves', 'Curves', curvesSection(r, assets.curvesSvg)]);
+    if (assets.curvesSvg) sections.push(['curves', 'Curves', curvesSection(r, assets.curvesSvg, doc.regression?.curves?.map((c) => c.label))]);
     const minimal = minimalDistributions(r);
     if (minimal.length > 0) sections.push(['minimal', 'Minimal attacks', minimalSection(minimal, assets.charts?.minimal)]);
     sections.push(['results', 'Results', resultsSection(r)]);
@@ -248,7 +260,9 @@ export function renderHtml(doc: ReportDocument, assets: HtmlAssets = {}): string
     if ((r.traces ?? []).length > 0) sections.push(['traces', 'Traces', traceSection(r, charts.traces)]);
     if ((r.margins ?? []).length > 0) sections.push(['margins', 'Margins', marginSection(r, { ...(charts.margin ? { margin: charts.margin } : {}), ...(charts.confidence ? { confidence: charts.confidence } : {}) })]);
     if (assets.examples || assets.notes) sections.push(['examples', 'Examples', examplesSection(assets)]);
-    if ((r.sanity ?? []).length > 0) sections.push(['sanity', 'Sanity checks', sanitySection(r)]);
+    // A regression check: the baseline's checks beside the re-run's, as on the compare page.
+    if (doc.regression?.sanity) sections.push(['sanity', 'Sanity checks', everyRunSanitySection(doc.regression.sanity)]);
+    else if ((r.sanity ?? []).length > 0) sections.push(['sanity', 'Sanity checks', sanitySection(r)]);
     sections.push(['provenance', 'Provenance', provenanceSection(r)]);
   }
   const sub = r ? `${dataLine(r)} · ${r.config.attacks.map((a) => a.name).join(', ')} · ${r.timings.createdAt.slice(0, 10)}` : '';

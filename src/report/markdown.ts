@@ -8,6 +8,7 @@ import { fellAtDistribution } from './fell-at.js';
 import { belowZero, headlineSeries, marginNumber, seriesLabel } from './html-analysis.js';
 import { convergenceCheck, runSummaries, stillRising } from './convergence.js';
 import { minimalDistributions } from './minimal-distribution.js';
+import { passedText, sanityMarks } from '../regression/render.js';
 
 /** A table cell: pipes would end the cell and newlines the row. */
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -23,7 +24,7 @@ function table(head: string[], rows: string[][], align: string[]): string {
 
 const estimate = (e: Estimate | undefined) => (e === undefined ? '—' : withInterval(e));
 
-function evaluationSection(report: Report): string[] {
+function evaluationSection(report: Report, ownSanity = true): string[] {
   const c = report.clean;
   const out = [`${dataLine(report)} · clean accuracy **${pct(c.accuracy)}** [${pct(c.interval[0])}, ${pct(c.interval[1])}] (${c.correct}/${c.n})`, ''];
   out.push(
@@ -51,7 +52,7 @@ function evaluationSection(report: Report): string[] {
   out.push('', RESULTS_NOTE);
   out.push(...breakdownLines(report), ...minimalLines(report), ...convergenceLines(report), ...marginLines(report), ...traceLines(report));
   const checks = report.sanity ?? [];
-  if (checks.length > 0) {
+  if (ownSanity && checks.length > 0) {
     const flags = checks.filter((s) => !s.ok);
     out.push('', `Sanity checks: ${checks.length - flags.length}/${checks.length} passed${flags.length > 0 ? `, ${flags.length} flagged:` : ''}`);
     for (const f of flags) out.push(`- ✗ ${f.message}${f.advice ? ` — try: ${f.advice}` : ''}`);
@@ -182,7 +183,22 @@ function regressionSection(reg: RegressionTable): string[] {
   const head = `**Regression check: ${reg.passed ? 'PASS' : 'FAIL'}**${reg.baseline ? ` against \`${reg.baseline}\`` : ''}${reg.rule ? ` (${reg.rule})` : ''}`;
   const columns = ['figure', 'ε', 'before', 'after', 'change', ...(paired ? ['lost', 'gained'] : []), 'p', 'verdict'];
   const note = paired ? ['', 'lost: examples robust in the baseline and not now; gained: the reverse (the change is gained − lost).'] : [];
-  return [head, '', table(columns, rows, columns.map((c) => (c === 'figure' || c === 'verdict' ? 'l' : 'r'))), ...note];
+  return [head, '', table(columns, rows, columns.map((c) => (c === 'figure' || c === 'verdict' ? 'l' : 'r'))), ...note, ...checkSanityLines(reg.sanity ?? [])];
+}
+
+/** Both runs' sanity checks side by side, as the terminal's check shows them, then each flag. */
+function checkSanityLines(runs: NonNullable<RegressionTable['sanity']>): string[] {
+  if (runs.length === 0) return [];
+  const name = (r: (typeof runs)[number]) => r.short ?? r.run;
+  const out = ['', `**Sanity checks:** ${runs.map((r) => `${name(r)} ${passedText(r.checks)}`).join(' · ')}`];
+  const { rows, flags } = sanityMarks(runs.map((r) => ({ run: name(r), checks: r.checks })));
+  if (rows.length > 0) out.push('', table(['sanity check', ...runs.map(name)], rows.map((r) => [r.id, ...r.marks]), ['l', ...runs.map(() => 'c')]));
+  // A blank line first: a list right under a table would read as its last row.
+  if (flags.length > 0) out.push('');
+  for (const { run, check } of flags) out.push(`- ✗ ${run}: ${check.message}${check.advice ? ` — try: ${check.advice}` : ''}`);
+  const unrecorded = runs.filter((r) => r.checks === undefined);
+  if (unrecorded.length > 0) out.push('', `${unrecorded.map(name).join(', ')}: not recorded (a baseline of an older advtest; re-create it with \`advtest baseline\` to see them).`);
+  return out;
 }
 
 /** GitHub-flavoured Markdown of the same tables as the HTML report, for pull-request comments. */
@@ -190,6 +206,7 @@ export function renderMarkdown(doc: ReportDocument): string {
   const sections: string[][] = [[`### ${documentTitle(doc)}`]];
   if (doc.regression) sections.push(regressionSection(doc.regression));
   if (doc.leaderboard) sections.push(leaderboardSection(doc.leaderboard));
-  if (doc.report) sections.push(evaluationSection(doc.report));
+  // A check shows both runs' sanity checks with the regression table, so not the re-run's again.
+  if (doc.report) sections.push(evaluationSection(doc.report, doc.regression?.sanity === undefined));
   return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
 }

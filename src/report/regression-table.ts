@@ -1,7 +1,11 @@
 import type { CheckResult } from '../regression/check.js';
 import type { Verdict } from '../regression/compare.js';
 import type { Estimate } from './figures.js';
+import type { SanityCheck } from '../harness/report-types.js';
 import { wilsonInterval } from '../harness/stats.js';
+import type { Baseline } from '../regression/baseline-file.js';
+import { curvePoints, type CurvePoint } from './curve-chart.js';
+import type { RunCurves } from './compare.js';
 
 /** One figure of a regression check, as plain data for the renderers. */
 export interface RegressionRow {
@@ -25,6 +29,10 @@ export interface RegressionTable {
   rule?: string;
   baseline?: string;
   rows: RegressionRow[];
+  /** The sanity checks of the baseline's run and the re-run, shown side by side; `checks` absent = not recorded. */
+  sanity?: { run: string; checks?: readonly SanityCheck[]; short?: string }[];
+  /** The curves of the baseline's run and the re-run, drawn on one chart (one colour per run). */
+  curves?: RunCurves[];
 }
 
 function estimate(c: { correct: number; n: number; accuracy: number }): Estimate {
@@ -33,8 +41,9 @@ function estimate(c: { correct: number; n: number; accuracy: number }): Estimate
 }
 
 /** The table of an `advtest check` result, for `check --html` / `--md`. */
-export function regressionTableFromCheck(result: Pick<CheckResult, 'options' | 'passed' | 'baselinePath' | 'figures'>): RegressionTable {
+export function regressionTableFromCheck(result: Pick<CheckResult, 'options' | 'passed' | 'baselinePath' | 'figures'> & Partial<Pick<CheckResult, 'sanity' | 'model' | 'baseline' | 'report'>>): RegressionTable {
   const o = result.options;
+  const s = result.sanity;
   return {
     passed: result.passed,
     rule: `drop > ${(o.tolerance * 100).toFixed(1)} pts and p < ${o.alpha}, ${o.test} test`,
@@ -50,5 +59,37 @@ export function regressionTableFromCheck(result: Pick<CheckResult, 'options' | '
       ...(typeof f.lost === 'number' ? { lost: f.lost } : {}),
       ...(typeof f.gained === 'number' ? { gained: f.gained } : {}),
     })),
+    ...(s !== undefined ? { sanity: checkSanityRuns(result.baselinePath, result.model ?? 'the checked model', s) } : {}),
+    ...(result.baseline && result.report ? { curves: [{ label: 'before', points: baselineCurvePoints(result.baseline) }, { label: 'after', points: curvePoints(result.report) }] } : {}),
   };
+}
+
+/**
+ * The baseline's figures as curve points, named as curvePoints names a report's: each attack from
+ * ε = 0 (the clean accuracy), "+" for the later attacks of a sequential suite, the worst case.
+ */
+export function baselineCurvePoints(baseline: Baseline): CurvePoint[] {
+  const { figures, evaluation } = baseline;
+  const names = evaluation.attacks.map((a) => a.name);
+  const clean = figures.clean;
+  const start = (series: string): CurvePoint[] => (evaluation.epsilons.includes(0) ? [] : [{ series, eps: 0, accuracy: clean.accuracy, lo: clean.interval[0], hi: clean.interval[1] }]);
+  const out: CurvePoint[] = [];
+  for (const attack of names) {
+    const series = evaluation.mode === 'sequential' && names.length > 1 && attack !== names[0] ? `+ ${attack}` : attack;
+    out.push(...start(series));
+    for (const r of figures.results.filter((x) => x.attack === attack).sort((a, b) => a.eps - b.eps)) out.push({ series, eps: r.eps, accuracy: r.accuracy, lo: r.interval[0], hi: r.interval[1] });
+  }
+  if (names.length > 1) {
+    out.push(...start('worst case'));
+    for (const w of [...figures.worstCase].sort((a, b) => a.eps - b.eps)) out.push({ series: 'worst case', eps: w.eps, accuracy: w.accuracy, lo: w.interval[0], hi: w.interval[1] });
+  }
+  return out;
+}
+
+/** The two runs of a check as the sanity section names them: before (the baseline's) and after. */
+export function checkSanityRuns(baselinePath: string, model: string, sanity: CheckResult['sanity']): NonNullable<RegressionTable['sanity']> {
+  return [
+    { run: `before: baseline ${baselinePath}`, short: 'before', ...(sanity.before !== undefined ? { checks: sanity.before } : {}) },
+    { run: `after: ${model}`, short: 'after', checks: sanity.after },
+  ];
 }

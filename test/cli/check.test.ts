@@ -12,7 +12,7 @@ import { perturbedModel } from '../regression/perturbed-model.js';
 
 const MODEL = fixtureModelPath('mnist-cnn');
 
-/** The table's row for a figure, e.g. row(stdout, 'fgsm (linf)', '0.1'). */
+/** The table's row for a figure, e.g. row(stdout, 'fgsm', '0.1') (the norm is in the default table's header). */
 function row(stdout: string, figure: string, eps = ''): string {
   const line = stdout.split('\n').find((l) => l.startsWith(`│ ${figure} `) && l.split('│')[2]!.trim() === eps);
   if (line === undefined) throw new Error(`no row ${figure} ${eps} in\n${stdout}`);
@@ -66,23 +66,56 @@ describe('advtest baseline and advtest check', () => {
     expect(b.figures.results.map((f) => f.eps)).toEqual([0.1, 0.2]);
     expect(b.figures.results[0]!.interval[0]).toBeLessThan(b.figures.results[0]!.accuracy);
     expect(b.examples.ids).toHaveLength(300);
+    // The sanity checks of the run that made it, for check to show beside the re-run's.
+    expect(b.sanity!.map((c) => c.id)).toEqual(['monotone:fgsm', 'finite-gradients', 'nonzero-gradients', 'deterministic']);
   });
 
   it('passes an unchanged model against its own baseline (exit 0)', async () => {
     const r = await runCli('check', '--baseline', file, '--quiet');
     expect(r.code, r.stderr).toBe(0);
-    expect(row(r.stdout, 'fgsm (linf)', '0.1')).toMatch(/0\.0 pts .* 0 .* 0 .* 1\.0000 .* unchanged/);
+    expect(row(r.stdout, 'fgsm', '0.1')).toMatch(/0\.0 pts .* 0 .* 0 .* 1\.0000 .* unchanged/);
     expect(r.stdout).toMatch(/^PASS: no figure regressed \(drop > 1\.0 pts and p < 0\.05, exact one-sided McNemar test/m);
     expect(r.stderr).toBe('');
+    // --md: both runs' sanity checks side by side, the re-run's not a second time.
+    const md = await runCli('check', '--baseline', file, '--quiet', '--md');
+    expect(md.stdout).toMatch(/^\*\*Sanity checks:\*\* before 4\/4 passed · after \d\/4 passed/m);
+    for (const id of ['monotone:fgsm', 'finite-gradients', 'nonzero-gradients', 'deterministic']) expect(md.stdout).toMatch(new RegExp(`^\\| ${id} +\\| +✓ +\\| +(✓|✗ flag) +\\|$`, 'm'));
+    expect(md.stdout).not.toMatch(/^Sanity checks: /m);
   });
 
   it('fails a weakened model with exit code 1, a readable table and the lost examples', async () => {
-    const r = await runCli('check', '--baseline', file, '--model', weakened, '--quiet');
+    const page = path.join(dir, 'check.html');
+    const r = await runCli('check', '--baseline', file, '--model', weakened, '--quiet', '--html', page);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/│ figure +│ ε +│ before \[95% CI\] +│ after \[95% CI\] +│ change +│ lost +│ gained +│ p +│ verdict +│/);
-    const fgsm01 = row(r.stdout, 'fgsm (linf)', '0.1');
-    expect(fgsm01).toMatch(/│ \d+\.\d% \[\d+\.\d%, \d+\.\d%\] │ \d+\.\d% \[\d+\.\d%, \d+\.\d%\] │ -\d+\.\d pts │ \d+ +│ \d+ +│ <0\.0001 │ REGRESSION │/);
+    // The page shows the sanity checks of both runs: two blocks of four.
+    const html = await readFile(page, 'utf8');
+    const section = /<section id="sanity">(.*?)<\/section>/s.exec(html)![1]!;
+    // One chart with both runs' curves (fgsm only: named at the line ends), and a card counting both runs.
+    const curves = /<section id="curves">(.*?)<\/section>/s.exec(html)![1]!;
+    for (const line of ['before · fgsm', 'after · fgsm']) expect(curves).toContain(`>${line}</text>`);
+    expect(html).toMatch(/<div class="label">sanity checks<\/div><div class="value">before 4\/4 · after \d\/4<\/div>/);
+    expect([...section.matchAll(/<h3>(.*?)<\/h3>(.*?)<\/div>/gs)].map((m) => [m[1]!.replace(/: \d\/4 passed$/, ''), (m[2]!.match(/<li /g) ?? []).length])).toEqual([
+      [`before: baseline ${file}`, 4],
+      [`after: ${weakened}`, 4],
+    ]);
+    expect(r.stdout).toMatch(/│ figure \(linf\) +│ ε +│ before +│ after +│ change +│ lost +│ gained +│ p +│ verdict +│/);
+    const fgsm01 = row(r.stdout, 'fgsm', '0.1');
+    expect(fgsm01).toMatch(/│ \d+\.\d% +│ \d+\.\d% +│ -\d+\.\d pts │ \d+ +│ \d+ +│ <0\.0001 │ REGRESSION │/);
     expect(cells(fgsm01).change).toBeLessThan(-20);
+    // Both runs' sanity checks: the baseline's (recorded with it) and the re-run's, the same four.
+    expect(r.stdout).toMatch(/^sanity checks: before 4\/4 passed · after \d\/4 passed/m);
+    for (const id of ['monotone:fgsm', 'finite-gradients', 'nonzero-gradients', 'deterministic']) expect(r.stdout).toMatch(new RegExp(`^│ ${id} +│ ✓ +│ (✓|✗ flag) +│$`, 'm'));
+    // The figures' table fits 100 columns; --wide adds the intervals and each row's norm.
+    const table = (out: string) => {
+      const lines = out.split('\n');
+      return lines.slice(lines.findIndex((l) => l.startsWith('┌')), lines.findIndex((l) => l.startsWith('└')) + 1);
+    };
+    expect(table(r.stdout)).toHaveLength(2 + 3 + 1);
+    expect(Math.max(...table(r.stdout).map((l) => [...l].length))).toBeLessThanOrEqual(100);
+    const wide = await runCli('check', '--baseline', file, '--model', weakened, '--quiet', '--wide');
+    expect(wide.stdout).toMatch(/│ figure +│ ε +│ before \[95% CI\] +│ after \[95% CI\] +│ change +│ lost +│ gained +│ p +│ verdict +│/);
+    expect(row(wide.stdout, 'fgsm (linf)', '0.1')).toMatch(/│ \d+\.\d% \[\d+\.\d%, \d+\.\d%\] │ \d+\.\d% \[\d+\.\d%, \d+\.\d%\] │ -\d+\.\d pts │ \d+ +│ \d+ +│ <0\.0001 │ REGRESSION │/);
+    expect(cells(row(wide.stdout, 'fgsm (linf)', '0.1'))).toEqual(cells(fgsm01));
     expect(r.stdout).toMatch(/^fgsm \(linf\) ε=0\.1 lost: (mnist\/test\/\d\/\d+, ){9}mnist\/test\/\d\/\d+ … \(\+\d+ more\)$/m);
     expect(r.stdout).toMatch(/^FAIL: 3 regressions: clean -\d+\.\d pts, fgsm \(linf\) ε=0\.1 -\d+\.\d pts, fgsm \(linf\) ε=0\.2 -\d+\.\d pts \(drop > 1\.0 pts and p < 0\.05, exact one-sided McNemar test/m);
     expect(r.stderr).toMatch(/^advtest: regression: 3 of 3 figures dropped by more than 1\.0 pts with p < 0\.05; largest: fgsm \(linf\) ε=0\.1 -\d+\.\d pts\n$/);
@@ -94,7 +127,7 @@ describe('advtest baseline and advtest check', () => {
     // The jitter costs 3 of 100 examples at each ε, more than the 1-point tolerance; but 3 lost
     // and none gained happens by chance with p = 1/8: the test, not the tolerance, lets it pass.
     for (const eps of ['0.1', '0.2']) {
-      expect(cells(row(r.stdout, 'fgsm (linf)', eps))).toEqual({ change: -3, lost: 3, gained: 0, p: '0.1250', verdict: 'not significant' });
+      expect(cells(row(r.stdout, 'fgsm', eps))).toEqual({ change: -3, lost: 3, gained: 0, p: '0.1250', verdict: 'not significant' });
     }
     expect(r.stdout).toMatch(/^PASS/m);
   });
@@ -140,7 +173,7 @@ describe('advtest baseline and advtest check', () => {
     expect((JSON.parse(await readFile(pgd, 'utf8')) as Baseline).evaluation.request).toEqual({ attack: 'pgd', steps: '3' });
     const same = await runCli('check', '--baseline', pgd, '--quiet');
     expect(same.code, same.stderr).toBe(0);
-    expect(cells(row(same.stdout, 'pgd (linf)', '0.1')).verdict).toBe('unchanged');
+    expect(cells(row(same.stdout, 'pgd', '0.1')).verdict).toBe('unchanged');
     // --steps without --attack applies to the baseline's attack.
     const other = await runCli('check', '--baseline', pgd, '--steps', '5', '--mode', 'sequential', '--quiet');
     expect(other.code).toBe(2);

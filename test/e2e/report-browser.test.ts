@@ -12,6 +12,9 @@ import { writeFixtureReport } from './fixture-report.js';
 import { minimalReport } from '../report/minimal-report.js';
 import { CIFAR100_NAMES, hundredClassReport } from '../report/many-classes.js';
 import { sampleEntries } from '../report/sample-bench.js';
+import { sampleCheck } from '../report/sample-check.js';
+import { regressionTableFromCheck } from '../../src/report/regression-table.js';
+import { sampleReport } from '../report/sample-report.js';
 import { benchHtml } from '../../src/benchmark/html.js';
 import { apgd } from '../../attacks/index.js';
 import { balancedSubset } from '../../src/data/dataset.js';
@@ -351,6 +354,29 @@ if (!existsSync(CHROMIUM)) {
         const overflow = await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth');
         expect(overflow).toBe(false);
         await page.screenshot({ path: path.join(screens, 'bench.png'), fullPage: true });
+        expect(consoleErrors).toEqual([]);
+        expect(network).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+
+    it('shows the check page: both runs\' curves on one chart, their figures, both runs\' sanity checks', async () => {
+      const file = path.join(fixture.dir, 'check.html');
+      await writeFile(file, await buildHtml({ regression: regressionTableFromCheck(sampleCheck()), report: sampleReport() }));
+      const { page, network, consoleErrors } = await open(browser, file);
+      try {
+        const chart = page.locator('#curves figure svg');
+        const lines = await chart.locator('path[aria-roledescription="line mark"]').evaluateAll((ps) => ps.map((p) => p.getAttribute('aria-label') ?? ''));
+        const series = lines.map((l) => /line: (.+?)(;|$)/.exec(l)?.[1] ?? l);
+        expect(series.filter((l) => l.startsWith('before · ')).length).toBe(3);
+        expect(series.filter((l) => l.startsWith('after · ')).length).toBe(3);
+        await expect(page.locator('#regression thead').innerText()).resolves.toMatch(/before[\s\S]*after/);
+        await expect(page.locator('#sanity h3').count()).resolves.toBe(2);
+        await expect(page.locator('#sanity').innerText()).resolves.toMatch(/before[\s\S]*after/);
+        const overflow = await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth');
+        expect(overflow).toBe(false);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'check.png'), fullPage: true });
         expect(consoleErrors).toEqual([]);
         expect(network).toEqual([]);
       } finally {

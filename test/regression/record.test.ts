@@ -65,7 +65,12 @@ describe('recording a baseline from a report', () => {
     expect(baseline.figures.worstCase[1]).toMatchObject({ eps: 0.1, correct: 2, n: 5 });
     expect(unpackBits(baseline.figures.worstCase[1]!.bits, 5)).toEqual([false, false, true, true, false]);
     expect(baseline.examples.ids).toEqual(['tiny/0', 'tiny/1', 'tiny/2', 'tiny/3', 'tiny/4']);
-    // What it records passes its own validation.
-    expect(parseBaseline(JSON.stringify(baseline), 'b.json')).toEqual(baseline);
+    // The run's sanity checks are kept, so that a check can show them beside its own.
+    expect(report.sanity!.length).toBeGreaterThan(0);
+    expect(baseline.sanity).toEqual(report.sanity);
+    // What it records passes its own validation, and reads back with its sanity checks.
+    const read = parseBaseline(JSON.stringify(baseline), 'b.json');
+    expect(read).toEqual(baseline);
+    expect(read.sanity!.map((c) => c.id)).toEqual(report.sanity!.map((c) => c.id));
   });
 });

@@ -30,6 +30,8 @@ describe('baseline files', () => {
     expect(b.format).toBe(BASELINE_FORMAT);
     expect(b.model.path).toBe('../models/mnist-cnn');
     expect(b.examples.ids).toHaveLength(b.data.size);
+    // Made before baselines kept their sanity checks: it still loads, without them.
+    expect(b.sanity).toBeUndefined();
   });
 
   it('writes atomically into a folder it creates, and reads back what it wrote', async () => {
@@ -59,6 +61,7 @@ describe('baseline files', () => {
     ['damaged bits', (b) => void (b.figures.results[0]!.bits = 'AAAA'), /fgsm ε=0.1 bits are not a base64 bitset of 300 examples/],
     ['a count that disagrees with its bits', (b) => void (b.figures.clean.correct += 1), /clean says \d+\/300 but its bits hold/],
     ['missing ids', (b) => void b.examples.ids.pop(), /data.size is 300 but 299 example ids/],
+    ['a sanity check without a verdict', (b) => void (b.sanity = [{ id: 'deterministic', message: 'the model is deterministic' } as never]), /\/sanity\/0 must have required property 'ok'/],
   ])('refuses %s with a message saying how to fix it', async (_what, edit, message) => {
     const err = await refusal(edit);
     expect(err.message).toMatch(message);

@@ -31,6 +31,7 @@ interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOption
   json?: boolean | string;
   html?: string;
   md?: boolean;
+  wide?: boolean;
   data?: string;
   dataDir?: string;
   transform?: string;
@@ -97,6 +98,7 @@ export function checkCommand(): Command {
     .option('--json [file]', 'write the comparison as JSON to file (no file: JSON on stdout)')
     .option('--html <file>', 'also write a self-contained HTML page with the comparison and the new curves')
     .option('--md', 'print the comparison as GitHub-flavoured Markdown (for pull-request comments)')
+    .option('--wide', 'every column in the terminal table (95% intervals, each row\'s norm); by default it fits 100 columns')
     .option('--data <spec>', 'refuse unless the baseline used this data')
     .option('--data-dir <dir>', 'refuse unless the baseline used this Fashion-MNIST folder')
     .option('--transform <spec>', 'refuse unless the baseline used this input transform')
@@ -156,7 +158,7 @@ export function checkCommand(): Command {
       if (opts.html !== undefined) {
         await writeFileSafely(opts.html, await buildHtml({ regression: regressionTableFromCheck(result), report: result.report }));
       }
-      process.stdout.write(opts.json === true ? json : opts.md ? renderMarkdown({ regression: regressionTableFromCheck(result), report: result.report }) : renderCheck(result) + '\n');
+      process.stdout.write(opts.json === true ? json : opts.md ? renderMarkdown({ regression: regressionTableFromCheck(result), report: result.report }) : renderCheck(result, { wide: opts.wide === true }) + '\n');
       if (!result.passed) throw new RegressionFound(regressionMessage(result));
       // The table ends with the verdict; JSON on stdout does not, so say it on stderr.
       if (opts.json === true) logLine(quiet, summaryLine(result));
