@@ -7,6 +7,7 @@ import { mergeRows, takeRows } from '../src/tensor/rows.js';
 import type { AttackContext, Classifier, Criterion, Norm, NormName, SyncAttack } from '../src/types.js';
 import { dlrLoss, dlrTargetedLoss } from '../src/tensor/dlr-loss.js';
 import { attackName, resolveNorm } from './options.js';
+import { tidyValue } from '../src/tensor/read.js';
 
 /**
  * APGD — Auto-PGD of Croce & Hein, "Reliable evaluation of adversarial robustness with an
@@ -397,7 +398,7 @@ export function apgd(options: ApgdOptions = {}): SyncAttack {
       // APGD-T: one run per target rank, each ranked from the clean logits.
       let targetRanks: (Int32Array | undefined)[] = [undefined];
       if (perTarget) {
-        const clean = tf.tidy(() => model.logits(x0).dataSync() as Float32Array);
+        const clean = tidyValue(() => model.logits(x0));
         ctx.costs.queries += n;
         targetRanks = topOtherClasses(clean, criterion.labels.dataSync(), model.numClasses, targetCount);
       }

@@ -6,6 +6,7 @@ import { checkTargetCount, topOtherClasses } from './apgd.js';
 import { dualNormOf, normOf, PROJECTIONS, type FabNorm } from './fab-projections.js';
 import { resolveNorm } from './options.js';
 import { l1 } from '../src/tensor/l1-norm.js';
+import { tidyInts, tidyValue, tidyValues } from '../src/tensor/read.js';
 
 /**
  * FAB — Croce & Hein, "Minimally distorted adversarial examples with a fast adaptive boundary
@@ -72,7 +73,7 @@ function linearise(model: Classifier, x: Float32Array, m: number, labels: Int32A
   const d = shape[0] * shape[1] * shape[2];
   const k = model.numClasses;
   if (targets) {
-    const [grad, value] = tf.tidy(() => {
+    const [grad, value] = tidyValues(() => {
       const input = tf.tensor4d(x, [m, ...shape]);
       const y = tf.tensor1d(labels, 'int32');
       const t = tf.tensor1d(targets, 'int32');
@@ -82,23 +83,23 @@ function linearise(model: Classifier, x: Float32Array, m: number, labels: Int32A
         return tf.expandDims(diff, 1);
       };
       const { value, grad } = tf.valueAndGrad(f)(input);
-      return [grad.dataSync() as Float32Array, value.dataSync() as Float32Array];
+      return [grad, value];
     });
     ctx.costs.gradients += m;
-    return { df: Float32Array.from(value!), dg: [Float32Array.from(grad!)], columns: 1 };
+    return { df: Float32Array.from(value), dg: [Float32Array.from(grad)], columns: 1 };
   }
   const df = new Float32Array(m * k);
   const jac = Array.from({ length: k }, () => new Float32Array(m * d));
   const chunk = Math.max(1, Math.floor(JACOBIAN_FLOATS / (k * d)));
   for (let start = 0; start < m; start += chunk) {
     const rows = Math.min(chunk, m - start);
-    const [grad, logits] = tf.tidy(() => {
+    const [grad, logits] = tidyValues(() => {
       const input = tf.tensor4d(x.subarray(start * d, (start + rows) * d), [rows, ...shape]);
       const tiled = tf.tile(input, [k, 1, 1, 1]);
       // Copy c of every example receives the upstream gradient of logit c.
       const dy = tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from({ length: k * rows }, (_, r) => Math.floor(r / rows)), 'int32'), k), 'float32');
       const { value, grad } = tf.valueAndGrad((z: tf.Tensor): tf.Tensor => model.logits(z as tf.Tensor4D))(tiled, dy);
-      return [grad.dataSync() as Float32Array, tf.slice(value, [0, 0], [rows, k]).dataSync() as Float32Array];
+      return [grad, tf.slice(value, [0, 0], [rows, k])];
     });
     for (let c = 0; c < k; c++) jac[c]!.set(grad!.subarray(c * rows * d, (c + 1) * rows * d), start * d);
     for (let i = 0; i < rows; i++) {
@@ -121,7 +122,7 @@ function linearise(model: Classifier, x: Float32Array, m: number, labels: Int32A
 }
 
 function predictions(model: Classifier, x: Float32Array, m: number, ctx: AttackContext): Int32Array {
-  const out = tf.tidy(() => tf.argMax(model.logits(tf.tensor4d(x, [m, ...model.inputShape])), 1).dataSync() as Int32Array);
+  const out = tidyInts(() => tf.argMax(model.logits(tf.tensor4d(x, [m, ...model.inputShape])), 1));
   ctx.costs.queries += m;
   return Int32Array.from(out);
 }
@@ -240,7 +241,7 @@ function search(model: Classifier, x0: Float32Array, labels: Int32Array, s: FabS
   if (n === 0) return out;
   let ranks: (Int32Array | undefined)[] = [undefined];
   if (s.targets !== undefined) {
-    const clean = tf.tidy(() => model.logits(tf.tensor4d(x0, [n, ...model.inputShape])).dataSync() as Float32Array);
+    const clean = tidyValue(() => model.logits(tf.tensor4d(x0, [n, ...model.inputShape])));
     ctx.costs.queries += n;
     ranks = topOtherClasses(clean, labels, model.numClasses, s.targets);
   }

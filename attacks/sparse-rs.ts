@@ -64,11 +64,18 @@ function sample(n: number, m: number, rng: Rng): number[] {
   return pool.slice(0, m);
 }
 
+/**
+ * The loss and α_init a run uses: untargeted, the options (margin loss, α_init 0.3 by default);
+ * targeted, the reference's CE to the target and α_init = 0.1 unless alphaInit is given.
+ */
+export function sparseRsSearch(targeted: boolean, options: SparseRsOptions = {}): { loss: SearchLoss; alphaInit: number } {
+  return targeted ? { loss: 'ce', alphaInit: options.alphaInit ?? 0.1 } : { loss: options.loss ?? 'margin', alphaInit: options.alphaInit ?? 0.3 };
+}
+
 export function sparseRs(options: SparseRsOptions = {}): Attack {
   const queries = options.queries ?? 1000;
-  const alphaInit = options.alphaInit ?? 0.3;
-  const targetedAlpha = options.alphaInit ?? 0.1;
-  const loss = options.loss ?? 'margin';
+  const { alphaInit, loss } = sparseRsSearch(false, options);
+  const targeted = sparseRsSearch(true, options);
   if (!Number.isInteger(queries) || queries < 1) throw new UserError(`sparse-rs: queries must be a positive integer, got ${queries}`);
   if (!(alphaInit > 0 && alphaInit <= 1)) throw new UserError(`sparse-rs: alphaInit must be in (0, 1], got ${alphaInit}`);
   if (loss !== 'margin' && loss !== 'ce') throw new UserError(`sparse-rs: unknown loss "${String(loss)}": use margin or ce`);
@@ -84,7 +91,7 @@ export function sparseRs(options: SparseRsOptions = {}): Attack {
       pixel: 'all channels at one location',
       start: 'k random locations at random box corners',
       schedule: 'α_init / 2, 4, 5, 6, 8, 10, 12, 15, 20 after 0, 50, 200, 500, 1000, 2000, 4000, 6000, 8000 of 10 000, rescaled',
-      targeted: `CE to the target, α_init = ${targetedAlpha} (the reference's targeted L0 setting)`,
+      targeted: `${targeted.loss.toUpperCase()} to the target, α_init = ${targeted.alphaInit} (the reference's targeted L0 setting)`,
     },
     async run(model: Classifier, x0: tf.Tensor4D, criterion: Criterion, eps: number, ctx: AttackContext): Promise<tf.Tensor4D> {
       const [n, h, w, c] = x0.shape;
@@ -98,9 +105,7 @@ export function sparseRs(options: SparseRsOptions = {}): Attack {
       const labels = Int32Array.from(criterion.labels.dataSync());
       const rngs: Rng[] = Array.from({ length: n }, (_, i) => makeRng(deriveSeed(ctx.seed, SEED_SALT, ctx.indices ? ctx.indices[i]! : i)));
       const corner = (rng: Rng): number => (rng() < 0.5 ? lower : upper);
-      // Targeted: the reference's CE to the target and α_init = 0.1.
-      const runLoss: SearchLoss = criterion.targeted ? 'ce' : loss;
-      const alpha = criterion.targeted ? targetedAlpha : alphaInit;
+      const { loss: runLoss, alphaInit: alpha } = sparseRsSearch(criterion.targeted, options);
 
       // Per example: the k perturbed locations and the others.
       const perturbed: Int32Array[] = [];

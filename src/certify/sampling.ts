@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../tensor/random.js';
 import type { Classifier } from '../types.js';
+import { tidyInts } from '../tensor/read.js';
 
 /**
  * Noisy copies are drawn in chunks of this many, chunk j of one example from its own seed: copy s
@@ -30,14 +31,14 @@ export function sampleVotes(model: Classifier, image: tf.Tensor4D, example: numb
   const chunksPerPass = Math.max(1, Math.floor(o.batchSize / NOISE_CHUNK));
   const chunks = Math.ceil(num / NOISE_CHUNK);
   for (let first = 0; first < chunks; first += chunksPerPass) {
-    const predicted = tf.tidy(() => {
+    const predicted = tidyInts(() => {
       const parts: tf.Tensor[] = [];
       for (let j = first; j < Math.min(chunks, first + chunksPerPass); j++) {
         const rows = Math.min(NOISE_CHUNK, num - j * NOISE_CHUNK);
         parts.push(tf.randomNormal([rows, h, w, c], 0, o.sigma, 'float32', deriveSeed(o.seed, PHASE_SALT[phase], example, j)));
       }
       const noisy = tf.add(image, parts.length === 1 ? parts[0]! : tf.concat(parts)) as tf.Tensor4D;
-      return tf.argMax(model.logits(noisy), 1).dataSync();
+      return tf.argMax(model.logits(noisy), 1);
     });
     for (const k of predicted) counts[k]!++;
   }

@@ -6,6 +6,7 @@ import type { Attack, Classifier } from '../types.js';
 import { runAttack } from '../../attacks/run-attack.js';
 import { checkFiniteScores } from './evaluate-batch.js';
 import { chooseTargets, type TargetSpec } from './targets.js';
+import { tidyInts, tidyValue } from '../tensor/read.js';
 
 // The attack step of attackImages: a batch's clean pass, and its adversarial images computed in
 // this thread or a worker's.
@@ -58,7 +59,7 @@ export interface Predictions {
 }
 
 export function softmaxTop(logits: tf.Tensor2D): Predictions {
-  return tf.tidy(() => ({ prediction: tf.argMax(logits, 1).dataSync() as Int32Array, probs: tf.softmax(logits).dataSync() as Float32Array }));
+  return { prediction: tidyInts(() => tf.argMax(logits, 1)), probs: tidyValue(() => tf.softmax(logits)) };
 }
 
 /** The predictions of a batch of images given as flat pixels. */

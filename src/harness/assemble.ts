@@ -39,6 +39,8 @@ export interface AssembleInput {
   backend: Omit<BackendInfo, 'requested'>;
   probe?: ModelProbeRecord;
   totalSeconds: number;
+  /** Batches computed side by side (worker threads); 1 when absent. */
+  concurrency?: number;
 }
 
 /** A cell's margins with the examples it did not attack given their clean values (as their predictions are). */
@@ -210,6 +212,7 @@ export function assemble(input: AssembleInput): Report {
     timings: {
       totalSeconds: round6(input.totalSeconds),
       results: cells.map((c) => ({ attack: c.attack, eps: c.eps, seconds: round6(c.seconds) })),
+      ...((input.concurrency ?? 1) > 1 ? { concurrency: input.concurrency } : {}),
       createdAt: new Date().toISOString(),
       invocation: currentInvocation(),
     },

@@ -186,8 +186,9 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
+  const concurrency = Math.max(1, runner?.concurrency ?? 1);
   try {
-    await Promise.all(Array.from({ length: Math.max(1, runner?.concurrency ?? 1) }, worker));
+    await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
     journal?.close();
   }
@@ -223,6 +224,7 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
     backend: withoutRequested(backend),
     ...(records.find((r) => r.probe)?.probe ? { probe: records.find((r) => r.probe)!.probe! } : {}),
     totalSeconds: (Date.now() - started) / 1000,
+    concurrency,
   });
   if (fits.length > 0) {
     chargeFitCosts(fits, report);

@@ -134,6 +134,7 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
     backend: first.backend,
     ...(probe ? { probe } : {}),
     totalSeconds: byIndex.reduce((a, r) => a + r.timings.totalSeconds, 0),
+    concurrency: Math.max(...byIndex.map((r) => r.timings.concurrency ?? 1)),
   });
   const universal = mergeUniversal(byIndex, merged);
   if (universal) merged.universal = universal;

@@ -9,6 +9,7 @@ import { BUDGET_TOLERANCE, finalizeAdversarial, quantize8 } from '../tensor/fina
 import type { CellRecord } from './journal.js';
 import { untouchedCell } from './untouched-cell.js';
 import { round6 } from './stats.js';
+import { tidyValue, tidyValues } from '../tensor/read.js';
 
 /**
  * How the harness evaluates a minimal-perturbation attack (Attack.minimal): the attack runs once
@@ -44,7 +45,7 @@ export async function runMinimal(model: Classifier, attack: Attack, x: tf.Tensor
     const raw = await attack.run(model, sub, { labels, targeted }, eps, ctx);
     const found = tf.tidy(() => clipToBox(raw, model.bounds.lower, model.bounds.upper));
     raw.dispose();
-    const distance = tf.tidy(() => attack.norm.distance(found, sub).dataSync() as Float32Array);
+    const distance = tidyValue(() => attack.norm.distance(found, sub));
     const predicted = await predictClasses(model, found);
     const target = Int32Array.from(rows, (r) => criterionLabels[r]!);
     const success = Uint8Array.from(rows, (_, k) => ((targeted ? predicted[k] === target[k] : predicted[k] !== target[k]) ? 1 : 0));
@@ -138,9 +139,9 @@ export async function recordAdversarial(model: Classifier, cell: CellRecord, row
       advPreds = await predictClasses(model, adv);
     }
     const qPreds = await predictClasses(model, q);
-    const [dInf, d2] = tf.tidy(() => {
+    const [dInf, d2] = tidyValues(() => {
       const delta = tf.sub(adv, x);
-      return [tf.max(tf.abs(delta), [1, 2, 3]).dataSync(), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3])).dataSync()];
+      return [tf.max(tf.abs(delta), [1, 2, 3]), tf.sqrt(tf.sum(tf.square(delta), [1, 2, 3]))];
     });
     rows.forEach((r, k) => {
       cell.predictions[r] = advPreds[k]!;

@@ -76,7 +76,7 @@ export const SHARD_REPORT_SCHEMA: SchemaObject = {
     timings: {
       type: 'object',
       required: ['totalSeconds', 'results'],
-      properties: { totalSeconds: { type: 'number', minimum: 0 }, results: { type: 'array', items: { type: 'object', required: ['seconds'], properties: { seconds: { type: 'number', minimum: 0 } } } } },
+      properties: { totalSeconds: { type: 'number', minimum: 0 }, concurrency: { type: 'integer', minimum: 2 }, results: { type: 'array', items: { type: 'object', required: ['seconds'], properties: { seconds: { type: 'number', minimum: 0 } } } } },
     },
   },
 };

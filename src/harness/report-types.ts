@@ -294,7 +294,10 @@ export interface Report {
   /** Kept apart so that two runs with the same seed differ only here. */
   timings: {
     totalSeconds: number;
+    /** Per cell, the seconds of its batches summed: with batches computed side by side they add up to more than totalSeconds. */
     results: { attack: string; eps: number; seconds: number }[];
+    /** How many batches were computed side by side (worker threads), when more than one. */
+    concurrency?: number;
     createdAt: string;
     /** The command line or library call that produced the report (here: it differs between identical runs). */
     invocation?: Invocation;

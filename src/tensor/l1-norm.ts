@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Norm } from '../types.js';
 import { deriveSeed, makeRng } from './random.js';
+import { tidyValue } from './read.js';
 
 /**
  * The L1 threat model: ε bounds Σ|δ_i| over every value of the image (channels count apiece).
@@ -13,7 +14,7 @@ import { deriveSeed, makeRng } from './random.js';
 
 /** Per example, Σ|a − b| with the float32 differences summed in float64. */
 function rowSums(a: tf.Tensor4D, b: tf.Tensor4D): Float64Array {
-  const diff = tf.tidy(() => tf.sub(a, b).dataSync() as Float32Array);
+  const diff = tidyValue(() => tf.sub(a, b));
   const n = a.shape[0];
   const d = n === 0 ? 0 : diff.length / n;
   const out = new Float64Array(n);
@@ -74,7 +75,7 @@ export const l1: Norm = {
     if (n === 0) return tf.clone(x);
     const d = x.size / n;
     const base = x0.dataSync() as Float32Array;
-    const delta = Float64Array.from(tf.tidy(() => tf.sub(x, x0).dataSync() as Float32Array));
+    const delta = Float64Array.from(tidyValue(() => tf.sub(x, x0)));
     const out = new Float32Array(x.size);
     for (let i = 0; i < n; i++) {
       const row = delta.subarray(i * d, (i + 1) * d);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Norm } from '../types.js';
 import { deriveSeed, makeRng } from './random.js';
+import { tidyValue } from './read.js';
 
 /**
  * The sparse threat models. A *pixel* is every channel at one location (as in Sparse-RS, Croce et
@@ -41,7 +42,7 @@ function keepWhere(x: tf.Tensor4D, x0: tf.Tensor4D, mask: tf.Tensor3D): tf.Tenso
 
 /** Per-location squared change summed over channels, row-major [n][h·w]. */
 function energy(x: tf.Tensor4D, x0: tf.Tensor4D): Float32Array {
-  return tf.tidy(() => tf.sum(tf.square(tf.sub(x, x0)), 3).dataSync() as Float32Array);
+  return tidyValue(() => tf.sum(tf.square(tf.sub(x, x0)), 3));
 }
 
 export const l0: Norm = {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeAttack, sparseRs, sparseRsFraction } from '../../attacks/index.js';
+import { sparseRsSearch } from '../../attacks/sparse-rs.js';
 import { UserError } from '../../src/errors.js';
 import { evaluate } from '../../src/harness/evaluate.js';
 import { finalizeAdversarial } from '../../src/tensor/finalize.js';
@@ -160,5 +161,37 @@ describe('targeted Sparse-RS', () => {
     model.dispose();
     expect(report.results.map((r) => r.success.rate)).toEqual([0, 1, 1]);
     expect(report.config.attacks[0]!.config.targeted).toMatch(/CE to the target, α_init = 0.1/);
+  });
+});
+
+describe('the search a run uses (targeted: the reference\'s CE and α_init = 0.1)', () => {
+  it('untargeted: margin, α_init 0.3 or the options; targeted: CE, α_init 0.1 unless given', () => {
+    expect(sparseRsSearch(false)).toEqual({ loss: 'margin', alphaInit: 0.3 });
+    expect(sparseRsSearch(false, { loss: 'ce', alphaInit: 0.2 })).toEqual({ loss: 'ce', alphaInit: 0.2 });
+    expect(sparseRsSearch(true, { loss: 'margin' })).toEqual({ loss: 'ce', alphaInit: 0.1 });
+    expect(sparseRsSearch(true, { alphaInit: 0.2 })).toEqual({ loss: 'ce', alphaInit: 0.2 });
+  });
+
+  /**
+   * The first candidate moves m = max(⌊α_init/2 · k⌋, 1) of the k perturbed locations: each one
+   * moved is restored to grey 0.5 and a new one is set to a corner, so the candidate differs from
+   * the start in 2m locations. k = 20: untargeted α_init 0.3 → m = 3 (6 locations), targeted 0.1 → m = 1 (2).
+   */
+  it('moves as many locations as its α_init says, seen in the images it queries', async () => {
+    const changedInFirstCandidate = async (targeted: boolean): Promise<number> => {
+      // Class 0 far ahead of the others whatever the pixels: nothing is fooled, the search goes on.
+      const base = linearClassifier([Array(100).fill(0), Array(100).fill(0.01), Array(100).fill(-0.01)], [50, 0, 0], [10, 10, 1]);
+      const queried: Float32Array[] = [];
+      const model = { ...base, logits: (x: tf.Tensor4D) => (queried.push(Float32Array.from(x.dataSync())), base.logits(x)) };
+      const x = tf.fill([1, 10, 10, 1], 0.5) as tf.Tensor4D;
+      const labels = tf.tensor1d([targeted ? 1 : 0], 'int32');
+      const adv = await sparseRs({ queries: 1000 }).run(model, x, { labels, targeted }, 20, { seed: 3, costs: { gradients: 0, queries: 0 } });
+      tf.dispose([x, labels, adv]);
+      base.dispose();
+      const [start, candidate] = [queried[0]!, queried[1]!];
+      return start.filter((v, p) => v !== candidate[p]).length;
+    };
+    expect(await changedInFirstCandidate(false)).toBe(6);
+    expect(await changedInFirstCandidate(true)).toBe(2);
   });
 });

@@ -43,6 +43,10 @@ describe('worker threads', () => {
     const b = JSON.parse(await readFile(path.join(dir, 'two.json'), 'utf8')) as Report;
     expect(b.examples).toEqual(a.examples);
     expect(comparable(b)).toBe(comparable(a));
+    // Batch times summed over two workers can exceed the run's wall time: the report and the table say so.
+    expect([a.timings.concurrency, b.timings.concurrency]).toEqual([undefined, 2]);
+    expect(two.stdout).toContain('batch times summed over 2 workers running side by side');
+    expect(one.stdout).not.toContain('side by side');
   }, 180_000);
 
   it('get every attack option of the command line (--targets, once left out of the worker request)', async () => {
