@@ -117,12 +117,15 @@ export const ATTACK_REGISTRY: Record<string, (o: AttackOptions) => Attack> = {
   },
 };
 
+// The options' command-line spelling, for messages: attacks/ must not import src/run's option table, so
+// test/attacks/option-flags.test.ts checks every flag named here against the CLI. queries has no flag.
+const OPTION_FLAGS = { steps: '--steps', absStepsize: '--step-size', relStepsize: '--step-size', restarts: '--restarts', loss: '--loss', targets: '--targets', placement: '--placement', queries: 'queries' } as const satisfies Partial<Record<keyof AttackOptions, string>>;
+
 /** Refuses the loop options an attack does not take (besides norm, which each checks itself). */
 function ownOptionsOnly(name: string, o: AttackOptions, allowed: (keyof AttackOptions)[]): void {
-  const flags: Partial<Record<keyof AttackOptions, string>> = { steps: '--steps', absStepsize: '--step-size', relStepsize: '--step-size', restarts: '--restarts', loss: '--loss', targets: '--targets', placement: '--placement', queries: '--queries' };
-  for (const key of Object.keys(flags) as (keyof AttackOptions)[]) {
+  for (const key of Object.keys(OPTION_FLAGS) as (keyof typeof OPTION_FLAGS)[]) {
     if (o[key] !== undefined && !allowed.includes(key) && !(key === 'queries' && name === 'sparse-rs')) {
-      throw new UserError(`${name} does not take ${flags[key]}: drop it${key === 'placement' ? ' (--placement applies to --attack patch)' : ''}`);
+      throw new UserError(`${name} does not take ${OPTION_FLAGS[key]}: drop it${key === 'placement' ? ' (--placement applies to --attack patch)' : ''}`);
     }
   }
 }
@@ -215,7 +218,7 @@ function recipeMembers(name: string, options: AttackOptions): Attack[] {
   const { norm, ...rest } = options;
   const given = Object.entries(rest).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (given.length > 0) {
-    const flag = { steps: '--steps', restarts: '--restarts', absStepsize: '--step-size', relStepsize: '--step-size', loss: '--loss', queries: '--queries', targets: '--targets' }[given[0]!] ?? given[0]!;
+    const flag = OPTION_FLAGS[given[0] as keyof typeof OPTION_FLAGS] ?? given[0]!;
     throw new UserError(`--attack ${name} is the fixed reference recipe (only --norm applies): drop ${flag}, or list the attacks as a suite (--attack ${PRESETS[name]!.join(',')} ${flag} …)`);
   }
   if (norm !== undefined && norm !== 'linf' && norm !== 'l2') throw new UserError(`--attack ${name} is the L∞ or L2 recipe: use --norm linf|l2 (for --norm ${norm}, run ${norm === 'l1' ? 'fmn or fab' : 'sparse-rs or fmn'})`);

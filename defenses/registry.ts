@@ -5,7 +5,7 @@ import type { InputTransform, TransformedClassifier } from '../src/model/input-t
 import type { Attack, Classifier } from '../src/types.js';
 import { fastFgsmTraining, fgsmAdversarialTraining, pgdAdversarialTraining } from './adversarial-training.js';
 import { augment, parseAugmentations } from './augment.js';
-import { checkLayerNames, clipGradients, maxNorm } from './clipping.js';
+import { checkLayerNames, clipGradients, maxNorm, type ClipKind } from './clipping.js';
 import type { Defense } from './defense.js';
 import { distill, temperature } from './distillation.js';
 import { gaussianAugmentation } from './gaussian.js';
@@ -77,97 +77,76 @@ function noTrainAttack(spec: DefenseSpec, env: DefenseEnv, why: string): void {
   if (env.attack) throw new UserError(`--defense ${spec.name} ${why}: drop --train-attack (or use pgd-at / fgsm-at, which take any attack)`);
 }
 
-function rampOf(env: DefenseEnv): { ramp?: number } {
-  return env.ramp !== undefined ? { ramp: env.ramp } : {};
+/** The settings of the env that are set, of those named (the defenses' own defaults apply to the rest). */
+function given<K extends 'attack' | 'steps' | 'stepSize' | 'ramp'>(env: DefenseEnv, ...keys: K[]): Pick<DefenseEnv, K> {
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]])) as Pick<DefenseEnv, K>;
 }
 
-/** Every defense, with its syntax: training-time ones (--defense), then input transforms (--transform). */
-export const DEFENSE_REGISTRY: Record<string, TrainingEntry | TransformEntry> = {
+/** clip-value, clip-norm, clip-global: the same entry but for the clip and its help. */
+function clip(kind: ClipKind, help: string): Omit<TrainingEntry, 'kind'> {
+  return { syntax: `${kind}=C[@layer+…]`, help, takesLayers: true, make: (s, env) => clipGradients(kind, numberOf(s), s.layers ?? env.layers) };
+}
+
+/** The training-time defenses (--defense). */
+const TRAINING_DEFENSES: Record<string, Omit<TrainingEntry, 'kind'>> = {
   'fgsm-at': {
-    kind: 'training',
     syntax: 'fgsm-at[=α]',
     help: 'FGSM adversarial training, loss α·L(x) + (1−α)·L(x_adv), α = 0.5 (Goodfellow et al. 2015); x_adv from --train-attack (default fgsm)',
     make: (s, env) => {
       if (env.steps !== undefined && !env.attack) throw new UserError(`--defense ${s.text} makes its examples with FGSM, one step: add --train-attack bim or pgd for --train-steps`);
-      return fgsmAdversarialTraining({ eps: env.eps, alpha: numberOf(s, 0.5), ...(env.attack ? { attack: env.attack } : {}), ...rampOf(env) });
+      return fgsmAdversarialTraining({ eps: env.eps, alpha: numberOf(s, 0.5), ...given(env, 'attack', 'ramp') });
     },
   },
   'fast-fgsm': {
-    kind: 'training',
     syntax: 'fast-fgsm[=step/ε]',
     help: 'FGSM from a random start with step 1.25·ε, training on x_adv only (Wong et al. 2020); pair with --early-stop',
     make: (s, env) => {
       noTrainAttack(s, env, 'is FGSM from a random start by definition');
       if (env.steps !== undefined) throw new UserError(`--defense ${s.text} takes one step by definition: drop --train-steps (or use pgd-at)`);
-      return fastFgsmTraining({ eps: env.eps, relStepsize: numberOf(s, 1.25), ...rampOf(env) });
+      return fastFgsmTraining({ eps: env.eps, relStepsize: numberOf(s, 1.25), ...given(env, 'ramp') });
     },
   },
   'pgd-at': {
-    kind: 'training',
     syntax: 'pgd-at',
     help: 'PGD adversarial training on x_adv only (Madry et al. 2018): PGD-7 from a random start, last iterate (--train-steps, --train-step-size), or any --train-attack',
     make: (s, env) => {
       noValue(s);
-      return pgdAdversarialTraining({ eps: env.eps, ...(env.attack ? { attack: env.attack } : {}), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}), ...rampOf(env) });
+      return pgdAdversarialTraining({ eps: env.eps, ...given(env, 'attack', 'steps', 'stepSize', 'ramp') });
     },
   },
   trades: {
-    kind: 'training',
     syntax: 'trades[=β]',
     help: 'TRADES, CE(f(x), y) + β·KL(f(x) ‖ f(x′)), β = 6, x′ maximising the KL (Zhang et al. 2019); --train-steps (default 10), --train-step-size',
     make: (s, env) => {
       noTrainAttack(s, env, 'crafts x′ by maximising its KL term');
-      return trades({ eps: env.eps, beta: numberOf(s, 6), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}), ...rampOf(env) });
+      return trades({ eps: env.eps, beta: numberOf(s, 6), ...given(env, 'steps', 'stepSize', 'ramp') });
     },
   },
   augment: {
-    kind: 'training',
     syntax: 'augment[=crop[:pad]+flip+noise[:σ]+cutout[:side]]',
     help: 'data augmentation on tensors, in the order given (default crop:2; flip is off unless named)',
     make: (s) => augment(parseAugmentations(s.value)),
   },
-  'clip-value': {
-    kind: 'training',
-    syntax: 'clip-value=C[@layer+…]',
-    help: 'clip each gradient element to [−C, C]',
-    takesLayers: true,
-    make: (s, env) => clipGradients('clip-value', numberOf(s), s.layers ?? env.layers),
-  },
-  'clip-norm': {
-    kind: 'training',
-    syntax: 'clip-norm=C[@layer+…]',
-    help: 'rescale each gradient tensor to L2 norm ≤ C',
-    takesLayers: true,
-    make: (s, env) => clipGradients('clip-norm', numberOf(s), s.layers ?? env.layers),
-  },
-  'clip-global': {
-    kind: 'training',
-    syntax: 'clip-global=C[@layer+…]',
-    help: 'rescale all (selected) gradients together to global L2 norm ≤ C',
-    takesLayers: true,
-    make: (s, env) => clipGradients('clip-global', numberOf(s), s.layers ?? env.layers),
-  },
+  'clip-value': clip('clip-value', 'clip each gradient element to [−C, C]'),
+  'clip-norm': clip('clip-norm', 'rescale each gradient tensor to L2 norm ≤ C'),
+  'clip-global': clip('clip-global', 'rescale all (selected) gradients together to global L2 norm ≤ C'),
   'max-norm': {
-    kind: 'training',
     syntax: 'max-norm=M[@layer+…]',
     help: 'after each update, rescale each unit’s incoming weights to L2 norm ≤ M',
     takesLayers: true,
     make: (s, env) => maxNorm(numberOf(s), s.layers ?? env.layers),
   },
   'label-smoothing': {
-    kind: 'training',
     syntax: 'label-smoothing[=s]',
     help: 'targets (1−s)·one-hot + s/K, s = 0.1',
     make: (s) => labelSmoothing(numberOf(s, 0.1)),
   },
   temperature: {
-    kind: 'training',
     syntax: 'temperature=T',
     help: 'train with the softmax at temperature T (the teacher of defensive distillation)',
     make: (s) => temperature(numberOf(s)),
   },
   distill: {
-    kind: 'training',
     syntax: 'distill=T',
     help: 'defensive distillation (Papernot et al. 2016): a student trained at T on a teacher’s probabilities at T (--teacher DIR, or the train command trains the teacher first); not a robust defense',
     make: (s, env) => {
@@ -176,13 +155,11 @@ export const DEFENSE_REGISTRY: Record<string, TrainingEntry | TransformEntry> = 
     },
   },
   gaussian: {
-    kind: 'training',
     syntax: 'gaussian=σ',
     help: 'Gaussian data augmentation for randomized smoothing: x + N(0, σ²), not clipped (Cohen et al. 2019); certify with advtest certify --sigma σ',
     make: (s) => gaussianAugmentation(numberOf(s)),
   },
   'smooth-adv': {
-    kind: 'training',
     syntax: 'smooth-adv[=sigma:σ+eps:ε+steps:T+m:M]',
     help: 'SmoothAdv (Salman et al. 2019): L2 PGD on the soft smoothed classifier with m noise draws, trained on the noisy adversarial copies; defaults sigma:0.25+eps:0.5+steps:1+m:1',
     make: (s, env) => {
@@ -194,51 +171,54 @@ export const DEFENSE_REGISTRY: Record<string, TrainingEntry | TransformEntry> = 
     },
   },
   mart: {
-    kind: 'training',
     syntax: 'mart[=λ]',
     help: 'MART, BCE(f(x′), y) + λ·KL(f(x) ‖ f(x′))·(1 − p_y(x)), λ = 6, x′ from PGD on the CE (Wang et al. 2020); --train-steps (default 10), --train-step-size',
     make: (s, env) => {
       noTrainAttack(s, env, 'crafts x′ with its own PGD on the cross-entropy');
-      return mart({ eps: env.eps, lambda: numberOf(s, 6), ...(env.steps !== undefined ? { steps: env.steps } : {}), ...(env.stepSize !== undefined ? { stepSize: env.stepSize } : {}), ...rampOf(env) });
+      return mart({ eps: env.eps, lambda: numberOf(s, 6), ...given(env, 'steps', 'stepSize', 'ramp') });
     },
   },
   awp: {
-    kind: 'training',
     syntax: 'awp[=γ]',
     help: 'adversarial weight perturbation (Wu et al. 2020): each kernel moved by γ·‖w‖ along its loss gradient before the step, restored after, γ = 0.005; add to pgd-at, trades or mart',
     make: (s) => adversarialWeightPerturbation({ gamma: numberOf(s, 5e-3) }),
   },
   ema: {
-    kind: 'training',
     syntax: 'ema[=τ]',
     help: 'weight averaging: EMA of the weights with decay min(τ, (1+t)/(10+t)), τ = 0.999 (Rebuffi et al. 2021); the monitor evaluates and the saved model is the average',
     make: (s) => weightAverage({ decay: numberOf(s, 0.999) }),
   },
+};
+
+/** The input transforms (--transform). */
+const INPUT_TRANSFORMS: Record<string, Omit<TransformEntry, 'kind'>> = {
   'bit-depth': {
-    kind: 'input-transform',
     syntax: 'bit-depth=B',
     help: 'bit-depth reduction to B bits (feature squeezing, Xu et al. 2018); zero gradient: attack with --bpda',
     transform: (bits) => bitDepth(bits),
   },
   noise: {
-    kind: 'input-transform',
     syntax: 'noise=SIGMA',
     help: 'Gaussian noise N(0, σ²) added to every input, drawn anew per call (randomised): attack with --eot',
     transform: (sigma, seed) => gaussianNoise(sigma, seed),
   },
   median: {
-    kind: 'input-transform',
     syntax: 'median=K',
     help: 'median smoothing over K×K windows as scipy.ndimage computes it (feature squeezing, Xu et al. 2018)',
     transform: (k) => medianSmoothing(k),
   },
   jpeg: {
-    kind: 'input-transform',
     syntax: 'jpeg=Q',
     help: 'JPEG re-encoding at quality Q: predictions through sharp’s codec, logits and BPDA through its lossy steps in tensor ops',
     transform: (quality) => jpegTransform(quality),
     classifier: (base, quality) => jpegClassifier(base, quality),
   },
+};
+
+/** Every defense, with its syntax: training-time ones (--defense), then input transforms (--transform). */
+export const DEFENSE_REGISTRY: Record<string, TrainingEntry | TransformEntry> = {
+  ...Object.fromEntries(Object.entries(TRAINING_DEFENSES).map(([name, e]) => [name, { kind: 'training' as const, ...e }])),
+  ...Object.fromEntries(Object.entries(INPUT_TRANSFORMS).map(([name, e]) => [name, { kind: 'input-transform' as const, ...e }])),
 };
 
 /** The syntax of every defense of one kind, joined for help text and messages (e.g. "a | b | c", or "a, b or c" with `last`). */

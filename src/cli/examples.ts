@@ -34,9 +34,9 @@ export const EXAMPLES: Record<string, string[]> = {
     'advtest check --baseline robustness.json --model models/candidate --tolerance 1% --json check.json',
     'advtest check --baseline robustness.json --md > comment.md',
   ],
-  bench: [
-    'advtest bench --config fixtures/bench/defenses.json --out bench-results --html bench.html',
-    'advtest bench --config fixtures/bench/defenses.json --only standard,pgd-at   # split a config between processes',
+  leaderboard: [
+    'advtest leaderboard --config fixtures/bench/defenses.json --out bench-results --html bench.html',
+    'advtest leaderboard --config fixtures/bench/defenses.json --only standard,pgd-at   # split a config between processes',
   ],
   report: ['advtest report r.json                   # r.html beside it', 'advtest report r.json --md               # the tables as Markdown', 'advtest report r.json --out r.html --no-images'],
   compare: ['advtest compare before.json after.json              # Markdown: curves, lost/gained examples, per-class changes', 'advtest compare std.json madry.json trades.json --html compare.html'],

@@ -4,13 +4,13 @@ import { toolVersion } from '../package-info.js';
 import { RegressionFound } from '../regression/errors.js';
 import { attackCommand } from './commands/attack.js';
 import { baselineCommand } from './commands/baseline.js';
-import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
 import { compareCommand } from './commands/compare.js';
 import { certifyCommand } from './commands/certify.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { gridCommand } from './commands/grid.js';
+import { leaderboardCommand } from './commands/leaderboard.js';
 import { reportCommand } from './commands/report.js';
 import { mergeCommand } from './commands/merge.js';
 import { serveCommand } from './commands/serve.js';
@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(mergeCommand())
     .addCommand(baselineCommand())
     .addCommand(checkCommand())
-    .addCommand(benchCommand())
+    .addCommand(leaderboardCommand())
     .addCommand(reportCommand())
     .addCommand(compareCommand())
     .addCommand(gridCommand())

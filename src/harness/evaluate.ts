@@ -125,7 +125,8 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
   const mode = options.mode ?? 'independent';
   checkOptions(attacks, epsilons, options.shard);
   checkCompatible(model, data);
-  const backend = await backendInfo();
+  // The backend that ran; which one was asked for is the command line's business, not the report's.
+  const { requested: _requested, ...backend } = await backendInfo();
   const descriptions = describeAttacks(attacks);
   const config = evaluationConfig({ attacks: descriptions, epsilons, batchSize, target: describeTarget(target), mode });
   const dataFingerprint = fingerprint(data);
@@ -146,7 +147,10 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
       })
     : undefined;
   const byBatch = new Map<number, BatchRecord>();
-  const total = Math.min(lastBatch * batchSize, data.size) - firstBatch * batchSize;
+  // The examples of this shard, [from, to).
+  const from = firstBatch * batchSize;
+  const to = Math.min(lastBatch * batchSize, data.size);
+  const total = to - from;
   let done = 0;
   const cellsPerExample = attacks.length * epsilons.length;
   const work = { done: 0, total: total * cellsPerExample };
@@ -194,8 +198,6 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
   }
   const records = [...byBatch.keys()].sort((a, b) => a - b).map((b) => byBatch.get(b)!);
 
-  const from = firstBatch * batchSize;
-  const to = Math.min(lastBatch * batchSize, data.size);
   const report = assemble({
     model: model.describe?.() ?? {},
     data: {
@@ -221,7 +223,7 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
       ? { cleanMargin: records.flatMap((r) => r.cleanMargin!), cleanConfidence: records.flatMap((r) => r.cleanConfidence!) }
       : {}),
     ...(target !== 'untargeted' ? { targets: records.flatMap((r) => r.targets ?? []) } : {}),
-    backend: withoutRequested(backend),
+    backend,
     ...(records.find((r) => r.probe)?.probe ? { probe: records.find((r) => r.probe)!.probe! } : {}),
     totalSeconds: (Date.now() - started) / 1000,
     concurrency,
@@ -231,12 +233,6 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
     report.universal = universalRecords(fits, report, model.bounds);
   }
   return report;
-}
-
-function withoutRequested<T extends { requested: unknown }>(info: T): Omit<T, 'requested'> {
-  const { requested: _r, ...rest } = info;
-  void _r;
-  return rest;
 }
 
 /** Concatenates batch records into per-(attack, ε) cells over all examples, attack-major. */

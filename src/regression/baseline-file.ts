@@ -70,4 +70,19 @@ export interface Baseline {
    * re-run's. Absent in baselines of older versions ("not recorded").
    */
   sanity?: SanityCheck[];
+  /**
+   * Per class (index = label), per attack × ε and for the worst case ("worst case", with several
+   * attacks): the examples and those robust, so that `check` can show per-class deltas. The
+   * robust counts add up to the figure's `correct`. Absent in baselines of older versions.
+   */
+  perClass?: BaselineClassCounts[];
+}
+
+/** One series at one ε, per class: examples (`n`) and robust examples (`robust`), as integers. */
+export interface BaselineClassCounts {
+  /** An attack's name, or "worst case". */
+  attack: string;
+  eps: number;
+  n: number[];
+  robust: number[];
 }

@@ -13,6 +13,9 @@ import { loadSpecModel, runSpec } from './run-spec.js';
 import { buildAttacks, storedAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
 import { readBaseline } from './store.js';
 import { weightsDigest } from '../harness/model-digest.js';
+import { perClassFigures } from '../report/breakdown.js';
+import { classDeltas, type ClassDelta } from '../report/class-deltas.js';
+import { rerecordCommand } from './rerecord.js';
 
 /** Settings the caller expects; any that differ from the baseline's make the check refuse. */
 export interface SpecOverrides {
@@ -70,7 +73,18 @@ export interface CheckResult {
   weightsDiffer?: boolean;
   /** The sanity checks of both runs; `before` is absent when the baseline did not record them (older versions). */
   sanity: { before?: SanityCheck[]; after: SanityCheck[] };
+  /** Per class, series and ε: the baseline's robust accuracy and the re-run's; absent when the baseline holds no per-class counts (older versions). */
+  classDeltas?: ClassDelta[];
+  /** The one line saying why there are no per-class deltas and how to get them (with classDeltas absent). */
+  classNotice?: string;
+  /** Names of the classes (index = label), from the data the re-run evaluated. */
+  classNames?: readonly string[];
   report: Report;
+}
+
+/** Said when the baseline predates per-class counts, with the command that records it again. */
+export function perClassNotice(command: string): string {
+  return `per-class deltas need a re-recorded baseline (this one holds no per-class counts): \`${command}\``;
 }
 
 export function validateCompareOptions(partial: Partial<CompareOptions> = {}): CompareOptions {
@@ -140,7 +154,7 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
   const modelDir = typeof input.model === 'string' ? input.model : resolveStoredPath(baseline.model.path, baselineDir);
   const model = typeof input.model === 'object' ? input.model : await loadSpecModel(modelDir, baseline.evaluation);
   try {
-    const { report } = await runSpec(model, baseline.evaluation, attacks, baselineDir, {
+    const { report, data } = await runSpec(model, baseline.evaluation, attacks, baselineDir, {
       onProgress: input.onProgress,
       // The probes eval and baseline run, so that both runs show the same sanity checks: on the
       // fixture they cost ~0.15 s of 1 s (FGSM), ~3 s of 17 s (PGD-40, whose ε-unbounded probe runs it on 100 examples).
@@ -189,9 +203,12 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
     if (report.versions.tfjs !== baseline.versions.tfjs) notes.push(`tfjs ${report.versions.tfjs}, baseline recorded with ${baseline.versions.tfjs}`);
     if (baseline.sanity === undefined) notes.push('the baseline holds no sanity checks (made by an older advtest): re-create it to compare them');
     const sanity = { ...(baseline.sanity !== undefined ? { before: baseline.sanity } : {}), after: report.sanity ?? [] };
+    const perClass = baseline.perClass !== undefined ? { classDeltas: classDeltas('after', baseline.perClass, report.perClass ?? perClassFigures(report)) } : { classNotice: perClassNotice(rerecordCommand(baseline, file)) };
+    if (perClass.classNotice !== undefined) notes.push(perClass.classNotice);
+    const classNames = data.classNames.length > 0 ? { classNames: data.classNames } : {};
     const described = model.describe?.();
     const modelName = owned ? modelDir : String(described?.path ?? described?.name ?? 'classifier');
-    return { baselinePath: file, baseline, model: modelName, options, figures, regressions, passed: regressions.length === 0, notes, ...(weightsDiffer ? { weightsDiffer } : {}), sanity, report };
+    return { baselinePath: file, baseline, model: modelName, options, figures, regressions, passed: regressions.length === 0, notes, ...(weightsDiffer ? { weightsDiffer } : {}), sanity, ...perClass, ...classNames, report };
   } finally {
     if (owned) model.dispose?.();
   }

@@ -1,7 +1,8 @@
 import { IntegrityError } from '../errors.js';
 import type { Proportion, Report } from '../harness/report-types.js';
+import { perClassFigures } from '../report/breakdown.js';
 import { countTrue, packBits } from './bits.js';
-import { BASELINE_FORMAT, type Baseline, type BaselineFigure, type EvaluationSpec } from './baseline-file.js';
+import { BASELINE_FORMAT, type Baseline, type BaselineClassCounts, type BaselineFigure, type EvaluationSpec } from './baseline-file.js';
 import { evaluationHash } from './spec.js';
 
 /** Per-example bits of every figure of a report, in the order the baseline stores them. */
@@ -40,6 +41,11 @@ function figure(p: Proportion, bits: boolean[]): BaselineFigure {
   return { correct: p.correct, n: p.n, accuracy: p.accuracy, interval: p.interval, bits: packBits(bits) };
 }
 
+/** The report's per-class figures (computed from its predictions when it holds none), as counts only. */
+function classCounts(report: Report): BaselineClassCounts[] {
+  return (report.perClass ?? perClassFigures(report)).map(({ attack, eps, n, robust }) => ({ attack, eps, n: [...n], robust: [...robust] }));
+}
+
 /** A baseline from a finished evaluation of `spec`; `modelPath` is already relative to the baseline. */
 export function baselineFromReport(report: Report, spec: EvaluationSpec, modelPath: string): Baseline {
   const bits = reportBits(report);
@@ -61,5 +67,6 @@ export function baselineFromReport(report: Report, spec: EvaluationSpec, modelPa
     },
     examples: { ids: report.examples.ids },
     ...(report.sanity !== undefined ? { sanity: report.sanity } : {}),
+    perClass: classCounts(report),
   };
 }

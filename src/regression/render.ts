@@ -5,6 +5,7 @@ import type { SanityCheck } from '../harness/report-types.js';
 import type { CheckedFigure, CheckResult } from './check.js';
 import { TEST_DESCRIPTIONS, type Count } from './compare.js';
 import { pct } from '../number-format.js';
+import { classDeltaRows, classDeltaSeries } from '../report/class-deltas.js';
 
 export const CHECK_FORMAT = 'advtest-check/1';
 
@@ -94,10 +95,44 @@ export function renderCheck(result: CheckResult, options: TextOptions = {}): str
   lines.push(table.toString());
   if (result.figures.some((f) => f.cumulative)) lines.push('sequential suite: a "+" row is the robust accuracy after that attack and all before it');
   for (const f of result.figures.filter((x) => x.verdict === 'regression')) lines.push(lostLine(f));
+  lines.push(...renderClassDeltas(result, wide));
   lines.push(...renderCheckSanity(result.sanity));
   for (const note of result.notes) lines.push(`note: ${note}`);
   lines.push(summaryLine(result));
   return lines.join('\n');
+}
+
+/** The terminal's width budget, and the most classes listed in it, without --wide. */
+const WIDTH = 100;
+const MAX_CLASSES = 20;
+
+/**
+ * Per-class robust accuracy before → after (change) of the headline series (the worst case, or the
+ * only attack) at each ε. By default only when it fits 100 columns and 20 classes, else one line
+ * saying where to see it; `wide` shows it whatever its size, and each attack's table too.
+ */
+export function renderClassDeltas(result: Pick<CheckResult, 'classDeltas' | 'classNames' | 'figures'>, wide = false): string[] {
+  const deltas = result.classDeltas ?? [];
+  if (deltas.length === 0) return [];
+  const label = (series: string) => {
+    const f = result.figures.find((x) => x.kind === 'attack' && x.attack === series);
+    return f ? figureLabel(f) : series;
+  };
+  const view = result.classNames ? { classNames: result.classNames } : {};
+  const out: string[] = [];
+  for (const series of wide ? classDeltaSeries(deltas) : classDeltaSeries(deltas).slice(0, 1)) {
+    const { head, rows } = classDeltaRows(deltas, view, series);
+    const table = new Table({ head, style: { head: [], border: [] }, chars: COMPACT, colAligns: head.map((c) => (c === 'class' ? 'left' : 'right')) });
+    for (const r of rows) table.push(r);
+    const text = table.toString();
+    const width = Math.max(...text.split('\n').map((l) => [...l].length));
+    if (!wide && (width > WIDTH || rows.length > MAX_CLASSES)) {
+      const eps = head.length - 2;
+      return [`per-class robust accuracy (${label(series)}): ${rows.length} classes × ${eps} ε do not fit ${WIDTH} columns: see --wide, --md or --html`];
+    }
+    out.push(`per-class robust accuracy (${label(series)}), before → after (change in pts):`, text);
+  }
+  return out;
 }
 
 /** "6/7 passed, 1 flagged", or "not recorded" for a baseline of an older advtest. */
@@ -173,6 +208,8 @@ export function checkJson(result: CheckResult): Record<string, unknown> {
     })),
     // null: the baseline did not record them (made by an older advtest).
     sanity: { before: result.sanity.before ?? null, after: result.sanity.after },
+    // null: the baseline holds no per-class counts (made by an older advtest); see notes.
+    classDeltas: result.classDeltas ?? null,
     notes: result.notes,
     backend: result.report.backend,
   };

@@ -83,6 +83,15 @@ export const baselineSchema = (table: AttackOptionTable = ATTACK_OPTION_TABLE): 
       type: 'array',
       items: { type: 'object', required: ['id', 'ok', 'message'], properties: { id: { type: 'string' }, ok: { type: 'boolean' }, message: { type: 'string' }, advice: { type: 'string' } } },
     },
+    // Optional likewise: per-class counts (their sums are checked against the figures in store.ts).
+    perClass: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['attack', 'eps', 'n', 'robust'],
+        properties: { attack: { type: 'string', minLength: 1 }, eps, n: { type: 'array', items: count }, robust: { type: 'array', items: count } },
+      },
+    },
   },
 });
 

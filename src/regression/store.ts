@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import { unpackBits, countTrue } from './bits.js';
 import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './baseline-file.js';
 import { validateBaselineShape } from './schema.js';
+import { WORST_CASE } from '../report/breakdown.js';
 import { evaluationHash } from './spec.js';
 
 const RECREATE = 're-create it with `advtest baseline --model DIR --out FILE`';
@@ -38,6 +39,17 @@ function checkConsistency(b: Baseline, file: string): void {
   if (b.figures.worstCase.map((w) => w.eps).join(',') !== b.evaluation.epsilons.join(',')) throw bad('worst-case figures do not match the ε of the evaluation');
   b.figures.results.forEach((r) => check(`${r.attack} ε=${r.eps}`, r));
   b.figures.worstCase.forEach((w) => check(`worst case ε=${w.eps}`, w));
+  // Per-class counts must add up to the figure they break down, or the deltas would be wrong.
+  const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+  for (const c of b.perClass ?? []) {
+    const name = `perClass ${c.attack} ε=${c.eps}`;
+    const f = c.attack === WORST_CASE ? b.figures.worstCase.find((w) => w.eps === c.eps) : b.figures.results.find((r) => r.attack === c.attack && r.eps === c.eps);
+    if (f === undefined) throw bad(`${name} breaks down no figure of the baseline`);
+    if (c.n.length !== c.robust.length) throw bad(`${name} holds ${c.n.length} class sizes but ${c.robust.length} robust counts`);
+    if (sum(c.n) !== n) throw bad(`${name} class sizes add up to ${sum(c.n)}, not the ${n} examples`);
+    if (c.robust.some((r, k) => r > c.n[k]!)) throw bad(`${name} counts more robust examples than a class holds`);
+    if (sum(c.robust) !== f.correct) throw bad(`${name} robust counts add up to ${sum(c.robust)}, but the figure says ${f.correct}`);
+  }
 }
 
 /** Parses and validates a baseline; every problem is a UserError saying how to fix it. */

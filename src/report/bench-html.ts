@@ -1,7 +1,7 @@
 import escapeHtml from 'escape-html';
-import type { TopLevelSpec } from 'vega-lite';
 import type { Report } from '../harness/report-types.js';
-import { endLabels, type CurvePoint } from './curve-chart.js';
+import type { CurvePoint } from './curve-chart.js';
+import { runCurvesSpec } from './compare.js';
 import { backendLine, dataLine } from './document.js';
 import { duration, formatEps } from './figures.js';
 import { SORT_SCRIPT } from './html-assets.js';
@@ -9,7 +9,7 @@ import { htmlPage } from './html-page.js';
 import { leaderboardSection } from './html.js';
 import { commandLine } from './invocation.js';
 import type { Leaderboard } from './leaderboard.js';
-import { CARD_WIDTH, CHART_CONFIG, COLOURS, specToSvg } from './vega-svg.js';
+import { specToSvg } from './vega-svg.js';
 
 /** One entry of a benchmark as its page shows it: the name on the board and the report behind it. */
 export interface BenchPageEntry {
@@ -20,7 +20,7 @@ export interface BenchPageEntry {
   hash?: string;
 }
 
-/** What `advtest bench --html` shows: a leaderboard per ε, every entry's curve, and where each came from. */
+/** What `advtest leaderboard --html` shows: a leaderboard per ε, every entry's curve, and where each came from. */
 export interface BenchPage {
   title: string;
   /** The benchmark's config file, as given. */
@@ -40,42 +40,6 @@ export function benchCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
     const worst = [...report.worstCase].sort((a, b) => a.eps - b.eps).map((w) => ({ series: name, eps: w.eps, accuracy: w.accuracy, lo: w.interval[0], hi: w.interval[1] }));
     return [...start, ...worst];
   });
-}
-
-/** Marker shapes per entry: entries whose curves coincide still show their own marks. */
-const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wedge', 'stroke'];
-
-/** Every entry's worst-case curve on one chart, with 95% bands, a marker shape each and its name at the end. */
-export function benchCurveSpec(entries: BenchPageEntry[]): TopLevelSpec {
-  const points = benchCurvePoints(entries);
-  const names = entries.map((e) => e.name);
-  const colour = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: names.map((_, i) => COLOURS[i % COLOURS.length]!) }, legend: null } as const;
-  const y = { field: 'accuracy', type: 'quantitative', title: 'worst-case robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', tickCount: 6 } } as const;
-  const norm = entries[0]?.report.config.attacks[0]?.norm ?? 'linf';
-  return {
-    width: CARD_WIDTH - 170,
-    height: 360,
-    background: 'white',
-    // Room on the right for the entries' names at the ends of their lines.
-    padding: { left: 8, top: 8, bottom: 8, right: 120 },
-    description: 'Worst-case robust accuracy of every benchmark entry against ε, with 95% Wilson intervals',
-    config: CHART_CONFIG,
-    encoding: { x: { field: 'eps', type: 'quantitative', title: `ε (${norm === 'linf' ? 'L∞' : norm.toUpperCase()})`, scale: { zero: true, nice: false } } },
-    layer: [
-      { data: { values: points }, mark: { type: 'area', opacity: 0.1 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
-      { data: { values: points }, mark: { type: 'line', strokeWidth: 2.25 }, encoding: { y, color: colour } },
-      {
-        data: { values: points },
-        mark: { type: 'point', filled: true, size: 55, opacity: 1 },
-        encoding: { y, color: colour, shape: { field: 'series', type: 'nominal', scale: { domain: names, range: names.map((_, i) => SHAPES[i % SHAPES.length]!) }, legend: null } },
-      },
-      {
-        data: { values: endLabels(points) },
-        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 10, fontSize: 12, fontWeight: 600 },
-        encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'series' }, color: colour },
-      },
-    ],
-  } as TopLevelSpec;
 }
 
 /** Per entry: the command that computed it, the tool and library versions, the machine, and when. */
@@ -121,6 +85,9 @@ export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined):
 
 /** Renders the curves (at build time, no network when the page opens) and lays out the page. */
 export async function buildBenchHtml(page: BenchPage): Promise<string> {
-  const svg = page.entries.length > 0 ? await specToSvg(benchCurveSpec(page.entries)) : undefined;
-  return renderBenchHtml(page, svg);
+  if (page.entries.length === 0) return renderBenchHtml(page, undefined);
+  const norm = page.entries[0]!.report.config.attacks[0]?.norm ?? 'linf';
+  const runs = page.entries.map((e) => ({ label: e.name, points: benchCurvePoints([e]) }));
+  const description = 'Worst-case robust accuracy of every benchmark entry against ε, with 95% Wilson intervals';
+  return renderBenchHtml(page, await specToSvg(runCurvesSpec(runs, { xTitle: `ε (${norm === 'linf' ? 'L∞' : norm.toUpperCase()})`, description })));
 }

@@ -1,6 +1,6 @@
 import escapeHtml from 'escape-html';
 import { formatEps } from '../number-format.js';
-import { className } from './captions.js';
+import { CLASS_DELTA_STYLE, classDeltaMarkdown, classDeltaSection } from './class-deltas.js';
 import type { SanityCheck } from '../harness/report-types.js';
 import type { Comparison } from './compare.js';
 import { backendLine, dataLine } from './document.js';
@@ -45,23 +45,15 @@ function lostGainedSection(c: Comparison): string {
 ${wrap(`<table class="sortable"><thead><tr><th class="text" data-sort><button type="button">run</button></th><th class="text">figure</th><th>ε</th><th>baseline</th><th>run</th><th>change</th><th data-sort><button type="button">lost</button></th><th data-sort><button type="button">gained</button></th><th class="text">lost ids</th><th class="text">gained ids</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
 }
 
-function classDeltaSection(c: Comparison): string {
-  if (c.classDeltas.length === 0) return '';
-  const eps = [...new Set(c.classDeltas.map((d) => d.eps))].sort((a, b) => a - b);
-  const keys = [...new Set(c.classDeltas.map((d) => `${d.run}\u0000${d.cls}`))];
-  const rows = keys.map((k) => {
-    const [run, cls] = k.split('\u0000');
-    const cells = eps.map((e) => {
-      const d = c.classDeltas.find((x) => x.run === run && String(x.cls) === cls && x.eps === e);
-      if (!d) return '<td>—</td>';
-      const delta = d.after - d.before;
-      return `<td class="${delta < 0 ? 'lost' : delta > 0 ? 'gained' : ''}" data-value="${delta}" title="${pct(d.before)} → ${pct(d.after)} of ${d.n}">${h(points(delta))}</td>`;
-    });
-    return `<tr><td class="text">${h(run!)}</td><td class="text">${h(className(Number(cls)))}</td>${cells.join('')}</tr>`;
+/** The per-class changes against the first run, every series; the runs named as on the rest of the page. */
+function classDeltas(c: Comparison): string {
+  const base = c.runs[0]!;
+  const others = c.runs.slice(1);
+  return classDeltaSection(c.classDeltas, {
+    beforeLabel: base.label,
+    afterLabel: others.length === 1 ? others[0]!.label : 'run',
+    seriesLabel: (s) => seriesLabel(base.report, s),
   });
-  return `<section id="class-deltas"><h2>Per-class changes (worst case)</h2>
-<p class="note">Robust accuracy of each true class in the run minus the baseline; hover for both figures.</p>
-${wrap(`<table class="sortable"><thead><tr><th class="text">run</th><th class="text">class</th>${eps.map((e) => `<th data-sort><button type="button">ε=${h(formatEps(e))}</button></th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}</section>`;
 }
 
 /** One run's sanity checks; `checks` absent = the run did not record them (a baseline of an older advtest). */
@@ -88,13 +80,13 @@ export function renderCompareHtml(c: Comparison, curvesSvg: string, title = `Com
     ['runs', 'Runs', runsSection(c)],
     ['curves', 'Curves', `<section id="curves"><h2>Robustness curves</h2><figure class="chart">${curvesSvg}</figure><p class="caption">One colour per run; the worst case dashed; each line named at its end.</p></section>`],
     ['lost-gained', 'Lost / gained', lostGainedSection(c)],
-    ['class-deltas', 'Per class', classDeltaSection(c)],
+    ['class-deltas', 'Per class', classDeltas(c)],
     ['sanity', 'Sanity checks', sanitySection(c.sanity)],
   ];
   return htmlPage({
     title,
     sub: `${c.runs.length} runs · baseline ${c.runs[0]!.label}`,
-    style: 'td.lost { color: var(--bad); } td.gained { color: var(--good); }',
+    style: CLASS_DELTA_STYLE,
     sections,
     script: SORT_SCRIPT,
   });
@@ -108,6 +100,9 @@ export function compareMarkdown(c: Comparison): string {
   for (const r of c.lostGained) {
     lines.push(`| ${r.run} | ${seriesLabel(c.runs[0]!.report, r.series)} | ${formatEps(r.eps)} | ${pct(r.before / r.n)} | ${pct(r.after / r.n)} | ${points((r.after - r.before) / r.n)} | ${r.lost.length} | ${r.gained.length} |`);
   }
+  const others = c.runs.slice(1);
+  const perClass = classDeltaMarkdown(c.classDeltas, { beforeLabel: c.runs[0]!.label, afterLabel: others.length === 1 ? others[0]!.label : 'run', seriesLabel: (s) => seriesLabel(c.runs[0]!.report, s) });
+  if (perClass.length > 0) lines.push('', ...perClass);
   for (const { run, checks } of c.sanity) {
     const flags = checks.filter((x) => !x.ok);
     lines.push('', `Sanity checks of ${run}: ${checks.length - flags.length}/${checks.length} passed${flags.length ? `, flagged: ${flags.map((f) => f.id).join(', ')}` : ''}`);

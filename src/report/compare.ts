@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { UserError } from '../errors.js';
 import type { Report, SanityCheck } from '../harness/report-types.js';
-import { predictionsAt, WORST_CASE } from './breakdown.js';
+import { perClassFigures, predictionsAt, WORST_CASE } from './breakdown.js';
+import { classDeltas as perClassDeltas, type ClassDelta } from './class-deltas.js';
 import { curvePoints, endLabels, type CurvePoint } from './curve-chart.js';
 import { CARD_WIDTH, CHART_CONFIG, COLOURS } from './vega-svg.js';
 
@@ -25,22 +26,13 @@ export interface LostGainedRow {
   gained: string[];
 }
 
-/** Per class, robust accuracy of the headline series in the first run and another, per ε. */
-export interface ClassDeltaRow {
-  run: string;
-  eps: number;
-  cls: number;
-  n: number;
-  before: number;
-  after: number;
-}
-
 export interface Comparison {
   runs: ComparedRun[];
   /** Per-example comparisons need the same examples: false when the data fingerprints differ. */
   sameExamples: boolean;
   lostGained: LostGainedRow[];
-  classDeltas: ClassDeltaRow[];
+  /** Per class, series and ε, each run against the first (class-deltas.ts, shared with the check). */
+  classDeltas: ClassDelta[];
   sanity: { run: string; checks: SanityCheck[] }[];
 }
 
@@ -70,14 +62,14 @@ function commonSeries(runs: ComparedRun[]): { series: string; eps: number }[] {
 
 /**
  * Compares runs against the first: curves side by side, per example what was lost and gained
- * (same examples only, matched by id), per-class changes of the worst case, every sanity check.
+ * (same examples only, matched by id), per-class changes of every series, every sanity check.
  */
 export function compareRuns(runs: ComparedRun[]): Comparison {
   if (runs.length < 2) throw new UserError(`compare needs at least two reports, got ${runs.length}: give a.json b.json`);
   const [base, ...others] = runs;
   const sameExamples = others.every((r) => r.report.data.fingerprint === base!.report.data.fingerprint);
   const lostGained: LostGainedRow[] = [];
-  const classDeltas: ClassDeltaRow[] = [];
+  const classDeltas: ClassDelta[] = [];
   if (sameExamples) {
     const series = commonSeries(runs);
     for (const other of others) {
@@ -98,14 +90,9 @@ export function compareRuns(runs: ComparedRun[]): Comparison {
         });
         lostGained.push({ run: other.label, series: s, eps, before: a.filter(Boolean).length, after: b.filter(Boolean).length, n: ids.length, lost, gained });
       }
-      for (const eps of base!.report.config.epsilons) {
-        const a = base!.report.perClass?.find((f) => f.attack === WORST_CASE && f.eps === eps) ?? base!.report.perClass?.find((f) => f.eps === eps);
-        const b = other.report.perClass?.find((f) => f.attack === a?.attack && f.eps === eps);
-        if (!a || !b) continue;
-        a.n.forEach((n, cls) => {
-          if (n > 0) classDeltas.push({ run: other.label, eps, cls, n, before: a.robust[cls]! / n, after: (b.robust[cls] ?? 0) / (b.n[cls] || 1) });
-        });
-      }
+      // Reports of older versions hold no perClass: their per-example predictions give it.
+      const counts = (r: Report) => r.perClass ?? perClassFigures(r);
+      classDeltas.push(...perClassDeltas(other.label, counts(base!.report), counts(other.report)));
     }
   }
   return { runs, sameExamples, lostGained, classDeltas, sanity: runs.map((r) => ({ run: r.label, checks: r.report.sanity ?? [] })) };
@@ -122,37 +109,49 @@ export function compareCurveSpec(runs: ComparedRun[]): TopLevelSpec {
   return runCurvesSpec(runs.map((r) => ({ label: r.label, points: curvePoints(r.report) })));
 }
 
-/** The chart of compareCurveSpec from the series alone (a check's baseline file holds no Report). */
-export function runCurvesSpec(runs: RunCurves[]): TopLevelSpec {
-  const points = runs.flatMap((r) => r.points.map((p) => ({ ...p, run: r.label, line: `${r.label} · ${p.series}`, kind: p.series === WORST_CASE ? 'worst case' : 'attack' })));
+/** The bench page's form of runCurvesSpec's chart: its axis title and description. */
+export interface OneCurveEach {
+  xTitle: string;
+  description: string;
+}
+
+/**
+ * The chart of compareCurveSpec from the series alone (a check's baseline file holds no Report).
+ * With `one` (the bench page), each run is one worst-case curve over its 95% band, named by the run
+ * alone, with a marker shape per run so that coinciding curves still show their own marks.
+ */
+export function runCurvesSpec(runs: RunCurves[], one?: OneCurveEach): TopLevelSpec {
+  const points = runs.flatMap((r) =>
+    r.points.map((p) => (one ? { ...p, series: r.label, run: r.label, line: r.label } : { ...p, run: r.label, line: `${r.label} · ${p.series}`, kind: p.series === WORST_CASE ? 'worst case' : 'attack' })),
+  );
   const labels = runs.map((r) => r.label);
   // Names at the line ends, pushed apart where runs end at the same accuracy.
   const ends = endLabels(points.map((p) => ({ ...p, series: p.line }))).map((e) => ({ ...e, line: e.series, run: points.find((p) => p.line === e.series)!.run }));
-  const colour = { field: 'run', type: 'nominal', title: 'run', sort: labels, scale: { domain: labels, range: labels.map((_, i) => COLOURS[i % COLOURS.length]!) }, legend: { orient: 'top' } } as const;
-  const y = { field: 'accuracy', type: 'quantitative', title: 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%' } } as const;
+  const scale = { domain: labels, range: labels.map((_, i) => COLOURS[i % COLOURS.length]!) };
+  const colour = one ? ({ field: 'series', type: 'nominal', title: null, scale, legend: null } as const) : ({ field: 'run', type: 'nominal', title: 'run', sort: labels, scale, legend: { orient: 'top' } } as const);
+  const y = { field: 'accuracy', type: 'quantitative', title: one ? 'worst-case robust accuracy' : 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', ...(one ? { tickCount: 6 } : {}) } } as const;
+  const strokeDash = { field: 'kind', type: 'nominal', scale: { domain: ['attack', 'worst case'], range: [[1, 0], [6, 3]] }, legend: null } as const;
   return {
-    width: CARD_WIDTH - 260,
-    height: 380,
+    width: CARD_WIDTH - (one ? 170 : 260),
+    height: one ? 360 : 380,
     background: 'white',
-    padding: { left: 8, top: 8, bottom: 8, right: 200 },
-    description: 'Robust accuracy against ε for every compared run',
+    // Room on the right for the names at the ends of the lines.
+    padding: { left: 8, top: 8, bottom: 8, right: one ? 120 : 200 },
+    description: one?.description ?? 'Robust accuracy against ε for every compared run',
     config: CHART_CONFIG,
-    encoding: { x: { field: 'eps', type: 'quantitative', title: 'ε', scale: { zero: true, nice: false } } },
+    encoding: { x: { field: 'eps', type: 'quantitative', title: one?.xTitle ?? 'ε', scale: { zero: true, nice: false } } },
     layer: [
+      ...(one ? [{ data: { values: points }, mark: { type: 'area', opacity: 0.1 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } }] : []),
       {
         data: { values: points },
-        mark: { type: 'line', strokeWidth: 2.25, point: { filled: true, size: 40 } },
-        encoding: {
-          y,
-          color: colour,
-          detail: { field: 'line' },
-          strokeDash: { field: 'kind', type: 'nominal', scale: { domain: ['attack', 'worst case'], range: [[1, 0], [6, 3]] }, legend: null },
-          shape: { field: 'series', type: 'nominal', legend: null },
-        },
+        mark: { type: 'line', strokeWidth: 2.25, point: { filled: true, size: one ? 55 : 40 } },
+        encoding: one
+          ? { y, color: colour, shape: { field: 'series', type: 'nominal', sort: labels, legend: null } }
+          : { y, color: colour, detail: { field: 'line' }, strokeDash, shape: { field: 'series', type: 'nominal', legend: null } },
       },
       {
         data: { values: ends },
-        mark: { type: 'text', align: 'left', dx: 8, fontSize: 11 },
+        mark: { type: 'text', align: 'left', dx: one ? 10 : 8, fontSize: one ? 12 : 11, ...(one ? { baseline: 'middle', fontWeight: 600 } : {}) },
         encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'line' }, color: colour },
       },
     ],

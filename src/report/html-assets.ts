@@ -94,7 +94,8 @@ for (const th of document.querySelectorAll('table.sortable th[data-sort]')) {
   th.querySelector('button').addEventListener('click', () => {
     const table = th.closest('table');
     const body = table.tBodies[0];
-    const column = th.cellIndex;
+    // data-column: a header in a second header row, whose cellIndex is not its column's.
+    const column = th.dataset.column === undefined ? th.cellIndex : Number(th.dataset.column);
     const dir = th.getAttribute('aria-sort') === 'descending' ? 1 : -1;
     for (const other of table.querySelectorAll('th')) other.removeAttribute('aria-sort');
     th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');

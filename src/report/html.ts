@@ -13,8 +13,9 @@ import type { RegressionTable } from './regression-table.js';
 import { sanitySection as everyRunSanitySection } from './compare-html.js';
 import { fellAtDistribution } from './fell-at.js';
 import { commandLine } from './invocation.js';
-import { confusionSection, convergenceSection, fellAtSection, marginSection, minimalSection, perClassSection, traceSection } from './html-analysis.js';
+import { confusionSection, convergenceSection, fellAtSection, marginSection, minimalSection, perClassSection, seriesLabel, traceSection } from './html-analysis.js';
 import { minimalDistributions } from './minimal-distribution.js';
+import { CLASS_DELTA_STYLE, classDeltaSection } from './class-deltas.js';
 
 /** One example of the image grid, with its images already encoded as data: URIs. */
 export interface HtmlExample {
@@ -245,6 +246,11 @@ export function renderHtml(doc: ReportDocument, assets: HtmlAssets = {}): string
   const r = doc.report;
   const sections: [string, string, string][] = [];
   if (doc.regression) sections.push(['regression', 'Regression', regressionSection(doc.regression)]);
+  const reg = doc.regression;
+  if (reg && (reg.classDeltas !== undefined || reg.classNotice !== undefined)) {
+    const view = { ...(reg.classNames ? { classNames: reg.classNames } : {}), ...(r ? { seriesLabel: (s: string) => seriesLabel(r, s) } : {}) };
+    sections.push(['class-deltas', 'Per-class changes', classDeltaSection(reg.classDeltas ?? [], view, reg.classNotice)]);
+  }
   if (doc.leaderboard) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(doc.leaderboard)]);
   if (r) {
     if (assets.curvesSvg) sections.push(['curves', 'Curves', curvesSection(r, assets.curvesSvg, doc.regression?.curves?.map((c) => c.label))]);
@@ -271,6 +277,7 @@ export function renderHtml(doc: ReportDocument, assets: HtmlAssets = {}): string
     ...(r ? { version: r.tool.version } : {}),
     sub,
     lead: kpis(doc),
+    ...(doc.regression ? { style: CLASS_DELTA_STYLE } : {}),
     sections,
     script: `${SORT_SCRIPT}${FILTER_SCRIPT}`,
   });

@@ -1,7 +1,7 @@
 import type { Estimate } from './figures.js';
 
 /**
- * One model of a benchmark. Plain data so that `advtest bench` (or anything else) can hand its
+ * One model of a benchmark. Plain data so that `advtest leaderboard` (or anything else) can hand its
  * results to the HTML and Markdown renderers without depending on how it computed them.
  */
 export interface LeaderboardRow {

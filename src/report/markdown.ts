@@ -9,6 +9,7 @@ import { belowZero, headlineSeries, marginNumber, seriesLabel } from './html-ana
 import { convergenceCheck, runSummaries, stillRising } from './convergence.js';
 import { minimalDistributions } from './minimal-distribution.js';
 import { passedText, sanityMarks } from '../regression/render.js';
+import { classDeltaMarkdown } from './class-deltas.js';
 
 /** A table cell: pipes would end the cell and newlines the row. */
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -167,7 +168,7 @@ function leaderboardSection(board: Leaderboard): string[] {
   return [`**Leaderboard${at}**`, '', table(head, rows, ['r', 'l', ...head.slice(2).map((c) => (c === 'sanity' ? 'l' : 'r'))]), ...(flagged ? ['', FLAG_NOTE] : [])];
 }
 
-function regressionSection(reg: RegressionTable): string[] {
+function regressionSection(reg: RegressionTable, report?: Report): string[] {
   // Paired checks know which examples changed: lost (robust before, not now) and gained.
   const paired = reg.rows.some((r) => r.lost !== undefined);
   const rows = reg.rows.map((r) => [
@@ -183,7 +184,15 @@ function regressionSection(reg: RegressionTable): string[] {
   const head = `**Regression check: ${reg.passed ? 'PASS' : 'FAIL'}**${reg.baseline ? ` against \`${reg.baseline}\`` : ''}${reg.rule ? ` (${reg.rule})` : ''}`;
   const columns = ['figure', 'ε', 'before', 'after', 'change', ...(paired ? ['lost', 'gained'] : []), 'p', 'verdict'];
   const note = paired ? ['', 'lost: examples robust in the baseline and not now; gained: the reverse (the change is gained − lost).'] : [];
-  return [head, '', table(columns, rows, columns.map((c) => (c === 'figure' || c === 'verdict' ? 'l' : 'r'))), ...note, ...checkSanityLines(reg.sanity ?? [])];
+  return [head, '', table(columns, rows, columns.map((c) => (c === 'figure' || c === 'verdict' ? 'l' : 'r'))), ...note, ...classLines(reg, report), ...checkSanityLines(reg.sanity ?? [])];
+}
+
+/** The per-class changes of a check, or the one line saying why there are none. */
+function classLines(reg: RegressionTable, report?: Report): string[] {
+  if (reg.classNotice !== undefined) return ['', `Note: ${reg.classNotice}`];
+  const view = { ...(reg.classNames ? { classNames: reg.classNames } : {}), ...(report ? { seriesLabel: (s: string) => seriesLabel(report, s) } : {}) };
+  const lines = classDeltaMarkdown(reg.classDeltas ?? [], view);
+  return lines.length > 0 ? ['', ...lines] : [];
 }
 
 /** Both runs' sanity checks side by side, as the terminal's check shows them, then each flag. */
@@ -204,7 +213,7 @@ function checkSanityLines(runs: NonNullable<RegressionTable['sanity']>): string[
 /** GitHub-flavoured Markdown of the same tables as the HTML report, for pull-request comments. */
 export function renderMarkdown(doc: ReportDocument): string {
   const sections: string[][] = [[`### ${documentTitle(doc)}`]];
-  if (doc.regression) sections.push(regressionSection(doc.regression));
+  if (doc.regression) sections.push(regressionSection(doc.regression, doc.report));
   if (doc.leaderboard) sections.push(leaderboardSection(doc.leaderboard));
   // A check shows both runs' sanity checks with the regression table, so not the re-run's again.
   if (doc.report) sections.push(evaluationSection(doc.report, doc.regression?.sanity === undefined));

@@ -1,21 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { REPORT_FORMAT, type Report } from '../harness/report-types.js';
 
 /** Reads a report written by `advtest eval --json`; refuses anything else with what to do. */
 export async function readReport(file: string): Promise<Report> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give the JSON file written by advtest eval --json`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file} is not JSON (${(err as Error).message}): give the file written by advtest eval --json`);
-  }
+  const json = await readJsonFile(file, 'give the JSON file written by advtest eval --json');
   const format = (json as { format?: unknown } | null)?.format;
   if (format !== REPORT_FORMAT) {
     throw new UserError(`${file} is not an advtest report (format ${JSON.stringify(format ?? null)}, expected "${REPORT_FORMAT}"): give the file written by advtest eval --json`);

@@ -6,6 +6,7 @@ import { wilsonInterval } from '../harness/stats.js';
 import type { Baseline } from '../regression/baseline-file.js';
 import { curvePoints, type CurvePoint } from './curve-chart.js';
 import type { RunCurves } from './compare.js';
+import type { ClassDelta } from './class-deltas.js';
 
 /** One figure of a regression check, as plain data for the renderers. */
 export interface RegressionRow {
@@ -33,6 +34,12 @@ export interface RegressionTable {
   sanity?: { run: string; checks?: readonly SanityCheck[]; short?: string }[];
   /** The curves of the baseline's run and the re-run, drawn on one chart (one colour per run). */
   curves?: RunCurves[];
+  /** Per class, series and ε: robust accuracy before and after (class-deltas.ts). */
+  classDeltas?: ClassDelta[];
+  /** Said instead of the per-class deltas when the baseline holds no per-class counts. */
+  classNotice?: string;
+  /** Names of the classes (index = label). */
+  classNames?: readonly string[];
 }
 
 function estimate(c: { correct: number; n: number; accuracy: number }): Estimate {
@@ -41,7 +48,9 @@ function estimate(c: { correct: number; n: number; accuracy: number }): Estimate
 }
 
 /** The table of an `advtest check` result, for `check --html` / `--md`. */
-export function regressionTableFromCheck(result: Pick<CheckResult, 'options' | 'passed' | 'baselinePath' | 'figures'> & Partial<Pick<CheckResult, 'sanity' | 'model' | 'baseline' | 'report'>>): RegressionTable {
+export function regressionTableFromCheck(
+  result: Pick<CheckResult, 'options' | 'passed' | 'baselinePath' | 'figures'> & Partial<Pick<CheckResult, 'sanity' | 'model' | 'baseline' | 'report' | 'classDeltas' | 'classNotice' | 'classNames'>>,
+): RegressionTable {
   const o = result.options;
   const s = result.sanity;
   return {
@@ -60,6 +69,9 @@ export function regressionTableFromCheck(result: Pick<CheckResult, 'options' | '
       ...(typeof f.gained === 'number' ? { gained: f.gained } : {}),
     })),
     ...(s !== undefined ? { sanity: checkSanityRuns(result.baselinePath, result.model ?? 'the checked model', s) } : {}),
+    ...(result.classDeltas !== undefined ? { classDeltas: result.classDeltas } : {}),
+    ...(result.classNotice !== undefined ? { classNotice: result.classNotice } : {}),
+    ...(result.classNames !== undefined ? { classNames: result.classNames } : {}),
     ...(result.baseline && result.report ? { curves: [{ label: 'before', points: baselineCurvePoints(result.baseline) }, { label: 'after', points: curvePoints(result.report) }] } : {}),
   };
 }

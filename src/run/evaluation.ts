@@ -18,7 +18,7 @@ import { sourceFigures, type TransferSource } from './transfer.js';
 import type { EvaluationRequest } from './requests.js';
 import { checkEotFits } from '../harness/eot-fit.js';
 import { logLine, progressBar } from './progress.js';
-import { evaluationPool } from './worker-pool.js';
+import { startWorkerPool } from './worker-pool.js';
 
 export interface RunEvalOptions {
   model: Classifier;
@@ -91,7 +91,7 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
   if (fitData && fitData.split === 'all') throw new UserError(`${o.data} has no training split to fit ${o.attacks.find((a) => a.fit)!.name} on, apart from the evaluated examples: use mnist or fashion-mnist`);
   // Their batches run in this thread (evaluate fits once, here): no worker pool.
   const pool = o.workers && !universal
-    ? evaluationPool(o.workers.count, Math.ceil(data.size / o.batchSize), o.workers.request, { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons, ...(o.trace ? { trace: o.trace } : {}) })
+    ? startWorkerPool(o.workers.count, Math.ceil(data.size / o.batchSize), { kind: 'evaluate', request: o.workers.request, job: { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons, ...(o.trace ? { trace: o.trace } : {}) } })
     : undefined;
   const report = await evaluate(o.model, data, o.attacks, o.epsilons, {
     ...(pool ? { runner: pool.evaluationRunner() } : {}),

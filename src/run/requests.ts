@@ -61,14 +61,8 @@ export async function materialize(request: EvaluationRequest): Promise<Materiali
 }
 
 /** `advtest attack` as plain data, for worker threads: the model and the one attack. */
-export interface AttackImagesRequest {
-  backend: BackendChoice;
-  model: ModelCliOptions;
-  attack: AttackCliOptions;
+export interface AttackImagesRequest extends Pick<EvaluationRequest, 'backend' | 'model' | 'attack' | 'seed' | 'sourceModel'> {
   eps: number;
-  seed: number;
-  /** --source-model: the attack is crafted on this model. */
-  sourceModel?: string;
 }
 
 /** The one attack `advtest attack` runs (it writes one image per input, so a suite is refused). */
@@ -81,10 +75,15 @@ export function singleAttack(o: AttackCliOptions): Attack {
   return attacks[0]!;
 }
 
-export async function materializeAttack(request: AttackImagesRequest): Promise<{ model: Classifier; attack: Attack }> {
+/** The model and the attack of `advtest attack`; `source`: the transfer source the attack is crafted on. */
+export async function materializeAttack(request: AttackImagesRequest): Promise<{ model: Classifier; attack: Attack; source?: Classifier }> {
   await initBackend(request.backend);
   const attack = singleAttack(request.attack);
   const model = await loadClassifier(request.model);
   if (request.sourceModel === undefined) return { model, attack };
-  return { model, attack: (await transferAttacks(request.sourceModel, model, [attack])).attacks[0]! };
+  const transfer = await transferAttacks(request.sourceModel, model, [attack]).catch((err: unknown) => {
+    model.dispose?.();
+    throw err;
+  });
+  return { model, attack: transfer.attacks[0]!, source: transfer.source.model };
 }

@@ -4,8 +4,7 @@ import { UserError } from '../errors.js';
 import type { AttackBatch } from '../harness/adversarial-batch.js';
 import type { BatchProgress } from '../harness/evaluate-batch.js';
 import type { BatchRecord } from '../harness/journal.js';
-import type { EvaluationRequest } from './requests.js';
-import type { FromWorker, ToWorker, WorkerInit, WorkerJob } from './worker.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
 /** A worker's answer to one batch. */
 type Result = Extract<FromWorker, { type: 'record' | 'adversarial' }>;
@@ -31,11 +30,6 @@ interface Slot {
 export function startWorkerPool(requested: number | undefined, batches: number, init: WorkerInit): WorkerPool | undefined {
   const size = Math.min(requested ?? 1, batches);
   return size > 1 ? new WorkerPool(size, init) : undefined;
-}
-
-/** Workers that share the batches of one evaluation, each rebuilding it from `request`; none for one worker. */
-export function evaluationPool(requested: number | undefined, batches: number, request: EvaluationRequest, job: WorkerJob): WorkerPool | undefined {
-  return startWorkerPool(requested, batches, { kind: 'evaluate', request, job });
 }
 
 /**

@@ -66,7 +66,7 @@ describe('advtest report on a certify report', () => {
 
 describe('the smoothing bench config', () => {
   it('is valid and its defenses parse', async () => {
-    const { loadBenchConfig } = await import('../../src/benchmark/config.js');
+    const { loadBenchConfig } = await import('../../src/leaderboard/config.js');
     const { makeDefenses } = await import('../../defenses/registry.js');
     const config = await loadBenchConfig('fixtures/bench/smoothing.json');
     expect(config.entries.map((e) => e.name)).toEqual(['standard', 'gaussian', 'smooth-adv']);

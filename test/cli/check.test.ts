@@ -81,6 +81,11 @@ describe('advtest baseline and advtest check', () => {
     expect(md.stdout).toMatch(/^\*\*Sanity checks:\*\* before 4\/4 passed · after \d\/4 passed/m);
     for (const id of ['monotone:fgsm', 'finite-gradients', 'nonzero-gradients', 'deterministic']) expect(md.stdout).toMatch(new RegExp(`^\\| ${id} +\\| +✓ +\\| +(✓|✗ flag) +\\|$`, 'm'));
     expect(md.stdout).not.toMatch(/^Sanity checks: /m);
+    // Per-class robust accuracy of both runs: ten digits, unchanged.
+    expect(md.stdout).toContain('**Per-class robust accuracy (fgsm (linf)):** before → after (change in points)');
+    const digits = md.stdout.split('\n').filter((l) => /^\| \d +\| +\d+ \|.*→/.test(l));
+    expect(digits).toHaveLength(10);
+    for (const l of digits) expect(l).toMatch(/\| +(\d+\.\d%) → \1 \(±0\.0\) \| +(\d+\.\d%) → \2 \(±0\.0\) \|$/);
   });
 
   it('fails a weakened model with exit code 1, a readable table and the lost examples', async () => {
@@ -119,6 +124,21 @@ describe('advtest baseline and advtest check', () => {
     expect(r.stdout).toMatch(/^fgsm \(linf\) ε=0\.1 lost: (mnist\/test\/\d\/\d+, ){9}mnist\/test\/\d\/\d+ … \(\+\d+ more\)$/m);
     expect(r.stdout).toMatch(/^FAIL: 3 regressions: clean -\d+\.\d pts, fgsm \(linf\) ε=0\.1 -\d+\.\d pts, fgsm \(linf\) ε=0\.2 -\d+\.\d pts \(drop > 1\.0 pts and p < 0\.05, exact one-sided McNemar test/m);
     expect(r.stderr).toMatch(/^advtest: regression: 3 of 3 figures dropped by more than 1\.0 pts with p < 0\.05; largest: fgsm \(linf\) ε=0\.1 -\d+\.\d pts\n$/);
+    // Per class in the terminal (it fits 100 columns): ten digits, their changes adding up to the figure's.
+    const perClass = r.stdout.split('\n');
+    const start = perClass.indexOf('per-class robust accuracy (fgsm (linf)), before → after (change in pts):');
+    expect(start).toBeGreaterThan(0);
+    const digitRows = perClass.slice(start).filter((l) => /^│ \d +│/.test(l)).slice(0, 10);
+    expect(digitRows).toHaveLength(10);
+    for (const l of perClass.slice(start + 1, start + 14)) expect([...l].length).toBeLessThanOrEqual(100);
+    // 30 examples per digit: the class changes, weighted equally, average to the figure's change.
+    const changes = digitRows.map((l) => Number(/\(([−+±])(\d+\.\d)\) │ [^│]+│$/.exec(l)![2]) * (l.includes('(−') ? -1 : 1));
+    expect(changes.some((c) => c < 0)).toBe(true);
+    expect(changes.reduce((a, c) => a + c, 0) / 10).toBeCloseTo(cells(fgsm01).change, 0);
+    // And on the page, sortable, the classes that dropped in red.
+    const classSection = /<section id="class-deltas">(.*?)<\/section>/s.exec(html)![1]!;
+    expect(classSection.match(/<tbody>(.*?)<\/tbody>/s)![1]!.match(/<tr>/g)).toHaveLength(10);
+    expect(classSection).toMatch(/<td class="lost" data-value="-0\.\d+">−\d+\.\d<\/td>/);
   });
 
   it('passes noise-level differences on a small subset: drops above the tolerance that chance explains', async () => {

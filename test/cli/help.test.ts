@@ -3,20 +3,33 @@ import { ATTACK_REGISTRY, PRESETS } from '../../attacks/index.js';
 import { runCli } from '../helpers/cli.js';
 
 /** Issue 18, item 6: help with examples, attack names, one error style, useful suggestions. */
-const COMMANDS = ['demo', 'train', 'eval', 'attack', 'certify', 'merge', 'baseline', 'check', 'bench', 'report', 'compare', 'grid', 'serve'];
+const COMMANDS = ['demo', 'train', 'eval', 'attack', 'certify', 'merge', 'baseline', 'check', 'leaderboard', 'report', 'compare', 'grid', 'serve'];
 
 describe('advtest --help', () => {
   it('lists examples for the program and every command', async () => {
     const top = await runCli('--help');
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/\nExamples:\n {2}\$ advtest /);
-    const names = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+    // A command with an alias is listed as name|alias.
+    const names = [...top.stdout.matchAll(/^ {2}([a-z]+)(?:\|[a-z]+)? /gm)].map((m) => m[1]!).filter((n) => n !== 'help');
     expect(names).toEqual(expect.arrayContaining(COMMANDS));
     for (const name of names) {
       const r = await runCli(name, '--help');
       expect(r.code, name).toBe(0);
       expect(r.stdout, name).toMatch(new RegExp(`\\nExamples:\\n {2}\\$ advtest ${name}\\b`));
     }
+  });
+
+  it('leaderboard is the defense leaderboard, with bench (its earlier name) as an alias', async () => {
+    const top = await runCli('--help');
+    expect(top.stdout).toMatch(/^ {2}leaderboard\|bench \[options\]/m);
+    const help = await runCli('leaderboard', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: advtest leaderboard\|bench \[options\]/);
+    expect(help.stdout).toContain('--config <file>');
+    const alias = await runCli('bench', '--help');
+    expect(alias.code).toBe(0);
+    expect(alias.stdout).toBe(help.stdout);
   });
 
   it('names every registered attack and preset in --attack', async () => {

@@ -15,7 +15,7 @@ import { sampleEntries } from '../report/sample-bench.js';
 import { sampleCheck } from '../report/sample-check.js';
 import { regressionTableFromCheck } from '../../src/report/regression-table.js';
 import { sampleReport } from '../report/sample-report.js';
-import { benchHtml } from '../../src/benchmark/html.js';
+import { benchHtml } from '../../src/leaderboard/html.js';
 import { apgd } from '../../attacks/index.js';
 import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
@@ -374,6 +374,24 @@ if (!existsSync(CHROMIUM)) {
         await expect(page.locator('#regression thead').innerText()).resolves.toMatch(/before[\s\S]*after/);
         await expect(page.locator('#sanity h3').count()).resolves.toBe(2);
         await expect(page.locator('#sanity').innerText()).resolves.toMatch(/before[\s\S]*after/);
+        // Per-class changes: the worst case per class, red where the class dropped (0 and 3 at ε = 0.3).
+        const perClass = page.locator('#class-deltas');
+        await expect(perClass.locator('h2').innerText()).resolves.toBe('Per-class changes (worst case)');
+        const headline = perClass.locator('table').first();
+        expect(await headline.locator('tbody tr').count()).toBe(6);
+        const lost = headline.locator('td.lost');
+        expect(await lost.allInnerTexts()).toEqual(['−100.0', '−100.0']);
+        await expect(lost.first().evaluate((td) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(td).color)).resolves.toBe('rgb(179, 38, 30)');
+        // Sorting by the change at ε = 0.3 (a header of the second row) sorts by that column: the dropped classes last.
+        await headline.locator('thead tr').nth(1).locator('th[data-sort] button').nth(1).click();
+        expect(await headline.locator('tbody td:first-child').allInnerTexts()).toEqual(['1', '2', '4', '5', '0', '3']);
+        // Each attack's table opens from its summary.
+        await perClass.locator('summary').click();
+        await expect(perClass.locator('details table').nth(1).isVisible()).resolves.toBe(true);
+        const sectionBox = (await perClass.boundingBox())!;
+        const mainBox = (await page.locator('main').boundingBox())!;
+        expect(sectionBox.x + sectionBox.width).toBeLessThanOrEqual(mainBox.x + mainBox.width + 1);
+        await perClass.screenshot({ path: path.join(ARTIFACTS, 'check-class-deltas.png') });
         const overflow = await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth');
         expect(overflow).toBe(false);
         await page.screenshot({ path: path.join(ARTIFACTS, 'check.png'), fullPage: true });

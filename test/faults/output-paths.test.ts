@@ -53,6 +53,17 @@ describe('outputs that are inputs', () => {
     await refused(['eval', '--model', model, '--data', DATA, '--eps', '0.1', '--json', path.join(link, 'new.json'), '--quiet'], /lies inside the model folder/, [json]);
   });
 
+  it('baseline --out onto an existing file (a baseline is often committed): refused without --force, replaced with it', async () => {
+    const out = path.join(dir, 'robustness.json');
+    const args = ['baseline', '--model', model, '--data', DATA, '--attack', 'fgsm', '--eps', '0.1', '--out', out, '--quiet'];
+    expect((await runCli(...args)).code).toBe(0);
+    await writeFile(out, '{"made by": "the user"}');
+    await refused(args, /^advtest: --out \S+robustness\.json already exists: pass --force to replace it, or choose another file$/, [out]);
+    const forced = await runCli(...args, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(await readFile(out, 'utf8'))).toHaveProperty('figures');
+  });
+
   it('report --out and grid --out onto the report they read; merge --json onto a shard', async () => {
     await refused(['report', report, '--no-images', '--out', report, '--quiet'], /--out \S+r\.json is the input \S+r\.json/, [report]);
     await refused(['grid', report, '--out', report, '--model', model, '--data-dir', dir, '--quiet'], /--out \S+r\.json is the input/, [report]);

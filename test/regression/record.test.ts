@@ -73,4 +73,25 @@ describe('recording a baseline from a report', () => {
     expect(read).toEqual(baseline);
     expect(read.sanity!.map((c) => c.id)).toEqual(report.sanity!.map((c) => c.id));
   });
+
+  it('stores per-class counts per (attack, ε) and for the worst case, adding up to the overall figures', async () => {
+    const report = await evaluate(thresholdClassifier(), data, [bump('a', [0]), bump('b', [1])], [0.01, 0.1], { batchSize: 8 });
+    const baseline = baselineFromReport(report, spec, '../model');
+    const perClass = baseline.perClass!;
+    expect(perClass.map((c) => `${c.attack}@${c.eps}`)).toEqual(['a@0.01', 'a@0.1', 'b@0.01', 'b@0.1', 'worst case@0.01', 'worst case@0.1']);
+    const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+    for (const c of perClass) {
+      const figure = c.attack === 'worst case' ? baseline.figures.worstCase.find((w) => w.eps === c.eps)! : baseline.figures.results.find((r) => r.attack === c.attack && r.eps === c.eps)!;
+      expect(sum(c.robust)).toBe(figure.correct);
+      expect(sum(c.n)).toBe(5);
+      expect(c.robust.every(Number.isInteger)).toBe(true);
+    }
+    // Class 0 (examples 0–3) loses 0 and 1 in the worst case at 0.1; class 1 (example 4) was wrong clean.
+    expect(perClass.find((c) => c.attack === 'worst case' && c.eps === 0.1)).toEqual({ attack: 'worst case', eps: 0.1, n: [4, 1], robust: [2, 0] });
+    expect(parseBaseline(JSON.stringify(baseline), 'b.json').perClass).toEqual(perClass);
+    // A count that no longer adds up to its figure is refused on reading, naming it.
+    const edited = structuredClone(baseline);
+    edited.perClass!.find((c) => c.attack === 'a' && c.eps === 0.1)!.robust = [2, 0];
+    expect(() => parseBaseline(JSON.stringify(edited), 'b.json')).toThrow(/perClass a ε=0\.1 robust counts add up to 2, but the figure says 3/);
+  });
 });

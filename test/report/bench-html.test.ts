@@ -3,7 +3,7 @@
  * leaderboard at every ε (not only the largest), and each entry's provenance.
  */
 import { describe, expect, it } from 'vitest';
-import { benchHtml } from '../../src/benchmark/html.js';
+import { benchHtml } from '../../src/leaderboard/html.js';
 import { benchCurvePoints } from '../../src/report/bench-html.js';
 import { sampleEntries } from './sample-bench.js';
 

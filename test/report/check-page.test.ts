@@ -47,6 +47,31 @@ describe('the check page and check --md', () => {
     expect(old).toContain('<div class="value">before — · after 1/2</div><div class="detail">1 flagged: see below</div>');
   });
 
+  it('shows per-class changes: the worst case at each ε, red where a class dropped, each attack folded below', () => {
+    const html = renderHtml({ regression: regressionTableFromCheck(sampleCheck()), report: sampleReport() });
+    const section = /<section id="class-deltas">(.*?)<\/section>/s.exec(html)![1]!;
+    expect(section).toContain('<h2>Per-class changes (worst case)</h2>');
+    const headline = section.slice(0, section.indexOf('<details>'));
+    // The baseline's worst case at ε = 0.3 held classes 0, 3 and 4; the re-run only 4.
+    const lostRows = [...headline.matchAll(/<tr><td class="text">(\d)<\/td>(.*?)<\/tr>/g)].filter((m) => m[2]!.includes('class="lost"')).map((m) => m[1]);
+    expect(lostRows).toEqual(['0', '3']);
+    expect(headline).toContain('<td class="first" title="1/1">100.0%</td><td title="0/1">0.0%</td><td class="lost" data-value="-1">−100.0</td>');
+    expect(section).toMatch(/<summary>Per attack \(2\)<\/summary><h3>fgsm \(linf\)<\/h3>.*<h3>pgd \(linf\)<\/h3>/s);
+    expect(html).toContain('td.lost { color: var(--bad); }');
+    // Named classes by their names.
+    const named = renderHtml({ regression: { ...regressionTableFromCheck(sampleCheck()), classNames: ['zero', 'one', 'two', 'three', 'four', 'five'] }, report: sampleReport() });
+    expect(named).toContain('<td class="text">3 three</td>');
+    // check --md: the same table.
+    const md = renderMarkdown({ regression: regressionTableFromCheck(sampleCheck()), report: sampleReport() });
+    expect(md).toContain('**Per-class robust accuracy (worst case):** before → after (change in points)');
+    expect(md).toMatch(/\| 3 +\| +1 \| +0\.0% → 0\.0% \(±0\.0\) \| 100\.0% → 0\.0% \(−100\.0\) \|/);
+    // A baseline without per-class counts: the section says why, with the command.
+    const notice = 'per-class deltas need a re-recorded baseline (this one holds no per-class counts): `advtest baseline --model m --out b.json`';
+    const { classDeltas: _dropped, ...old } = sampleCheck();
+    const oldHtml = renderHtml({ regression: regressionTableFromCheck({ ...old, classNotice: notice }), report: sampleReport() });
+    expect(/<section id="class-deltas">(.*?)<\/section>/s.exec(oldHtml)![1]).toContain('counts): <code>advtest baseline --model m --out b.json</code></p>');
+  });
+
   it("check --md shows both runs' sanity checks side by side, and each flag", () => {
     const md = renderMarkdown({ regression: regressionTableFromCheck(sampleCheck()), report: sampleReport() });
     expect(md).toContain('**Sanity checks:** before 1/2 passed, 1 flagged · after 1/2 passed, 1 flagged');

@@ -1,4 +1,4 @@
-import { BENCH_RESULT_FORMAT, type EntryResult } from '../../src/benchmark/run.js';
+import { BENCH_RESULT_FORMAT, type EntryResult } from '../../src/leaderboard/run.js';
 import { sampleReport } from './sample-report.js';
 
 /** Two entries of the hand-made report: "standard" as it is, "robust" with more examples held at each ε. */

@@ -35,8 +35,8 @@ import { readLabelsFile } from '../../src/model/labels.js';
 import { packageRoot } from '../../src/package-info.js';
 import { readBaseline } from '../../src/regression/store.js';
 import { useTestBackend } from '../helpers/backend.js';
-import { loadBenchConfig } from '../../src/benchmark/config.js';
-import { runBench } from '../../src/benchmark/run.js';
+import { loadBenchConfig } from '../../src/leaderboard/config.js';
+import { runBench } from '../../src/leaderboard/run.js';
 import { runCli } from '../helpers/cli.js';
 import type { ApiCall, Scenario } from './scenario-types.js';
 

@@ -12,11 +12,9 @@ import { checkBatchFits, parseBatchSize } from '../../harness/batch-size.js';
 import { checkEotFits } from '../../harness/eot-fit.js';
 import { formatEps } from '../../number-format.js';
 import { parseTargetSpec } from '../../harness/targets.js';
-import { loadClassifier, modelCliOptions, type ModelCliOptions } from '../../run/model-options.js';
-import { setup, withAttackOptions, withCommonOptions, withModelOptions, type CommonOptions } from '../common.js';
-import { singleAttack, type AttackImagesRequest } from '../../run/requests.js';
-import { transferAttacks } from '../../run/transfer.js';
-import type { Classifier } from '../../types.js';
+import { modelCliOptions, type ModelCliOptions } from '../../run/model-options.js';
+import { setup, withAttackOptions, withCommonOptions, withModelOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
+import { materializeAttack, singleAttack, type AttackImagesRequest } from '../../run/requests.js';
 import { resolveWorkers } from '../../backend/select.js';
 import { parseEpsList } from '../../parse.js';
 import { checkBudgets } from '../../harness/budgets.js';
@@ -27,16 +25,13 @@ import { checkRunPaths } from '../output-path.js';
 /** Images per batch at most (28×28 digits use it; larger images fewer, see batch-size.ts). */
 const MAX_BATCH_SIZE = 64;
 
-interface AttackCommandOptions extends CommonOptions, AttackCliOptions, ModelCliOptions {
+interface AttackCommandOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, Pick<EvaluationCliOptions, 'eps' | 'batchSize' | 'targeted'> {
   images: string[];
-  eps: string;
   out: string;
   force?: boolean;
   resize: ResizeMode;
   resample: ResampleKernel;
   background: string;
-  batchSize: string;
-  targeted?: string;
   json?: boolean;
   workers: string;
   sourceModel?: string;
@@ -77,21 +72,16 @@ export function attackCommand(): Command {
     const epsilons = parseEpsList(opts.eps);
     const workers = await resolveWorkers(opts.workers);
     for (const line of backend.parallelism ?? []) if (line.startsWith('--workers')) logLine(quiet, line);
-    const plain = singleAttack(opts);
+    singleAttack(opts);
     const decode: DecodeOptions = { resize: opts.resize, resample: opts.resample, background: parseBackground(opts.background) };
     const existing = opts.force ? 'replace' : 'refuse';
     // Before the model loads and images decode: an occupied --out is the commonest mistake.
     await checkOutDir(opts.out, existing);
-    const model = await loadClassifier(opts);
+    // The model and attack as worker threads rebuild them.
+    const request = attackRequest(opts, epsilons[0]!, seed);
+    const { model, attack, source } = await materializeAttack(request);
     let pool: WorkerPool | undefined;
-    let source: Classifier | undefined;
     try {
-      let attack = plain;
-      if (opts.sourceModel !== undefined) {
-        const transfer = await transferAttacks(opts.sourceModel, model, [plain]);
-        source = transfer.source.model;
-        attack = transfer.attacks[0]!;
-      }
       checkBudgets([attack], epsilons, model);
       // --eot on a deterministic model: the rule eval and baseline follow (attack has no --transform).
       const eotNote = checkEotFits(model, [attack], false);
@@ -103,7 +93,7 @@ export function attackCommand(): Command {
       if (backend.name === 'wasm') checkBatchFits(batchSize, opts.images.length, model.inputShape);
       const inputs = await readImageFiles(opts.images, model.inputShape, decode, (warning) => process.stderr.write(`advtest: warning: ${warning}\n`));
       const units = Math.ceil(inputs.length / batchSize) * epsilons.length;
-      pool = startWorkerPool(workers, units, { kind: 'attack', request: attackRequest(opts, epsilons[0]!, seed) });
+      pool = startWorkerPool(workers, units, { kind: 'attack', request });
       const manifest = await attackImages(model, inputs, {
         attack,
         eps: epsilons,

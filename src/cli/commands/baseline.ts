@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import { UserError } from '../../errors.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { recordBaseline } from '../../regression/baseline.js';
 import { attackRequest } from '../../regression/spec.js';
@@ -13,6 +15,7 @@ import { lockOutput } from '../../harness/output-lock.js';
 interface BaselineOptions extends CommonOptions, AttackCliOptions, EvaluationCliOptions {
   model: string;
   out: string;
+  force?: boolean;
 }
 
 export function baselineCommand(): Command {
@@ -21,11 +24,13 @@ export function baselineCommand(): Command {
     .exitOverride()
     .description('record a model\'s robustness figures, per-example results and evaluation settings for `advtest check`')
     .requiredOption('--model <dir>', 'folder with model.json and weights')
-    .option('--out <file>', 'the baseline file to write', 'robustness.json');
+    .option('--out <file>', 'the baseline file to write', 'robustness.json')
+    .option('--force', 'replace an existing --out file (a baseline is often committed: it is never replaced unasked)');
   return withCommonOptions(withAttackOptions(withEvaluationOptions(cmd))).action(async (opts: BaselineOptions) => {
     // writeBaseline creates missing folders, but only after the evaluation: refuse an impossible path now.
     await checkOutputFile(opts.out, '--out', { createFolders: true });
     await checkRunPaths({ models: [opts.model], data: opts.data, folders: [opts.dataDir], outputs: [{ option: '--out', path: opts.out }] });
+    if (!opts.force && existsSync(opts.out)) throw new UserError(`--out ${opts.out} already exists: pass --force to replace it, or choose another file`);
     // Two runs writing the same baseline at once: the second is refused rather than one lost.
     const release = lockOutput(opts.out, '--out');
     try {

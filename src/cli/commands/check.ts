@@ -11,7 +11,7 @@ import { checkJson, regressionMessage, renderCheck, summaryLine } from '../../re
 import { attackRequest } from '../../regression/spec.js';
 import type { AttackCliOptions } from '../../run/attack-options.js';
 import { ATTACK_OPTION_TABLE } from '../../run/attack-option-table.js';
-import { setup, withAttackOptions, withCommonOptions, type CommonOptions } from '../common.js';
+import { setup, withAttackOptions, withCommonOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { checkOutputFile, checkRunPaths } from '../output-path.js';
 import { writeFileSafely } from '../../report/write-file.js';
 import { baselineModelDir } from '../../regression/store.js';
@@ -19,8 +19,8 @@ import { parseEpsList, parsePositiveInt } from '../../parse.js';
 import { logLine, progressBar, type Progress } from '../../run/progress.js';
 import { lockOutput } from '../../harness/output-lock.js';
 
-interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOptions, 'attack'> {
-  /** Absent unless given: the baseline's seed and attacks are the defaults. */
+interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOptions, 'attack'>, Partial<Omit<EvaluationCliOptions, 'split'>> {
+  /** Absent unless given (these and the evaluation options): the baseline's are the defaults. */
   seed?: string;
   attack?: string;
   baseline: string;
@@ -32,13 +32,6 @@ interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOption
   html?: string;
   md?: boolean;
   wide?: boolean;
-  data?: string;
-  dataDir?: string;
-  transform?: string;
-  eps?: string;
-  limit?: string;
-  batchSize?: string;
-  targeted?: string;
 }
 
 /**
@@ -98,7 +91,7 @@ export function checkCommand(): Command {
     .option('--json [file]', 'write the comparison as JSON to file (no file: JSON on stdout)')
     .option('--html <file>', 'also write a self-contained HTML page with the comparison and the new curves')
     .option('--md', 'print the comparison as GitHub-flavoured Markdown (for pull-request comments)')
-    .option('--wide', 'every column in the terminal table (95% intervals, each row\'s norm); by default it fits 100 columns')
+    .option('--wide', 'every column in the terminal table (95% intervals, each row\'s norm) and the per-class tables whatever their size, one per attack too; by default they fit 100 columns')
     .option('--data <spec>', 'refuse unless the baseline used this data')
     .option('--data-dir <dir>', 'refuse unless the baseline used this Fashion-MNIST folder')
     .option('--transform <spec>', 'refuse unless the baseline used this input transform')

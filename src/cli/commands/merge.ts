@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { renderCertifyText } from '../../certify/render.js';
 import { CERTIFY_FORMAT, mergeCertifyReports, type CertifyReport } from '../../certify/report.js';
 import { UserError } from '../../errors.js';
+import { readJsonFile } from '../../json-file.js';
 import { mergeReports } from '../../harness/merge.js';
 import type { Report } from '../../harness/report-types.js';
 import { renderText } from '../../report/text.js';
@@ -12,20 +12,6 @@ import { lockOutput } from '../../harness/output-lock.js';
 
 interface MergeOptions {
   json?: boolean | string;
-}
-
-async function readReport(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? ''}): give the shard reports written by eval --shard i/n --json FILE`);
-  }
-  try {
-    return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
-  } catch {
-    throw new UserError(`${file} is not JSON: give the shard reports written by eval --shard i/n --json FILE`);
-  }
 }
 
 export function mergeCommand(): Command {
@@ -49,7 +35,7 @@ export function mergeCommand(): Command {
 }
 
 async function mergeAndWrite(files: string[], opts: MergeOptions): Promise<void> {
-  const parsed = await Promise.all(files.map(readReport));
+  const parsed = await Promise.all(files.map((file) => readJsonFile(file, 'give the shard reports written by eval --shard i/n --json FILE')));
   // Shards of advtest certify have their own shape and merge (src/certify/report.ts).
   if (parsed.length > 0 && parsed.every((r) => (r as { format?: unknown } | null)?.format === CERTIFY_FORMAT)) {
     const certified = mergeCertifyReports(parsed as CertifyReport[]);

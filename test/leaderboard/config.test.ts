@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDefenseSpecs } from '../../defenses/spec.js';
 import { parseInputTransform } from '../../defenses/input-transforms.js';
 import { parseAttackSpec } from '../../attacks/index.js';
-import { loadBenchConfig } from '../../src/benchmark/config.js';
+import { loadBenchConfig } from '../../src/leaderboard/config.js';
 import { packageRoot } from '../../src/package-info.js';
 
 describe.each(['defenses.json', 'clipping-grid.json'])('the shipped benchmark config %s', (name) => {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { buildBenchHtml } from '../report/bench-html.js';
-import { benchLeaderboards } from './leaderboard.js';
+import { benchLeaderboards } from './boards.js';
 import type { EntryResult } from './run.js';
 
-/** The page of `advtest bench --html`: every entry's curve, a leaderboard per ε, each entry's provenance. */
+/** The page of `advtest leaderboard --html`: every entry's curve, a leaderboard per ε, each entry's provenance. */
 export async function benchHtml(results: EntryResult[], configFile: string): Promise<string> {
   return buildBenchHtml({
     title: `Benchmark ${path.basename(configFile)}`,

@@ -3,9 +3,9 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadBenchConfig } from '../../src/benchmark/config.js';
-import { certifiedColumn } from '../../src/benchmark/leaderboard.js';
-import type { EntryResult } from '../../src/benchmark/run.js';
+import { loadBenchConfig } from '../../src/leaderboard/config.js';
+import { certifiedColumn } from '../../src/leaderboard/boards.js';
+import type { EntryResult } from '../../src/leaderboard/run.js';
 import { ABSTAIN } from '../../src/certify/procedures.js';
 import type { CertifyReport } from '../../src/certify/report.js';
 import { largestCertifiableRadius } from '../../src/certify/statistics.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EntryResult } from '../../src/benchmark/run.js';
+import type { EntryResult } from '../../src/leaderboard/run.js';
 import type { Leaderboard } from '../../src/report/leaderboard.js';
 import { runCli } from '../helpers/cli.js';
 

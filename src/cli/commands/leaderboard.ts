@@ -2,17 +2,17 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { writeFileSafely } from '../../report/write-file.js';
-import { loadBenchConfig } from '../../benchmark/config.js';
-import { benchLeaderboards } from '../../benchmark/leaderboard.js';
-import { runBench } from '../../benchmark/run.js';
-import { benchHtml } from '../../benchmark/html.js';
+import { loadBenchConfig } from '../../leaderboard/config.js';
+import { benchLeaderboards } from '../../leaderboard/boards.js';
+import { runBench } from '../../leaderboard/run.js';
+import { benchHtml } from '../../leaderboard/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { setup, withCommonOptions, type CommonOptions } from '../common.js';
 import { resolveWorkers } from '../../backend/select.js';
-import { logLine, progressBar, type Progress } from '../../run/progress.js';
+import { logLine, progressBar, type Progress, type ProgressOptions } from '../../run/progress.js';
 import { checkRunPaths } from '../output-path.js';
 
-interface BenchCliOptions extends CommonOptions {
+interface LeaderboardCliOptions extends CommonOptions {
   config: string;
   out: string;
   json?: boolean;
@@ -21,8 +21,10 @@ interface BenchCliOptions extends CommonOptions {
   workers: string;
 }
 
-export function benchCommand(): Command {
-  const cmd = new Command('bench')
+/** The defense leaderboard; `bench`, its name before, stays as an alias (`npm run bench` is the speed benchmark). */
+export function leaderboardCommand(): Command {
+  const cmd = new Command('leaderboard')
+    .alias('bench')
     .description('train one model per defense entry of a config, evaluate all with the same attacks and ε grid, and rank them')
     .requiredOption('--config <file>', 'benchmark config (JSON), e.g. fixtures/bench/defenses.json')
     .option('--out <dir>', 'where models, per-entry results and the leaderboard go (re-running resumes)', 'bench-results')
@@ -30,13 +32,27 @@ export function benchCommand(): Command {
     .option('--only <names>', 'compute only these entries (comma-separated); the rest come from earlier runs if done — lets several processes share one --out')
     .option('--html <file>', 'also write a self-contained HTML page: every entry\'s curve over the ε grid, a sortable leaderboard per ε, and each entry\'s provenance')
     .option('--workers <n>', 'worker threads sharing each evaluation\'s batches: a number, or auto (measured at start-up) (results are identical for any n)', String(availableParallelism()));
-  return withCommonOptions(cmd).action(async (opts: BenchCliOptions) => {
+  return withCommonOptions(cmd).action(async (opts: LeaderboardCliOptions) => {
     await checkRunPaths({ files: [opts.config], outputs: [{ option: '--out', path: opts.out }, { option: '--html', path: opts.html }] });
     const { quiet } = await setup(opts);
     const workers = await resolveWorkers(opts.workers);
     const config = await loadBenchConfig(opts.config);
+    // One bar per entry and phase, ended when it finishes: the next entry's training prints its own bar and epoch lines.
     let bar: Progress | undefined;
     let current = '';
+    const show = (title: string, done: number, total: number, phase: string, finished: boolean, options: ProgressOptions = {}): void => {
+      if (title !== current) {
+        bar?.stop();
+        bar = progressBar(title, total, quiet, ' | {phase}', options);
+        current = title;
+      }
+      bar?.update(done, { phase });
+      if (finished) {
+        bar?.stop();
+        bar = undefined;
+        current = '';
+      }
+    };
     const results = await runBench(config, {
       file: opts.config,
       out: opts.out,
@@ -44,33 +60,8 @@ export function benchCommand(): Command {
       workers: { count: workers, backend: opts.backend },
       ...(opts.only !== undefined ? { only: opts.only.split(',').map((s) => s.trim()).filter((s) => s.length > 0) } : {}),
       log: (line) => logLine(quiet, line),
-      onEvalProgress: (entry, p) => {
-        if (entry !== current) {
-          bar?.stop();
-          bar = progressBar(`evaluating ${entry}`, p.attacks.total, quiet, ' | {phase}', { unit: 'attacks' });
-          current = entry;
-        }
-        bar?.update(p.attacks.done, { phase: `${p.phase ?? ''} · ${p.done}/${p.total} examples done` });
-        // Ended before the next entry trains, whose own bar and epoch lines come next.
-        if (p.done === p.total) {
-          bar?.stop();
-          bar = undefined;
-          current = '';
-        }
-      },
-      onCertifyProgress: (entry, p) => {
-        if (entry !== current) {
-          bar?.stop();
-          bar = progressBar(`certifying ${entry}`, p.total, quiet, ' | {phase}');
-          current = entry;
-        }
-        bar?.update(p.done, { phase: p.phase });
-        if (p.done === p.total) {
-          bar?.stop();
-          bar = undefined;
-          current = '';
-        }
-      },
+      onEvalProgress: (entry, p) => show(`evaluating ${entry}`, p.attacks.done, p.attacks.total, `${p.phase ?? ''} · ${p.done}/${p.total} examples done`, p.done === p.total, { unit: 'attacks' }),
+      onCertifyProgress: (entry, p) => show(`certifying ${entry}`, p.done, p.total, p.phase, p.done === p.total),
     });
     bar?.stop();
     const boards = benchLeaderboards(results);

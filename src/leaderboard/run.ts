@@ -14,7 +14,7 @@ import type { Report } from '../harness/report-types.js';
 import { loadModel } from '../model/store.js';
 import type { EvaluationRequest } from '../run/requests.js';
 import { runTraining, type TrainJob } from '../run/train.js';
-import { evaluationPool } from '../run/worker-pool.js';
+import { startWorkerPool } from '../run/worker-pool.js';
 import type { Classifier } from '../types.js';
 import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
 import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
@@ -135,22 +135,12 @@ function trainedRecordFile(o: BenchOptions, name: string): string {
   return path.join(o.out, 'models', `${name}.training.json`);
 }
 
-async function readTrained(file: string, key: string): Promise<TrainedRecord | undefined> {
+/** A file an earlier run wrote, when it is there, whole and `fits`; else undefined (absent or torn: the work is simply done again). */
+async function readEarlier<T>(file: string, fits: (r: T) => boolean): Promise<T | undefined> {
   try {
-    const r = JSON.parse(await readFile(file, 'utf8')) as TrainedRecord;
-    return r.key === key && typeof r.seconds === 'number' ? r : undefined;
+    const r = JSON.parse(await readFile(file, 'utf8')) as T;
+    return fits(r) ? r : undefined;
   } catch {
-    return undefined;
-  }
-}
-
-/** An entry's result file of any settings (the caller compares its hashes), or undefined. */
-async function readResult(file: string): Promise<EntryResult | undefined> {
-  try {
-    const r = JSON.parse(await readFile(file, 'utf8')) as EntryResult;
-    return r.format === BENCH_RESULT_FORMAT ? r : undefined;
-  } catch {
-    // Absent (not yet run) or torn: the entry is simply run again.
     return undefined;
   }
 }
@@ -161,7 +151,7 @@ async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOption
   const jobs = trainJobs(config, entry, dir, o.quiet);
   const key = trainingKey(config, entry);
   const record = trainedRecordFile(o, entry.name);
-  const earlier = await readTrained(record, key);
+  const earlier = await readEarlier<TrainedRecord>(record, (r) => r.key === key && typeof r.seconds === 'number');
   const load = async () => {
     const members: Classifier[] = [];
     for (const job of jobs) members.push(await loadModel(job.out));
@@ -209,7 +199,8 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
     const hash = entryHash(config, entry);
     const certKey = config.certify ? certificationKey(config, entry, trainingKey(config, entry)) : undefined;
     const file = path.join(o.out, 'entries', `${entry.name}.json`);
-    const earlier = await readResult(file);
+    // Of any settings: the hashes below say what of it is still valid.
+    const earlier = await readEarlier<EntryResult>(file, (r) => r.format === BENCH_RESULT_FORMAT);
     // The evaluation and the certification are reused separately: either may be done already.
     const done = earlier?.hash === hash ? earlier : undefined;
     let certified = certKey !== undefined && earlier?.certify?.key === certKey ? earlier.certify : undefined;
@@ -245,11 +236,10 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
         // Ensembles are held in memory only: workers could not load them.
         const pool =
           o.workers && !entry.ensemble
-            ? evaluationPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend), {
-                batchSize: DEFAULT_BATCH_SIZE,
-                seed,
-                probes: true,
-                epsilons: e.eps,
+            ? startWorkerPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), {
+                kind: 'evaluate',
+                request: evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend),
+                job: { batchSize: DEFAULT_BATCH_SIZE, seed, probes: true, epsilons: e.eps },
               })
             : undefined;
         o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${pool ? ` on ${pool.size} workers` : ''}`);

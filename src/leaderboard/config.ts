@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { packageRoot } from '../package-info.js';
 import { ATTACK_OPTION_TABLE, optionSchemas, type AttackOptionJson, type AttackOptionTable } from '../run/attack-option-table.js';
 
@@ -180,18 +180,7 @@ function describe(error: ErrorObject): string {
 
 /** Reads and validates a benchmark config; every problem is named with its JSON path. */
 export async function loadBenchConfig(file: string, table: AttackOptionTable = ATTACK_OPTION_TABLE): Promise<BenchConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? ''}): give a benchmark config, e.g. --config ${exampleBenchConfig()}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): fix the syntax`);
-  }
+  const json = await readJsonFile(file, `give a benchmark config, e.g. --config ${exampleBenchConfig()}`, 'fix the syntax');
   const validate = validatorFor(table);
   if (!validate(json)) {
     throw new UserError(`${file}: ${(validate.errors ?? []).map(describe).join('; ')}: see ${exampleBenchConfig()} for the format`);

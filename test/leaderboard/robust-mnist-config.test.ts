@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAttackSpec } from '../../attacks/index.js';
 import { composeDefenses } from '../../defenses/defense.js';
 import { parseDefenseSpecs } from '../../defenses/spec.js';
-import { loadBenchConfig } from '../../src/benchmark/config.js';
+import { loadBenchConfig } from '../../src/leaderboard/config.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
 import { packageRoot } from '../../src/package-info.js';
 import { trainingDefenses } from '../../src/run/train.js';
