@@ -96,7 +96,7 @@ export function validateCompareOptions(partial: Partial<CompareOptions> = {}): C
 }
 
 function refuse(file: string, differences: string[]): UserError {
-  return new UserError(`baseline ${file} was recorded with another evaluation (${differences.join('; ')}): re-create it with \`advtest baseline\` or drop the options that differ`);
+  return new UserError(`baseline ${file} was recorded with another evaluation (${differences.join('; ')}): re-create it with \`advtest baseline … --force\` or drop the options that differ`);
 }
 
 /** The attacks the request builds today; an attack that no longer exists is the user's to fix. */

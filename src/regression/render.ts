@@ -128,7 +128,8 @@ export function renderClassDeltas(result: Pick<CheckResult, 'classDeltas' | 'cla
     const width = Math.max(...text.split('\n').map((l) => [...l].length));
     if (!wide && (width > WIDTH || rows.length > MAX_CLASSES)) {
       const eps = head.length - 2;
-      return [`per-class robust accuracy (${label(series)}): ${rows.length} classes × ${eps} ε do not fit ${WIDTH} columns: see --wide, --md or --html`];
+      const reason = rows.length > MAX_CLASSES ? `${rows.length} classes are more than the ${MAX_CLASSES} shown` : `${rows.length} classes × ${eps} ε do not fit ${WIDTH} columns`;
+      return [`per-class robust accuracy (${label(series)}): ${reason}: see --wide, --md or --html`];
     }
     out.push(`per-class robust accuracy (${label(series)}), before → after (change in pts):`, text);
   }

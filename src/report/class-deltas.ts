@@ -5,6 +5,7 @@ import { formatEps, pct } from '../number-format.js';
 import { WORST_CASE } from './breakdown.js';
 import { className } from './captions.js';
 import { points } from './figures.js';
+import { round6 } from '../harness/stats.js';
 
 /**
  * Per class (index = label), the examples and those robust for one series (an attack, or the worst
@@ -39,7 +40,7 @@ export function classDeltas(run: string, before: readonly ClassCounts[], after: 
       const nAfter = a.n[cls] ?? 0;
       if (n === 0 || nAfter === 0) return;
       const robustAfter = a.robust[cls] ?? 0;
-      out.push({ run, series: b.attack, eps: b.eps, cls, before: { robust: b.robust[cls]!, n }, after: { robust: robustAfter, n: nAfter }, change: robustAfter / nAfter - b.robust[cls]! / n });
+      out.push({ run, series: b.attack, eps: b.eps, cls, before: { robust: b.robust[cls]!, n }, after: { robust: robustAfter, n: nAfter }, change: round6(robustAfter / nAfter - b.robust[cls]! / n) });
     });
   }
   return out;

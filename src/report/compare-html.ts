@@ -65,7 +65,7 @@ export interface RunSanity {
 /** Every sanity check of several runs, one block per run (the compare page and the check page). */
 export function sanitySection(runs: readonly RunSanity[]): string {
   const blocks = runs.map(({ run, checks }) => {
-    if (checks === undefined) return `<div><h3>${h(run)}: not recorded</h3><p class="note">This baseline was made by an older advtest, which did not store its sanity checks; re-create it with <code>advtest baseline</code> to see them.</p></div>`;
+    if (checks === undefined) return `<div><h3>${h(run)}: not recorded</h3><p class="note">This baseline was made by an older advtest, which did not store its sanity checks; re-create it with <code>advtest baseline … --force</code> to see them.</p></div>`;
     const flags = checks.filter((x) => !x.ok).length;
     const items = checks.map((x) => `<li class="${x.ok ? 'ok' : 'flag'}"><span class="mark">${x.ok ? '✓' : '✗'}</span>${h(x.message)}${!x.ok && x.advice ? `<span class="advice">Try: ${h(x.advice)}</span>` : ''}</li>`);
     return `<div><h3>${h(run)}: ${checks.length - flags}/${checks.length} passed</h3>${checks.length === 0 ? '<p class="note">No sanity checks in this report.</p>' : `<ul class="checks">${items.join('')}</ul>`}</div>`;

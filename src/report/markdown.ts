@@ -206,7 +206,7 @@ function checkSanityLines(runs: NonNullable<RegressionTable['sanity']>): string[
   if (flags.length > 0) out.push('');
   for (const { run, check } of flags) out.push(`- ✗ ${run}: ${check.message}${check.advice ? ` — try: ${check.advice}` : ''}`);
   const unrecorded = runs.filter((r) => r.checks === undefined);
-  if (unrecorded.length > 0) out.push('', `${unrecorded.map(name).join(', ')}: not recorded (a baseline of an older advtest; re-create it with \`advtest baseline\` to see them).`);
+  if (unrecorded.length > 0) out.push('', `${unrecorded.map(name).join(', ')}: not recorded (a baseline of an older advtest; re-create it with \`advtest baseline … --force\` to see them).`);
   return out;
 }
 

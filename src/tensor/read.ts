@@ -3,27 +3,36 @@ import * as tf from '@tensorflow/tfjs';
 type Values<T extends tf.Tensor[]> = { [K in keyof T]: Float32Array };
 
 /**
- * The values of the tensors `f` returns, computed in a tidy scope and read after it. Reading
- * inside the scope (`tf.tidy(() => t.dataSync())`) makes tf.tidy walk every element of the
- * returned typed array looking for tensors, one for-in key at a time: for a batch's pixels that
- * cost more than the forward pass (a quarter of FAB's time).
+ * Computes `f`'s tensors in a tidy scope and reads them after it. Reading inside the scope
+ * (`tf.tidy(() => t.dataSync())`) makes tf.tidy walk every element of the returned typed array
+ * looking for tensors, one for-in key at a time: for a batch's pixels that took a quarter of a FAB
+ * run's CPU time. Clones (which share the data) are read and disposed, so a tensor `f` returns
+ * from outside the scope, such as a model's cached output, survives.
  */
-export function tidyValues<T extends tf.Tensor[]>(f: () => [...T]): Values<T> {
-  const tensors = tf.tidy(f);
+function read(f: () => tf.Tensor[], dtype: 'float32' | 'int32'): (Float32Array | Int32Array)[] {
+  const tensors = tf.tidy(() => f().map((t) => tf.clone(t)));
   try {
-    // Float32Array for float tensors; callers reading int32/bool tensors cast (see tidyInts).
-    return tensors.map((t) => t.dataSync()) as Values<T>;
+    return tensors.map((t) => {
+      // A typed-array type that lied about its contents would go unnoticed: refuse it here.
+      if (t.dtype !== dtype) throw new Error(`expected ${dtype === 'int32' ? 'an' : 'a'} ${dtype} tensor, got ${t.dtype}`);
+      return t.dataSync() as Float32Array | Int32Array;
+    });
   } finally {
     tf.dispose(tensors);
   }
 }
 
-/** tidyValues for one float tensor. */
-export function tidyValue(f: () => tf.Tensor): Float32Array {
-  return tidyValues(() => [f()])[0];
+/** The values of float32 tensors computed by `f` (see read). */
+export function tidyValues<T extends tf.Tensor[]>(f: () => [...T]): Values<T> {
+  return read(f, 'float32') as Values<T>;
 }
 
-/** tidyValues for one int32 tensor (argMax, labels). */
+/** tidyValues for one float32 tensor. */
+export function tidyValue(f: () => tf.Tensor): Float32Array {
+  return read(() => [f()], 'float32')[0] as Float32Array;
+}
+
+/** The values of one int32 tensor (argMax, labels) computed by `f`. */
 export function tidyInts(f: () => tf.Tensor): Int32Array {
-  return tidyValues(() => [f()])[0] as unknown as Int32Array;
+  return read(() => [f()], 'int32')[0] as Int32Array;
 }

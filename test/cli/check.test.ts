@@ -174,7 +174,7 @@ describe('advtest baseline and advtest check', () => {
   });
 
   it.each([
-    [['--eps', '0.3'], /was recorded with another evaluation \(ε: baseline 0\.1, 0\.2; now 0\.3\): re-create it with `advtest baseline`/],
+    [['--eps', '0.3'], /was recorded with another evaluation \(ε: baseline 0\.1, 0\.2; now 0\.3\): re-create it with `advtest baseline … --force`/],
     [['--attack', 'fgm'], /attacks: baseline fgsm; now fgm/],
     [['--limit', '200', '--seed', '4'], /limit: baseline 300; now 200; seed: baseline 0; now 4/],
     [['--data', 'fashion-mnist'], /data: baseline mnist; now fashion-mnist/],

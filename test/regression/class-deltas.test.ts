@@ -145,7 +145,7 @@ describe('checking against a baseline with and without per-class counts', () => 
     expect(check.classDeltas).toBeUndefined();
     // Paths relative to the working directory when below it, else absolute (the temporary folder).
     const shown = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p));
-    const command = `advtest baseline --model ${shown(fixtureModelPath('mnist-cnn'))} --data mnist --limit 20 --attack fgsm --eps 0.1,0.2 --seed 0 --batch-size 20 --out ${shown(old)}`;
+    const command = `advtest baseline --model ${shown(fixtureModelPath('mnist-cnn'))} --data mnist --limit 20 --attack fgsm --eps 0.1,0.2 --seed 0 --batch-size 20 --out ${shown(old)} --force`;
     expect(check.classNotice).toBe(`per-class deltas need a re-recorded baseline (this one holds no per-class counts): \`${command}\``);
     const lines = renderCheck(check).split('\n');
     expect(lines.filter((l) => l.includes('per-class'))).toEqual([`note: ${check.classNotice}`]);

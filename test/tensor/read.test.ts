@@ -23,6 +23,17 @@ describe('tidy reads', () => {
     x.dispose();
   });
 
+  it('leaves alone a tensor returned from outside the scope, and refuses a dtype the type would misname', () => {
+    const outside = tf.tensor1d([1.5, 2.5]);
+    expect(Array.from(tidyValue(() => outside))).toEqual([1.5, 2.5]);
+    expect(outside.isDisposed).toBe(false);
+    const before = tf.memory().numTensors;
+    expect(() => tidyInts(() => outside)).toThrow('expected an int32 tensor, got float32');
+    expect(() => tidyValue(() => tf.argMax(outside))).toThrow('expected a float32 tensor, got int32');
+    expect(tf.memory().numTensors).toBe(before);
+    outside.dispose();
+  });
+
   it('disposes the scope even when f throws', () => {
     const before = tf.memory().numTensors;
     expect(() =>
