@@ -52,6 +52,20 @@ export function checkEps(eps: number): void {
   if (!(eps > 0 && Number.isFinite(eps))) throw new UserError(`training ε ${eps} must be a positive number, e.g. --train-eps 0.1`);
 }
 
+/** The inner maximisation of pgd-at, TRADES and MART: its budget, ramp, steps and step size. */
+export interface AscentTraining extends Omit<TrainingAttack, 'attack'> {
+  steps?: number;
+  /** Absolute step size; default 2.5·ε/steps. */
+  stepSize?: number;
+}
+
+/** The steps (default `defaultSteps`; `name` and `fix` word the error) and the step size (default 2.5·ε/steps). */
+export function ascentSteps(o: AscentTraining, defaultSteps: number, name: string, fix = ''): { steps: number; stepSize: number } {
+  const steps = o.steps ?? defaultSteps;
+  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`${name} takes a positive number of steps, got ${steps}${fix}`);
+  return { steps, stepSize: o.stepSize ?? (2.5 * o.eps) / steps };
+}
+
 /**
  * Adversarial examples of the batch against the model as it is now, in inference mode, through
  * runAttack (projected onto the ε-ball and the box, and verified). Runs in the batch hook, before
@@ -150,15 +164,13 @@ export function fastFgsmTraining(options: { eps: number; relStepsize?: number; r
  * step 2.5·ε/7 from a uniform random start, keeping the last iterate (projectedAscent); with
  * `attack`, any registered attack through runAttack.
  */
-export function pgdAdversarialTraining(options: { eps: number; attack?: Attack; steps?: number; stepSize?: number; ramp?: number }): Defense {
+export function pgdAdversarialTraining(options: AscentTraining & { attack?: Attack }): Defense {
   const { eps, ramp } = options;
   if (options.attack) {
     const attack = options.attack;
     return replacing('pgd-at', eps, ramp, withAttack({ eps, attack, ...(ramp !== undefined ? { ramp } : {}) }), { attack: attack.name, attackConfig: attack.config });
   }
-  const steps = options.steps ?? 7;
-  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`pgd-at takes a positive number of steps, got ${steps}`);
-  const stepSize = options.stepSize ?? (2.5 * eps) / steps;
+  const { steps, stepSize } = ascentSteps(options, 7, 'pgd-at');
   const make: ExampleMaker = (ctx, b) =>
     projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { ...rampedBudget(eps, stepSize, ramp, ctx.epoch), steps, start: 'uniform', seed: ctx.seed });
   return replacing('pgd-at', eps, ramp, make, { attack: 'pgd (last iterate)', steps, stepSize });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import { crossEntropy } from '../src/tensor/loss.js';
 import type { HookContext, TrainingBatch } from '../src/train/loop.js';
-import { checkEps, checkRamp, rampedBudget, rampInfo, splitPartners, withPartners } from './adversarial-training.js';
+import { ascentSteps, checkEps, checkRamp, type AscentTraining, rampedBudget, rampInfo, splitPartners, withPartners } from './adversarial-training.js';
 import { projectedAscent } from './ascent.js';
 import type { Defense, LossFn, LossTargets } from './defense.js';
 import { klDivergence } from './trades.js';
@@ -37,16 +37,9 @@ export function martLoss(clean: tf.Tensor2D, adv: tf.Tensor2D, t: LossTargets, l
   });
 }
 
-export interface MartOptions {
-  eps: number;
+export interface MartOptions extends AscentTraining {
   /** λ, the weight of the misclassification-aware KL term (6 in the authors' CIFAR-10 runs). */
   lambda?: number;
-  /** PGD steps of the inner maximisation (10 in the paper for CIFAR-10). */
-  steps?: number;
-  /** Absolute step size; default 2.5·ε/steps. */
-  stepSize?: number;
-  /** Epochs of ε warm-up (epsAtEpoch). */
-  ramp?: number;
 }
 
 /**
@@ -59,9 +52,8 @@ export function mart(options: MartOptions): Defense {
   checkEps(eps);
   const lambda = options.lambda ?? 6;
   if (!(lambda > 0 && Number.isFinite(lambda))) throw new UserError(`mart=${lambda}: λ must be a positive number (the paper uses 5 or 6), e.g. --defense mart=6`);
-  const steps = options.steps ?? 10;
-  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`MART takes a positive number of steps, got ${steps}: e.g. --train-steps 10`);
-  const stepSize = options.stepSize ?? (2.5 * eps) / steps;
+  // 10 PGD steps, as in the paper for CIFAR-10.
+  const { steps, stepSize } = ascentSteps(options, 10, 'MART', ': e.g. --train-steps 10');
   checkRamp(options.ramp);
   return {
     name: `mart=${lambda}`,

@@ -3,7 +3,7 @@ import { parseEps } from '../src/parse.js';
 import { UserError } from '../src/errors.js';
 import type { InputTransform, TransformedClassifier } from '../src/model/input-transform.js';
 import type { Attack, Classifier } from '../src/types.js';
-import { fastFgsmTraining, fgsmAdversarialTraining, pgdAdversarialTraining } from './adversarial-training.js';
+import { fastFgsmTraining, fgsmAdversarialTraining, pgdAdversarialTraining, type AscentTraining } from './adversarial-training.js';
 import { augment, parseAugmentations } from './augment.js';
 import { checkLayerNames, clipGradients, maxNorm, type ClipKind } from './clipping.js';
 import type { Defense } from './defense.js';
@@ -21,17 +21,14 @@ import { gaussianNoise } from './noise-injection.js';
 import { medianSmoothing } from './median.js';
 import { jpegClassifier, jpegTransform } from './jpeg.js';
 
-/** What defenses are built with besides their own spec (from the train command's options). */
-export interface DefenseEnv {
-  /** Training ε (L∞) of adversarial training. */
-  eps: number;
+/**
+ * What defenses are built with besides their own spec, from the train command's options: the
+ * training ε (L∞), ramp, steps and step size of the built-in inner maximisation (--train-eps,
+ * --train-eps-ramp, --train-steps, --train-step-size).
+ */
+export interface DefenseEnv extends AscentTraining {
   /** --train-attack, already built with --train-steps / --train-step-size (fgsm-at, pgd-at). */
   attack?: Attack;
-  /** Steps and absolute step size of the built-in inner maximisation (pgd-at without --train-attack, TRADES). */
-  steps?: number;
-  stepSize?: number;
-  /** --train-eps-ramp: epochs over which the training ε grows to `eps`. */
-  ramp?: number;
   /** The model being trained: layer names in specs are checked against it. */
   model?: tf.LayersModel;
   /** distill=T's teacher. */

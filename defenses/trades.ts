@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import type { HookContext, TrainingBatch } from '../src/train/loop.js';
 import type { Classifier } from '../src/types.js';
-import { checkEps, checkRamp, rampedBudget, rampInfo, splitPartners, withPartners } from './adversarial-training.js';
+import { ascentSteps, checkEps, checkRamp, type AscentTraining, rampedBudget, rampInfo, splitPartners, withPartners } from './adversarial-training.js';
 import { projectedAscent } from './ascent.js';
 import type { Defense, LossFn, LossTargets } from './defense.js';
 
@@ -21,15 +21,9 @@ export function tradesLoss(clean: tf.Tensor2D, adv: tf.Tensor2D, t: LossTargets,
   return tf.tidy(() => tf.add(next(clean, t), tf.mul(tf.mean(klDivergence(clean, adv)), beta)) as tf.Scalar);
 }
 
-export interface TradesOptions {
-  eps: number;
+export interface TradesOptions extends AscentTraining {
   /** β, the weight of the robustness term (1…6 in the paper; 6 for CIFAR-10). */
   beta?: number;
-  steps?: number;
-  /** Absolute step size; default 2.5·ε/steps. */
-  stepSize?: number;
-  /** Epochs of ε warm-up (epsAtEpoch). */
-  ramp?: number;
 }
 
 /**
@@ -51,9 +45,7 @@ export function trades(options: TradesOptions): Defense {
   checkEps(eps);
   const beta = options.beta ?? 6;
   if (!(beta > 0 && Number.isFinite(beta))) throw new UserError(`trades=${beta}: β must be a positive number (the paper uses 1 to 6)`);
-  const steps = options.steps ?? 10;
-  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`TRADES takes a positive number of steps, got ${steps}`);
-  const stepSize = options.stepSize ?? (2.5 * eps) / steps;
+  const { steps, stepSize } = ascentSteps(options, 10, 'TRADES');
   checkRamp(options.ramp);
   return {
     name: `trades=${beta}`,

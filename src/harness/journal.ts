@@ -94,25 +94,24 @@ function exists(file: string): boolean {
 }
 
 /**
- * An append-only record of finished batches, so that a killed evaluation resumes where it stopped.
- * Each line is flushed to disk before the next batch starts; a torn last line (kill -9 mid-write)
- * is ignored and that batch is simply redone.
+ * A journal file: a header line, then one JSON record a line, each flushed to disk before the next
+ * piece of work starts. A torn last line (kill -9 mid-write) is ignored and that work is simply
+ * redone. The evaluation's journal (below) and the certification's (certify/journal.ts) share it.
  */
-export class Journal {
-  private fd: number | undefined;
-  readonly done = new Map<number, BatchRecord>();
+export abstract class LineJournal<H, R> {
+  protected fd: number | undefined;
+  readonly done = new Map<number, R>();
 
   constructor(
     readonly path: string,
-    private readonly header: JournalHeader,
-  ) {
-    if (exists(path)) this.load();
-  }
+    protected readonly header: H,
+    private readonly keyOf: (record: R) => number,
+  ) {}
 
-  private load(): void {
-    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+  /** Reads the file: `checkHead` refuses the header of another run (by throwing); the records after it are done. */
+  protected load(checkHead: (head: H | undefined) => void): void {
     const parsed: unknown[] = [];
-    for (const line of lines) {
+    for (const line of readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0)) {
       try {
         parsed.push(JSON.parse(line));
       } catch {
@@ -120,54 +119,33 @@ export class Journal {
         break;
       }
     }
-    const head = parsed[0] as JournalHeader | undefined;
-    if (!head || head.format !== JOURNAL_FORMAT) {
-      throw new UserError(`${this.path} is not an advtest journal: delete it to start the evaluation afresh`);
-    }
-    const differs = sameHeader(head, this.header);
-    if (differs) {
-      throw new UserError(`${this.path} holds a journal of another evaluation, not resumed: ${differs}; delete the journal to start afresh, or give another output path (--json)`);
-    }
-    for (const record of parsed.slice(1) as BatchRecord[]) this.done.set(record.batch, record);
+    checkHead(parsed[0] as H | undefined);
+    for (const record of parsed.slice(1) as R[]) this.done.set(this.keyOf(record), record);
   }
 
-  append(record: BatchRecord): void {
-    if (this.fd === undefined) {
-      // Rewrite what was loaded, so that a torn line from a kill never sits before new lines.
-      const lines = [this.header, ...[...this.done.values()].sort((a, b) => a.batch - b.batch)];
-      const tmp = `${this.path}.tmp-${process.pid}`;
-      let fd: number | undefined;
-      try {
-        fd = openSync(tmp, 'w');
-        writeAllSync(fd, lines.map((l) => JSON.stringify(l) + '\n').join(''));
-        fsyncSync(fd);
-        closeSync(fd);
-        fd = undefined;
-        renameSync(tmp, this.path);
-      } catch (err) {
-        if (fd !== undefined) closeSync(fd);
-        rmSync(tmp, { force: true });
-        throw writeFailure(this.path, err, this.done.size > 0 ? 'the journal was left as it was' : 'nothing was written');
-      }
-      this.fd = openSync(this.path, 'a');
-    }
-    const size = fstatSync(this.fd).size;
+  /** Before the first append: rewrites what was loaded (in key order), so that a torn line from a kill never sits before new lines. */
+  protected openForAppend(): number {
+    if (this.fd !== undefined) return this.fd;
+    const lines = [this.header, ...[...this.done.values()].sort((a, b) => this.keyOf(a) - this.keyOf(b))];
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    let fd: number | undefined;
     try {
-      writeAllSync(this.fd, JSON.stringify(record) + '\n');
-      fsyncSync(this.fd);
+      fd = openSync(tmp, 'w');
+      writeAllSync(fd, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp, this.path);
     } catch (err) {
-      // Cut the torn line off, so that the journal still resumes once there is room again.
-      try {
-        ftruncateSync(this.fd, size);
-      } catch {
-        // A torn last line is ignored on load anyway.
-      }
-      throw writeFailure(this.path, err, 'the batches finished so far are kept in it; run the same command again to resume');
+      if (fd !== undefined) closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw writeFailure(this.path, err, this.done.size > 0 ? 'the journal was left as it was' : 'nothing was written');
     }
-    this.done.set(record.batch, record);
+    this.fd = openSync(this.path, 'a');
+    return this.fd;
   }
 
-  /** The evaluation finished and its report is written: the journal is no longer needed. */
+  /** The work finished and its output is written: the journal is no longer needed. */
   remove(): void {
     this.close();
     rmSync(this.path, { force: true });
@@ -176,5 +154,41 @@ export class Journal {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** An append-only record of finished batches, so that a killed evaluation resumes where it stopped. */
+export class Journal extends LineJournal<JournalHeader, BatchRecord> {
+  constructor(path: string, header: JournalHeader) {
+    super(path, header, (r) => r.batch);
+    if (exists(path)) this.load((head) => this.checkHead(head));
+  }
+
+  private checkHead(head: JournalHeader | undefined): void {
+    if (!head || head.format !== JOURNAL_FORMAT) {
+      throw new UserError(`${this.path} is not an advtest journal: delete it to start the evaluation afresh`);
+    }
+    const differs = sameHeader(head, this.header);
+    if (differs) {
+      throw new UserError(`${this.path} holds a journal of another evaluation, not resumed: ${differs}; delete the journal to start afresh, or give another output path (--json)`);
+    }
+  }
+
+  append(record: BatchRecord): void {
+    const fd = this.openForAppend();
+    const size = fstatSync(fd).size;
+    try {
+      writeAllSync(fd, JSON.stringify(record) + '\n');
+      fsyncSync(fd);
+    } catch (err) {
+      // Cut the torn line off, so that the journal still resumes once there is room again.
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        // A torn last line is ignored on load anyway.
+      }
+      throw writeFailure(this.path, err, 'the batches finished so far are kept in it; run the same command again to resume');
+    }
+    this.done.set(record.batch, record);
   }
 }

@@ -14,7 +14,7 @@ import type { Report } from '../harness/report-types.js';
 import { loadModel } from '../model/store.js';
 import type { EvaluationRequest } from '../run/requests.js';
 import { runTraining, type TrainJob } from '../run/train.js';
-import { startWorkerPool } from '../run/worker-pool.js';
+import { evaluateOnWorkers } from '../run/evaluation.js';
 import type { Classifier } from '../types.js';
 import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
 import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
@@ -234,23 +234,12 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
         const attackOptions = benchAttackOptions(config, entry);
         const { attacks, mode } = attacksFrom(attackOptions);
         // Ensembles are held in memory only: workers could not load them.
-        const pool =
-          o.workers && !entry.ensemble
-            ? startWorkerPool(o.workers.count, Math.ceil(data.size / DEFAULT_BATCH_SIZE), {
-                kind: 'evaluate',
-                request: evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend),
-                job: { batchSize: DEFAULT_BATCH_SIZE, seed, probes: true, epsilons: e.eps },
-              })
-            : undefined;
-        o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${pool ? ` on ${pool.size} workers` : ''}`);
-        const report = await evaluate(model, data, attacks, e.eps, {
-          seed,
-          mode,
-          batchSize: DEFAULT_BATCH_SIZE,
-          ...(subset ? { subset } : {}),
-          ...(pool ? { runner: pool.evaluationRunner() } : {}),
-          ...(o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {}),
-        }).finally(() => pool?.close());
+        const workers = o.workers && !entry.ensemble ? { count: o.workers.count, request: evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend) } : undefined;
+        const progress = o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {};
+        const options = { seed, mode, batchSize: DEFAULT_BATCH_SIZE, ...(subset ? { subset } : {}), ...progress };
+        const report = await evaluateOnWorkers(model, data, attacks, e.eps, options, workers, (threads) => {
+          o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${threads ? ` on ${threads} workers` : ''}`);
+        });
         let trainReport: Report | undefined;
         if (trainData) {
           o.log(`${entry.name}: evaluating the same attacks on ${trainData.data.size} training digits (robust overfitting)`);

@@ -2,6 +2,7 @@ import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { writeCause } from '../report/write-file.js';
 
 const MODEL_JSON = 'model.json';
@@ -37,18 +38,7 @@ async function checkStaysInside(dir: string, relative: string, full: string): Pr
 /** Reads and checks model.json (JSON, a topology, a weights manifest). */
 export async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
   const file = path.join(dir, MODEL_JSON);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): --model must be a folder holding model.json and its weight files`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): re-export the model with model.save or tensorflowjs_converter`);
-  }
+  const json = await readJsonFile(file, '--model must be a folder holding model.json and its weight files', 're-export the model with model.save or tensorflowjs_converter');
   const obj = json as Partial<tf.io.ModelJSON>;
   if (typeof obj !== 'object' || obj === null || obj.modelTopology === undefined) {
     throw new UserError(`${file} has no "modelTopology": it is not a TF.js model file`);

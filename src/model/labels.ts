@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import type { Preprocessing } from './preprocessing.js';
+import { readJsonFile } from '../json-file.js';
 
 /**
  * Class names from a file: JSON (an array of names, or { "labels": [...] }), or text with one
@@ -57,19 +57,8 @@ const TEACHABLE_MACHINE_RANGE = { lower: -1, upper: 255 / 127 - 1 };
 /** Reads dir/metadata.json when there is one (undefined otherwise). */
 export async function readExportMetadata(dir: string): Promise<ExportMetadata | undefined> {
   const file = path.join(dir, 'metadata.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): make it readable or remove it`);
-  }
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, '')) as Record<string, unknown>;
-  } catch (err) {
-    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): fix it or remove it`);
-  }
+  const json = (await readJsonFile(file, 'make it readable or remove it', 'fix it or remove it', true)) as Record<string, unknown> | undefined;
+  if (json === undefined) return undefined;
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file} is not a JSON object: fix it or remove it`);
   const out: ExportMetadata = { file };
   if (json.labels !== undefined) out.labels = checkNames(json.labels, file);

@@ -3,13 +3,14 @@ import path from 'node:path';
 import { writeFileSafely } from '../report/write-file.js';
 import { REPORT_FORMAT } from '../harness/report-types.js';
 import { UserError } from '../errors.js';
+import { parseJson } from '../json-file.js';
 import { unpackBits, countTrue } from './bits.js';
 import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './baseline-file.js';
 import { validateBaselineShape } from './schema.js';
 import { WORST_CASE } from '../report/breakdown.js';
 import { evaluationHash } from './spec.js';
 
-const RECREATE = 're-create it with `advtest baseline --model DIR --out FILE`';
+const RECREATE = 're-create it with `advtest baseline --model DIR --out FILE --force`';
 
 /** Writes the baseline atomically (a crash never leaves half a file), creating its folder. */
 export async function writeBaseline(file: string, baseline: Baseline): Promise<void> {
@@ -54,13 +55,7 @@ function checkConsistency(b: Baseline, file: string): void {
 
 /** Parses and validates a baseline; every problem is a UserError saying how to fix it. */
 export function parseBaseline(text: string, file: string): Baseline {
-  let json: unknown;
-  try {
-    // Editors on Windows save UTF-8 with a byte-order mark, which JSON.parse refuses.
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new UserError(`${file} is not valid JSON (${(err as Error).message}): ${RECREATE}`);
-  }
+  const json = parseJson(text, file, RECREATE);
   const format = formatOf(json);
   if (format === REPORT_FORMAT) {
     throw new UserError(`${file} is an evaluation report (advtest eval --json), not a baseline: create one with \`advtest baseline --model DIR --out FILE\``);

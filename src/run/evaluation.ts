@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { loadEvaluationData } from '../data/index.js';
 import { isOutOfMemory, outOfMemoryError } from '../harness/batch-size.js';
-import { evaluate, shardBatches, type SuiteMode } from '../harness/evaluate.js';
+import { evaluate, shardBatches, type EvaluateOptions, type EvaluateProgress, type SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import { writeEvaluationHtml } from '../report/write-html.js';
@@ -22,18 +22,13 @@ import { startWorkerPool } from './worker-pool.js';
 
 export interface RunEvalOptions {
   model: Classifier;
-  /** The data spec (mnist, folder:PATH, …); universal attacks fit on its training split. */
-  data: string;
-  /** The examples, when already loaded from `data` (by materialize); else loaded here. */
+  /** The run as plain data: its data, split, limit and seed are used here; worker threads rebuild the evaluation from it. */
+  request: EvaluationRequest;
+  /** The examples, when already loaded from the request's data (by materialize); else loaded here. */
   loaded?: { data: Dataset; subset?: string };
-  dataDir?: string;
-  /** Default 'test'. */
-  split?: 'train' | 'test';
   attacks: Attack[];
   mode?: SuiteMode;
   epsilons: number[];
-  limit?: number;
-  seed: number;
   batchSize: number;
   target: TargetSpec;
   quiet: boolean;
@@ -49,7 +44,7 @@ export interface RunEvalOptions {
   /** Progress of the HTML report's image regeneration. */
   onPhase?: RegenerateOptions['onPhase'];
   /** Compute batches in this many worker threads, each rebuilding the evaluation from `request`. */
-  workers?: { count: number; request: EvaluationRequest };
+  workers?: number;
   /** --source-model: the attacks in `attacks` are crafted on it; its white-box figures go into report.transfer. */
   source?: TransferSource;
   /** Training examples universal attacks (uap, patch) fit on: a class-balanced subset of the training split. */
@@ -74,9 +69,10 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
   checkBudgets(o.attacks, o.epsilons, o.model);
   const eotNote = checkEotFits(o.model, o.attacks);
   if (eotNote !== undefined) logLine(o.quiet, `note: ${eotNote}`);
-  const { data, subset } = o.loaded ?? await loadEvaluationData(o.data, { split: o.split ?? 'test', shape: o.model.inputShape, classNames: o.model.classNames, dataDir: o.dataDir, limit: o.limit });
-  if (o.limit !== undefined && o.limit > data.size) {
-    logLine(o.quiet, `note: --limit ${o.limit} is more than the ${data.size} examples of ${data.name}${data.split === 'all' ? '' : ` ${data.split}`}: evaluating all ${data.size}`);
+  const { limit, dataDir, seed } = o.request;
+  const { data, subset } = o.loaded ?? await loadEvaluationData(o.request.data, { split: o.request.split ?? 'test', shape: o.model.inputShape, classNames: o.model.classNames, dataDir, limit });
+  if (limit !== undefined && limit > data.size) {
+    logLine(o.quiet, `note: --limit ${limit} is more than the ${data.size} examples of ${data.name}${data.split === 'all' ? '' : ` ${data.split}`}: evaluating all ${data.size}`);
   }
   // Progress in example-attacks (one example under one attack at one ε), which move after every
   // (attack, ε) of a batch, so that long attacks do not leave the bar standing still.
@@ -86,16 +82,12 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
   // Universal attacks (uap, patch) learn their perturbation from the training split first.
   const universal = o.attacks.some((a) => a.fit);
   const fitData = universal
-    ? (await loadEvaluationData(o.data, { split: 'train', shape: o.model.inputShape, classNames: o.model.classNames, dataDir: o.dataDir, limit: o.fitSize ?? DEFAULT_FIT_SIZE })).data
+    ? (await loadEvaluationData(o.request.data, { split: 'train', shape: o.model.inputShape, classNames: o.model.classNames, dataDir, limit: o.fitSize ?? DEFAULT_FIT_SIZE })).data
     : undefined;
-  if (fitData && fitData.split === 'all') throw new UserError(`${o.data} has no training split to fit ${o.attacks.find((a) => a.fit)!.name} on, apart from the evaluated examples: use mnist or fashion-mnist`);
-  // Their batches run in this thread (evaluate fits once, here): no worker pool.
-  const pool = o.workers && !universal
-    ? startWorkerPool(o.workers.count, Math.ceil(data.size / o.batchSize), { kind: 'evaluate', request: o.workers.request, job: { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons: o.epsilons, ...(o.trace ? { trace: o.trace } : {}) } })
-    : undefined;
-  const report = await evaluate(o.model, data, o.attacks, o.epsilons, {
-    ...(pool ? { runner: pool.evaluationRunner() } : {}),
-    seed: o.seed,
+  if (fitData && fitData.split === 'all') throw new UserError(`${o.request.data} has no training split to fit ${o.attacks.find((a) => a.fit)!.name} on, apart from the evaluated examples: use mnist or fashion-mnist`);
+  let threads: number | undefined;
+  const options = {
+    seed,
     batchSize: o.batchSize,
     target: o.target,
     ...(o.mode ? { mode: o.mode } : {}),
@@ -105,18 +97,18 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
     ...(o.trace ? { trace: o.trace } : {}),
     // A run writing its report to a file journals finished batches beside it, to resume after a kill.
     ...(typeof o.json === 'string' ? { journal: `${o.json}.journal` } : {}),
-    onProgress: (p) => bar.update(p.attacks.done, { phase: `${p.phase ?? ''}${pool ? ` (${pool.size} workers)` : ''} · ${p.done}/${p.total} examples done` }),
-  })
+    onProgress: (p: EvaluateProgress) => bar.update(p.attacks.done, { phase: `${p.phase ?? ''}${threads ? ` (${threads} workers)` : ''} · ${p.done}/${p.total} examples done` }),
+  };
+  // Universal attacks' batches run in this thread (evaluate fits once, here): no worker pool.
+  const workers = o.workers && !universal ? { count: o.workers, request: o.request } : undefined;
+  const report = await evaluateOnWorkers(o.model, data, o.attacks, o.epsilons, options, workers, (n) => (threads = n))
     .catch((err: unknown) => {
       throw isOutOfMemory(err) ? outOfMemoryError(o.batchSize, o.model.inputShape) : err;
     })
-    .finally(() => {
-      bar.stop();
-      return pool?.close();
-    });
+    .finally(() => bar.stop());
   if (o.source) {
     logLine(o.quiet, `transfer: the same attacks on the source ${o.source.name} (white-box)`);
-    report.transfer = await sourceFigures(o.source, data, o.epsilons, { seed: o.seed, batchSize: o.batchSize, target: o.target, ...(o.mode ? { mode: o.mode } : {}), subset, ...(o.shard ? { shard: o.shard } : {}) });
+    report.transfer = await sourceFigures(o.source, data, o.epsilons, { seed, batchSize: o.batchSize, target: o.target, ...(o.mode ? { mode: o.mode } : {}), subset, ...(o.shard ? { shard: o.shard } : {}) });
   }
   if (report.universal) await embedUniversalImages(report.universal);
   const nextTo = typeof o.json === 'string' ? o.json : o.html;
@@ -130,4 +122,15 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
   }
   if (o.html !== undefined) await writeEvaluationHtml(o.html, o.model, data, report, { attacks: o.attacks, ...(o.onPhase ? { onPhase: o.onPhase } : {}), ...(o.gridFilter ? { filter: o.gridFilter } : {}) });
   return { report, json };
+}
+
+/**
+ * `evaluate`, its batches computed on `workers` threads when given, each rebuilding the evaluation
+ * from `request` (the records, so the report, are identical); `onStart` hears how many started.
+ */
+export async function evaluateOnWorkers(model: Classifier, data: Dataset, attacks: Attack[], epsilons: number[], o: EvaluateOptions & { seed: number; batchSize: number }, workers?: { count: number; request: EvaluationRequest }, onStart?: (threads: number | undefined) => void): Promise<Report> {
+  const job = { batchSize: o.batchSize, seed: o.seed, probes: true, epsilons, ...(o.trace ? { trace: o.trace } : {}) };
+  const pool = workers ? startWorkerPool(workers.count, Math.ceil(data.size / o.batchSize), { kind: 'evaluate', request: workers.request, job }) : undefined;
+  onStart?.(pool?.size);
+  return evaluate(model, data, attacks, epsilons, { ...o, ...(pool ? { runner: pool.evaluationRunner() } : {}) }).finally(() => pool?.close());
 }

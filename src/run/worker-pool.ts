@@ -3,6 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import type { AttackBatch } from '../harness/adversarial-batch.js';
 import type { BatchProgress } from '../harness/evaluate-batch.js';
+import type { EvaluateOptions } from '../harness/evaluate.js';
+import type { AttackImagesOptions } from '../harness/attack-images.js';
 import type { BatchRecord } from '../harness/journal.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
@@ -66,6 +68,10 @@ export class WorkerPool {
     const worker = new Worker(file, { workerData: { entry } });
     const slot: Slot = { worker, index, ready: Promise.resolve(), tensors: [] };
     slot.ready = new Promise<void>((resolve, reject) => {
+      const die = (err: Error) => {
+        this.fail(err);
+        reject(err);
+      };
       const onMessage = (msg: FromWorker) => {
         if (msg.type === 'ready') {
           resolve();
@@ -81,23 +87,13 @@ export class WorkerPool {
           busy?.resolve(msg);
           this.release(slot);
         } else {
-          const err = msg.user ? new UserError(msg.message) : new Error(`worker ${index} failed: ${msg.message}`);
-          this.fail(err);
-          reject(err);
+          die(msg.user ? new UserError(msg.message) : new Error(`worker ${index} failed: ${msg.message}`));
         }
       };
       worker.on('message', onMessage);
-      worker.on('error', (err) => {
-        const e = new Error(`worker ${index} crashed: ${err.message}`);
-        this.fail(e);
-        reject(e);
-      });
+      worker.on('error', (err) => die(new Error(`worker ${index} crashed: ${err.message}`)));
       worker.on('exit', (code) => {
-        if (this.failure === undefined && code !== 0) {
-          const e = new Error(`worker ${index} exited unexpectedly (code ${code})`);
-          this.fail(e);
-          reject(e);
-        }
+        if (this.failure === undefined && code !== 0) die(new Error(`worker ${index} exited unexpectedly (code ${code})`));
       });
     });
     // An init failure is reported through fail(); keep the rejection from going unhandled.
@@ -155,12 +151,12 @@ export class WorkerPool {
   }
 
   /** The `runner` option of evaluate(). */
-  evaluationRunner(): { concurrency: number; run: (batch: number, onProgress?: (p: BatchProgress) => void) => Promise<BatchRecord> } {
+  evaluationRunner(): NonNullable<EvaluateOptions['runner']> {
     return { concurrency: this.size, run: (batch, onProgress) => this.run(batch, onProgress) };
   }
 
   /** The `runner` option of attackImages(). */
-  attackRunner(): { concurrency: number; run: (batch: AttackBatch) => Promise<Float32Array> } {
+  attackRunner(): NonNullable<AttackImagesOptions['runner']> {
     return { concurrency: this.size, run: (batch) => this.attack(batch) };
   }
 

@@ -7,14 +7,9 @@ import type { Attack, Classifier } from '../types.js';
 import { transferSources } from '../../attacks/transfer.js';
 import { materialize, materializeAttack, type AttackImagesRequest, type EvaluationRequest, type Materialized } from './requests.js';
 
-/** What every batch of one evaluation shares. */
-export interface WorkerJob {
-  batchSize: number;
-  seed: number;
-  probes: boolean;
+/** What every batch of one evaluation shares; the target and mode come from the materialized request. */
+export interface WorkerJob extends Omit<BatchJob, 'batch' | 'target' | 'mode'> {
   epsilons: number[];
-  /** Examples (indices in the evaluated set) whose loss and margin are traced per iteration. */
-  trace?: number[];
 }
 
 /** What a worker rebuilds on its own backend before its first batch. */
@@ -79,8 +74,9 @@ port.on('message', (msg: ToWorker) => {
       }
       if (state?.kind !== 'evaluate') throw new Error('batch before an evaluation init');
       const { m, job } = state;
-      const batchJob: BatchJob = { batch: msg.batch, batchSize: job.batchSize, seed: job.seed, probes: job.probes, target: m.target, mode: m.mode, ...(job.trace ? { trace: job.trace } : {}) };
-      const record = await evaluateBatch(m.model, m.data, m.attacks, job.epsilons, batchJob, (progress) => port.postMessage({ type: 'progress', progress } satisfies FromWorker));
+      const { epsilons, ...shared } = job;
+      const batchJob: BatchJob = { ...shared, batch: msg.batch, target: m.target, mode: m.mode };
+      const record = await evaluateBatch(m.model, m.data, m.attacks, epsilons, batchJob, (progress) => port.postMessage({ type: 'progress', progress } satisfies FromWorker));
       port.postMessage({ type: 'record', batch: msg.batch, record, tensors: tf.memory().numTensors } satisfies FromWorker);
     } catch (err) {
       fail(err);

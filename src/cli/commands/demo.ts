@@ -49,13 +49,12 @@ export function demoCommand(): Command {
     const model = await loadModel(modelDir);
     try {
       if (typeof opts.json === 'string') await checkOutputFile(opts.json, '--json');
+      const limit = opts.limit === undefined ? {} : { limit: parsePositiveInt(opts.limit, '--limit') };
       const { report, json } = await runEvaluation({
         model,
-        data: 'mnist',
+        request: { backend: opts.backend, model: { model: modelDir }, data: 'mnist', ...limit, attack: { attack: 'fgsm' }, seed },
         attacks: [fgsm()],
         epsilons,
-        limit: opts.limit === undefined ? undefined : parsePositiveInt(opts.limit, '--limit'),
-        seed,
         batchSize: 128,
         target: 'untargeted',
         quiet,

@@ -84,17 +84,13 @@ export function evalCommand(): Command {
       }
       const { report, json } = await runEvaluation({
         model: m.model,
-        data: request.data,
+        request,
         loaded: { data: m.data, ...(m.subset !== undefined ? { subset: m.subset } : {}) },
-        dataDir: request.dataDir,
-        split: request.split,
         attacks: m.attacks,
         ...(m.source ? { source: m.source } : {}),
         mode: m.mode,
         epsilons,
-        limit: request.limit,
         ...(opts.fitSize !== undefined ? { fitSize: parsePositiveInt(opts.fitSize, '--fit-size') } : {}),
-        seed,
         batchSize: parseBatchSize(opts.batchSize, m.model.inputShape, EVAL_MAX_BATCH_SIZE),
         target: m.target,
         quiet,
@@ -103,7 +99,7 @@ export function evalCommand(): Command {
         ...(Object.keys(gridFilter).length > 0 ? { gridFilter } : {}),
         ...(opts.trace !== undefined ? { trace: parseTraceOption(opts.trace) } : {}),
         ...(opts.shard ? { shard: parseShard(opts.shard) } : {}),
-        workers: { count: await resolveWorkers(opts.workers), request },
+        workers: await resolveWorkers(opts.workers),
       });
       printEvaluation(report, json, { json: opts.json, md: opts.md, wide: opts.wide });
     } finally {
