@@ -86,7 +86,8 @@ function linearise(model: Classifier, x: Float32Array, m: number, labels: Int32A
       return [grad, value];
     });
     ctx.costs.gradients += m;
-    return { df: Float32Array.from(value), dg: [Float32Array.from(grad)], columns: 1 };
+    // tidyValues hands back fresh arrays: no copy needed.
+    return { df: value, dg: [grad], columns: 1 };
   }
   const df = new Float32Array(m * k);
   const jac = Array.from({ length: k }, () => new Float32Array(m * d));

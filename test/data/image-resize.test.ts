@@ -99,7 +99,7 @@ describe('parseBackground', () => {
   });
 });
 
-describe.skipIf(process.platform === 'win32')('inputs that are not regular files', () => {
+describe.skipIf(process.platform === 'win32')('inputs that are not regular files (skipped on Windows, which has no mkfifo)', () => {
   it('refuses a FIFO at once instead of blocking on it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'advtest-fifo-'));
     tempDirs.push(dir);
