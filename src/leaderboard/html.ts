@@ -9,6 +9,6 @@ export async function benchHtml(results: EntryResult[], configFile: string): Pro
     title: `Benchmark ${path.basename(configFile)}`,
     config: configFile,
     boards: benchLeaderboards(results),
-    entries: results.map((r) => ({ name: r.adaptive === 'bpda' ? `${r.name} (BPDA)` : r.name, report: r.report, trainingSeconds: r.trainingSeconds, hash: r.hash })),
+    entries: results.map((r) => ({ name: r.adaptive === 'bpda' ? `${r.name} (BPDA)` : r.name, report: r.report, trainingSeconds: r.trainingSeconds, hash: r.hash, ...(r.trainingCurve ? { trainingCurve: r.trainingCurve } : {}) })),
   });
 }

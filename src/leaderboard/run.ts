@@ -15,9 +15,11 @@ import { loadModel } from '../model/store.js';
 import type { EvaluationRequest } from '../run/requests.js';
 import { runTraining, type TrainJob } from '../run/train.js';
 import { evaluateOnWorkers } from '../run/evaluation.js';
+import type { HeldOutRecord } from '../train/monitor.js';
 import type { Classifier } from '../types.js';
 import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
 import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
+import { readTrainingCurve } from './training-curve.js';
 import { BENCH_SHAPE, benchAttackOptions, checkBenchConfig } from './validate.js';
 
 export const BENCH_RESULT_FORMAT = 'advtest-bench-entry/1';
@@ -36,6 +38,8 @@ export interface EntryResult {
   trainReport?: Report;
   /** Randomized-smoothing certification of the same model, when the config has a certify section. */
   certify?: EntryCertification;
+  /** The held-out monitor of every epoch with the training time so far (single models trained with a monitor). */
+  trainingCurve?: HeldOutRecord;
 }
 
 export interface BenchOptions {
@@ -146,7 +150,7 @@ async function readEarlier<T>(file: string, fits: (r: T) => boolean): Promise<T 
 }
 
 /** Trains (members of) an entry into out/models/<name>[/<k>] and returns the classifier to evaluate. */
-async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOptions): Promise<{ model: Classifier; seconds: number }> {
+async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOptions): Promise<{ model: Classifier; seconds: number; curve?: HeldOutRecord }> {
   const dir = path.join(o.out, 'models', entry.name);
   const jobs = trainJobs(config, entry, dir, o.quiet);
   const key = trainingKey(config, entry);
@@ -157,12 +161,13 @@ async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOption
     for (const job of jobs) members.push(await loadModel(job.out));
     return entry.ensemble ? ensemble(members) : members[0]!;
   };
+  const curve = async () => (entry.ensemble ? undefined : await readTrainingCurve(jobs[0]!.out));
   if (earlier) {
     // Same training settings as the model already there (only evaluation settings changed).
     const model = await load().catch(() => undefined);
     if (model) {
       o.log(`${entry.name}: model trained in an earlier run with the same training settings (${dir})`);
-      return { model, seconds: earlier.seconds };
+      return { model, seconds: earlier.seconds, curve: await curve() };
     }
   }
   o.log(`${entry.name}: training${entry.defense ? ` (${entry.defense})` : ''}${entry.ensemble ? ` (ensemble of ${entry.ensemble.length})` : ''}`);
@@ -172,7 +177,7 @@ async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOption
   for (const job of jobs) await runTraining(job);
   const seconds = (Date.now() - started) / 1000;
   await writeFile(record, JSON.stringify({ key, seconds } satisfies TrainedRecord) + '\n');
-  return { model: await load(), seconds };
+  return { model: await load(), seconds, curve: await curve() };
 }
 
 /**
@@ -245,7 +250,7 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
           o.log(`${entry.name}: evaluating the same attacks on ${trainData.data.size} training digits (robust overfitting)`);
           trainReport = await evaluate(model, trainData.data, attacks, e.eps, { seed, mode, batchSize: DEFAULT_BATCH_SIZE, ...(trainData.subset ? { subset: trainData.subset } : {}) });
         }
-        result = withCertificates({ format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, adaptive: entry.transform ? 'bpda' : 'direct', report, ...(trainReport ? { trainReport } : {}) });
+        result = withCertificates({ format: BENCH_RESULT_FORMAT, name: entry.name, hash, trainingSeconds: trained.seconds, ...(trained.curve ? { trainingCurve: trained.curve } : {}), adaptive: entry.transform ? 'bpda' : 'direct', report, ...(trainReport ? { trainReport } : {}) });
         // Saved before certifying: a kill during the certification keeps the evaluation.
         await writeFileSafely(file, JSON.stringify(result) + '\n');
       }

@@ -4,6 +4,8 @@ import type { CurvePoint } from './curve-chart.js';
 import { runCurvesSpec } from './compare.js';
 import { backendLine, dataLine } from './document.js';
 import { duration, formatEps } from './figures.js';
+import { wilsonInterval } from '../harness/stats.js';
+import type { HeldOutRecord } from '../train/monitor.js';
 import { SORT_SCRIPT } from './html-assets.js';
 import { htmlPage } from './html-page.js';
 import { leaderboardSection } from './html.js';
@@ -18,6 +20,8 @@ export interface BenchPageEntry {
   trainingSeconds?: number;
   /** Of the entry's settings (a changed entry is redone), when the benchmark keeps one. */
   hash?: string;
+  /** The held-out monitor after every epoch, with the training time so far. */
+  trainingCurve?: HeldOutRecord;
 }
 
 /** What `advtest leaderboard --html` shows: a leaderboard per ε, every entry's curve, and where each came from. */
@@ -42,6 +46,23 @@ export function benchCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
   });
 }
 
+/** Per entry with a monitor: held-out robust accuracy (95% Wilson band) against training minutes, from 0 at the start. */
+export function trainingCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
+  return entries.flatMap(({ name, trainingCurve }) =>
+    (trainingCurve?.history ?? []).map((h) => {
+      const [lo, hi] = wilsonInterval(Math.round(h.robust * h.n), h.n);
+      return { series: name, eps: h.seconds! / 60, accuracy: h.robust, lo, hi };
+    }),
+  );
+}
+
+/** Describes the monitor when every entry used the same one (else per entry, in the caption). */
+function monitorLine(entries: BenchPageEntry[]): string {
+  const curves = entries.flatMap((e) => (e.trainingCurve ? [e.trainingCurve] : []));
+  const kinds = [...new Set(curves.map((c) => `${c.attack} at ε = ${formatEps(c.eps)} on ${c.examples} digits held out of the training split`))];
+  return kinds.length === 1 ? kinds[0]! : kinds.join('; ');
+}
+
 /** Per entry: the command that computed it, the tool and library versions, the machine, and when. */
 function provenanceSection(page: BenchPage): string {
   const rows = page.entries.map(({ name, report: r, trainingSeconds, hash }) => {
@@ -57,7 +78,7 @@ ${wrap(`<table class="provenance"><thead><tr><th class="text">entry</th><th clas
 }
 
 /** The benchmark as one self-contained page: curves over every ε, a leaderboard per ε, provenance. */
-export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined): string {
+export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, trainingSvg?: string): string {
   const boards = [...page.boards].sort((a, b) => (b.eps ?? 0) - (a.eps ?? 0));
   const [headline, ...others] = boards;
   const sections: [string, string, string][] = [];
@@ -66,6 +87,13 @@ export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined):
       'curves',
       'Curves',
       `<section id="curves"><h2>Worst-case robustness curves</h2><figure class="chart">${curvesSvg}</figure><p class="caption">Each entry's worst-case accuracy (an example counts only if it survives every attack) at every evaluated ε, with 95% Wilson intervals as bands; ε = 0 is the clean accuracy. Each line is named at its end.</p></section>`,
+    ]);
+  }
+  if (trainingSvg) {
+    sections.push([
+      'training',
+      'Training',
+      `<section id="training"><h2>Robustness during training</h2><figure class="chart">${trainingSvg}</figure><p class="caption">After every epoch, each entry's accuracy under the training monitor (${h(monitorLine(page.entries))}), against the wall time of training so far (the monitor's own time excluded), with 95% Wilson bands. The monitor is weaker than the leaderboard's evaluation: it shows the trend, and where a recipe stood when its budget ran out; the leaderboard's figures are the reference.</p></section>`,
     ]);
   }
   if (headline) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(headline)]);
@@ -89,5 +117,8 @@ export async function buildBenchHtml(page: BenchPage): Promise<string> {
   const norm = page.entries[0]!.report.config.attacks[0]?.norm ?? 'linf';
   const runs = page.entries.map((e) => ({ label: e.name, points: benchCurvePoints([e]) }));
   const description = 'Worst-case robust accuracy of every benchmark entry against ε, with 95% Wilson intervals';
-  return renderBenchHtml(page, await specToSvg(runCurvesSpec(runs, { xTitle: `ε (${norm === 'linf' ? 'L∞' : norm.toUpperCase()})`, description })));
+  const curves = await specToSvg(runCurvesSpec(runs, { xTitle: `ε (${norm === 'linf' ? 'L∞' : norm.toUpperCase()})`, description }));
+  const trained = page.entries.filter((e) => e.trainingCurve && e.trainingCurve.history.length > 0).map((e) => ({ label: e.name, points: trainingCurvePoints([e]) }));
+  const training = trained.length > 0 ? await specToSvg(runCurvesSpec(trained, { xTitle: 'training time (minutes)', yTitle: 'held-out robust accuracy', description: 'Held-out robust accuracy of every benchmark entry after each training epoch, against training time' })) : undefined;
+  return renderBenchHtml(page, curves, training);
 }

@@ -112,6 +112,8 @@ export function compareCurveSpec(runs: ComparedRun[]): TopLevelSpec {
 /** The bench page's form of runCurvesSpec's chart: its axis title and description. */
 export interface OneCurveEach {
   xTitle: string;
+  /** Default: worst-case robust accuracy. */
+  yTitle?: string;
   description: string;
 }
 
@@ -129,7 +131,7 @@ export function runCurvesSpec(runs: RunCurves[], one?: OneCurveEach): TopLevelSp
   const ends = endLabels(points.map((p) => ({ ...p, series: p.line }))).map((e) => ({ ...e, line: e.series, run: points.find((p) => p.line === e.series)!.run }));
   const scale = { domain: labels, range: labels.map((_, i) => COLOURS[i % COLOURS.length]!) };
   const colour = one ? ({ field: 'series', type: 'nominal', title: null, scale, legend: null } as const) : ({ field: 'run', type: 'nominal', title: 'run', sort: labels, scale, legend: { orient: 'top' } } as const);
-  const y = { field: 'accuracy', type: 'quantitative', title: one ? 'worst-case robust accuracy' : 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', ...(one ? { tickCount: 6 } : {}) } } as const;
+  const y = { field: 'accuracy', type: 'quantitative', title: one ? (one.yTitle ?? 'worst-case robust accuracy') : 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', ...(one ? { tickCount: 6 } : {}) } } as const;
   const strokeDash = { field: 'kind', type: 'nominal', scale: { domain: ['attack', 'worst case'], range: [[1, 0], [6, 3]] }, legend: null } as const;
   return {
     width: CARD_WIDTH - (one ? 170 : 260),

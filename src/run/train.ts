@@ -15,7 +15,7 @@ import { checkModelDestination } from '../model/fs-io.js';
 import { loadModel, saveModel } from '../model/store.js';
 import { pct } from '../number-format.js';
 import { trainModel, type EpochProgress, type TrainOptions, type TrainSummary } from '../train/loop.js';
-import { holdOut, type MonitorOptions } from '../train/monitor.js';
+import { heldOutRecord, holdOut, type MonitorOptions } from '../train/monitor.js';
 import type { OptimizerName } from '../train/optimizers.js';
 import type { ScheduleName } from '../train/schedule.js';
 import type { Classifier, Dataset } from '../types.js';
@@ -193,7 +193,7 @@ export async function runTraining(job: TrainJob): Promise<void> {
         defense: defenseName,
         ...(defenses.length > 0 ? { defenses: Object.fromEntries(defenses.map((d) => [d.name, d.describe?.() ?? {}])) } : {}),
         ...teacherInfo,
-        ...(heldOut ? { heldOut: { examples: heldOut.size, attack: monitor!.attack.name, eps, history: summary.history.map((h) => ({ epoch: h.epoch + 1, ...h.heldOut })) } } : {}),
+        ...(heldOut ? { heldOut: heldOutRecord(heldOut.size, monitor!.attack.name, eps, summary.history) } : {}),
         ...(summary.stoppedEarly ? { stoppedEarly: { ...summary.stoppedEarly, epoch: summary.stoppedEarly.epoch + 1, restoredEpoch: summary.stoppedEarly.restoredEpoch + 1 } } : {}),
       },
     });

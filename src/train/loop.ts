@@ -140,6 +140,13 @@ function nonFiniteWeight(model: tf.LayersModel): string | undefined {
   return model.trainableWeights.find((w) => tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(w.read()))).dataSync()[0] === 1))?.name;
 }
 
+/** This process's CPU time in seconds (all threads), where the platform tells it (Node). */
+function cpuSeconds(): number | undefined {
+  if (typeof process === 'undefined' || typeof process.cpuUsage !== 'function') return undefined;
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 function disposeBatch(...batches: TrainingBatch[]): void {
   tf.dispose(batches.flatMap((b) => [b.x, b.y, ...(b.targets ? [b.targets] : [])]));
 }
@@ -192,6 +199,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
   let globalStep = resumed?.globalStep ?? 0;
   const hooks = options.hooks ?? {};
   const history: EpochProgress[] = resumed?.history ?? [];
+  const trained = { seconds: history.at(-1)?.seconds ?? 0, cpuSeconds: history.at(-1)?.cpuSeconds ?? 0 };
   let stoppedEarly: TrainSummary['stoppedEarly'];
   // Weights after the previous epoch, kept for early stopping to fall back on.
   let snapshot: tf.Tensor[] | undefined;
@@ -221,6 +229,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
   try {
     for (let epoch = resumed?.epoch ?? 0; epoch < options.epochs; epoch++) {
       const order = permutation(data.size, rng);
+      const epochStart = { wall: performance.now(), cpu: cpuSeconds() };
       correct = 0;
       seen = 0;
       let lossSum = 0;
@@ -274,7 +283,10 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
       // The last update can overflow with a finite loss before it: never checkpoint or return such weights.
       const badWeight = nonFiniteWeight(model);
       if (badWeight !== undefined) throw diverged(`weight ${badWeight} holds NaN or infinite values`, epoch, stepsPerEpoch - 1, stepsPerEpoch, schedule ? schedule(baseRate, globalStep - 1, totalSteps) : baseRate);
-      const progress: EpochProgress = { epoch, epochs: options.epochs, loss: lossSum / seen, accuracy: correct / seen };
+      trained.seconds += (performance.now() - epochStart.wall) / 1000;
+      const cpu = cpuSeconds();
+      if (cpu !== undefined && epochStart.cpu !== undefined) trained.cpuSeconds += cpu - epochStart.cpu;
+      const progress: EpochProgress = { epoch, epochs: options.epochs, loss: lossSum / seen, accuracy: correct / seen, seconds: trained.seconds, ...(cpu !== undefined ? { cpuSeconds: trained.cpuSeconds } : {}) };
       if (options.monitor) {
         // The same seed every epoch: the attack's random starts do not vary between measurements.
         const monitor = options.monitor;

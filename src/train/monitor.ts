@@ -77,6 +77,32 @@ export interface EpochProgress {
   /** Training accuracy over the epoch (on the batches the loss saw: adversarial ones under adversarial training). */
   accuracy: number;
   heldOut?: RobustnessProbe;
+  /**
+   * Training time up to the end of this epoch, summed over resumed runs and without the monitor's
+   * probes: wall seconds, and this process's CPU seconds (all threads; Node only) — the measure of
+   * a robustness-against-training-time curve that another process's load does not inflate.
+   */
+  seconds?: number;
+  cpuSeconds?: number;
   /** Set on the epoch that triggered early stopping. */
   stopped?: string;
 }
+
+/** The monitor as a trained model's metadata keeps it (training.heldOut): the curve of robustness against training time. */
+export interface HeldOutRecord {
+  examples: number;
+  attack: string;
+  eps: number;
+  /** Per epoch (from 1): the probe, and the training time up to that epoch. */
+  history: (RobustnessProbe & { epoch: number; seconds?: number; cpuSeconds?: number })[];
+}
+
+export function heldOutRecord(examples: number, attack: string, eps: number, history: EpochProgress[]): HeldOutRecord {
+  return {
+    examples,
+    attack,
+    eps,
+    history: history.flatMap((h) => (h.heldOut ? [{ epoch: h.epoch + 1, ...h.heldOut, ...(h.seconds !== undefined ? { seconds: h.seconds } : {}), ...(h.cpuSeconds !== undefined ? { cpuSeconds: h.cpuSeconds } : {}) }] : [])),
+  };
+}
+

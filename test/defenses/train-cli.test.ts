@@ -2,6 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readTrainingCurve } from '../../src/leaderboard/training-curve.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestBackend } from '../helpers/backend.js';
 
@@ -16,6 +17,12 @@ describe('advtest train --defense', () => {
     const meta = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8')).userDefinedMetadata.advtest.training;
     expect(meta).toMatchObject({ defense: 'fast-fgsm,augment=crop,clip-global=5', schedule: 'one-cycle', heldOut: { examples: 100, attack: 'pgd', eps: 0.1 } });
     expect(meta.defenses['fast-fgsm']).toMatchObject({ eps: 0.1, attack: 'fgsm-rs', relStepsize: 1.25 });
+    // The epoch's probe with its training time: the leaderboard's robustness-against-time curve reads it back.
+    const [epoch] = meta.heldOut.history;
+    expect(epoch).toMatchObject({ epoch: 1, n: 100, seconds: expect.any(Number), cpuSeconds: expect.any(Number) });
+    expect(epoch.seconds).toBeGreaterThan(0);
+    const curve = await readTrainingCurve(out);
+    expect(curve).toEqual(meta.heldOut);
   });
 
   it('refuses unknown defenses listing the valid ones, and a training attack with the wrong options', async () => {

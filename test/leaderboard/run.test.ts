@@ -4,11 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/harness/report-types.js';
 import type { Leaderboard } from '../../src/report/leaderboard.js';
+import type { EntryResult } from '../../src/leaderboard/run.js';
 import { runCli } from '../helpers/cli.js';
 
 const CONFIG = {
   data: 'mnist',
-  train: { arch: 'mlp', epochs: 1, batchSize: 64, seed: 0, trainEps: 0.3, holdout: 0 },
+  train: { arch: 'mlp', epochs: 1, batchSize: 64, seed: 0, trainEps: 0.3, holdout: 30 },
   eval: { attack: 'fgsm,pgd', steps: 5, eps: [0.1, 0.3], limit: 60, seed: 0, mode: 'independent' },
   entries: [
     { name: 'standard' },
@@ -45,6 +46,9 @@ describe('advtest bench', () => {
     expect(rows.map((r) => r.flags)).toEqual([[], [], []]);
     expect(first.stdout).toMatch(/\| sanity \|/);
     expect(first.stdout).toMatch(/\| standard/);
+    // Each entry keeps its monitor's curve (robustness against training time) for the page.
+    const saved = JSON.parse(await readFile(path.join(out, 'entries', 'fgsm-at.json'), 'utf8')) as EntryResult;
+    expect(saved.trainingCurve).toMatchObject({ examples: 30, attack: 'pgd', eps: 0.3, history: [{ epoch: 1, n: 30, seconds: expect.any(Number) }] });
 
     // An interrupted run: the last entry's result is gone. Only that entry is redone, on the
     // model already trained with the same training settings.

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchHtml } from '../../src/leaderboard/html.js';
-import { benchCurvePoints } from '../../src/report/bench-html.js';
+import { benchCurvePoints, trainingCurvePoints } from '../../src/report/bench-html.js';
 import { sampleEntries } from './sample-bench.js';
 
 describe('advtest bench --html', () => {
@@ -51,4 +51,33 @@ describe('advtest bench --html', () => {
     // Nothing that would load from the network.
     expect(html).not.toMatch(/(src|href)="https?:/);
   });
+
+  it("draws each trained entry's held-out robustness against training minutes, and says which monitor", async () => {
+    const [standard, robust] = sampleEntries();
+    const monitor = { examples: 200, attack: 'pgd', eps: 0.3 };
+    const curve = (robusts: number[]) => ({ ...monitor, history: robusts.map((r, i) => ({ epoch: i + 1, clean: 0.98, robust: r, n: 200, seconds: 90 * (i + 1) })) });
+    const entries = [{ ...standard!, trainingCurve: curve([0.1, 0.05]) }, { ...robust!, trainingCurve: curve([0.4, 0.7, 0.8]) }];
+    const points = trainingCurvePoints(entries);
+    expect(points.map((p) => [p.series, p.eps, p.accuracy])).toEqual([
+      ['standard', 1.5, 0.1],
+      ['standard', 3, 0.05],
+      ['robust', 1.5, 0.4],
+      ['robust', 3, 0.7],
+      ['robust', 4.5, 0.8],
+    ]);
+    // 160 of 200: Wilson's 95% interval, worked out by hand, is [0.7391, 0.8495].
+    expect(points[4]!.lo).toBeCloseTo(0.7391, 4);
+    expect(points[4]!.hi).toBeCloseTo(0.8495, 4);
+    const html = await benchHtml(entries, 'fixtures/bench/bench.json');
+    const order = ['curves', 'training', 'leaderboard'].map((id) => html.indexOf(`<section id="${id}">`));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const section = html.slice(order[1], order[2]);
+    expect(section).toMatch(/<h2>Robustness during training<\/h2><figure class="chart"><svg/);
+    expect(section).toContain('pgd at ε = 0.3 on 200 digits held out of the training split');
+    expect(section).toContain('training time (minutes)');
+    // Without any curve (entries trained without a monitor) the section is left out.
+    expect(await benchHtml(sampleEntries(), 'b.json')).not.toContain('<section id="training">');
+  });
 });
+

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { balancedSubset } from '../../src/data/dataset.js';
@@ -130,5 +133,32 @@ describe('trainModel', () => {
     expect(summary.stoppedEarly).toMatchObject({ epoch: 1, restoredEpoch: 0 });
     expect(model.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(afterFirst);
     model.dispose();
+  });
+
+  it('records the cumulative training time (wall and CPU) of every epoch, carried over a resumed run', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'advtest-train-time-'));
+    const checkpoint = { dir: path.join(dir, 'run.checkpoint'), key: 'time-test' };
+    const train = async (epochs: number) => {
+      const model = buildArchitecture('mlp', [28, 28, 1], 10, 3);
+      // A slow step hook stands in for real work, so that the times have a floor to check.
+      const summary = await trainModel(model, data, { epochs, batchSize: 128, seed: 2, checkpoint, hooks: { afterStep: () => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20) } });
+      model.dispose();
+      return summary.history;
+    };
+    try {
+      const [first] = await train(1);
+      const history = await train(3);
+      expect(history).toHaveLength(3);
+      // Two steps of ≥ 20 ms per epoch: each epoch adds at least 0.04 s of wall time.
+      expect(first!.seconds!).toBeGreaterThanOrEqual(0.04);
+      expect(history[0]!.seconds).toBe(first!.seconds);
+      expect(history[0]!.cpuSeconds).toBe(first!.cpuSeconds);
+      for (let i = 1; i < 3; i++) {
+        expect(history[i]!.seconds! - history[i - 1]!.seconds!).toBeGreaterThanOrEqual(0.04);
+        expect(history[i]!.cpuSeconds!).toBeGreaterThan(history[i - 1]!.cpuSeconds!);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
