@@ -21,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerLazyGradients, unregisterLazyGradients } from './lazy-grads.js';
+import { registerRelu6Activation, unregisterRelu6Activation } from './relu6-activation.js';
 import { castKernel, identityKernel } from './wasm-alias-kernels.js';
 import { conv2dBackpropFilterPatches, conv2dBackpropInputCol2im } from './wasm-im2col.js';
 import {
@@ -404,6 +405,8 @@ export interface WasmGradKernelOptions {
    * batch norm) and one-kernel Relu6/ClipByValue gradients, lazy-grads.ts (default true).
    */
   lazyGradients?: boolean;
+  /** tf.layers' 'relu6' activation as the one Relu6 kernel, relu6-activation.ts (default true). */
+  relu6?: boolean;
 }
 
 function install(name: ReplacedKernel): void {
@@ -450,6 +453,7 @@ export function registerWasmGradKernels(options: WasmGradKernelOptions = {}): vo
   if (options.tile ?? true) install('Tile');
   if (options.sum ?? true) install('Sum');
   if (options.lazyGradients ?? true) registerLazyGradients();
+  if (options.relu6 ?? true) registerRelu6Activation();
 }
 
 /** Restores whatever was registered before `registerWasmGradKernels` (for benchmarks/tests). */
@@ -461,6 +465,7 @@ export function unregisterWasmGradKernels(): void {
     if (original !== undefined) tf.registerKernel(original);
   }
   unregisterLazyGradients();
+  unregisterRelu6Activation();
 }
 
 /** True when our conv-gradient kernels are the ones currently registered for wasm. */
