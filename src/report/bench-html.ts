@@ -46,7 +46,7 @@ export function benchCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
   });
 }
 
-/** Per entry with a monitor: held-out robust accuracy (95% Wilson band) against training minutes, from 0 at the start. */
+/** Per entry with a monitor: held-out robust accuracy (95% Wilson band) after each epoch, against training minutes so far. */
 export function trainingCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
   return entries.flatMap(({ name, trainingCurve }) =>
     (trainingCurve?.history ?? []).map((h) => {
@@ -56,7 +56,7 @@ export function trainingCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
   );
 }
 
-/** Describes the monitor when every entry used the same one (else per entry, in the caption). */
+/** The monitor (or each distinct one, when entries differ) for the caption. */
 function monitorLine(entries: BenchPageEntry[]): string {
   const curves = entries.flatMap((e) => (e.trainingCurve ? [e.trainingCurve] : []));
   const kinds = [...new Set(curves.map((c) => `${c.attack} at ε = ${formatEps(c.eps)} on ${c.examples} digits held out of the training split`))];
