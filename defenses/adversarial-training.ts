@@ -114,7 +114,7 @@ export function fgsmAdversarialTraining(options: Partial<TrainingAttack> & { eps
   checkRamp(options.ramp);
   const alpha = options.alpha ?? 0.5;
   if (!(alpha >= 0 && alpha <= 1)) throw new UserError(`fgsm-at=${alpha}: the weight α of the clean loss must be in [0, 1]`);
-  const t: TrainingAttack = { eps: options.eps, attack: options.attack ?? fgsm(), ...(options.ramp !== undefined ? { ramp: options.ramp } : {}) };
+  const t: TrainingAttack = { eps: options.eps, attack: options.attack ?? fgsm(), ramp: options.ramp };
   return {
     name: alpha === 0.5 ? 'fgsm-at' : `fgsm-at=${alpha}`,
     stage: 'adversarial',
@@ -139,11 +139,6 @@ function replacing(name: string, eps: number, ramp: number | undefined, make: Ex
   };
 }
 
-/** Through a registered attack and runAttack. */
-function withAttack(t: TrainingAttack): ExampleMaker {
-  return (ctx, b) => adversarialExamples(ctx, b, t);
-}
-
 /**
  * "Fast is better than free" — Wong, Rice & Kolter, ICLR 2020 (arXiv:2001.03994): FGSM from a
  * uniform random start in the ε-ball with step α = 1.25·ε, projected back onto the ball, and the
@@ -154,8 +149,8 @@ export function fastFgsmTraining(options: { eps: number; relStepsize?: number; r
   const rel = options.relStepsize ?? 1.25;
   if (!(rel > 0)) throw new UserError(`fast-fgsm=${rel}: the step is a positive multiple of ε (Wong et al. use 1.25)`);
   const attack = gradientDescentAttack('fgsm-rs', linf, { steps: 1, relStepsize: rel, randomStart: true, loss: 'ce', restarts: 1 });
-  const t: TrainingAttack = { eps: options.eps, attack, ...(options.ramp !== undefined ? { ramp: options.ramp } : {}) };
-  return replacing(rel === 1.25 ? 'fast-fgsm' : `fast-fgsm=${rel}`, options.eps, options.ramp, withAttack(t), { attack: attack.name, attackConfig: attack.config, relStepsize: rel });
+  const t: TrainingAttack = { eps: options.eps, attack, ramp: options.ramp };
+  return replacing(rel === 1.25 ? 'fast-fgsm' : `fast-fgsm=${rel}`, t.eps, t.ramp, (ctx, b) => adversarialExamples(ctx, b, t), { attack: attack.name, attackConfig: attack.config, relStepsize: rel });
 }
 
 /**
@@ -165,11 +160,8 @@ export function fastFgsmTraining(options: { eps: number; relStepsize?: number; r
  * `attack`, any registered attack through runAttack.
  */
 export function pgdAdversarialTraining(options: AscentTraining & { attack?: Attack }): Defense {
-  const { eps, ramp } = options;
-  if (options.attack) {
-    const attack = options.attack;
-    return replacing('pgd-at', eps, ramp, withAttack({ eps, attack, ...(ramp !== undefined ? { ramp } : {}) }), { attack: attack.name, attackConfig: attack.config });
-  }
+  const { eps, ramp, attack } = options;
+  if (attack) return replacing('pgd-at', eps, ramp, (ctx, b) => adversarialExamples(ctx, b, { eps, attack, ramp }), { attack: attack.name, attackConfig: attack.config });
   const { steps, stepSize } = ascentSteps(options, 7, 'pgd-at');
   const make: ExampleMaker = (ctx, b) =>
     projectedAscent(ctx.classifier, b.x, (z) => tf.sum(crossEntropy(z, b.y)) as tf.Scalar, { ...rampedBudget(eps, stepSize, ramp, ctx.epoch), steps, start: 'uniform', seed: ctx.seed });

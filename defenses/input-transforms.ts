@@ -25,6 +25,5 @@ export function parseInputTransform(spec: string, seed = 0): InputTransform {
  */
 export function withTransformSpec(base: Classifier, spec: string, seed = 0): TransformedClassifier {
   const { entry, value } = transformEntry(spec);
-  const transform = entry.transform(value, seed);
-  return entry.classifier ? entry.classifier(base, value) : withInputTransform(base, transform);
+  return entry.classifier ? entry.classifier(base, value) : withInputTransform(base, entry.transform(value, seed));
 }

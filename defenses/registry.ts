@@ -56,8 +56,6 @@ export interface TransformEntry {
   classifier?(base: Classifier, value: number): TransformedClassifier;
 }
 
-export type DefenseKind = (TrainingEntry | TransformEntry)['kind'];
-
 function numberOf(spec: DefenseSpec, fallback?: number): number {
   if (spec.value === undefined) {
     if (fallback === undefined) throw new UserError(`--defense ${spec.text}: ${spec.name} needs a value, e.g. ${DEFENSE_REGISTRY[spec.name]!.syntax}`);
@@ -66,17 +64,8 @@ function numberOf(spec: DefenseSpec, fallback?: number): number {
   return parseEps(spec.value, `--defense ${spec.name}`);
 }
 
-function noValue(spec: DefenseSpec): void {
-  if (spec.value !== undefined) throw new UserError(`--defense ${spec.text}: ${spec.name} takes no value (its settings come from --train-eps, --train-attack, --train-steps, --train-step-size)`);
-}
-
 function noTrainAttack(spec: DefenseSpec, env: DefenseEnv, why: string): void {
   if (env.attack) throw new UserError(`--defense ${spec.name} ${why}: drop --train-attack (or use pgd-at / fgsm-at, which take any attack)`);
-}
-
-/** The settings of the env that are set, of those named (the defenses' own defaults apply to the rest). */
-function given<K extends 'attack' | 'steps' | 'stepSize' | 'ramp'>(env: DefenseEnv, ...keys: K[]): Pick<DefenseEnv, K> {
-  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]])) as Pick<DefenseEnv, K>;
 }
 
 /** clip-value, clip-norm, clip-global: the same entry but for the clip and its help. */
@@ -91,7 +80,7 @@ const TRAINING_DEFENSES: Record<string, Omit<TrainingEntry, 'kind'>> = {
     help: 'FGSM adversarial training, loss α·L(x) + (1−α)·L(x_adv), α = 0.5 (Goodfellow et al. 2015); x_adv from --train-attack (default fgsm)',
     make: (s, env) => {
       if (env.steps !== undefined && !env.attack) throw new UserError(`--defense ${s.text} makes its examples with FGSM, one step: add --train-attack bim or pgd for --train-steps`);
-      return fgsmAdversarialTraining({ eps: env.eps, alpha: numberOf(s, 0.5), ...given(env, 'attack', 'ramp') });
+      return fgsmAdversarialTraining({ eps: env.eps, alpha: numberOf(s, 0.5), attack: env.attack, ramp: env.ramp });
     },
   },
   'fast-fgsm': {
@@ -100,15 +89,15 @@ const TRAINING_DEFENSES: Record<string, Omit<TrainingEntry, 'kind'>> = {
     make: (s, env) => {
       noTrainAttack(s, env, 'is FGSM from a random start by definition');
       if (env.steps !== undefined) throw new UserError(`--defense ${s.text} takes one step by definition: drop --train-steps (or use pgd-at)`);
-      return fastFgsmTraining({ eps: env.eps, relStepsize: numberOf(s, 1.25), ...given(env, 'ramp') });
+      return fastFgsmTraining({ eps: env.eps, relStepsize: numberOf(s, 1.25), ramp: env.ramp });
     },
   },
   'pgd-at': {
     syntax: 'pgd-at',
     help: 'PGD adversarial training on x_adv only (Madry et al. 2018): PGD-7 from a random start, last iterate (--train-steps, --train-step-size), or any --train-attack',
     make: (s, env) => {
-      noValue(s);
-      return pgdAdversarialTraining({ eps: env.eps, ...given(env, 'attack', 'steps', 'stepSize', 'ramp') });
+      if (s.value !== undefined) throw new UserError(`--defense ${s.text}: ${s.name} takes no value (its settings come from --train-eps, --train-attack, --train-steps, --train-step-size)`);
+      return pgdAdversarialTraining(env);
     },
   },
   trades: {
@@ -116,7 +105,7 @@ const TRAINING_DEFENSES: Record<string, Omit<TrainingEntry, 'kind'>> = {
     help: 'TRADES, CE(f(x), y) + β·KL(f(x) ‖ f(x′)), β = 6, x′ maximising the KL (Zhang et al. 2019); --train-steps (default 10), --train-step-size',
     make: (s, env) => {
       noTrainAttack(s, env, 'crafts x′ by maximising its KL term');
-      return trades({ eps: env.eps, beta: numberOf(s, 6), ...given(env, 'steps', 'stepSize', 'ramp') });
+      return trades({ ...env, beta: numberOf(s, 6) });
     },
   },
   augment: {
@@ -172,7 +161,7 @@ const TRAINING_DEFENSES: Record<string, Omit<TrainingEntry, 'kind'>> = {
     help: 'MART, BCE(f(x′), y) + λ·KL(f(x) ‖ f(x′))·(1 − p_y(x)), λ = 6, x′ from PGD on the CE (Wang et al. 2020); --train-steps (default 10), --train-step-size',
     make: (s, env) => {
       noTrainAttack(s, env, 'crafts x′ with its own PGD on the cross-entropy');
-      return mart({ eps: env.eps, lambda: numberOf(s, 6), ...given(env, 'steps', 'stepSize', 'ramp') });
+      return mart({ ...env, lambda: numberOf(s, 6) });
     },
   },
   awp: {
@@ -219,7 +208,7 @@ export const DEFENSE_REGISTRY: Record<string, TrainingEntry | TransformEntry> = 
 };
 
 /** The syntax of every defense of one kind, joined for help text and messages (e.g. "a | b | c", or "a, b or c" with `last`). */
-export function defenseSyntax(kind: DefenseKind, separator = ' | ', last = separator): string {
+export function defenseSyntax(kind: (TrainingEntry | TransformEntry)['kind'], separator = ' | ', last = separator): string {
   const syntax = Object.values(DEFENSE_REGISTRY).flatMap((e) => (e.kind === kind ? [e.syntax] : []));
   return syntax.length < 2 ? syntax.join('') : `${syntax.slice(0, -1).join(separator)}${last}${syntax.at(-1)}`;
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { UserError } from './errors.js';
 
 /**
@@ -7,14 +7,17 @@ import { UserError } from './errors.js';
  * `optional`: a file that is not there is undefined rather than an error.
  */
 export async function readJsonFile(file: string, fix: string, invalidFix = fix, optional = false): Promise<unknown> {
-  let text: string;
+  if (optional && !(await stat(file).then(() => true, (err: NodeJS.ErrnoException) => err.code !== 'ENOENT'))) return undefined;
+  return parseJson(await readTextFile(file, fix), file, invalidFix);
+}
+
+/** A text file the user named; one that cannot be read is a UserError naming it (after `what`, e.g. "baseline "), the cause and `fix`. */
+export async function readTextFile(file: string, fix: string, what = ''): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
-    if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${fix}`);
+    throw new UserError(`cannot read ${what}${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${fix}`);
   }
-  return parseJson(text, file, invalidFix);
 }
 
 /** JSON text read from `file`, parsed; bad JSON is a UserError naming the file, the cause and `fix`. */

@@ -1,4 +1,4 @@
-import { existsSync, fsyncSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { LineJournal } from '../harness/journal.js';
 import type { CertifiedExample } from './report.js';
@@ -23,7 +23,7 @@ export interface CertifyJournalHeader {
  */
 export class CertifyJournal extends LineJournal<CertifyJournalHeader, CertifiedExample> {
   constructor(path: string, header: CertifyJournalHeader) {
-    super(path, header, (r) => r.index);
+    super(path, header, (r) => r.index, 'examples');
     if (existsSync(path)) this.load((head) => this.checkHead(head));
   }
 
@@ -34,12 +34,5 @@ export class CertifyJournal extends LineJournal<CertifyJournalHeader, CertifiedE
         throw new UserError(`${this.path} holds a journal of another certification (its ${key} differs): delete it, or give another output path`);
       }
     }
-  }
-
-  append(record: CertifiedExample): void {
-    const fd = this.openForAppend();
-    writeSync(fd, JSON.stringify(record) + '\n');
-    fsyncSync(fd);
-    this.done.set(record.index, record);
   }
 }

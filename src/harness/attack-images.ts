@@ -79,32 +79,25 @@ export async function attackImages(model: Classifier, inputs: ImageInput[], opti
         inFlight.push(await startBatch(model, inputs.slice(start, start + batchSize), start, eps, target, seed, runner.run));
       }
       const started = inFlight.shift()!;
-      const encoded = await encodeBatch(model, started, await started.adversarial, (i) => relative(started.eps, i));
-      for (const { rel, png } of encoded.files) await out.write(rel, png);
-      entries.push(...encoded.entries);
+      entries.push(...(await encodeBatch(model, started, await started.adversarial, (i) => relative(started.eps, i), (rel, png) => out.write(rel, png))));
     }
+    const manifest: AttackManifest = {
+      tool: { name: 'advtest', version: toolVersion() },
+      backend: (await backendInfo()).name,
+      attack: { name: attack.name, norm: attack.norm.name, config: attack.config },
+      epsilons,
+      target: describeTarget(target),
+      seed,
+      batchSize,
+      model: model.describe?.() ?? {},
+      summary: manifestSummary(epsilons, entries),
+      images: entries,
+    };
+    await out.writeManifest(manifest);
+    return manifest;
   } catch (err) {
     await out.removeWritten();
     if (isOutOfMemory(err)) throw outOfMemoryError(batchSize, model.inputShape);
     throw err;
   }
-  const manifest: AttackManifest = {
-    tool: { name: 'advtest', version: toolVersion() },
-    backend: (await backendInfo()).name,
-    attack: { name: attack.name, norm: attack.norm.name, config: attack.config },
-    epsilons,
-    target: describeTarget(target),
-    seed,
-    batchSize,
-    model: model.describe?.() ?? {},
-    summary: manifestSummary(epsilons, entries),
-    images: entries,
-  };
-  try {
-    await out.writeManifest(manifest);
-  } catch (err) {
-    await out.removeWritten();
-    throw err;
-  }
-  return manifest;
 }

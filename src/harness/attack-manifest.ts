@@ -85,33 +85,25 @@ function predictionOf(p: Predictions, i: number, k: number, names: readonly stri
   };
 }
 
-/** What one batch at one ε adds to the output folder and to the manifest. */
-export interface EncodedBatch {
-  /** The PNGs, by path relative to the output folder. */
-  files: { rel: string; png: Buffer }[];
-  /** One per image of the batch, in input order. */
-  entries: ManifestEntry[];
-}
-
 /**
- * Encodes the attacked rows of a batch (`adversarial`: their 8-bit pixels) as PNGs named by
- * `relative(image index)`, and describes every image of the batch from the PNGs decoded again.
+ * Encodes the attacked rows of a batch (`adversarial`: their 8-bit pixels) as PNGs, hands each to
+ * `write` at its path `relative(image index)`, and describes every image of the batch, in input
+ * order, from the PNGs decoded again.
  */
-export async function encodeBatch(model: Classifier, started: StartedBatch, adversarial: Float32Array, relative: (index: number) => string): Promise<EncodedBatch> {
+export async function encodeBatch(model: Classifier, started: StartedBatch, adversarial: Float32Array, relative: (index: number) => string, write: (rel: string, png: Buffer) => Promise<void>): Promise<ManifestEntry[]> {
   const { eps, start, batch, clean, labels, targets, attacked } = started;
   const shape = model.inputShape;
   const pixels = shape[0] * shape[1] * shape[2];
   const k = model.numClasses;
   const names = model.classNames;
-  const files: EncodedBatch['files'] = [];
   const decoded = new Float32Array(attacked.length * pixels);
   for (const [j, row] of attacked.entries()) {
     const png = await encodePng(adversarial.subarray(j * pixels, (j + 1) * pixels), shape);
-    files.push({ rel: relative(start + row), png });
+    await write(relative(start + row), png);
     decoded.set(await decodeImage(png, shape), j * pixels);
   }
   const after = attacked.length > 0 ? await predictPixels(model, decoded, attacked.length) : undefined;
-  const entries = batch.map((b, i): ManifestEntry => {
+  return batch.map((b, i): ManifestEntry => {
     const j = attacked.indexOf(i);
     const label = labels[i]!;
     const entry: ManifestEntry = {
@@ -149,7 +141,6 @@ export async function encodeBatch(model: Classifier, started: StartedBatch, adve
     if (b.decoded) entry.decoded = b.decoded;
     return entry;
   });
-  return { files, entries };
 }
 
 /** The manifest's per-ε counts. */

@@ -46,9 +46,9 @@ async function previousResults(dir: string): Promise<string[]> {
 
 /**
  * Checks the output folder before any work: a file, an unwritable place, or (with `existing`
- * 'refuse') a folder that already holds something are refused.
+ * 'refuse') a folder that already holds something are refused. True when the folder exists.
  */
-export async function checkOutDir(dir: string, existing: ExistingOutput = 'replace'): Promise<void> {
+export async function checkOutDir(dir: string, existing: ExistingOutput = 'replace'): Promise<boolean> {
   const info = await stat(dir).catch(() => undefined);
   if (info && !info.isDirectory()) throw new UserError(`--out ${dir} is a file, not a folder: choose a folder name`);
   if (info && existing === 'refuse') {
@@ -58,12 +58,12 @@ export async function checkOutDir(dir: string, existing: ExistingOutput = 'repla
       throw new UserError(`--out ${dir} is not empty: it holds ${what}; choose a new folder, or pass --force to replace the results its ${MANIFEST} lists`);
     }
   }
+  return info !== undefined;
 }
 
 /** Creates the output folder if needed; true when it did (so that a failed run can remove it). */
 async function prepareOutDir(dir: string, existing: ExistingOutput): Promise<boolean> {
-  await checkOutDir(dir, existing);
-  const info = await stat(dir).catch(() => undefined);
+  const existed = await checkOutDir(dir, existing);
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
@@ -77,7 +77,7 @@ async function prepareOutDir(dir: string, existing: ExistingOutput): Promise<boo
   } catch {
     throw new UserError(`output folder ${dir} is not writable: choose a writable --out`);
   }
-  return info === undefined;
+  return !existed;
 }
 
 const exists = (file: string): Promise<boolean> => stat(file).then(() => true, () => false);

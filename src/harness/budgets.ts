@@ -1,7 +1,8 @@
 import { UserError } from '../errors.js';
 import { formatEps } from '../number-format.js';
 import { checkEpsAgainstRange } from '../parse.js';
-import type { Attack } from '../types.js';
+import type { Attack, Classifier } from '../types.js';
+import { checkEotFits } from './eot-fit.js';
 
 /**
  * The ε grid read in each attack's own unit: L∞/L2 in pixel values (at most the input range), l0
@@ -35,4 +36,11 @@ export function checkBudgets(attacks: Attack[], epsilons: number[], model: { bou
   }
   const big = epsilons.find((e) => e > 1);
   if (big !== undefined) throw new UserError(`--eps ${formatEps(big)} with ${first.name}: the patch size is a fraction of the image area, at most 1: e.g. --patch-size 0.1`);
+}
+
+/** What eval, attack and baseline check before attacking: the budgets, then --eot (a note goes to `onNote`; see checkEotFits). */
+export function checkAttackSetup(model: Classifier, attacks: Attack[], epsilons: number[], onNote: (note: string) => void, transformOption = true): void {
+  checkBudgets(attacks, epsilons, model);
+  const note = checkEotFits(model, attacks, transformOption);
+  if (note !== undefined) onNote(note);
 }

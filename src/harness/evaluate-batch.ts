@@ -90,8 +90,7 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
     }
     const cleanFacts = await scoreFacts(cleanLogits, labels);
     const clean = cleanFacts.predictions;
-    let criterionLabels = labels;
-    if (job.target !== 'untargeted') criterionLabels = chooseTargets(job.target, cleanLogits, labels, start, job.seed);
+    const criterionLabels = job.target === 'untargeted' ? labels : chooseTargets(job.target, cleanLogits, labels, start, job.seed);
     cleanLogits.dispose();
     const correctRows = Array.from({ length: n }, (_, i) => i).filter((i) => clean[i] === labels[i]);
     let probe: ModelProbeRecord | undefined;
@@ -123,7 +122,7 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
         if (charge) charged.add(k);
         const cell = run
           ? await minimalCell(model, attack, eps, x, clean, standing, run, charge, labels)
-          : await attackBatch(model, attack, eps, x, clean, criterionLabels, standing, start, job.target !== 'untargeted', job.seed, labels, job.trace);
+          : await attackBatch(model, attack, eps, { x, start, clean, labels, criterionLabels }, standing, job);
         onProgress?.({ phase, examples: n });
         if (job.mode === 'sequential') {
           standing = standing.filter((i) => cell.predictions[i] === labels[i]);
@@ -149,21 +148,9 @@ export async function evaluateBatch(model: Classifier, data: Dataset, attacks: A
   }
 }
 
-/** Attacks the standing rows of one batch at one ε; rows not attacked keep their clean prediction. */
-async function attackBatch(
-  model: Classifier,
-  attack: Attack,
-  eps: number,
-  x: tf.Tensor4D,
-  clean: Int32Array,
-  criterionLabels: Int32Array,
-  rows: number[],
-  start: number,
-  targeted: boolean,
-  seed: number,
-  trueLabels?: ArrayLike<number>,
-  trace?: number[],
-): Promise<CellRecord> {
+/** Attacks the standing rows of one batch at one ε (toward `criterionLabels`: targets when targeted); rows not attacked keep their clean prediction. */
+async function attackBatch(model: Classifier, attack: Attack, eps: number, b: { x: tf.Tensor4D; start: number; clean: Int32Array; labels: Int32Array; criterionLabels: Int32Array }, rows: number[], job: BatchJob): Promise<CellRecord> {
+  const { x, start, clean, criterionLabels } = b;
   const n = x.shape[0];
   const cell = untouchedCell(clean);
   // At ε = 0 the only admissible image is the clean one: nothing to attack.
@@ -174,10 +161,11 @@ async function attackBatch(
   const labelTensor = tf.tensor1d(Int32Array.from(rows, (r) => criterionLabels[r]!), 'int32');
   try {
     const indices = Int32Array.from(rows, (r) => start + r);
-    const { adv, costs, convergence, traces } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(seed, attack, eps), indices, trace ? new Set(trace) : undefined);
+    const targeted = job.target !== 'untargeted';
+    const { adv, costs, convergence, traces } = await runAttack(model, attack, sub, { labels: labelTensor, targeted }, eps, cellSeed(job.seed, attack, eps), indices, job.trace ? new Set(job.trace) : undefined);
     if (convergence) cell.convergence = convergence;
     if (traces) cell.traces = traces;
-    await recordAdversarial(model, cell, rows, adv, sub, trueLabels);
+    await recordAdversarial(model, cell, rows, adv, sub, b.labels);
     cell.gradients = costs.gradients;
     cell.queries = costs.queries;
   } finally {

@@ -132,8 +132,6 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
   const dataFingerprint = fingerprint(data);
   const totalBatches = Math.ceil(data.size / batchSize);
   const [firstBatch, lastBatch] = shardBatches(totalBatches, options.shard);
-  // The weights' digest, so that a journal is never resumed against a model replaced in place.
-  const weights = options.journal ? await classifierWeightsDigest(model) : undefined;
   const journal = options.journal
     ? new Journal(options.journal, {
         format: JOURNAL_FORMAT,
@@ -141,9 +139,10 @@ export async function evaluate(model: Classifier, data: Dataset, attacks: Attack
         fingerprint: dataFingerprint,
         seed,
         model: JSON.stringify(model.describe?.() ?? {}),
-        ...(weights !== undefined ? { weights } : {}),
-        ...(options.shard ? { shard: options.shard } : {}),
-        ...(options.trace !== undefined ? { trace: options.trace } : {}),
+        // The weights' digest, so that a journal is never resumed against a model replaced in place.
+        weights: await classifierWeightsDigest(model),
+        shard: options.shard,
+        trace: options.trace,
       })
     : undefined;
   const byBatch = new Map<number, BatchRecord>();

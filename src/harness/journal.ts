@@ -106,6 +106,8 @@ export abstract class LineJournal<H, R> {
     readonly path: string,
     protected readonly header: H,
     private readonly keyOf: (record: R) => number,
+    /** What a record is ("batches"), for the message of a failed write. */
+    private readonly finished: string,
   ) {}
 
   /** Reads the file: `checkHead` refuses the header of another run (by throwing); the records after it are done. */
@@ -145,6 +147,25 @@ export abstract class LineJournal<H, R> {
     return this.fd;
   }
 
+  /** Appends one finished piece of work, flushed to disk before the next starts. */
+  append(record: R): void {
+    const fd = this.openForAppend();
+    const size = fstatSync(fd).size;
+    try {
+      writeAllSync(fd, JSON.stringify(record) + '\n');
+      fsyncSync(fd);
+    } catch (err) {
+      // Cut the torn line off, so that the journal still resumes once there is room again.
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        // A torn last line is ignored on load anyway.
+      }
+      throw writeFailure(this.path, err, `the ${this.finished} finished so far are kept in it; run the same command again to resume`);
+    }
+    this.done.set(this.keyOf(record), record);
+  }
+
   /** The work finished and its output is written: the journal is no longer needed. */
   remove(): void {
     this.close();
@@ -160,7 +181,7 @@ export abstract class LineJournal<H, R> {
 /** An append-only record of finished batches, so that a killed evaluation resumes where it stopped. */
 export class Journal extends LineJournal<JournalHeader, BatchRecord> {
   constructor(path: string, header: JournalHeader) {
-    super(path, header, (r) => r.batch);
+    super(path, header, (r) => r.batch, 'batches');
     if (exists(path)) this.load((head) => this.checkHead(head));
   }
 
@@ -172,23 +193,5 @@ export class Journal extends LineJournal<JournalHeader, BatchRecord> {
     if (differs) {
       throw new UserError(`${this.path} holds a journal of another evaluation, not resumed: ${differs}; delete the journal to start afresh, or give another output path (--json)`);
     }
-  }
-
-  append(record: BatchRecord): void {
-    const fd = this.openForAppend();
-    const size = fstatSync(fd).size;
-    try {
-      writeAllSync(fd, JSON.stringify(record) + '\n');
-      fsyncSync(fd);
-    } catch (err) {
-      // Cut the torn line off, so that the journal still resumes once there is room again.
-      try {
-        ftruncateSync(fd, size);
-      } catch {
-        // A torn last line is ignored on load anyway.
-      }
-      throw writeFailure(this.path, err, 'the batches finished so far are kept in it; run the same command again to resume');
-    }
-    this.done.set(record.batch, record);
   }
 }

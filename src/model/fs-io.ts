@@ -88,15 +88,11 @@ function bytesPerElement(spec: tf.io.WeightsManifestEntry): number {
 }
 
 /**
- * Saves model.json + one weights.bin. Writes into a temporary sibling folder and renames it,
- * so an interrupted save never leaves a half-written model behind.
- */
-/**
  * Checks before any work that a model can be saved to dir (not a file; its parent folder can be
  * created), so that a long training run does not end in an error — or leave checkpoints beside a
- * path that was never usable.
+ * path that was never usable. True when the folder exists already.
  */
-export async function checkModelDestination(dir: string): Promise<void> {
+export async function checkModelDestination(dir: string): Promise<boolean> {
   const target = path.resolve(dir);
   const existing = await stat(target).catch(() => undefined);
   if (existing && !existing.isDirectory()) {
@@ -110,17 +106,19 @@ export async function checkModelDestination(dir: string): Promise<void> {
     const cause = writeCause({ code });
     throw new UserError(`cannot save the model to ${dir}: ${cause ? `${cause.text}; ${cause.fix}` : `${code}; choose a folder you can write to`}`);
   }
+  return existing !== undefined;
 }
 
+/**
+ * Saves model.json + one weights.bin. Writes into a temporary sibling folder and renames it,
+ * so an interrupted save never leaves a half-written model behind.
+ */
 export function fileSaver(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const target = path.resolve(dir);
-      // The rm below replaces an older model folder; a file in its place is the user's: keep it.
-      const existing = await stat(target).catch(() => undefined);
-      if (existing && !existing.isDirectory()) {
-        throw new UserError(`cannot save the model to ${dir}: it is a file, not a folder; choose another folder (the file was left untouched)`);
-      }
+      // The rm below replaces an older model folder, never a file (refused here).
+      const existing = await checkModelDestination(dir);
       const tmp = `${target}.tmp-${process.pid}`;
       try {
         await rm(tmp, { recursive: true, force: true });

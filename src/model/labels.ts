@@ -1,20 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { readJsonFile } from '../json-file.js';
+import { readJsonFile, readTextFile } from '../json-file.js';
 
 /**
  * Class names from a file: JSON (an array of names, or { "labels": [...] }), or text with one
  * name per line (blank lines at the end are ignored, a blank line in between is refused).
  */
 export async function readLabelsFile(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read labels file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give a text file with one class name per line, or a JSON array`);
-  }
-  text = text.replace(/^\uFEFF/, '');
+  const text = (await readTextFile(file, 'give a text file with one class name per line, or a JSON array', 'labels file ')).replace(/^\uFEFF/, '');
   const trimmed = text.trim();
   if (file.toLowerCase().endsWith('.json') || trimmed.startsWith('[') || trimmed.startsWith('{')) {
     let json: unknown;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkBudgets } from '../harness/budgets.js';
+import { checkAttackSetup } from '../harness/budgets.js';
 import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
@@ -7,10 +7,10 @@ import type { Classifier } from '../types.js';
 import type { AttackRequest, Baseline, EvaluationSpec } from './baseline-file.js';
 import { baselineFromReport } from './record.js';
 import { loadSpecModel, runSpec } from './run-spec.js';
-import { buildAttacks, checkNoRepeats, storedAttacks, storedDataSpec, storedPath } from './spec.js';
+import { attacksFrom } from '../run/attack-options.js';
+import { checkNoRepeats, storedAttacks, storedDataSpec, storedPath } from './spec.js';
 import { writeBaseline } from './store.js';
 import { weightsDigest } from '../harness/model-digest.js';
-import { checkEotFits } from '../harness/eot-fit.js';
 
 export interface RecordBaselineInput {
   /** The model folder; stored relative to the baseline file. */
@@ -44,7 +44,7 @@ export interface RecordBaselineInput {
  */
 export async function recordBaseline(input: RecordBaselineInput): Promise<{ baseline: Baseline; report: Report }> {
   const baselineDir = path.dirname(path.resolve(input.out));
-  const { attacks, mode } = buildAttacks(input.request, input.mode);
+  const { attacks, mode } = attacksFrom({ ...input.request, mode: input.mode });
   const spec: EvaluationSpec = {
     data: storedDataSpec(input.data, baselineDir),
     ...(input.dataDir !== undefined ? { dataDir: storedPath(input.dataDir, baselineDir) } : {}),
@@ -62,10 +62,7 @@ export async function recordBaseline(input: RecordBaselineInput): Promise<{ base
   checkNoRepeats(spec);
   const model = input.model ?? (await loadSpecModel(input.modelDir, spec));
   try {
-    checkBudgets(attacks, spec.epsilons, model);
-    // --eot on a deterministic model: the rule eval and attack follow.
-    const eotNote = checkEotFits(model, attacks);
-    if (eotNote !== undefined) input.onNote?.(eotNote);
+    checkAttackSetup(model, attacks, spec.epsilons, (note) => input.onNote?.(note));
     const { report } = await runSpec(model, spec, attacks, baselineDir, { onProgress: input.onProgress });
     const baseline = baselineFromReport(report, spec, storedPath(input.modelDir, baselineDir));
     // So that `check` can tell a regression from a model retrained in place.

@@ -10,7 +10,8 @@ import { specDifferences } from './differences.js';
 import type { AttackRequest, Baseline, BaselineFigure, EvaluationSpec } from './baseline-file.js';
 import { reportBits } from './record.js';
 import { loadSpecModel, runSpec } from './run-spec.js';
-import { buildAttacks, storedAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
+import { attacksFrom } from '../run/attack-options.js';
+import { storedAttacks, resolveStoredPath, storedDataSpec, storedPath } from './spec.js';
 import { readBaseline } from './store.js';
 import { weightsDigest } from '../harness/model-digest.js';
 import { perClassFigures } from '../report/breakdown.js';
@@ -102,7 +103,7 @@ function refuse(file: string, differences: string[]): UserError {
 /** The attacks the request builds today; an attack that no longer exists is the user's to fix. */
 function rebuild(file: string, request: AttackRequest, mode: SuiteMode): Attack[] {
   try {
-    return buildAttacks(request, mode).attacks;
+    return attacksFrom({ ...request, mode }).attacks;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     throw new UserError(`baseline ${file}: its attacks (--attack ${request.attack}) cannot be built by this advtest (${err.message}): update advtest or re-create the baseline`);
@@ -146,7 +147,7 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
   const request = overrides.request === undefined ? stored : { ...overrides.request, attack: overrides.request.attack ?? stored.attack };
   const mode = overrides.mode ?? baseline.evaluation.mode;
   // The caller's own attack options fail with the parser's message; the baseline's with ours.
-  const attacks = overrides.request === undefined && overrides.mode === undefined ? rebuild(file, request, mode) : buildAttacks(request, mode).attacks;
+  const attacks = overrides.request === undefined && overrides.mode === undefined ? rebuild(file, request, mode) : attacksFrom({ ...request, mode }).attacks;
   const differences = specDifferences(baseline.evaluation, requestedSpec(baseline, request, attacks, overrides, baselineDir));
   if (differences.length > 0) throw refuse(file, differences);
 

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { commandLine } from '../report/invocation.js';
 import { ATTACK_OPTION_TABLE } from '../run/attack-option-table.js';
 import type { Baseline } from './baseline-file.js';
-import { buildAttacks, resolveStoredPath } from './spec.js';
-
-const FOLDER = 'folder:';
+import { attacksFrom } from '../run/attack-options.js';
+import { mapDataFolder, resolveStoredPath } from './spec.js';
 
 /**
  * The `advtest baseline` command that records `file` again with the same evaluation (paths
@@ -20,7 +19,7 @@ export function rerecordCommand(baseline: Baseline, file: string, cwd = process.
   const here = (stored: string) => shown(resolveStoredPath(stored, dir));
   const e = baseline.evaluation;
   const args = ['baseline', '--model', here(baseline.model.path)];
-  args.push('--data', e.data.startsWith(FOLDER) && e.data.length > FOLDER.length ? FOLDER + here(e.data.slice(FOLDER.length)) : e.data);
+  args.push('--data', mapDataFolder(e.data, here));
   if (e.dataDir !== undefined) args.push('--data-dir', here(e.dataDir));
   if (e.split !== 'test') args.push('--split', e.split);
   if (e.limit !== undefined) args.push('--limit', String(e.limit));
@@ -36,7 +35,7 @@ export function rerecordCommand(baseline: Baseline, file: string, cwd = process.
   // --mode only when the attacks alone would not imply the recorded one.
   let implied: string | undefined;
   try {
-    implied = buildAttacks(e.request).mode;
+    implied = attacksFrom(e.request).mode;
   } catch {
     implied = undefined;
   }

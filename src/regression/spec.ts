@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
 import { ATTACK_OPTION_TABLE, givenAttackOptions, type AttackOptionTable } from '../run/attack-option-table.js';
-import { attacksFrom, type AttackCliOptions } from '../run/attack-options.js';
+import type { AttackCliOptions } from '../run/attack-options.js';
 import { UserError } from '../errors.js';
-import type { SuiteMode } from '../harness/evaluate.js';
 import type { Attack } from '../types.js';
 import type { AttackRequest, EvaluationSpec } from './baseline-file.js';
 
@@ -29,14 +28,15 @@ export function resolveStoredPath(stored: string, baselineDir: string): string {
 
 const FOLDER = 'folder:';
 
-/** `folder:PATH` with PATH made relative to the baseline's folder; built-in names as they are. */
-export function storedDataSpec(spec: string, baselineDir: string): string {
-  return spec.startsWith(FOLDER) && spec.length > FOLDER.length ? FOLDER + storedPath(spec.slice(FOLDER.length), baselineDir) : spec;
+/** A data spec with the PATH of `folder:PATH` mapped by `f`; built-in names as they are. */
+export function mapDataFolder(spec: string, f: (folder: string) => string): string {
+  return spec.startsWith(FOLDER) && spec.length > FOLDER.length ? FOLDER + f(spec.slice(FOLDER.length)) : spec;
 }
 
-export function resolveDataSpec(spec: string, baselineDir: string): string {
-  return spec.startsWith(FOLDER) && spec.length > FOLDER.length ? FOLDER + resolveStoredPath(spec.slice(FOLDER.length), baselineDir) : spec;
-}
+/** `folder:PATH` with PATH made relative to the baseline's folder. */
+export const storedDataSpec = (spec: string, baselineDir: string): string => mapDataFolder(spec, (p) => storedPath(p, baselineDir));
+
+export const resolveDataSpec = (spec: string, baselineDir: string): string => mapDataFolder(spec, (p) => resolveStoredPath(p, baselineDir));
 
 /** Attacks as a spec stores them: name, norm and the full configuration. */
 export function storedAttacks(attacks: readonly Attack[]): EvaluationSpec['attacks'] {
@@ -46,14 +46,6 @@ export function storedAttacks(attacks: readonly Attack[]): EvaluationSpec['attac
 /** The attack options of a command line, as a baseline stores them (only those given). */
 export function attackRequest(o: AttackCliOptions, table: AttackOptionTable = ATTACK_OPTION_TABLE): AttackRequest {
   return { attack: o.attack, ...givenAttackOptions(o, table) };
-}
-
-/**
- * The attacks and suite mode a request builds, through the same parser as `advtest eval`'s
- * options (one place decides what `--attack pgd --steps 40` means).
- */
-export function buildAttacks(request: AttackRequest, mode?: SuiteMode, table: AttackOptionTable = ATTACK_OPTION_TABLE): { attacks: Attack[]; mode: SuiteMode } {
-  return attacksFrom({ ...request, ...(mode !== undefined ? { mode } : {}) }, table);
 }
 
 /** Two figures with the same key would be indistinguishable in the baseline: refuse repeats. */

@@ -1,9 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileSafely } from '../report/write-file.js';
 import { REPORT_FORMAT } from '../harness/report-types.js';
 import { UserError } from '../errors.js';
-import { parseJson } from '../json-file.js';
+import { parseJson, readJsonFile, readTextFile } from '../json-file.js';
 import { unpackBits, countTrue } from './bits.js';
 import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './baseline-file.js';
 import { validateBaselineShape } from './schema.js';
@@ -81,8 +81,8 @@ export function parseBaseline(text: string, file: string): Baseline {
  */
 export async function baselineModelDir(file: string): Promise<string | undefined> {
   try {
-    const json = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, '')) as { model?: { path?: unknown } };
-    const stored = json.model?.path;
+    const json = (await readJsonFile(file, '')) as { model?: { path?: unknown } } | null;
+    const stored = json?.model?.path;
     return typeof stored === 'string' ? path.resolve(path.dirname(path.resolve(file)), stored) : undefined;
   } catch {
     return undefined;
@@ -90,11 +90,5 @@ export async function baselineModelDir(file: string): Promise<string | undefined
 }
 
 export async function readBaseline(file: string): Promise<Baseline> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read baseline ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give the file written by \`advtest baseline --out FILE\``);
-  }
-  return parseBaseline(text, file);
+  return parseBaseline(await readTextFile(file, 'give the file written by `advtest baseline --out FILE`', 'baseline '), file);
 }

@@ -16,12 +16,9 @@ function optionsFrom(d: AttackDescription, table: AttackOptionTable): AttackOpti
  * The attack a report describes, rebuilt from its name and stored configuration: "pgd",
  * "pgd-l2" (the norm is an option), "pgd+eot10+bpda" (adaptive wrappers, innermost first).
  * Refuses when the rebuilt attack's name or configuration differs from the stored one, since its
- * images would then not be the ones the report counted.
+ * images would then not be the ones the report counted. `table`: the attack options to read.
  */
-export const rebuildAttack = (d: AttackDescription): Attack => rebuildAttackWith(d, ATTACK_OPTION_TABLE);
-
-/** rebuildAttack with the attack options of `table`. */
-export function rebuildAttackWith(d: AttackDescription, table: AttackOptionTable): Attack {
+export function rebuildAttack(d: AttackDescription, table: AttackOptionTable = ATTACK_OPTION_TABLE): Attack {
   const [head = '', ...wrappers] = d.name.split('+');
   const base = head in ATTACK_REGISTRY ? head : head.replace(/-(linf|l2)$/, '');
   if (d.kind === 'universal') {

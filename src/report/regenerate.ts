@@ -47,7 +47,7 @@ export async function regenerateExamples(model: Classifier, data: Dataset, repor
   const targeted = report.examples.targets !== undefined;
   const { lower, upper } = model.bounds;
   const toUnit = (v: Float32Array) => v.map((p) => (p - lower) / (upper - lower));
-  const attacks = new Map<string, Attack>((options.attacks ?? report.config.attacks.map(rebuildAttack)).map((a) => [a.name, a]));
+  const attacks = new Map<string, Attack>((options.attacks ?? report.config.attacks.map((d) => rebuildAttack(d))).map((a) => [a.name, a]));
   const groups = new Map<string, ChosenExample[]>();
   for (const ex of chosen) {
     const key = `${ex.attack}\u0000${ex.eps}`;

@@ -2,16 +2,10 @@ import { bpda, eot } from '../../attacks/adaptive.js';
 import { checkDiversityProbability, withInputDiversity } from '../../attacks/input-diversity.js';
 import { PLACEMENTS, type AttackOptions } from '../../attacks/index.js';
 import { UserError } from '../errors.js';
+import type { AttackDescription } from '../harness/report-types.js';
 import { parsePositiveInt, parseStepSize } from '../parse.js';
 import { isLossName, parseLossName } from '../tensor/loss.js';
 import type { Attack, NormName } from '../types.js';
-
-/**
- * The value of an option: count = a positive integer, number, text (optionally one of `choices`),
- * switch = a flag without a value. The command line and baselines hold the text as typed; a
- * bench config holds the JSON value (a number for count and number).
- */
-export type AttackOptionType = 'count' | 'number' | 'text' | 'switch';
 
 /** One attack option, declared once: the CLI, workers, bench configs, baselines and report rebuilding read it from here. */
 export interface AttackOptionDeclaration {
@@ -19,7 +13,12 @@ export interface AttackOptionDeclaration {
   name: string;
   /** The commander flag with its value, e.g. '--steps <n>'. */
   flag: string;
-  type: AttackOptionType;
+  /**
+   * count = a positive integer, number, text (optionally one of `choices`), switch = a flag
+   * without a value. The command line and baselines hold the text as typed; a bench config holds
+   * the JSON value (a number for count and number).
+   */
+  type: 'count' | 'number' | 'text' | 'switch';
   choices?: readonly string[];
   /** Used when the option is absent, by every front door alike. */
   default?: string;
@@ -29,19 +28,12 @@ export interface AttackOptionDeclaration {
   /** Or wraps each built attack; wrappers apply by layer, innermost (lowest) first. A switch is applied only when on. */
   wrap?: { layer: number; apply: (attack: Attack, text: string) => Attack };
   /** Report rebuilding: the factory options a stored attack (name, norm, configuration) was built with. */
-  fromStored?: (stored: StoredAttack) => AttackOptions;
+  fromStored?: (stored: AttackDescription) => AttackOptions;
   /** Report rebuilding: a wrapper's part of the attack name ("eot10" for pgd+eot10), with the value as group 1. */
   namePart?: RegExp;
 }
 
 export type AttackOptionTable = readonly AttackOptionDeclaration[];
-
-/** An attack as a report describes it. */
-export interface StoredAttack {
-  name: string;
-  norm: string;
-  config: Record<string, unknown>;
-}
 
 /** l1: the minimal attacks fmn, fab, fab-t; l0: sparse-rs and fmn. */
 const NORM_CHOICES = ['linf', 'l2', 'l1', 'l0'] as const;
@@ -69,7 +61,7 @@ function gradientWrapper(wrap: (attack: Attack, text: string) => Attack): (attac
   };
 }
 
-const storedNumber = (key: string) => (s: StoredAttack): AttackOptions => (typeof s.config[key] === 'number' ? { [key]: s.config[key] } : {});
+const storedNumber = (key: string) => (s: AttackDescription): AttackOptions => (typeof s.config[key] === 'number' ? { [key]: s.config[key] } : {});
 
 /** The attack options, in the order of `--help`. */
 export const ATTACK_OPTION_TABLE = [

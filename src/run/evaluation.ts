@@ -10,13 +10,12 @@ import type { GridFilter } from '../report/grid-filter.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
 import { lockOutput } from '../harness/output-lock.js';
 import { writeFileSafely } from '../report/write-file.js';
-import { checkBudgets } from '../harness/budgets.js';
+import { checkAttackSetup } from '../harness/budgets.js';
 import { embedUniversalImages, writeUniversalImages } from '../report/universal-files.js';
 import { DEFAULT_FIT_SIZE } from '../../attacks/universal.js';
 import { UserError } from '../errors.js';
 import { sourceFigures, type TransferSource } from './transfer.js';
 import type { EvaluationRequest } from './requests.js';
-import { checkEotFits } from '../harness/eot-fit.js';
 import { logLine, progressBar } from './progress.js';
 import { startWorkerPool } from './worker-pool.js';
 
@@ -24,8 +23,9 @@ export interface RunEvalOptions {
   model: Classifier;
   /** The run as plain data: its data, split, limit and seed are used here; worker threads rebuild the evaluation from it. */
   request: EvaluationRequest;
-  /** The examples, when already loaded from the request's data (by materialize); else loaded here. */
-  loaded?: { data: Dataset; subset?: string };
+  /** The examples, when already loaded from the request's data (by materialize, with how they were chosen); else loaded here. */
+  data?: Dataset;
+  subset?: string;
   attacks: Attack[];
   mode?: SuiteMode;
   epsilons: number[];
@@ -66,11 +66,9 @@ export async function runEvaluation(o: RunEvalOptions): Promise<{ report: Report
 }
 
 async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; json: string }> {
-  checkBudgets(o.attacks, o.epsilons, o.model);
-  const eotNote = checkEotFits(o.model, o.attacks);
-  if (eotNote !== undefined) logLine(o.quiet, `note: ${eotNote}`);
+  checkAttackSetup(o.model, o.attacks, o.epsilons, (note) => logLine(o.quiet, `note: ${note}`));
   const { limit, dataDir, seed } = o.request;
-  const { data, subset } = o.loaded ?? await loadEvaluationData(o.request.data, { split: o.request.split ?? 'test', shape: o.model.inputShape, classNames: o.model.classNames, dataDir, limit });
+  const { data, subset } = o.data ? { data: o.data, subset: o.subset } : await loadEvaluationData(o.request.data, { split: o.request.split ?? 'test', shape: o.model.inputShape, classNames: o.model.classNames, dataDir, limit });
   if (limit !== undefined && limit > data.size) {
     logLine(o.quiet, `note: --limit ${limit} is more than the ${data.size} examples of ${data.name}${data.split === 'all' ? '' : ` ${data.split}`}: evaluating all ${data.size}`);
   }
@@ -86,15 +84,12 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
     : undefined;
   if (fitData && fitData.split === 'all') throw new UserError(`${o.request.data} has no training split to fit ${o.attacks.find((a) => a.fit)!.name} on, apart from the evaluated examples: use mnist or fashion-mnist`);
   let threads: number | undefined;
+  // The settings the source model's white-box figures share with the run.
+  const shared = { seed, batchSize: o.batchSize, target: o.target, mode: o.mode, subset, shard: o.shard };
   const options = {
-    seed,
-    batchSize: o.batchSize,
-    target: o.target,
-    ...(o.mode ? { mode: o.mode } : {}),
-    subset,
-    ...(fitData ? { fitData } : {}),
-    ...(o.shard ? { shard: o.shard } : {}),
-    ...(o.trace ? { trace: o.trace } : {}),
+    ...shared,
+    fitData,
+    trace: o.trace,
     // A run writing its report to a file journals finished batches beside it, to resume after a kill.
     ...(typeof o.json === 'string' ? { journal: `${o.json}.journal` } : {}),
     onProgress: (p: EvaluateProgress) => bar.update(p.attacks.done, { phase: `${p.phase ?? ''}${threads ? ` (${threads} workers)` : ''} · ${p.done}/${p.total} examples done` }),
@@ -108,7 +103,7 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
     .finally(() => bar.stop());
   if (o.source) {
     logLine(o.quiet, `transfer: the same attacks on the source ${o.source.name} (white-box)`);
-    report.transfer = await sourceFigures(o.source, data, o.epsilons, { seed, batchSize: o.batchSize, target: o.target, ...(o.mode ? { mode: o.mode } : {}), subset, ...(o.shard ? { shard: o.shard } : {}) });
+    report.transfer = await sourceFigures(o.source, data, o.epsilons, shared);
   }
   if (report.universal) await embedUniversalImages(report.universal);
   const nextTo = typeof o.json === 'string' ? o.json : o.html;

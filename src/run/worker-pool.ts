@@ -16,9 +16,7 @@ const CLOSE_WAIT_MS = 2000;
 
 interface Slot {
   worker: Worker;
-  index: number;
   busy?: { resolve: (r: Result) => void; reject: (e: Error) => void; onProgress?: (p: BatchProgress) => void };
-  ready: Promise<void>;
   /** Live tensors in the worker after each batch it computed. */
   tensors: number[];
   /** Set by close(): resolved with the worker's live tensors once it has freed its models. */
@@ -66,38 +64,28 @@ export class WorkerPool {
 
   private spawn(file: string, entry: string, index: number, init: WorkerInit): Slot {
     const worker = new Worker(file, { workerData: { entry } });
-    const slot: Slot = { worker, index, ready: Promise.resolve(), tensors: [] };
-    slot.ready = new Promise<void>((resolve, reject) => {
-      const die = (err: Error) => {
-        this.fail(err);
-        reject(err);
-      };
-      const onMessage = (msg: FromWorker) => {
-        if (msg.type === 'ready') {
-          resolve();
-          this.release(slot);
-        } else if (msg.type === 'progress') {
-          slot.busy?.onProgress?.(msg.progress);
-        } else if (msg.type === 'closed') {
-          slot.closed?.(msg.tensors);
-        } else if (msg.type === 'record' || msg.type === 'adversarial') {
-          const busy = slot.busy;
-          slot.busy = undefined;
-          slot.tensors.push(msg.tensors);
-          busy?.resolve(msg);
-          this.release(slot);
-        } else {
-          die(msg.user ? new UserError(msg.message) : new Error(`worker ${index} failed: ${msg.message}`));
-        }
-      };
-      worker.on('message', onMessage);
-      worker.on('error', (err) => die(new Error(`worker ${index} crashed: ${err.message}`)));
-      worker.on('exit', (code) => {
-        if (this.failure === undefined && code !== 0) die(new Error(`worker ${index} exited unexpectedly (code ${code})`));
-      });
+    const slot: Slot = { worker, tensors: [] };
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'ready') {
+        this.release(slot);
+      } else if (msg.type === 'progress') {
+        slot.busy?.onProgress?.(msg.progress);
+      } else if (msg.type === 'closed') {
+        slot.closed?.(msg.tensors);
+      } else if (msg.type === 'record' || msg.type === 'adversarial') {
+        const busy = slot.busy;
+        slot.busy = undefined;
+        slot.tensors.push(msg.tensors);
+        busy?.resolve(msg);
+        this.release(slot);
+      } else {
+        this.fail(msg.user ? new UserError(msg.message) : new Error(`worker ${index} failed: ${msg.message}`));
+      }
     });
-    // An init failure is reported through fail(); keep the rejection from going unhandled.
-    slot.ready.catch(() => undefined);
+    worker.on('error', (err) => this.fail(new Error(`worker ${index} crashed: ${err.message}`)));
+    worker.on('exit', (code) => {
+      if (this.failure === undefined && code !== 0) this.fail(new Error(`worker ${index} exited unexpectedly (code ${code})`));
+    });
     worker.postMessage({ type: 'init', init } satisfies ToWorker);
     return slot;
   }

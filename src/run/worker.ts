@@ -34,10 +34,6 @@ if (!port) throw new Error('worker.ts runs only as a worker thread');
 type State = { kind: 'evaluate'; m: Materialized; job: WorkerJob } | { kind: 'attack'; model: Classifier; attack: Attack; request: AttackImagesRequest };
 let state: State | undefined;
 
-function fail(err: unknown): void {
-  port!.postMessage({ type: 'error', message: (err as Error).message, user: err instanceof UserError } satisfies FromWorker);
-}
-
 /** Frees what init loaded: the model and, for transfer attacks, their source models. */
 function release(s: State | undefined): void {
   if (!s) return;
@@ -79,7 +75,7 @@ port.on('message', (msg: ToWorker) => {
       const record = await evaluateBatch(m.model, m.data, m.attacks, epsilons, batchJob, (progress) => port.postMessage({ type: 'progress', progress } satisfies FromWorker));
       port.postMessage({ type: 'record', batch: msg.batch, record, tensors: tf.memory().numTensors } satisfies FromWorker);
     } catch (err) {
-      fail(err);
+      port.postMessage({ type: 'error', message: (err as Error).message, user: err instanceof UserError } satisfies FromWorker);
     }
   })();
 });

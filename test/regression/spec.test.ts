@@ -2,7 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fgsm } from '../../attacks/fgsm.js';
 import type { EvaluationSpec } from '../../src/regression/baseline-file.js';
-import { attackRequest, buildAttacks, checkNoRepeats, storedAttacks, evaluationHash, resolveDataSpec, resolveStoredPath, storedDataSpec, storedPath } from '../../src/regression/spec.js';
+import { attacksFrom } from '../../src/run/attack-options.js';
+import { attackRequest, checkNoRepeats, storedAttacks, evaluationHash, resolveDataSpec, resolveStoredPath, storedDataSpec, storedPath } from '../../src/regression/spec.js';
 
 const spec: EvaluationSpec = {
   data: 'mnist',
@@ -43,12 +44,12 @@ describe('evaluation specs', () => {
   it('keep only the attack options given, and rebuild attacks with the CLI\'s parser', () => {
     const request = attackRequest({ attack: 'pgd', steps: '5', bpda: false, mode: 'sequential' });
     expect(request).toEqual({ attack: 'pgd', steps: '5' });
-    const { attacks, mode } = buildAttacks(request);
+    const { attacks, mode } = attacksFrom(request);
     expect(attacks.map((a) => a.name)).toEqual(['pgd']);
     expect(attacks[0]!.config.steps).toBe(5);
     expect(mode).toBe('independent');
-    expect(buildAttacks({ attack: 'fgsm,fgm' }).mode).toBe('sequential');
-    expect(buildAttacks({ attack: 'fgsm,fgm' }, 'independent').mode).toBe('independent');
+    expect(attacksFrom({ attack: 'fgsm,fgm' }).mode).toBe('sequential');
+    expect(attacksFrom({ attack: 'fgsm,fgm', mode: 'independent' }).mode).toBe('independent');
     expect(storedAttacks([fgsm()])).toEqual([{ name: 'fgsm', norm: 'linf', config: fgsm().config }]);
   });
 });

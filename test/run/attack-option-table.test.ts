@@ -11,9 +11,9 @@ import { UserError } from '../../src/errors.js';
 import { packageRoot } from '../../src/package-info.js';
 import type { Baseline } from '../../src/regression/baseline-file.js';
 import { baselineSchema } from '../../src/regression/schema.js';
-import { attackRequest, buildAttacks, evaluationHash } from '../../src/regression/spec.js';
+import { attackRequest, evaluationHash } from '../../src/regression/spec.js';
 import { readBaseline, writeBaseline } from '../../src/regression/store.js';
-import { rebuildAttackWith } from '../../src/report/rebuild-attack.js';
+import { rebuildAttack } from '../../src/report/rebuild-attack.js';
 import { ATTACK_OPTION_TABLE, type AttackOptionDeclaration, type AttackOptionTable } from '../../src/run/attack-option-table.js';
 import { attacksFrom, type AttackCliOptions } from '../../src/run/attack-options.js';
 import { parsePositiveInt } from '../../src/parse.js';
@@ -87,7 +87,7 @@ describe('an attack option declared once in the table (issue 14)', () => {
     await writeBaseline(file, baseline);
     const read = await readBaseline(file);
     expect(read.evaluation.request).toEqual(request);
-    const { attacks } = buildAttacks(read.evaluation.request, read.evaluation.mode, TABLE);
+    const { attacks } = attacksFrom({ ...read.evaluation.request, mode: read.evaluation.mode }, TABLE);
     expect(attacks.map(described)).toEqual(attacksFrom(opts, TABLE).attacks.map(described));
     const validate = new Ajv({ strict: true }).compile(baselineSchema(TABLE));
     expect(validate(read)).toBe(true);
@@ -97,8 +97,8 @@ describe('an attack option declared once in the table (issue 14)', () => {
   it('reaches report rebuilding: the wrapper part of the name is read back; without the row it is unknown', () => {
     const built = attacksFrom({ attack: 'pgd', steps: '3', eot: '2', fixtureScale: '2' } as AttackCliOptions, TABLE).attacks[0]!;
     expect(built.name).toBe('pgd+eot2+scale2');
-    expect(described(rebuildAttackWith(described(built), TABLE))).toEqual(described(built));
-    expect(() => rebuildAttackWith(described(built), ATTACK_OPTION_TABLE)).toThrow(/unknown part "scale2"/);
+    expect(described(rebuildAttack(described(built), TABLE))).toEqual(described(built));
+    expect(() => rebuildAttack(described(built), ATTACK_OPTION_TABLE)).toThrow(/unknown part "scale2"/);
   });
 
   it('applies a declared default wherever the option is absent, and says it in the help', () => {

@@ -9,7 +9,6 @@ import { attackImages } from '../../harness/attack-images.js';
 import type { ManifestEntry, ManifestPrediction } from '../../harness/attack-manifest.js';
 import { checkOutDir } from '../../harness/attack-output.js';
 import { checkBatchFits, parseBatchSize } from '../../harness/batch-size.js';
-import { checkEotFits } from '../../harness/eot-fit.js';
 import { formatEps } from '../../number-format.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { modelCliOptions, type ModelCliOptions } from '../../run/model-options.js';
@@ -17,10 +16,9 @@ import { setup, withAttackOptions, withCommonOptions, withModelOptions, type Com
 import { materializeAttack, singleAttack, type AttackImagesRequest } from '../../run/requests.js';
 import { resolveWorkers } from '../../backend/select.js';
 import { parseEpsList } from '../../parse.js';
-import { checkBudgets } from '../../harness/budgets.js';
+import { checkAttackSetup } from '../../harness/budgets.js';
 import { logLine } from '../../run/progress.js';
 import { startWorkerPool, type WorkerPool } from '../../run/worker-pool.js';
-import { checkRunPaths } from '../output-path.js';
 
 /** Images per batch at most (28×28 digits use it; larger images fewer, see batch-size.ts). */
 const MAX_BATCH_SIZE = 64;
@@ -77,15 +75,13 @@ export function attackCommand(): Command {
     const existing = opts.force ? 'replace' : 'refuse';
     // Before the model loads and images decode: an occupied --out is the commonest mistake.
     await checkOutDir(opts.out, existing);
-    // The model and attack as worker threads rebuild them.
-    const request = attackRequest(opts, epsilons[0]!, seed);
+    // The model and attack as worker threads rebuild them: all model options, preprocessing and labels included.
+    const request: AttackImagesRequest = { backend: opts.backend, model: modelCliOptions(opts), attack: pickAttackOptions(opts), eps: epsilons[0]!, seed, sourceModel: opts.sourceModel };
     const { model, attack, source } = await materializeAttack(request);
     let pool: WorkerPool | undefined;
     try {
-      checkBudgets([attack], epsilons, model);
-      // --eot on a deterministic model: the rule eval and baseline follow (attack has no --transform).
-      const eotNote = checkEotFits(model, [attack], false);
-      if (eotNote !== undefined) logLine(quiet, `note: ${eotNote}`);
+      // attack has no --transform to suggest for --eot on a deterministic model.
+      checkAttackSetup(model, [attack], epsilons, (note) => logLine(quiet, `note: ${note}`), false);
       if (model.bounds.lower !== 0 || model.bounds.upper !== 1) {
         throw new UserError(`the model's input range is [${model.bounds.lower}, ${model.bounds.upper}]; image files decode to [0, 1]: use a model that takes [0, 1] inputs`);
       }
@@ -120,11 +116,4 @@ export function attackCommand(): Command {
       source?.dispose?.();
     }
   });
-}
-
-/** What a worker thread needs to rebuild this command's model and attack. */
-function attackRequest(opts: AttackCommandOptions, eps: number, seed: number): AttackImagesRequest {
-  const { sourceModel } = opts;
-  // All model options, preprocessing and labels included: a worker must load the same classifier.
-  return { backend: opts.backend, model: modelCliOptions(opts), attack: pickAttackOptions(opts), eps, seed, ...(sourceModel !== undefined ? { sourceModel } : {}) };
 }

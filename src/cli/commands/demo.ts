@@ -70,11 +70,9 @@ export function demoCommand(): Command {
         sample.ids.map((id, i) => ({ source: `${id.replaceAll('/', '-')}-label${sample.labels[i]}`, pixels: sample.images.slice(i * pixels, (i + 1) * pixels), label: sample.labels[i]! })),
         { attack: fgsm(), eps: imageEps, outDir: imagesDir, seed },
       );
-      const fooled = manifest.images.filter((e) => e.status === 'fooled').length;
-      const written = manifest.images.filter((e) => e.status !== 'misclassified').length;
-      const wrong = manifest.images.length - written;
+      const { images, attacked: written, fooled, misclassified: wrong } = manifest.summary[0]!;
       // Digits the model already gets wrong are not attacked (no PNG): say so, or the count looks short.
-      logLine(quiet, `wrote ${written} adversarial PNGs (FGSM ε=${formatEps(imageEps)}, ${fooled} fooled${wrong ? `; ${wrong} of the ${manifest.images.length} digits misclassified before the attack, not attacked` : ''}) to ${imagesDir}; demo took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      logLine(quiet, `wrote ${written} adversarial PNGs (FGSM ε=${formatEps(imageEps)}, ${fooled} fooled${wrong ? `; ${wrong} of the ${images} digits misclassified before the attack, not attacked` : ''}) to ${imagesDir}; demo took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       model.dispose?.();
     }

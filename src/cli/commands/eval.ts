@@ -82,17 +82,13 @@ export function evalCommand(): Command {
       if (opts.html === undefined && Object.keys(gridFilter).length > 0) {
         throw new UserError('--grid-attack, --grid-eps, --grid-fooled, --grid-robust and --grid-classes choose the images of the HTML report: add --html FILE');
       }
+      // The materialized model, data, attacks, mode, target and transfer source.
       const { report, json } = await runEvaluation({
-        model: m.model,
+        ...m,
         request,
-        loaded: { data: m.data, ...(m.subset !== undefined ? { subset: m.subset } : {}) },
-        attacks: m.attacks,
-        ...(m.source ? { source: m.source } : {}),
-        mode: m.mode,
         epsilons,
         ...(opts.fitSize !== undefined ? { fitSize: parsePositiveInt(opts.fitSize, '--fit-size') } : {}),
         batchSize: parseBatchSize(opts.batchSize, m.model.inputShape, EVAL_MAX_BATCH_SIZE),
-        target: m.target,
         quiet,
         json: opts.json,
         ...(opts.html !== undefined ? { html: opts.html, onPhase: phaseProgress(quiet) } : {}),
