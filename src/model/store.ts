@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import type { Bounds, Classifier } from '../types.js';
+import type { Classifier } from '../types.js';
 import { loadedLayersClassifier } from './classifier.js';
 import { fileLoader, fileSaver, readModelJson } from './fs-io.js';
 import { loadGraphClassifier } from './graph.js';

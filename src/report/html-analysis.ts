@@ -3,7 +3,7 @@ import type { ConfusionCounts, Report } from '../harness/report-types.js';
 import { MANY_CLASSES } from './analysis-charts.js';
 import { classCount, denseConfusion, WORST_CASE } from './breakdown.js';
 import { className } from './captions.js';
-import { convergenceCheck, lastRestartFound, runSummaries, stillRising } from './convergence.js';
+import { convergenceCheck, lastRestartFound, runSummaries } from './convergence.js';
 import { attackLabel } from './document.js';
 import type { FellAtDistribution } from './fell-at.js';
 import type { MinimalDistribution } from './minimal-distribution.js';

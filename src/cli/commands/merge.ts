@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { renderCertifyText } from '../../certify/render.js';
 import { CERTIFY_FORMAT, mergeCertifyReports, type CertifyReport } from '../../certify/report.js';
-import { UserError } from '../../errors.js';
 import { readJsonFile } from '../../json-file.js';
 import { mergeReports } from '../../harness/merge.js';
 import type { Report } from '../../harness/report-types.js';
