@@ -4,8 +4,9 @@
  * (`node --import tsx test/bench/profile-mobilenet.ts --forward`), and two gradients. tf.relu6 is
  * the same function in one unary kernel with one gradient kernel (lazy-grads.ts). Registered
  * under the stock class's name, this class serves every model built or loaded afterwards; a
- * saved model still says 'relu6'. The one difference is the gradient at exactly x = 6 (1 instead
- * of tfjs's 0; PyTorch gives 0 at both ends), a set of measure zero.
+ * saved model still says 'relu6'. Two differences: the gradient at exactly x = 6 (1 instead of
+ * tfjs's 0; PyTorch gives 0 at both ends), and on wasm a NaN input, which gives 0 instead of 6
+ * (NaN in both on cpu).
  */
 import * as tf from '@tensorflow/tfjs';
 

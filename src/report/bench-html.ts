@@ -93,7 +93,7 @@ export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, 
     sections.push([
       'training',
       'Training',
-      `<section id="training"><h2>Robustness during training</h2><figure class="chart">${trainingSvg}</figure><p class="caption">After every epoch, each entry's accuracy under the training monitor (${h(monitorLine(page.entries))}), against the wall time of training so far (the monitor's own time excluded), with 95% Wilson bands. The monitor is weaker than the leaderboard's evaluation: it shows the trend, and where a recipe stood when its budget ran out; the leaderboard's figures are the reference.</p></section>`,
+      `<section id="training"><h2>Robustness during training</h2><figure class="chart">${trainingSvg}</figure><p class="caption">After every epoch, each entry's accuracy under the training monitor (${h(monitorLine(page.entries))}), against the wall time of training so far (the monitor's own time excluded; other processes' load inflates it, and model.json keeps the CPU seconds too), with 95% Wilson bands. The monitor is weaker than the leaderboard's evaluation: it shows the trend, and where a recipe stood when its budget ran out; the leaderboard's figures are the reference.</p></section>`,
     ]);
   }
   if (headline) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(headline)]);

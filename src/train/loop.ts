@@ -200,6 +200,8 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
   const hooks = options.hooks ?? {};
   const history: EpochProgress[] = resumed?.history ?? [];
   const trained = { seconds: history.at(-1)?.seconds ?? 0, cpuSeconds: history.at(-1)?.cpuSeconds ?? 0 };
+  // A checkpoint from before times were recorded: later sums would leave its epochs out, so none are kept.
+  const timed = history.every((h) => h.seconds !== undefined);
   let stoppedEarly: TrainSummary['stoppedEarly'];
   // Weights after the previous epoch, kept for early stopping to fall back on.
   let snapshot: tf.Tensor[] | undefined;
@@ -286,7 +288,8 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
       trained.seconds += (performance.now() - epochStart.wall) / 1000;
       const cpu = cpuSeconds();
       if (cpu !== undefined && epochStart.cpu !== undefined) trained.cpuSeconds += cpu - epochStart.cpu;
-      const progress: EpochProgress = { epoch, epochs: options.epochs, loss: lossSum / seen, accuracy: correct / seen, seconds: trained.seconds, ...(cpu !== undefined ? { cpuSeconds: trained.cpuSeconds } : {}) };
+      const times = timed ? { seconds: trained.seconds, ...(cpu !== undefined ? { cpuSeconds: trained.cpuSeconds } : {}) } : {};
+      const progress: EpochProgress = { epoch, epochs: options.epochs, loss: lossSum / seen, accuracy: correct / seen, ...times };
       if (options.monitor) {
         // The same seed every epoch: the attack's random starts do not vary between measurements.
         const monitor = options.monitor;

@@ -20,6 +20,16 @@ describe("tf.layers' 'relu6' activation", () => {
   beforeAll(useTestBackend);
   afterAll(registerRelu6Activation);
 
+  it('is what a model built after the backend starts gets (initBackend registers it)', async () => {
+    const m = model();
+    const x = tf.zeros([1, 6, 6, 2]);
+    const kernels = await kernelsOf(() => m.predict(x) as tf.Tensor);
+    expect(kernels).toContain('Relu6');
+    expect(kernels).not.toContain('Minimum');
+    tf.dispose(x);
+    m.dispose();
+  });
+
   it('runs as the one Relu6 kernel, computing what the stock minimum(6, relu(x)) computes, value and input gradient', async () => {
     const x = tf.randomUniform([5, 6, 6, 2], 0, 1, 'float32', 3);
     const w = tf.randomNormal([5, 3], 0, 1, 'float32', 4);

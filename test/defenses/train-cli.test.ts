@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readTrainingCurve } from '../../src/leaderboard/training-curve.js';
+import { fixtureModelPath } from '../../src/package-info.js';
 import { runCli } from '../helpers/cli.js';
 import { useTestBackend } from '../helpers/backend.js';
 
@@ -23,6 +24,8 @@ describe('advtest train --defense', () => {
     expect(epoch.seconds).toBeGreaterThan(0);
     const curve = await readTrainingCurve(out);
     expect(curve).toEqual(meta.heldOut);
+    // A model trained before times were recorded has no curve to draw.
+    expect(await readTrainingCurve(fixtureModelPath('mnist-cnn-pgd-at'))).toBeUndefined();
   });
 
   it('refuses unknown defenses listing the valid ones, and a training attack with the wrong options', async () => {

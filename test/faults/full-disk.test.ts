@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { Journal, JOURNAL_FORMAT } from '../../src/harness/journal.js';
+import { CERTIFY_JOURNAL_FORMAT, CertifyJournal } from '../../src/certify/journal.js';
+import type { CertifiedExample } from '../../src/certify/report.js';
 import { fixtureModelPath } from '../../src/package-info.js';
 import { writeFileSafely } from '../../src/report/write-file.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
@@ -112,6 +114,32 @@ describe.skipIf(!mounted)('a full disk and a read-only file system (needs `mount
     expect((await readdir(full)).sort()).toEqual(['filler', 'r.json.journal']);
     // Whatever was written, every line is whole: the journal loads.
     expect(new Journal(file, header).done.has(0)).toBe(true);
+    expect((await readFile(file, 'utf8')).startsWith(before)).toBe(true);
+  });
+
+  it('a certify journal on a full disk: the same UserError and the same cut, through the shared append', async () => {
+    await empty(full);
+    const file = path.join(full, 'c.json.journal');
+    const header = { format: CERTIFY_JOURNAL_FORMAT, configHash: 'c', fingerprint: 'f', seed: 0, model: '{}' } as const;
+    const example = (index: number, id: string) => ({ index, id, label: 0, forwardPasses: 1, seconds: 0 }) as unknown as CertifiedExample;
+    const journal = new CertifyJournal(file, header);
+    journal.append(example(0, 'a'));
+    journal.close();
+    const before = await readFile(file, 'utf8');
+    await fill(full, 0);
+    const again = new CertifyJournal(file, header);
+    let err: unknown;
+    try {
+      again.append(example(1, 'x'.repeat(120_000)));
+      again.append(example(2, 'y'.repeat(120_000)));
+    } catch (e) {
+      err = e;
+    }
+    again.close();
+    expect(err).toBeInstanceOf(UserError);
+    // The first append rewrites the journal, the second appends: either may be the one refused.
+    expect((err as Error).message).toMatch(/^cannot write \S+c\.json\.journal: disk full \(ENOSPC\); (the journal was left as it was|the examples finished so far are kept in it)/);
+    expect(new CertifyJournal(file, header).done.has(0)).toBe(true);
     expect((await readFile(file, 'utf8')).startsWith(before)).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -157,6 +157,16 @@ describe('trainModel', () => {
         expect(history[i]!.seconds! - history[i - 1]!.seconds!).toBeGreaterThanOrEqual(0.04);
         expect(history[i]!.cpuSeconds!).toBeGreaterThan(history[i - 1]!.cpuSeconds!);
       }
+      // A checkpoint written before times were recorded: no epoch gets a sum that would leave it out.
+      const file = path.join(checkpoint.dir, 'checkpoint.json');
+      await rm(checkpoint.dir, { recursive: true, force: true });
+      await train(1);
+      const old = JSON.parse(await readFile(file, 'utf8')) as { history: Record<string, unknown>[] };
+      old.history.forEach((h) => (delete h['seconds'], delete h['cpuSeconds']));
+      await writeFile(file, JSON.stringify(old));
+      const resumed = await train(2);
+      expect(resumed).toHaveLength(2);
+      expect(resumed.map((h) => h.seconds)).toEqual([undefined, undefined]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
