@@ -17,6 +17,8 @@ import { SIMD_KERNELS_SHARED, SIMD_KERNELS_UNSHARED } from './simd-kernels-wasm.
 export interface SimdKernels {
   relu_grad(dy: number, x: number, out: number, n: number, lo: number, hi: number): void;
   clip_grad(dy: number, x: number, out: number, n: number, lo: number, hi: number): void;
+  relu(x: number, out: number, n: number): void;
+  clamp(x: number, out: number, n: number, lo: number, hi: number): void;
   max_pool_grad(
     x: number, dy: number, dx: number, acc: number,
     n: number, h: number, w: number, ch: number,

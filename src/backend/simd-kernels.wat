@@ -86,6 +86,57 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
 
+  ;; out = max(x, 0): tfjs's wasm Relu (NaN stays NaN, -0 gives +0; f32x4.max does both).
+  (func (export "relu")
+    (param $x i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $n4 i32) (local $off i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (v128.store (i32.add (local.get $out) (local.get $off))
+          (f32x4.max (v128.load (i32.add (local.get $x) (local.get $off))) (v128.const f32x4 0 0 0 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (f32.store (i32.add (local.get $out) (local.get $off))
+          (f32.max (f32.load (i32.add (local.get $x) (local.get $off))) (f32.const 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
+  ;; out = (y < hi ? y : hi) with y = (lo < x ? x : lo): tfjs's wasm Relu6 (lo 0, hi 6) and
+  ;; ClipByValue, special values included (NaN gives lo, -0 with lo = 0 gives +0): f32x4.pmax(lo, x)
+  ;; and f32x4.pmin(hi, y) are exactly these selects.
+  (func (export "clamp")
+    (param $x i32) (param $out i32) (param $n i32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $n4 i32) (local $off i32)
+    (local $vlo v128) (local $vhi v128) (local $s f32)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (v128.store (i32.add (local.get $out) (local.get $off))
+          (f32x4.pmin (local.get $vhi) (f32x4.pmax (local.get $vlo) (v128.load (i32.add (local.get $x) (local.get $off))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $off))))
+        (local.set $s (select (local.get $s) (local.get $lo) (f32.lt (local.get $lo) (local.get $s))))
+        (f32.store (i32.add (local.get $out) (local.get $off))
+          (select (local.get $s) (local.get $hi) (f32.lt (local.get $s) (local.get $hi))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
   ;; MaxPoolGrad, NHWC, tfjs's cpu semantics bit for bit: each window's dy goes to the first
   ;; position (row-major) holding the window's maximum; -Infinity and NaN never win; windows
   ;; are visited in output order, so an input in several windows sums their dy in the cpu

@@ -20,6 +20,9 @@ export const REPLACED_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
   '_FusedMatMul',
+  'Relu',
+  'Relu6',
+  'ClipByValue',
 ] as const;
 export type ReplacedKernel = (typeof REPLACED_KERNELS)[number];
 

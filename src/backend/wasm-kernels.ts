@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerLazyGradients, unregisterLazyGradients } from './lazy-grads.js';
 import { registerRelu6Activation, unregisterRelu6Activation } from './relu6-activation.js';
 import { castKernel, identityKernel } from './wasm-alias-kernels.js';
+import { clipByValueKernel, relu6Kernel, reluKernel } from './wasm-activations.js';
 import { conv2dBackpropFilterPatches, conv2dBackpropInputCol2im } from './wasm-im2col.js';
 import {
   asTensor,
@@ -379,6 +380,9 @@ const replacements: Record<ReplacedKernel, tf.KernelFunc> = {
   [DEPTHWISE_INPUT_KERNEL]: depthwiseBackpropInputKernel,
   [DEPTHWISE_FILTER_KERNEL]: depthwiseBackpropFilterKernel,
   [FUSED_MATMUL_KERNEL]: fusedMatMulKernel,
+  Relu: reluKernel,
+  Relu6: relu6Kernel,
+  ClipByValue: clipByValueKernel,
 };
 
 /** Kernels tfjs-backend-wasm 4.22 does not have at all: ours are the only implementation. */
@@ -407,6 +411,8 @@ export interface WasmGradKernelOptions {
   lazyGradients?: boolean;
   /** tf.layers' 'relu6' activation as the one Relu6 kernel, relu6-activation.ts (default true). */
   relu6?: boolean;
+  /** Relu, Relu6 and ClipByValue as SIMD loops, wasm-activations.ts (default true). */
+  activations?: boolean;
 }
 
 function install(name: ReplacedKernel): void {
@@ -431,8 +437,9 @@ function install(name: ReplacedKernel): void {
 
 /**
  * Replaces the wasm `Conv2DBackpropInput`, adds the missing wasm `Conv2DBackpropFilter`, and (by
- * default) replaces `MaxPoolGrad`, transposed `BatchMatMul`, `Identity`, same-dtype `Cast`, `Tile`
- * and leading-axes `Sum`; each falls back to the stock kernel for what it does not cover.
+ * default) replaces `MaxPoolGrad`, transposed `BatchMatMul`, `Identity`, same-dtype `Cast`, `Tile`,
+ * leading-axes `Sum`, and float32 `Relu` / `Relu6` / `ClipByValue`; each falls back to the stock
+ * kernel for what it does not cover.
  * Idempotent. Registers for backendName 'wasm' whatever the active backend is, but
  * `@tensorflow/tfjs-backend-wasm` must have been imported (it registers the originals we fall
  * back to).
@@ -454,6 +461,11 @@ export function registerWasmGradKernels(options: WasmGradKernelOptions = {}): vo
   if (options.sum ?? true) install('Sum');
   if (options.lazyGradients ?? true) registerLazyGradients();
   if (options.relu6 ?? true) registerRelu6Activation();
+  if (options.activations ?? true) {
+    install('Relu');
+    install('Relu6');
+    install('ClipByValue');
+  }
 }
 
 /** Restores whatever was registered before `registerWasmGradKernels` (for benchmarks/tests). */

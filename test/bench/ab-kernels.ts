@@ -7,8 +7,12 @@
  * prints min and median of each and the ratio old ÷ new (> 1: the new one is faster). On a
  * shared machine the CPU times and the ratios are what mean anything.
  *
- *   node --import tsx test/bench/ab-kernels.ts [--rounds 9] [--threads 1] [--kernels-only]
+ *   node --import tsx test/bench/ab-kernels.ts [--rounds 9] [--threads 1] [--kernels-only] [--activations]
  *
+ * --activations compares instead the stock wasm Relu / Relu6 / ClipByValue (old) with advtest's
+ * SIMD ones (new, wasm-activations.ts), everything else being advtest's, and adds a MobileNetV2
+ * forward pass (224×224×3, batch 4, batch norms folded); it matters with --threads 2, the
+ * pthread build, whose stock unary kernels are the slow ones.
  * Kernel rows time one kernel alone on the MNIST CNN's shapes at batch 128; task rows time the
  * input gradient, one PGD-10 batch and one training step (test/bench/setup.ts).
  */
@@ -17,6 +21,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CLIP_GRAD_KERNEL } from '../../src/backend/lazy-grads.js';
 import { initBackend } from '../../src/backend/select.js';
 import { setSimdKernelsEnabled, simdKernelsUnavailable } from '../../src/backend/simd-kernels.js';
+import { registerWasmGradKernels, unregisterWasmGradKernels } from '../../src/backend/wasm-kernels.js';
+import { foldForInference } from '../../src/model/fold-batch-norm.js';
+import { mobileNetV2 } from '../helpers/mobilenet.js';
 import { median } from './report.js';
 import { BATCH, benchSetup } from './setup.js';
 
@@ -28,8 +35,15 @@ function argNumber(name: string, fallback: number): number {
 const ROUNDS = argNumber('--rounds', 9);
 const THREADS = argNumber('--threads', 1);
 
+const ACTIVATIONS = process.argv.includes('--activations');
+
 function use(version: 'old' | 'new'): void {
-  setSimdKernelsEnabled(version === 'new');
+  if (!ACTIVATIONS) {
+    setSimdKernelsEnabled(version === 'new');
+    return;
+  }
+  unregisterWasmGradKernels();
+  registerWasmGradKernels({ activations: version === 'new' });
 }
 
 interface Sample {
@@ -67,10 +81,10 @@ async function ab(label: string, fn: () => void | Promise<void>): Promise<void> 
   const med = (s: Sample[], k: keyof Sample): number => median(s.map((x) => x[k]));
   const side = (s: Sample[]): string => `cpu min ${ms(min(s, 'cpu'))} med ${ms(med(s, 'cpu'))} | wall min ${ms(min(s, 'wall'))} med ${ms(med(s, 'wall'))}`;
   console.log(`\n${label}`);
-  console.log(`  old (JS)   ${side(old)} ms`);
-  console.log(`  new (SIMD) ${side(neu)} ms`);
+  console.log(`  old ${ACTIVATIONS ? '(stock)' : '(JS)   '} ${side(old)} ms`);
+  console.log(`  new (SIMD)    ${side(neu)} ms`);
   console.log(
-    `  old/new    cpu min ${(min(old, 'cpu') / min(neu, 'cpu')).toFixed(2)}× med ${(med(old, 'cpu') / med(neu, 'cpu')).toFixed(2)}× | ` +
+    `  old/new       cpu min ${(min(old, 'cpu') / min(neu, 'cpu')).toFixed(2)}× med ${(med(old, 'cpu') / med(neu, 'cpu')).toFixed(2)}× | ` +
       `wall min ${(min(old, 'wall') / min(neu, 'wall')).toFixed(2)}× med ${(med(old, 'wall') / med(neu, 'wall')).toFixed(2)}×`,
   );
 }
@@ -92,7 +106,19 @@ async function main(): Promise<void> {
   const backend = await initBackend('wasm', { threads: THREADS });
   const unavailable = simdKernelsUnavailable(tf.backend() as BackendWasm);
   if (unavailable !== undefined) throw new Error(`the SIMD kernels do not run here: ${unavailable}`);
-  console.log(`A/B, ${ROUNDS} interleaved rounds, wasm ${backend.threads} thread(s); old = JS loops, new = SIMD kernels; ratio old ÷ new (> 1: new is faster)`);
+  console.log(`A/B, ${ROUNDS} interleaved rounds, wasm ${backend.threads} thread(s); old = ${ACTIVATIONS ? 'stock Relu/Relu6/ClipByValue' : 'JS loops'}, new = SIMD kernels; ratio old ÷ new (> 1: new is faster)`);
+  if (ACTIVATIONS) {
+    const x = tf.randomNormal([BATCH, 26, 26, 32], 0, 1, 'float32', 1);
+    await ab(`Relu [${BATCH},26,26,32]`, () => tf.tidy(() => void tf.relu(x)));
+    await ab(`Relu6 [${BATCH},26,26,32]`, () => tf.tidy(() => void tf.relu6(x)));
+    tf.dispose(x);
+    const mobilenet = foldForInference(mobileNetV2({ seed: 0 })).model;
+    const image = tf.randomUniform([4, 224, 224, 3], 0, 1, 'float32', 1);
+    await ab('MobileNetV2 forward, batch 4', () => tf.tidy(() => void (mobilenet.predict(image) as tf.Tensor).dataSync()));
+    tf.dispose(image);
+    mobilenet.dispose();
+  }
+  if (ACTIVATIONS && process.argv.includes('--kernels-only')) return;
   const reluIn = tf.randomNormal([BATCH, 26, 26, 32], 0, 1, 'float32', 1);
   const dy = tf.randomNormal([BATCH, 26, 26, 32], 0, 1, 'float32', 2);
   await ab(`${CLIP_GRAD_KERNEL} (ReLU) [${BATCH},26,26,32]`, () => {
