@@ -78,13 +78,19 @@ if (!existsSync(CHROMIUM)) {
     let html: string;
 
     beforeAll(async () => {
-      fixture = await writeFixtureReport();
-      html = path.join(fixture.dir, 'report.html');
-      const r = await runCli('report', fixture.file, '--out', html, '--quiet');
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      await mkdir(ARTIFACTS, { recursive: true });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      // Chromium starts on the other core while this one evaluates the fixture report.
+      const launching = chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      try {
+        fixture = await writeFixtureReport();
+        html = path.join(fixture.dir, 'report.html');
+        const r = await runCli('report', fixture.file, '--out', html, '--quiet');
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        await mkdir(ARTIFACTS, { recursive: true });
+      } finally {
+        // Kept even when the set-up failed, so that afterAll closes it.
+        browser = await launching;
+      }
     });
 
     afterAll(async () => {
