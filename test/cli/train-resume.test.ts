@@ -33,8 +33,8 @@ describe('a training run killed with SIGKILL', () => {
   it('resumes from its last epoch checkpoint and ends with the weights of an uninterrupted run', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'advtest-train-resume-'));
     const clean = path.join(dir, 'uninterrupted');
-    // The uninterrupted run goes alongside the interrupted ones (separate folders): CI gives
-    // vitest one worker on 2 cores, so the second core is otherwise idle here.
+    // The uninterrupted run goes alongside the interrupted ones (separate folders), so the test
+    // takes the time of one run and a half rather than two.
     const uninterrupted = train(clean).done;
 
     const out = path.join(dir, 'interrupted');
