@@ -12,13 +12,8 @@ import { foldBatchNorm } from '../../src/model/fold-batch-norm.js';
 import { initBackend } from '../../src/backend/select.js';
 import { mobileNetV2 } from '../helpers/mobilenet.js';
 import { byKernelName, KernelProfiler } from './kernel-profile.js';
-import { median } from './report.js';
+import { argNumber, interleavedAB } from './ab-tools.js';
 
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isInteger(v) && v > 0 ? v : fallback;
-}
 const BATCH = argNumber('--batch', 2);
 const ROUNDS = argNumber('--rounds', 7);
 const THREADS = argNumber('--threads', 1);
@@ -39,35 +34,12 @@ const grad = (m: tf.LayersModel) => (): void => {
   });
 };
 
-function measure(fn: () => void): { wall: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
-}
-
 console.log(`MobileNetV2 224×224×3, batch ${BATCH}, wasm ${backend.threads} thread(s): ${n} BatchNormalization layers folded; ${ROUNDS} interleaved rounds`);
 for (const [label, make] of [
   ['forward', forward],
   ['input gradient', grad],
 ] as const) {
-  const a = make(model);
-  const b = make(folded);
-  a();
-  b();
-  const old: Array<{ wall: number; cpu: number }> = [];
-  const neu: Array<{ wall: number; cpu: number }> = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) (old.push(measure(a)), neu.push(measure(b)));
-    else (neu.push(measure(b)), old.push(measure(a)));
-  }
-  const m = (s: typeof old, k: 'wall' | 'cpu'): number => median(s.map((v) => v[k]));
-  console.log(
-    `${label.padEnd(15)} unfolded ${m(old, 'wall').toFixed(0)} ms wall ${m(old, 'cpu').toFixed(0)} ms cpu | folded ${m(neu, 'wall').toFixed(0)} ms wall ${m(neu, 'cpu').toFixed(0)} ms cpu | ` +
-      `unfolded/folded wall ${(m(old, 'wall') / m(neu, 'wall')).toFixed(2)}×, cpu ${(m(old, 'cpu') / m(neu, 'cpu')).toFixed(2)}×`,
-  );
+  interleavedAB(label, ['unfolded', make(model)], ['folded', make(folded)], ROUNDS);
 }
 const profiler = new KernelProfiler();
 profiler.start();

@@ -26,12 +26,8 @@ import { foldForInference } from '../../src/model/fold-batch-norm.js';
 import { mobileNetV2 } from '../helpers/mobilenet.js';
 import { median } from './report.js';
 import { BATCH, benchSetup } from './setup.js';
+import { argNumber } from './ab-tools.js';
 
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isInteger(v) && v > 0 ? v : fallback;
-}
 const ROUNDS = argNumber('--rounds', 9);
 const THREADS = argNumber('--threads', 1);
 

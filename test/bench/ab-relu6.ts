@@ -13,13 +13,8 @@ import { initBackend } from '../../src/backend/select.js';
 import { registerRelu6Activation, unregisterRelu6Activation } from '../../src/backend/relu6-activation.js';
 import { foldForInference } from '../../src/model/fold-batch-norm.js';
 import { mobileNetV2 } from '../helpers/mobilenet.js';
-import { median } from './report.js';
+import { argNumber, interleavedAB } from './ab-tools.js';
 
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isInteger(v) && v > 0 ? v : fallback;
-}
 const BATCH = argNumber('--batch', 2);
 const ROUNDS = argNumber('--rounds', 7);
 const THREADS = argNumber('--threads', 1);
@@ -35,33 +30,12 @@ const logits = (m: tf.LayersModel): Float32Array => tf.tidy(() => (m.predict(x) 
 const gradient = (m: tf.LayersModel): Float32Array =>
   tf.tidy(() => tf.grad((xx) => tf.losses.softmaxCrossEntropy(y, m.apply(xx) as tf.Tensor, undefined, tf.Reduction.SUM))(x).dataSync() as Float32Array);
 
-function measure(fn: () => void): { wall: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
-}
-
 console.log(`MobileNetV2 224×224×3, batch ${BATCH}, wasm ${backend.threads} thread(s), batch norms folded; ${ROUNDS} interleaved rounds`);
 for (const [label, run] of [
   ['forward', logits],
   ['input gradient', gradient],
 ] as const) {
-  const a = (): void => void run(stock);
-  const b = (): void => void run(ours);
-  const old: Array<{ wall: number; cpu: number }> = [];
-  const neu: Array<{ wall: number; cpu: number }> = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) (old.push(measure(a)), neu.push(measure(b)));
-    else (neu.push(measure(b)), old.push(measure(a)));
-  }
-  const m = (s: typeof old, k: 'wall' | 'cpu'): number => median(s.map((v) => v[k]));
-  console.log(
-    `${label.padEnd(15)} stock ${m(old, 'wall').toFixed(0)} ms wall ${m(old, 'cpu').toFixed(0)} ms cpu | one kernel ${m(neu, 'wall').toFixed(0)} ms wall ${m(neu, 'cpu').toFixed(0)} ms cpu | ` +
-      `stock/ours wall ${(m(old, 'wall') / m(neu, 'wall')).toFixed(2)}×, cpu ${(m(old, 'cpu') / m(neu, 'cpu')).toFixed(2)}×`,
-  );
+  interleavedAB(label, ['stock', (): void => void run(stock)], ['one kernel', (): void => void run(ours)], ROUNDS);
 }
 tf.dispose([x, y]);
 stock.dispose();

@@ -15,12 +15,7 @@ import {
   type WasmGradKernelOptions,
 } from '../../src/backend/wasm-kernels.js';
 import { BATCH, benchSetup } from './setup.js';
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isInteger(v) && v > 0 ? v : fallback;
-}
+import { argNumber } from './ab-tools.js';
 
 const RUNS = argNumber('--runs', 15);
 
