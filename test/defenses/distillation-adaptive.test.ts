@@ -26,7 +26,7 @@ describe('defensive distillation under an adaptive attack', () => {
   const EPS = 0.2;
 
   async function trained(kind: 'standard' | 'distilled'): Promise<Report> {
-    const train = balancedSubset(loadMnist('train'), 4000);
+    const train = balancedSubset(loadMnist('train'), 2000);
     const test = balancedSubset(loadMnist('test'), 200);
     const options = { epochs: 10, batchSize: 64, seed: 0 };
     const student = buildArchitecture('mlp', [28, 28, 1], 10, 0);
@@ -56,8 +56,9 @@ describe('defensive distillation under an adaptive attack', () => {
     const standard = await trained('standard');
     const acc = (r: Report, prefix: string) => r.results.find((x) => x.attack.startsWith(prefix))!.accuracy;
 
-    // Measured (wasm): distilled clean 83.0%, PGD-CE 56.5%, APGD-DLR 2.0%, Square 4.5%, CE gradients
-    // exactly zero on 73/100 probed digits; standard clean 90.5%, all three 0–0%.
+    // Measured (wasm): distilled clean 71.5%, PGD-CE 40.0%, APGD-DLR 5.5%, Square 7.5%, CE gradients
+    // exactly zero on 47/93 probed digits; standard clean 88.5%, all three 0%. 2,000 training digits
+    // keep the test quick; fewer steps saturate less (2,000 × 5 epochs: PGD-CE 15.5%, nothing shown).
     // The masking is real: PGD with cross-entropy reports far more robustness than it should.
     expect(acc(distilled, 'pgd')).toBeGreaterThan(acc(standard, 'pgd') + 0.2);
     const zero = distilled.sanity!.find((c) => c.id === 'nonzero-gradients')!;
