@@ -5,7 +5,8 @@ export { initBackend, backendInfo, type BackendChoice, type BackendInfo, type Ba
 export { loadModel, saveModel, loadLayersModel, type ModelMetadata, type LoadModelOptions } from './model/store.js';
 export { layersClassifier, type LayersClassifierOptions } from './model/classifier.js';
 export { withPreprocessing, applyPreprocessing, describePreprocessing, validatePreprocessing, type Preprocessing } from './model/preprocessing.js';
-export { readLabelsFile, readExportMetadata, type ExportMetadata } from './model/labels.js';
+export { readLabelsFile, readExportMetadata } from './model/labels.js';
+export type { ExportMetadata } from './model/metadata.js';
 export { replaceUnscaledBatchNorms } from './model/batch-norm.js';
 export { withInputTransform, straightThrough, expectation, type InputTransform, type TransformedClassifier } from './model/input-transform.js';
 export { scoreClassifier, type ScoreFunction } from './model/score-model.js';

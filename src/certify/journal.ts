@@ -1,18 +1,13 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { LineJournal } from '../harness/journal.js';
+import { LineJournal, type JournalHeader } from '../harness/journal.js';
 import type { CertifiedExample } from './report.js';
 
 export const CERTIFY_JOURNAL_FORMAT = 'advtest-certify-journal/1';
 
 /** What a journal must match to be resumed: the same certification of the same data and model. */
-export interface CertifyJournalHeader {
+export interface CertifyJournalHeader extends Pick<JournalHeader, 'configHash' | 'fingerprint' | 'seed' | 'model' | 'shard'> {
   format: typeof CERTIFY_JOURNAL_FORMAT;
-  configHash: string;
-  fingerprint: string;
-  seed: number;
-  model: string;
-  shard?: { index: number; count: number };
 }
 
 /**

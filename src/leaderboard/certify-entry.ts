@@ -63,15 +63,12 @@ export async function certifyEntry(model: Classifier, name: string, data: Datase
   for (const f of await readdir(dir)) {
     if (ours.test(f) && f !== path.basename(journal)) await rm(path.join(dir, f), { force: true });
   }
+  // The certify section is CertifyOptions but for `limit`, which chose `data`.
+  const { limit: _limit, ...settings } = c;
   const report = await certifyDataset(model, data, {
-    sigma: c.sigma,
-    n0: c.n0,
-    n: c.n,
-    alpha: c.alpha,
-    radii: c.radii,
+    ...settings,
     seed: o.seed,
     journal,
-    ...(c.batchSize !== undefined ? { batchSize: c.batchSize } : {}),
     ...(o.subset ? { subset: o.subset } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });

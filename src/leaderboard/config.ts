@@ -1,36 +1,24 @@
 import path from 'node:path';
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
+import type { CertifyOptions } from '../certify/run.js';
 import { UserError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { packageRoot } from '../package-info.js';
 import { ATTACK_OPTION_TABLE, optionSchemas, type AttackOptionJson, type AttackOptionTable } from '../run/attack-option-table.js';
+import type { TrainJob } from '../run/train.js';
+import { OPTIMIZERS } from '../train/optimizers.js';
+import { SCHEDULES } from '../train/schedule.js';
 
 /** An example config that ships in the npm package ("files" in package.json), by absolute path. */
 export function exampleBenchConfig(): string {
   return path.join(packageRoot(), 'fixtures', 'bench', 'defenses.json');
 }
 
-/** How every entry is trained unless it says otherwise. */
-export interface TrainSettings {
-  arch?: string;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
-  optimizer?: 'sgd' | 'momentum' | 'nesterov' | 'adam';
-  schedule?: 'constant' | 'step' | 'cosine' | 'one-cycle';
-  seed?: number;
-  /** --defense grammar of `advtest train`. */
-  defense?: string;
-  trainAttack?: string;
-  trainEps?: number;
-  trainSteps?: number;
+/** How every entry is trained unless it says otherwise: the training run's settings (src/run/train.ts), --train-step-size as typed. */
+export type TrainSettings = Partial<Pick<TrainJob, 'arch' | 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'seed' | 'defense' | 'trainAttack' | 'trainEps' | 'trainSteps' | 'trainEpsRamp' | 'clipLayers' | 'holdout'>> & {
   /** Absolute (0.01) or relative to ε (0.25x). */
   trainStepSize?: string;
-  /** Epochs of training-ε warm-up (--train-eps-ramp). */
-  trainEpsRamp?: number;
-  clipLayers?: string[];
-  holdout?: number;
-}
+};
 
 /** One row of the leaderboard. */
 export interface BenchEntry extends TrainSettings {
@@ -45,16 +33,9 @@ export interface BenchEntry extends TrainSettings {
  * Randomized-smoothing certification of every entry after its evaluation (Cohen et al. 2019, as
  * `advtest certify`): certified L2 accuracy at `radii` becomes leaderboard columns.
  */
-export interface BenchCertify {
-  sigma: number;
-  n0: number;
-  n: number;
-  alpha: number;
-  radii: number[];
+export interface BenchCertify extends Pick<CertifyOptions, 'sigma' | 'n0' | 'n' | 'alpha' | 'radii' | 'batchSize'> {
   /** Certify a class-balanced subset of this many test examples (default: eval.limit). */
   limit?: number;
-  /** Noisy copies per forward pass (results do not depend on it). */
-  batchSize?: number;
 }
 
 export interface BenchConfig {
@@ -86,8 +67,8 @@ const train = {
     epochs: { type: 'integer', minimum: 1, nullable: true },
     batchSize: { type: 'integer', minimum: 1, nullable: true },
     lr: { type: 'number', exclusiveMinimum: 0, nullable: true },
-    optimizer: { type: 'string', enum: ['sgd', 'momentum', 'nesterov', 'adam'], nullable: true },
-    schedule: { type: 'string', enum: ['constant', 'step', 'cosine', 'one-cycle'], nullable: true },
+    optimizer: { type: 'string', enum: [...OPTIMIZERS], nullable: true },
+    schedule: { type: 'string', enum: [...SCHEDULES], nullable: true },
     seed: { type: 'integer', minimum: 0, nullable: true },
     defense: { type: 'string', nullable: true },
     trainAttack: { type: 'string', nullable: true },

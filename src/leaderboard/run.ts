@@ -18,7 +18,7 @@ import { evaluateOnWorkers } from '../run/evaluation.js';
 import type { HeldOutRecord } from '../train/monitor.js';
 import type { Classifier } from '../types.js';
 import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
-import type { BenchConfig, BenchEntry, TrainSettings } from './config.js';
+import type { BenchConfig, BenchEntry } from './config.js';
 import { readTrainingCurve } from './training-curve.js';
 import { BENCH_SHAPE, benchAttackOptions, checkBenchConfig } from './validate.js';
 
@@ -62,19 +62,17 @@ export interface BenchOptions {
 }
 
 /** The entry's settings over the shared ones. */
-function settingsOf(config: BenchConfig, entry: BenchEntry): TrainSettings & BenchEntry {
+function settingsOf(config: BenchConfig, entry: BenchEntry): BenchEntry {
   return { ...config.train, ...entry };
 }
 
 /** Of what decides an entry's evaluation; the certification has its own key (certify-entry.ts). */
 export function entryHash(config: BenchConfig, entry: BenchEntry): string {
   const { entries: _e, certify: _c, ...shared } = config;
-  void _e;
-  void _c;
   return createHash('sha256').update(stableStringify({ shared, entry: settingsOf(config, entry) })).digest('hex');
 }
 
-function trainJob(config: BenchConfig, s: TrainSettings & BenchEntry, out: string, quiet: boolean, member?: { arch?: string; seed?: number }): TrainJob {
+function trainJob(config: BenchConfig, s: BenchEntry, out: string, quiet: boolean, member?: { arch?: string; seed?: number }): TrainJob {
   return {
     arch: member?.arch ?? s.arch ?? 'mnist-cnn',
     data: config.data ?? 'mnist',
@@ -192,12 +190,10 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
   checkBenchConfig(config, o.file ?? 'the benchmark config', (entry) => trainJobs(config, entry, path.join(o.out, 'models', entry.name), o.quiet), o.only);
   const e = config.eval;
   const seed = e.seed ?? 0;
-  const { data, subset } = await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: e.limit });
-  const certifyData =
-    config.certify && certifyLimit(config) !== e.limit
-      ? await loadEvaluationData(config.data ?? 'mnist', { split: 'test', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: certifyLimit(config) })
-      : { data, subset };
-  const trainData = e.trainLimit !== undefined ? await loadEvaluationData(config.data ?? 'mnist', { split: 'train', shape: BENCH_SHAPE, dataDir: config.dataDir, limit: e.trainLimit }) : undefined;
+  const load = (split: 'train' | 'test', limit: number | undefined) => loadEvaluationData(config.data ?? 'mnist', { split, shape: BENCH_SHAPE, dataDir: config.dataDir, limit });
+  const { data, subset } = await load('test', e.limit);
+  const certifyData = config.certify && certifyLimit(config) !== e.limit ? await load('test', certifyLimit(config)) : { data, subset };
+  const trainData = e.trainLimit !== undefined ? await load('train', e.trainLimit) : undefined;
   await mkdir(path.join(o.out, 'entries'), { recursive: true });
   const results: EntryResult[] = [];
   for (const entry of config.entries) {
@@ -211,7 +207,6 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
     let certified = certKey !== undefined && earlier?.certify?.key === certKey ? earlier.certify : undefined;
     const withCertificates = (r: EntryResult): EntryResult => {
       const { certify: _c, ...rest } = r;
-      void _c;
       return certified ? { ...rest, certify: certified } : rest;
     };
     if (done && (certKey === undefined || certified)) {

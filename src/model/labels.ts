@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { readJsonFile, readTextFile } from '../json-file.js';
+import type { ExportMetadata } from './metadata.js';
 
 /**
  * Class names from a file: JSON (an array of names, or { "labels": [...] }), or text with one
@@ -33,13 +34,6 @@ function checkNames(labels: unknown, source: string): string[] {
   }
   return (labels as string[]).map((l) => l.trim());
 }
-
-// Lives in finish.ts (no file IO, shared with the browser build); re-exported for existing importers.
-export { checkLabelCount } from './finish.js';
-
-import type { ExportMetadata } from './metadata.js';
-
-export type { ExportMetadata };
 
 /**
  * Teachable Machine's image library feeds `pixels / 127 − 1` (its `capture()`), i.e. [0, 1]

@@ -2,6 +2,7 @@ import type { SuiteMode } from '../harness/evaluate.js';
 import type { Proportion, SanityCheck } from '../harness/report-types.js';
 import type { TargetSpec } from '../harness/targets.js';
 import type { AttackCliOptions } from '../run/attack-options.js';
+import type { EvaluationRequest } from '../run/requests.js';
 
 /** Bumped whenever a reader of the old format would misread the new one. */
 export const BASELINE_FORMAT = 'advtest-baseline/1';
@@ -13,23 +14,18 @@ export const BASELINE_FORMAT = 'advtest-baseline/1';
  */
 export type AttackRequest = Omit<AttackCliOptions, 'mode'>;
 
-/** Everything needed to re-run the evaluation a baseline was made with, and nothing about the model. */
-export interface EvaluationSpec {
-  /** `mnist`, `fashion-mnist` or `folder:PATH`; a folder path is relative to the baseline's folder. */
-  data: string;
-  /** Folder of the Fashion-MNIST IDX files, relative to the baseline's folder. */
-  dataDir?: string;
+/**
+ * Everything needed to re-run the evaluation a baseline was made with, and nothing about the model:
+ * the run description's data, subset size (absent = the whole split), input transform (applied to
+ * the model loaded from a folder) and seed; `folder:PATH` and `dataDir` are relative to the baseline's folder.
+ */
+export interface EvaluationSpec extends Pick<EvaluationRequest, 'data' | 'dataDir' | 'limit' | 'transform' | 'seed'> {
   split: 'train' | 'test';
-  /** Size of the class-balanced subset; absent = the whole split. */
-  limit?: number;
   request: AttackRequest;
   /** What the request built: a check compares it with what the request builds now. */
   attacks: { name: string; norm: string; config: Record<string, unknown> }[];
   mode: SuiteMode;
-  /** An input transform the model is evaluated behind (`--transform`), applied to a model loaded from a folder. */
-  transform?: string;
   epsilons: number[];
-  seed: number;
   batchSize: number;
   target: TargetSpec;
 }

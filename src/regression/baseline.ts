@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { checkAttackSetup } from '../harness/budgets.js';
-import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
+import type { EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
-import type { TargetSpec } from '../harness/targets.js';
 import type { Classifier } from '../types.js';
-import type { AttackRequest, Baseline, EvaluationSpec } from './baseline-file.js';
+import type { Baseline, EvaluationSpec } from './baseline-file.js';
 import { baselineFromReport } from './record.js';
 import { loadSpecModel, runSpec } from './run-spec.js';
 import { attacksFrom } from '../run/attack-options.js';
@@ -12,25 +11,16 @@ import { checkNoRepeats, storedAttacks, storedDataSpec, storedPath } from './spe
 import { writeBaseline } from './store.js';
 import { weightsDigest } from '../harness/model-digest.js';
 
-export interface RecordBaselineInput {
+/**
+ * The evaluation to record, as its spec holds it but for: data spec and data dir as the user gave
+ * them (relative to the working directory); split default 'test'; mode default what the request
+ * implies (sequential for suites and presets); the attacks, which the request builds.
+ */
+export interface RecordBaselineInput extends Omit<EvaluationSpec, 'split' | 'mode' | 'attacks'>, Partial<Pick<EvaluationSpec, 'split' | 'mode'>> {
   /** The model folder; stored relative to the baseline file. */
   modelDir: string;
   /** The classifier to evaluate, when already loaded (with its input transform applied). */
   model?: Classifier;
-  /** Data spec and data dir as the user gave them (relative to the working directory). */
-  data: string;
-  dataDir?: string;
-  /** Default 'test'. */
-  split?: 'train' | 'test';
-  request: AttackRequest;
-  /** Default: what the request implies (sequential for suites and presets). */
-  mode?: SuiteMode;
-  transform?: string;
-  epsilons: number[];
-  limit?: number;
-  seed: number;
-  batchSize: number;
-  target: TargetSpec;
   /** Where the baseline goes. */
   out: string;
   onProgress?: (p: EvaluateProgress) => void;

@@ -2,7 +2,6 @@ import path from 'node:path';
 import { IntegrityError, UserError } from '../errors.js';
 import type { EvaluateProgress, SuiteMode } from '../harness/evaluate.js';
 import type { Report, SanityCheck } from '../harness/report-types.js';
-import type { TargetSpec } from '../harness/targets.js';
 import type { Attack, Classifier } from '../types.js';
 import { unpackBits } from './bits.js';
 import { compareFigure, DEFAULT_COMPARE, type CompareOptions, type FigureComparison } from './compare.js';
@@ -18,20 +17,13 @@ import { perClassFigures } from '../report/breakdown.js';
 import { classDeltas, type ClassDelta } from '../report/class-deltas.js';
 import { rerecordCommand } from './rerecord.js';
 
-/** Settings the caller expects; any that differ from the baseline's make the check refuse. */
-export interface SpecOverrides {
-  /** As given on the command line (relative to the working directory). */
-  data?: string;
-  dataDir?: string;
+/**
+ * Settings the caller expects; any that differ from the baseline's make the check refuse. `data`
+ * and `dataDir` as given on the command line (relative to the working directory).
+ */
+export interface SpecOverrides extends Partial<Omit<EvaluationSpec, 'split' | 'request' | 'attacks'>> {
   /** The attack options; without `attack`, they apply to the baseline's attacks. */
   request?: Partial<AttackRequest>;
-  mode?: SuiteMode;
-  transform?: string;
-  epsilons?: number[];
-  limit?: number;
-  seed?: number;
-  batchSize?: number;
-  target?: TargetSpec;
 }
 
 export interface CheckInput {
@@ -112,16 +104,12 @@ function rebuild(file: string, request: AttackRequest, mode: SuiteMode): Attack[
 
 /** The evaluation that would run now: the baseline's, with the caller's overrides applied. */
 function requestedSpec(baseline: Baseline, request: AttackRequest, attacks: Attack[], o: SpecOverrides, baselineDir: string): EvaluationSpec {
-  const spec: EvaluationSpec = { ...baseline.evaluation, request, attacks: storedAttacks(attacks) };
-  if (o.mode !== undefined) spec.mode = o.mode;
-  if (o.transform !== undefined) spec.transform = o.transform;
-  if (o.data !== undefined) spec.data = storedDataSpec(o.data, baselineDir);
-  if (o.dataDir !== undefined) spec.dataDir = storedPath(o.dataDir, baselineDir);
-  if (o.epsilons !== undefined) spec.epsilons = o.epsilons;
-  if (o.limit !== undefined) spec.limit = o.limit;
-  if (o.seed !== undefined) spec.seed = o.seed;
-  if (o.batchSize !== undefined) spec.batchSize = o.batchSize;
-  if (o.target !== undefined) spec.target = o.target;
+  // The overrides given replace the baseline's settings; the paths are stored relative to the baseline.
+  const { request: _request, data, dataDir, ...rest } = o;
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<EvaluationSpec>;
+  const spec: EvaluationSpec = { ...baseline.evaluation, ...given, request, attacks: storedAttacks(attacks) };
+  if (data !== undefined) spec.data = storedDataSpec(data, baselineDir);
+  if (dataDir !== undefined) spec.dataDir = storedPath(dataDir, baselineDir);
   return spec;
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { commandLine } from '../report/invocation.js';
-import { ATTACK_OPTION_TABLE } from '../run/attack-option-table.js';
+import { ATTACK_OPTION_TABLE, givenAttackOptions } from '../run/attack-option-table.js';
 import type { Baseline } from './baseline-file.js';
 import { attacksFrom } from '../run/attack-options.js';
 import { mapDataFolder, resolveStoredPath } from './spec.js';
@@ -24,13 +24,12 @@ export function rerecordCommand(baseline: Baseline, file: string, cwd = process.
   if (e.split !== 'test') args.push('--split', e.split);
   if (e.limit !== undefined) args.push('--limit', String(e.limit));
   args.push('--attack', e.request.attack);
-  const request = e.request as Record<string, unknown>;
+  const given = givenAttackOptions(e.request);
   for (const row of ATTACK_OPTION_TABLE) {
-    const value = request[row.name];
-    if (value === undefined || value === false) continue;
+    if (given[row.name] === undefined) continue;
     const flag = row.flag.split(' ')[0]!;
     if (row.type === 'switch') args.push(flag);
-    else args.push(flag, String(value));
+    else args.push(flag, String(given[row.name]));
   }
   // --mode only when the attacks alone would not imply the recorded one.
   let implied: string | undefined;

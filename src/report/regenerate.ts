@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { softmaxTop, type Predictions } from '../harness/adversarial-batch.js';
 import { cellSeed } from '../harness/evaluate-batch.js';
 import type { Report } from '../harness/report-types.js';
 import { runAttack } from '../../attacks/run-attack.js';
@@ -27,13 +28,6 @@ export interface RegenerateOptions {
   onPhase?: (phase: { attack: string; eps: number; examples: number; done: boolean }) => void;
 }
 
-function softmaxTop(scores: tf.Tensor2D): { prediction: Int32Array; confidence: Float32Array } {
-  return tf.tidy(() => {
-    const probs = tf.softmax(scores);
-    return { prediction: tf.argMax(probs, 1).dataSync() as Int32Array, confidence: tf.max(probs, 1).dataSync() as Float32Array };
-  });
-}
-
 /**
  * Re-runs each chosen example's attack on that example alone. Attacks draw their randomness per
  * example from (cell seed, index in the evaluated set), so the image is the one the evaluation
@@ -47,6 +41,7 @@ export async function regenerateExamples(model: Classifier, data: Dataset, repor
   const targeted = report.examples.targets !== undefined;
   const { lower, upper } = model.bounds;
   const toUnit = (v: Float32Array) => v.map((p) => (p - lower) / (upper - lower));
+  const confidence = (p: Predictions, j: number): number => p.probs[j * model.numClasses + p.prediction[j]!]!;
   const attacks = new Map<string, Attack>((options.attacks ?? report.config.attacks.map((d) => rebuildAttack(d))).map((a) => [a.name, a]));
   const groups = new Map<string, ChosenExample[]>();
   for (const ex of chosen) {
@@ -79,9 +74,9 @@ export async function regenerateExamples(model: Classifier, data: Dataset, repor
           shape: [h, w, c],
           clean: toUnit(images.subarray(j * pixels, (j + 1) * pixels)),
           adversarial: toUnit(advPixels.subarray(j * pixels, (j + 1) * pixels)),
-          cleanConfidence: before.confidence[j]!,
+          cleanConfidence: confidence(before, j),
           adversarialPrediction,
-          adversarialConfidence: after.confidence[j]!,
+          adversarialConfidence: confidence(after, j),
           reproduced: adversarialPrediction === ex.recordedPrediction && before.prediction[j] === ex.cleanPrediction,
         });
       });

@@ -63,16 +63,22 @@ function gradientWrapper(wrap: (attack: Attack, text: string) => Attack): (attac
 
 const storedNumber = (key: string) => (s: AttackDescription): AttackOptions => (typeof s.config[key] === 'number' ? { [key]: s.config[key] } : {});
 
+/** A positive integer the factory takes under the option's name, read back from the attack's configuration under it. */
+function countOption<N extends { [K in keyof AttackOptions]-?: AttackOptions[K] extends number | undefined ? K : never }[keyof AttackOptions]>(name: N, flag: `--${string} <${string}>`, help: string) {
+  const option = flag.split(' ')[0]!;
+  return {
+    name,
+    flag,
+    type: 'count',
+    help,
+    factory: (text: string, out: AttackOptions) => void Object.assign(out, { [name]: parsePositiveInt(text, option) }),
+    fromStored: storedNumber(name),
+  } as const;
+}
+
 /** The attack options, in the order of `--help`. */
 export const ATTACK_OPTION_TABLE = [
-  {
-    name: 'steps',
-    flag: '--steps <n>',
-    type: 'count',
-    help: 'iterations of iterative attacks',
-    factory: (text, out) => void (out.steps = parsePositiveInt(text, '--steps')),
-    fromStored: storedNumber('steps'),
-  },
+  countOption('steps', '--steps <n>', 'iterations of iterative attacks'),
   {
     name: 'stepSize',
     flag: '--step-size <x>',
@@ -81,14 +87,7 @@ export const ATTACK_OPTION_TABLE = [
     factory: (text, out) => void Object.assign(out, parseStepSize(text)),
     fromStored: (s) => ({ ...storedNumber('relStepsize')(s), ...storedNumber('absStepsize')(s) }),
   },
-  {
-    name: 'restarts',
-    flag: '--restarts <n>',
-    type: 'count',
-    help: 'random restarts; each keeps the per-example worst case',
-    factory: (text, out) => void (out.restarts = parsePositiveInt(text, '--restarts')),
-    fromStored: storedNumber('restarts'),
-  },
+  countOption('restarts', '--restarts <n>', 'random restarts; each keeps the per-example worst case'),
   {
     name: 'norm',
     flag: '--norm <norm>',
@@ -139,14 +138,7 @@ export const ATTACK_OPTION_TABLE = [
     wrap: { layer: 1, apply: (attack, text) => withInputDiversity(attack, parseDiversity(text, attack.name)) },
     namePart: /^di([\d.]+)$/,
   },
-  {
-    name: 'targets',
-    flag: '--targets <k>',
-    type: 'count',
-    help: 'apgd-t and fab-t: attack the k classes with the highest clean logits other than the true one (default 9)',
-    factory: (text, out) => void (out.targets = parsePositiveInt(text, '--targets')),
-    fromStored: storedNumber('targets'),
-  },
+  countOption('targets', '--targets <k>', 'apgd-t and fab-t: attack the k classes with the highest clean logits other than the true one (default 9)'),
 ] as const satisfies AttackOptionTable;
 
 type Row = (typeof ATTACK_OPTION_TABLE)[number];

@@ -1,9 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { loadEvaluationData } from '../data/index.js';
 import { isOutOfMemory, outOfMemoryError } from '../harness/batch-size.js';
-import { evaluate, shardBatches, type EvaluateOptions, type EvaluateProgress, type SuiteMode } from '../harness/evaluate.js';
+import { evaluate, shardBatches, type EvaluateOptions, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
-import type { TargetSpec } from '../harness/targets.js';
 import { writeEvaluationHtml } from '../report/write-html.js';
 import type { RegenerateOptions } from '../report/regenerate.js';
 import type { GridFilter } from '../report/grid-filter.js';
@@ -14,39 +13,28 @@ import { checkAttackSetup } from '../harness/budgets.js';
 import { embedUniversalImages, writeUniversalImages } from '../report/universal-files.js';
 import { DEFAULT_FIT_SIZE } from '../../attacks/universal.js';
 import { UserError } from '../errors.js';
-import { sourceFigures, type TransferSource } from './transfer.js';
-import type { EvaluationRequest } from './requests.js';
+import { sourceFigures } from './transfer.js';
+import type { EvaluationRequest, Materialized } from './requests.js';
 import { logLine, progressBar } from './progress.js';
 import { startWorkerPool } from './worker-pool.js';
 
-export interface RunEvalOptions {
-  model: Classifier;
+/** The materialized run (model, attacks, target, transfer source) and how to run and write it; `data` absent: loaded here from the request. */
+export interface RunEvalOptions extends Omit<Materialized, 'data' | 'mode'>, Partial<Pick<Materialized, 'data'>>, Pick<EvaluateOptions, 'mode' | 'shard' | 'trace'> {
   /** The run as plain data: its data, split, limit and seed are used here; worker threads rebuild the evaluation from it. */
   request: EvaluationRequest;
-  /** The examples, when already loaded from the request's data (by materialize, with how they were chosen); else loaded here. */
-  data?: Dataset;
-  subset?: string;
-  attacks: Attack[];
-  mode?: SuiteMode;
   epsilons: number[];
   batchSize: number;
-  target: TargetSpec;
   quiet: boolean;
   /** A path: write the JSON report there (and journal next to it); the caller has checked it can be written. */
   json?: boolean | string;
-  shard?: { index: number; count: number };
   /** Also write the self-contained HTML report (curves, tables, image grid) to this file. */
   html?: string;
   /** Which examples the HTML report's image grid shows. */
   gridFilter?: GridFilter;
-  /** Positions of the examples whose loss and margin are traced per iteration (--trace). */
-  trace?: number[];
   /** Progress of the HTML report's image regeneration. */
   onPhase?: RegenerateOptions['onPhase'];
   /** Compute batches in this many worker threads, each rebuilding the evaluation from `request`. */
   workers?: number;
-  /** --source-model: the attacks in `attacks` are crafted on it; its white-box figures go into report.transfer. */
-  source?: TransferSource;
   /** Training examples universal attacks (uap, patch) fit on: a class-balanced subset of the training split. */
   fitSize?: number;
 }
@@ -68,7 +56,8 @@ export async function runEvaluation(o: RunEvalOptions): Promise<{ report: Report
 async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; json: string }> {
   checkAttackSetup(o.model, o.attacks, o.epsilons, (note) => logLine(o.quiet, `note: ${note}`));
   const { limit, dataDir, seed } = o.request;
-  const { data, subset } = o.data ? { data: o.data, subset: o.subset } : await loadEvaluationData(o.request.data, { split: o.request.split ?? 'test', shape: o.model.inputShape, classNames: o.model.classNames, dataDir, limit });
+  const load = (split: 'train' | 'test', count: number | undefined) => loadEvaluationData(o.request.data, { split, shape: o.model.inputShape, classNames: o.model.classNames, dataDir, limit: count });
+  const { data, subset } = o.data ? { data: o.data, subset: o.subset } : await load(o.request.split ?? 'test', limit);
   if (limit !== undefined && limit > data.size) {
     logLine(o.quiet, `note: --limit ${limit} is more than the ${data.size} examples of ${data.name}${data.split === 'all' ? '' : ` ${data.split}`}: evaluating all ${data.size}`);
   }
@@ -79,9 +68,7 @@ async function evaluateAndWrite(o: RunEvalOptions): Promise<{ report: Report; js
   const bar = progressBar('evaluating', examples * o.attacks.length * o.epsilons.length, o.quiet, ' | {phase}', { unit: 'attacks' });
   // Universal attacks (uap, patch) learn their perturbation from the training split first.
   const universal = o.attacks.some((a) => a.fit);
-  const fitData = universal
-    ? (await loadEvaluationData(o.request.data, { split: 'train', shape: o.model.inputShape, classNames: o.model.classNames, dataDir, limit: o.fitSize ?? DEFAULT_FIT_SIZE })).data
-    : undefined;
+  const fitData = universal ? (await load('train', o.fitSize ?? DEFAULT_FIT_SIZE)).data : undefined;
   if (fitData && fitData.split === 'all') throw new UserError(`${o.request.data} has no training split to fit ${o.attacks.find((a) => a.fit)!.name} on, apart from the evaluated examples: use mnist or fashion-mnist`);
   let threads: number | undefined;
   // The settings the source model's white-box figures share with the run.

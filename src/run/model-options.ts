@@ -1,6 +1,7 @@
 import { UserError } from '../errors.js';
 import { httpModel } from '../model/http-model.js';
-import { checkLabelCount, readLabelsFile } from '../model/labels.js';
+import { checkLabelCount } from '../model/finish.js';
+import { readLabelsFile } from '../model/labels.js';
 import { withPreprocessing, type Preprocessing } from '../model/preprocessing.js';
 import { loadModel } from '../model/store.js';
 import type { Bounds, Classifier, ImageShape } from '../types.js';

@@ -105,8 +105,6 @@ function checkpointDir(job: TrainJob, label: string): string {
 /** The same command (all but --quiet and --out) resumes the same checkpoint; anything else starts afresh. */
 function checkpointKey(job: TrainJob, label: string): string {
   const { quiet: _q, out: _o, ...rest } = job;
-  void _q;
-  void _o;
   return createHash('sha256').update(stableStringify({ ...rest, label })).digest('hex');
 }
 

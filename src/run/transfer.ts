@@ -35,9 +35,6 @@ export async function transferAttacks(sourceDir: string, target: Classifier, att
  */
 export async function sourceFigures(source: TransferSource, data: Dataset, epsilons: number[], options: EvaluateOptions): Promise<TransferFigures> {
   const { onProgress: _progress, runner: _runner, journal: _journal, ...rest } = options;
-  void _progress;
-  void _runner;
-  void _journal;
   const white = await evaluate(source.model, data, source.attacks, epsilons, { ...rest, probes: false });
   const pick = ({ correct, n, accuracy, interval }: Proportion): Proportion => ({ correct, n, accuracy, interval });
   return {

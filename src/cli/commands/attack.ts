@@ -9,7 +9,7 @@ import { attackImages } from '../../harness/attack-images.js';
 import type { ManifestEntry, ManifestPrediction } from '../../harness/attack-manifest.js';
 import { checkOutDir } from '../../harness/attack-output.js';
 import { checkBatchFits, parseBatchSize } from '../../harness/batch-size.js';
-import { formatEps } from '../../number-format.js';
+import { formatEps, pct } from '../../number-format.js';
 import { parseTargetSpec } from '../../harness/targets.js';
 import { modelCliOptions, type ModelCliOptions } from '../../run/model-options.js';
 import { setup, withAttackOptions, withCommonOptions, withModelOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
@@ -35,8 +35,7 @@ interface AttackCommandOptions extends CommonOptions, AttackCliOptions, ModelCli
   sourceModel?: string;
 }
 
-const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
-const named = (p: ManifestPrediction): string => `${p.name ?? p.prediction} (${percent(p.confidence)})`;
+const named = (p: ManifestPrediction): string => `${p.name ?? p.prediction} (${pct(p.confidence)})`;
 
 /** One terminal line per image and ε. */
 function describeEntry(e: ManifestEntry, out: string, severalEps: boolean): string {
