@@ -247,9 +247,6 @@ function membersOf(names: string[], options: AttackOptions): Attack[] {
     if (SINGLE_STEP.has(n)) return makeAttack(n, options.loss ? { loss: options.loss } : {});
     if (OWN_STEP.has(n)) {
       const { absStepsize: _a, relStepsize: _r, loss: _l, ...rest } = options;
-      void _a;
-      void _r;
-      void _l;
       return makeAttack(n, rest);
     }
     return makeAttack(n, options);

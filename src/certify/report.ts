@@ -188,7 +188,6 @@ export function mergeCertifyReports(reports: CertifyReport[]): CertifyReport {
   const first = sorted[0]!;
   const examples = sorted.flatMap((r) => r.examples);
   const { shard: _s, ...data } = first.data;
-  void _s;
   const config = first.config;
   const summary = summarize(examples, config);
   let empirical: EmpiricalCurve | undefined;

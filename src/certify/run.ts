@@ -137,7 +137,6 @@ export async function certifyDataset(base: Classifier, data: Dataset, o: Certify
   const forwardPasses = examples.reduce((a, e) => a + e.forwardPasses, 0);
   const backend = await backendInfo();
   const { requested: _r, ...backendRest } = backend as unknown as Record<string, unknown>;
-  void _r;
   return {
     format: CERTIFY_FORMAT,
     model: modelInfo,

@@ -178,8 +178,6 @@ export function assemble(input: AssembleInput): Report {
     (c.traces ?? []).sort((a, b) => a.index - b.index).map((t) => ({ attack: c.attack, eps: c.eps, index: t.index, id: data.ids[t.index - from] ?? String(t.index), loss: t.loss, margin: t.margin, ...(t.truncated ? { truncated: true as const } : {}) })),
   );
   const { ids: _ids, labels: _labels, ...dataInfo } = data;
-  void _ids;
-  void _labels;
   return {
     format: REPORT_FORMAT,
     tool: { name: 'advtest', version: toolVersion() },

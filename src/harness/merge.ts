@@ -112,8 +112,6 @@ export function mergeReports(input: unknown[], names: string[] = input.map((_, i
       : {}),
   }));
   const { shard: _shard, size: _size, ...dataInfo } = first.data;
-  void _shard;
-  void _size;
   const probe = byIndex.find((r) => r.probe)?.probe;
   const targeted = first.config.target !== 'untargeted';
   const merged = assemble({
@@ -160,7 +158,6 @@ function mergeUniversal(shards: Report[], merged: Report): UniversalRecord[] | u
     const missing = shards.find((r) => !r.universal?.some((u) => u.attack === record.attack && u.eps === record.eps));
     if (missing) throw new UserError(`shard ${missing.data.shard?.index ?? '?'} holds no fitted ${record.attack} at ε = ${record.eps}, shard ${shards[0]!.data.shard?.index ?? '?'} does: merge only the shards of one evaluation`);
     const { file: _file, ...rest } = record;
-    void _file;
     const result = merged.results.find((r) => r.attack === record.attack && r.eps === record.eps);
     return { ...rest, successRate: result?.success.rate ?? 0 };
   });

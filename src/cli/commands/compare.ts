@@ -33,7 +33,6 @@ export function compareCommand(): Command {
         logLine(opts.quiet === true, `advtest: wrote ${opts.html}`);
       }
       const { runs: _r, ...rest } = comparison;
-      void _r;
       process.stdout.write(opts.json ? JSON.stringify({ format: 'advtest-compare/1', runs: files, ...rest }, null, 2) + '\n' : compareMarkdown(comparison));
     });
 }
