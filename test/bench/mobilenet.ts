@@ -22,7 +22,7 @@ import { objectiveGradient } from '../../src/tensor/gradient.js';
 import { mobileNetV2, trainableParams } from '../helpers/mobilenet.js';
 import { rng } from '../helpers/rng.js';
 import { timing, type MeasureResult } from './report.js';
-import { SYSTEM_PYTHON, TorchServer, type TorchTask } from './torch.js';
+import { SYSTEM_PYTHON, torchMallocOption, TorchServer, type TorchTask } from './torch.js';
 
 export const MOBILENET_BATCH = 16;
 export const MOBILENET_EPS = 8 / 255;
@@ -95,7 +95,7 @@ export async function benchMobileNet(runs: number, torchThreads: number): Promis
   let torch: TorchServer | undefined;
   if (unavailable === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'advtest-bench-mobilenet-'));
-    torch = await TorchServer.start(dir, torchThreads, ['--model', 'mobilenet_v2', '--batch', String(n), '--eps', String(MOBILENET_EPS), '--steps', String(STEPS)]);
+    torch = await TorchServer.start(dir, torchThreads, ['--model', 'mobilenet_v2', '--batch', String(n), '--eps', String(MOBILENET_EPS), '--steps', String(STEPS)], torchMallocOption(process.argv));
   }
   const ours = new Map<string, number[]>(tasks.map((t) => [t.measure, []]));
   const theirs = new Map<string, number[]>(tasks.map((t) => [t.measure, []]));
@@ -133,7 +133,7 @@ export async function benchMobileNet(runs: number, torchThreads: number): Promis
   return {
     results,
     params,
-    ...(torch ? { torch: `${torch.info.torch} (torchvision.models.mobilenet_v2, ${torch.info.threads} threads)` } : {}),
+    ...(torch ? { torch: `${torch.info.torch} (torchvision.models.mobilenet_v2, ${torch.info.threads} threads, malloc ${torch.info.malloc ?? 'default'})` } : {}),
     ...(unavailable ? { torchUnavailable: unavailable } : {}),
     loadStart,
     loadEnd: os.loadavg(),

@@ -63,7 +63,17 @@ export interface BenchReport {
   /** threads: wasm kernel threads in the benchmarking process (absent in JSON from before them). */
   backend: { name: string; fastKernels: boolean; simd: boolean; wasmThreads: boolean; threads?: number };
   /** python: the interpreter PyTorch ran in (a child process of the bench, same machine). */
-  torch?: { threads: number[]; interopThreads?: number[]; python?: string; logitsMaxDiff: number } | { unavailable: string };
+  torch?:
+    | {
+        threads: number[];
+        interopThreads?: number[];
+        python?: string;
+        logitsMaxDiff: number;
+        /** How PyTorch's process allocated (absent from runs before: glibc's default) and the environment that set it. */
+        malloc?: 'kept' | 'default';
+        env?: Record<string, string>;
+      }
+    | { unavailable: string };
   settings: { batch: number; pgdImages: number; eps: number; steps: number; stepSize: number; runs: number; warmup: number; workers: number };
   results: MeasureResult[];
   tensorsLeaked: number;

@@ -4,7 +4,7 @@
  *
  *   node --import tsx test/bench/run.ts [--runs N] [--json FILE] [--quick] [--stock]
  *                                       [--workers N] [--threads N] [--torch-threads 2,1] [--compare FILE]
- *                                       [--only mnist|mobilenet]
+ *                                       [--only mnist|mobilenet] [--torch-malloc kept|default]
  *
  * Measures (median over --runs timed runs after one warm-up; every setup takes its turn within
  * each run, so that load from other processes on a shared machine hits them alike):
@@ -17,7 +17,9 @@
  * single-threaded build, the "before" of the threading work); each --workers thread uses 1.
  * PyTorch runs once per --torch-threads entry (default 2,1: the issue's 2 threads, and 1 thread,
  * which is faster than 2 when other processes keep the cores busy); the ratio columns compare
- * with each, and the JSON's `ratio` with the fastest.
+ * with each, and the JSON's `ratio` with the fastest. --torch-malloc (default kept): how PyTorch's
+ * process allocates (torch.ts, TorchMalloc); `default` is glibc's, whose page faults slow it 2–3×
+ * on these VMs.
  * --stock also times our code with the stock tfjs wasm kernels (unregisterWasmGradKernels), the
  * "before" of the kernel work. --quick: 3 runs and PGD over 256 digits.
  * Writes the results as JSON (--json, default test-artifacts/bench.json); --compare FILE prints
@@ -42,7 +44,7 @@ import { cpuShares, describeCpu, sampleCpu, type CpuShares } from './machine.js'
 import { renderComparison, renderRuns, renderTable, timing, type BenchReport, type MeasureResult, type Timing } from './report.js';
 import { benchMobileNet, MOBILENET_BATCH, renderMobileNet } from './mobilenet.js';
 import { BATCH, benchSetup, FIXTURE_MODEL, PGD_EPS, PGD_STEPS } from './setup.js';
-import { exportForTorch, SYSTEM_PYTHON, torchUnavailable, TorchServer, type TorchTask } from './torch.js';
+import { exportForTorch, SYSTEM_PYTHON, TORCH_MALLOC_ENV, torchMallocOption, torchUnavailable, TorchServer, type TorchTask } from './torch.js';
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -70,6 +72,7 @@ const TORCH_THREADS = (option('--torch-threads') ?? '2,1').split(',').map((v) =>
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`--torch-threads takes a list of positive integers, got ${v}`);
   return n;
 });
+const TORCH_MALLOC = torchMallocOption(process.argv);
 const JSON_FILE = option('--json') ?? 'test-artifacts/bench.json';
 const COMPARE = option('--compare');
 const WITH_STOCK = process.argv.includes('--stock');
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
     const dir = await exportForTorch(setup, { batch: BATCH, eps: PGD_EPS, steps: PGD_STEPS, stepSize: STEP_SIZE });
     try {
       for (const threads of TORCH_THREADS) {
-        torches.set(`${threads} thread${threads === 1 ? '' : 's'}`, await TorchServer.start(dir, threads));
+        torches.set(`${threads} thread${threads === 1 ? '' : 's'}`, await TorchServer.start(dir, threads, [], TORCH_MALLOC));
       }
     } catch (err) {
       for (const t of torches.values()) await t.close();
@@ -304,6 +307,8 @@ async function main(): Promise<void> {
           interopThreads: [...torches.values()].map((t) => t.info.interopThreads ?? NaN),
           python: torch.info.python ?? SYSTEM_PYTHON,
           logitsMaxDiff: torch.info.logitsMaxDiff,
+          malloc: TORCH_MALLOC,
+          env: TORCH_MALLOC_ENV[TORCH_MALLOC],
         }
       : { unavailable: unavailable ?? 'unknown' },
     settings: { batch: BATCH, pgdImages: PGD_IMAGES, eps: PGD_EPS, steps: PGD_STEPS, stepSize: STEP_SIZE, runs: RUNS, warmup: WARMUP, workers: WORKERS },
@@ -315,7 +320,7 @@ async function main(): Promise<void> {
   console.log(
     `\nmnist-cnn (${FIXTURE_MODEL}), batch ${BATCH}, median of ${RUNS} runs · ours: ${backend.name} backend` +
       `${backend.fastKernels ? ' + advtest kernels' : ''}, tfjs ${tf.version.tfjs}, ${backend.threads ?? 1} kernel thread(s) in process, 1 per worker` +
-      (torch ? ` · PyTorch ${torch.info.torch} (logits agree to ${torch.info.logitsMaxDiff.toExponential(1)})` : ''),
+      (torch ? ` · PyTorch ${torch.info.torch} (logits agree to ${torch.info.logitsMaxDiff.toExponential(1)}; malloc ${TORCH_MALLOC})` : ''),
   );
   console.log(renderTable(report));
   console.log(`ours/PT = median images per second, ours ÷ PyTorch's with that many threads (≥ 1: at least as fast); rows marked "as X" compare with PyTorch's X. spread = (max − min) ÷ median; cpu ours/PT = PyTorch's median CPU time per image ÷ ours (all threads; not inflated by waiting for a core).`);

@@ -17,6 +17,27 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/bench-torch.py', import.meta
 
 export type TorchTask = 'forward' | 'grad' | 'pgd' | 'train';
 
+/**
+ * How PyTorch's process allocates. `kept` (the bench's default): glibc keeps freed buffers in the
+ * heap instead of returning each large tensor to the OS, so that the next one is not a fresh mmap
+ * whose page faults are slow on these VMs (PyTorch's mnist-cnn step took 2–3× the CPU with
+ * glibc's defaults: test/bench/ceiling.ts, README "Speed"). Ours allocates in the wasm heap,
+ * which never shrinks, so `kept` compares like with like; `default` times PyTorch as it starts.
+ */
+export type TorchMalloc = 'kept' | 'default';
+export const TORCH_MALLOC_ENV: Record<TorchMalloc, Record<string, string>> = {
+  kept: { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296' },
+  default: {},
+};
+
+/** --torch-malloc kept|default of the bench scripts. */
+export function torchMallocOption(argv: readonly string[]): TorchMalloc {
+  const i = argv.indexOf('--torch-malloc');
+  const v = i >= 0 ? argv[i + 1] : 'kept';
+  if (v !== 'kept' && v !== 'default') throw new Error(`--torch-malloc takes kept or default, got ${String(v)}`);
+  return v;
+}
+
 /** Why PyTorch cannot be used, or undefined when `import torch` works. */
 export function torchUnavailable(): string | undefined {
   const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
@@ -59,6 +80,8 @@ export interface TorchInfo {
   interopThreads?: number;
   python?: string;
   logitsMaxDiff: number;
+  /** How its process allocated (set by TorchServer.start). */
+  malloc?: TorchMalloc;
 }
 
 /** A running `bench-torch.py --serve`. */
@@ -73,9 +96,9 @@ export class TorchServer {
   ) {}
 
   /** `extra`: more bench-torch.py options (e.g. `--model mobilenet_v2`). */
-  static async start(dir: string, threads: number, extra: string[] = []): Promise<TorchServer> {
+  static async start(dir: string, threads: number, extra: string[] = [], malloc: TorchMalloc = 'kept'): Promise<TorchServer> {
     const child = spawn(SYSTEM_PYTHON, [SCRIPT, dir, '--serve', '--threads', String(threads), ...extra], {
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, ...TORCH_MALLOC_ENV[malloc], PYTHONUNBUFFERED: '1' },
     });
     let err = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -88,7 +111,7 @@ export class TorchServer {
       throw new Error(`${SCRIPT} exited before it was ready:\n${err.trim()}`);
     }
     const info = JSON.parse(first.value) as TorchInfo & { ready: boolean };
-    return new TorchServer(child, lines, iterator, dir, info, () => err);
+    return new TorchServer(child, lines, iterator, dir, { ...info, malloc }, () => err);
   }
 
   /** Milliseconds PyTorch took for one task (timed inside Python, no IPC). */
