@@ -83,7 +83,8 @@ export function fileLoader(dir: string): tf.io.IOHandler {
 }
 
 function bytesPerElement(spec: tf.io.WeightsManifestEntry): number {
-  if (spec.quantization) return spec.quantization.dtype === 'uint8' ? 1 : spec.quantization.dtype === 'float16' ? 2 : 2;
+  // Quantized weights are stored as uint8 (1 byte) or uint16 / float16 (2 bytes).
+  if (spec.quantization) return spec.quantization.dtype === 'uint8' ? 1 : 2;
   return spec.dtype === 'bool' ? 1 : 4;
 }
 

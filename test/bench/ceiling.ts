@@ -207,28 +207,21 @@ __attribute__((noipa)) float sse_muladd(long n) {
   for (int i = 1; i < ACC; i++) s = _mm_add_ps(s, a[i]);
   return _mm_cvtss_f32(s);
 }
-__attribute__((noipa)) float avx2_fma(long n) {
-  __m256 y = _mm256_set1_ps(0.999f), x = _mm256_set1_ps(0.001f), a[ACC];
-  for (int i = 0; i < ACC; i++) a[i] = _mm256_set1_ps(1.0f + 0.001f * i);
-  for (long k = 0; k < n; k++) {
-#pragma GCC unroll 16
-    for (int i = 0; i < ACC; i++) a[i] = _mm256_fmadd_ps(a[i], y, x);
+/* The FMA loops, one per vector width: a = fma(a, y, x) on ACC accumulators. */
+#define FMA_PEAK(name, attributes, V, set1, fmadd, add, first) \
+  __attribute__ attributes float name(long n) { \
+    V y = set1(0.999f), x = set1(0.001f), a[ACC]; \
+    for (int i = 0; i < ACC; i++) a[i] = set1(1.0f + 0.001f * i); \
+    for (long k = 0; k < n; k++) { \
+      _Pragma("GCC unroll 16") \
+      for (int i = 0; i < ACC; i++) a[i] = fmadd(a[i], y, x); \
+    } \
+    V s = a[0]; \
+    for (int i = 1; i < ACC; i++) s = add(s, a[i]); \
+    return first(s); \
   }
-  __m256 s = a[0];
-  for (int i = 1; i < ACC; i++) s = _mm256_add_ps(s, a[i]);
-  return _mm256_cvtss_f32(s);
-}
-__attribute__((noipa, target("avx512f"))) float avx512_fma(long n) {
-  __m512 y = _mm512_set1_ps(0.999f), x = _mm512_set1_ps(0.001f), a[ACC];
-  for (int i = 0; i < ACC; i++) a[i] = _mm512_set1_ps(1.0f + 0.001f * i);
-  for (long k = 0; k < n; k++) {
-#pragma GCC unroll 16
-    for (int i = 0; i < ACC; i++) a[i] = _mm512_fmadd_ps(a[i], y, x);
-  }
-  __m512 s = a[0];
-  for (int i = 1; i < ACC; i++) s = _mm512_add_ps(s, a[i]);
-  return _mm512_reduce_add_ps(s);
-}
+FMA_PEAK(avx2_fma, ((noipa)), __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_cvtss_f32)
+FMA_PEAK(avx512_fma, ((noipa, target("avx512f"))), __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_reduce_add_ps)
 static void run(const char *name, float (*f)(long), int lanes, int runs, double seconds) {
   long n = 1024;
   float sink = f(n);
