@@ -46,12 +46,24 @@ export function benchCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
   });
 }
 
+/**
+ * The training-time axis: the process's CPU time when every epoch of every entry recorded it, as
+ * it is not inflated by other processes' load nor by a paused process (a SIGSTOP counts in wall
+ * time); else wall time, for models saved before CPU time was recorded.
+ */
+export function trainingClock(entries: BenchPageEntry[]): 'cpuSeconds' | 'seconds' {
+  const epochs = entries.flatMap((e) => e.trainingCurve?.history ?? []);
+  return epochs.length > 0 && epochs.every((h) => typeof h.cpuSeconds === 'number') ? 'cpuSeconds' : 'seconds';
+}
+
+const CLOCK_TITLE = { cpuSeconds: 'training CPU time (minutes, all threads)', seconds: 'training time (minutes)' } as const;
+
 /** Per entry with a monitor: held-out robust accuracy (95% Wilson band) after each epoch, against training minutes so far. */
-export function trainingCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
+export function trainingCurvePoints(entries: BenchPageEntry[], clock = trainingClock(entries)): CurvePoint[] {
   return entries.flatMap(({ name, trainingCurve }) =>
     (trainingCurve?.history ?? []).map((h) => {
       const [lo, hi] = wilsonInterval(Math.round(h.robust * h.n), h.n);
-      return { series: name, eps: h.seconds! / 60, accuracy: h.robust, lo, hi };
+      return { series: name, eps: h[clock]! / 60, accuracy: h.robust, lo, hi };
     }),
   );
 }
@@ -93,7 +105,7 @@ export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, 
     sections.push([
       'training',
       'Training',
-      `<section id="training"><h2>Robustness during training</h2><figure class="chart">${trainingSvg}</figure><p class="caption">After every epoch, each entry's accuracy under the training monitor (${h(monitorLine(page.entries))}), against the wall time of training so far (the monitor's own time excluded; other processes' load inflates it, and model.json keeps the CPU seconds too), with 95% Wilson bands. The monitor is weaker than the leaderboard's evaluation: it shows the trend, and where a recipe stood when its budget ran out; the leaderboard's figures are the reference.</p></section>`,
+      `<section id="training"><h2>Robustness during training</h2><figure class="chart">${trainingSvg}</figure><p class="caption">After every epoch, each entry's accuracy under the training monitor (${h(monitorLine(page.entries))}), against ${trainingClock(page.entries) === 'cpuSeconds' ? "the process's CPU time of training so far (all its threads; the monitor's own time excluded; model.json keeps the wall time too)" : "the wall time of training so far (the monitor's own time excluded; other processes' load inflates it)"}, with 95% Wilson bands. The monitor is weaker than the leaderboard's evaluation: it shows the trend, and where a recipe stood when its budget ran out; the leaderboard's figures are the reference.</p></section>`,
     ]);
   }
   if (headline) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(headline)]);
@@ -118,7 +130,8 @@ export async function buildBenchHtml(page: BenchPage): Promise<string> {
   const runs = page.entries.map((e) => ({ label: e.name, points: benchCurvePoints([e]) }));
   const description = 'Worst-case robust accuracy of every benchmark entry against ε, with 95% Wilson intervals';
   const curves = await specToSvg(runCurvesSpec(runs, { xTitle: `ε (${norm === 'linf' ? 'L∞' : norm.toUpperCase()})`, description }));
-  const trained = page.entries.filter((e) => e.trainingCurve && e.trainingCurve.history.length > 0).map((e) => ({ label: e.name, points: trainingCurvePoints([e]) }));
-  const training = trained.length > 0 ? await specToSvg(runCurvesSpec(trained, { xTitle: 'training time (minutes)', yTitle: 'held-out robust accuracy', description: 'Held-out robust accuracy of every benchmark entry after each training epoch, against training time' })) : undefined;
+  const clock = trainingClock(page.entries);
+  const trained = page.entries.filter((e) => e.trainingCurve && e.trainingCurve.history.length > 0).map((e) => ({ label: e.name, points: trainingCurvePoints([e], clock) }));
+  const training = trained.length > 0 ? await specToSvg(runCurvesSpec(trained, { xTitle: CLOCK_TITLE[clock], yTitle: 'held-out robust accuracy', description: 'Held-out robust accuracy of every benchmark entry after each training epoch, against training time' })) : undefined;
   return renderBenchHtml(page, curves, training);
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchHtml } from '../../src/leaderboard/html.js';
-import { benchCurvePoints, trainingCurvePoints } from '../../src/report/bench-html.js';
+import { benchCurvePoints, trainingClock, trainingCurvePoints } from '../../src/report/bench-html.js';
 import { sampleEntries } from './sample-bench.js';
 
 describe('advtest bench --html', () => {
@@ -78,6 +78,26 @@ describe('advtest bench --html', () => {
     expect(section).toContain('training time (minutes)');
     // Without any curve (entries trained without a monitor) the section is left out.
     expect(await benchHtml(sampleEntries(), 'b.json')).not.toContain('<section id="training">');
+  });
+
+  it('puts CPU time on the axis when every epoch recorded it (a paused or loaded process inflates wall time), else wall time', async () => {
+    const [standard, robust] = sampleEntries();
+    const monitor = { examples: 200, attack: 'pgd', eps: 0.3 };
+    // The second epoch's wall time includes an hour the process was stopped; its CPU time does not.
+    const timed = { ...monitor, history: [{ epoch: 1, clean: 0.98, robust: 0.4, n: 200, seconds: 120, cpuSeconds: 180 }, { epoch: 2, clean: 0.98, robust: 0.6, n: 200, seconds: 3840, cpuSeconds: 360 }] };
+    const both = [{ ...standard!, trainingCurve: timed }, { ...robust!, trainingCurve: timed }];
+    expect(trainingClock(both)).toBe('cpuSeconds');
+    expect(trainingCurvePoints(both).map((p) => p.eps)).toEqual([3, 6, 3, 6]);
+    const section = (html: string) => html.slice(html.indexOf('<section id="training">'), html.indexOf('<section id="leaderboard">'));
+    const cpu = section(await benchHtml(both, 'b.json'));
+    expect(cpu).toContain('training CPU time (minutes, all threads)');
+    expect(cpu).toContain("the process's CPU time of training so far");
+    // One entry without CPU times (a model saved before they were recorded): wall time for all, one axis.
+    const { cpuSeconds: _c, ...older } = timed.history[0]!;
+    const mixed = [both[0]!, { ...robust!, trainingCurve: { ...monitor, history: [older] } }];
+    expect(trainingClock(mixed)).toBe('seconds');
+    expect(trainingCurvePoints(mixed).map((p) => p.eps)).toEqual([2, 64, 2]);
+    expect(section(await benchHtml(mixed, 'b.json'))).toContain('the wall time of training so far');
   });
 });
 
