@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
-import type { CertifyOptions } from '../certify/run.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { packageRoot } from '../package-info.js';
 import { ATTACK_OPTION_TABLE, optionSchemas, type AttackOptionJson, type AttackOptionTable } from '../run/attack-option-table.js';
-import type { TrainJob } from '../run/train.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import { SCHEDULES } from '../train/schedule.js';
 
@@ -14,133 +13,107 @@ export function exampleBenchConfig(): string {
   return path.join(packageRoot(), 'fixtures', 'bench', 'defenses.json');
 }
 
-/** How every entry is trained unless it says otherwise: the training run's settings (src/run/train.ts), --train-step-size as typed. */
-export type TrainSettings = Partial<Pick<TrainJob, 'arch' | 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'seed' | 'defense' | 'trainAttack' | 'trainEps' | 'trainSteps' | 'trainEpsRamp' | 'clipLayers' | 'holdout'>> & {
+/** An optional setting, one of `values`: ajv's `enum`, whose error lists them (TypeBox's union of literals is an anyOf). */
+const oneOf = <const T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values], nullable: true });
+
+/**
+ * How every entry is trained unless it says otherwise: the training run's settings (src/run/train.ts),
+ * --train-step-size as typed. trainJob() in run.ts assigns each to a TrainJob, so tsc checks the types agree.
+ */
+const trainSettings = {
+  arch: Type.Optional(Type.String({ nullable: true })),
+  epochs: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
+  lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, nullable: true })),
+  optimizer: Type.Optional(oneOf(OPTIMIZERS)),
+  schedule: Type.Optional(oneOf(SCHEDULES)),
+  seed: Type.Optional(Type.Integer({ minimum: 0, nullable: true })),
+  defense: Type.Optional(Type.String({ nullable: true })),
+  trainAttack: Type.Optional(Type.String({ nullable: true })),
+  trainEps: Type.Optional(Type.Number({ minimum: 0, nullable: true })),
+  trainSteps: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
   /** Absolute (0.01) or relative to ε (0.25x). */
-  trainStepSize?: string;
+  trainStepSize: Type.Optional(Type.String({ nullable: true })),
+  trainEpsRamp: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
+  clipLayers: Type.Optional(Type.Array(Type.String(), { nullable: true })),
+  holdout: Type.Optional(Type.Integer({ minimum: 0, nullable: true })),
 };
 
 /** One row of the leaderboard. */
-export interface BenchEntry extends TrainSettings {
-  name: string;
-  /** Evaluate the model behind an input transform (bit-depth=B, median=K, jpeg=Q, noise=σ); attacked with BPDA. */
-  transform?: string;
-  /** Train these members (each with the entry's settings and its own arch/seed) and average their logits. */
-  ensemble?: { arch?: string; seed?: number }[];
-}
+const benchEntry = Type.Object(
+  {
+    ...trainSettings,
+    // It names files (entries/NAME.json, models/NAME): no separators; "." and ".." are refused later.
+    name: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
+    /** Evaluate the model behind an input transform (bit-depth=B, median=K, jpeg=Q, noise=σ); attacked with BPDA. */
+    transform: Type.Optional(Type.String({ nullable: true })),
+    /** Train these members (each with the entry's settings and its own arch/seed) and average their logits. */
+    ensemble: Type.Optional(
+      Type.Array(
+        Type.Object({ arch: Type.Optional(Type.String({ nullable: true })), seed: Type.Optional(Type.Integer({ minimum: 0, nullable: true })) }, { additionalProperties: false }),
+        { minItems: 1, nullable: true },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Randomized-smoothing certification of every entry after its evaluation (Cohen et al. 2019, as
- * `advtest certify`): certified L2 accuracy at `radii` becomes leaderboard columns.
+ * `advtest certify`): certified L2 accuracy at `radii` becomes leaderboard columns. certifyEntry()
+ * passes it on as CertifyOptions, so tsc checks the types agree.
  */
-export interface BenchCertify extends Pick<CertifyOptions, 'sigma' | 'n0' | 'n' | 'alpha' | 'radii' | 'batchSize'> {
-  /** Certify a class-balanced subset of this many test examples (default: eval.limit). */
-  limit?: number;
-}
-
-export interface BenchConfig {
-  data?: string;
-  dataDir?: string;
-  train?: TrainSettings;
-  /** The attack options of src/run/attack-option-table.ts may be given too (steps, restarts, targets, …). */
-  eval: AttackOptionJson & {
-    attack: string;
-    eps: number[];
-    limit?: number;
-    /**
-     * Also evaluate this many class-balanced training digits with the same attacks: the gap between
-     * training and test robust accuracy (robust overfitting, Rice et al. 2020).
-     */
-    trainLimit?: number;
-    seed?: number;
-    mode?: 'independent' | 'sequential';
-  };
-  certify?: BenchCertify;
-  entries: BenchEntry[];
-}
-
-const train = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    arch: { type: 'string', nullable: true },
-    epochs: { type: 'integer', minimum: 1, nullable: true },
-    batchSize: { type: 'integer', minimum: 1, nullable: true },
-    lr: { type: 'number', exclusiveMinimum: 0, nullable: true },
-    optimizer: { type: 'string', enum: [...OPTIMIZERS], nullable: true },
-    schedule: { type: 'string', enum: [...SCHEDULES], nullable: true },
-    seed: { type: 'integer', minimum: 0, nullable: true },
-    defense: { type: 'string', nullable: true },
-    trainAttack: { type: 'string', nullable: true },
-    trainEps: { type: 'number', minimum: 0, nullable: true },
-    trainSteps: { type: 'integer', minimum: 1, nullable: true },
-    trainStepSize: { type: 'string', nullable: true },
-    trainEpsRamp: { type: 'integer', minimum: 1, nullable: true },
-    clipLayers: { type: 'array', items: { type: 'string' }, nullable: true },
-    holdout: { type: 'integer', minimum: 0, nullable: true },
+const benchCertify = Type.Object(
+  {
+    sigma: Type.Number({ exclusiveMinimum: 0 }),
+    n0: Type.Integer({ minimum: 1 }),
+    n: Type.Integer({ minimum: 1 }),
+    alpha: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 0.5 }),
+    radii: Type.Array(Type.Number({ minimum: 0 }), { minItems: 1 }),
+    /** Certify a class-balanced subset of this many test examples (default: eval.limit). */
+    limit: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
   },
-} as const;
+  { additionalProperties: false, nullable: true },
+);
 
-const schema = (table: AttackOptionTable): SchemaObject => ({
-  type: 'object',
-  additionalProperties: false,
-  required: ['eval', 'entries'],
-  properties: {
-    data: { type: 'string', nullable: true },
-    dataDir: { type: 'string', nullable: true },
-    train: { ...train, nullable: true, required: [] },
-    eval: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['attack', 'eps'],
-      properties: {
-        attack: { type: 'string' },
-        eps: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
-        ...optionSchemas('json', table),
-        limit: { type: 'integer', minimum: 1, nullable: true },
-        trainLimit: { type: 'integer', minimum: 1, nullable: true },
-        seed: { type: 'integer', minimum: 0, nullable: true },
-        mode: { type: 'string', enum: ['independent', 'sequential'], nullable: true },
-      },
-    },
-    certify: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['sigma', 'n0', 'n', 'alpha', 'radii'],
-      properties: {
-        sigma: { type: 'number', exclusiveMinimum: 0 },
-        n0: { type: 'integer', minimum: 1 },
-        n: { type: 'integer', minimum: 1 },
-        alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 0.5 },
-        radii: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
-        limit: { type: 'integer', minimum: 1, nullable: true },
-        batchSize: { type: 'integer', minimum: 1, nullable: true },
-      },
-    },
-    entries: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name'],
-        properties: {
-          ...train.properties,
-          // It names files (entries/NAME.json, models/NAME): no separators; "." and ".." are refused later.
-          name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
-          transform: { type: 'string', nullable: true },
-          ensemble: {
-            type: 'array',
-            minItems: 1,
-            nullable: true,
-            items: { type: 'object', additionalProperties: false, required: [], properties: { arch: { type: 'string', nullable: true }, seed: { type: 'integer', minimum: 0, nullable: true } } },
-          },
+/** The attack options of `table` as optional properties (typed by AttackOptionJson: TypeBox cannot see the table). */
+const attackOptions = (table: AttackOptionTable): object =>
+  Object.fromEntries(Object.entries(optionSchemas('json', table)).map(([name, option]) => [name, Type.Optional(Type.Unsafe(option))]));
+
+/** The config with the attack options of `table` in its eval section. */
+const schema = (table: AttackOptionTable) =>
+  Type.Object(
+    {
+      data: Type.Optional(Type.String({ nullable: true })),
+      dataDir: Type.Optional(Type.String({ nullable: true })),
+      train: Type.Optional(Type.Object(trainSettings, { additionalProperties: false, nullable: true })),
+      /** The attack options of src/run/attack-option-table.ts may be given too (steps, restarts, targets, …). */
+      eval: Type.Object(
+        {
+          attack: Type.String(),
+          eps: Type.Array(Type.Number({ minimum: 0 }), { minItems: 1 }),
+          ...attackOptions(table),
+          limit: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
+          /**
+           * Also evaluate this many class-balanced training digits with the same attacks: the gap between
+           * training and test robust accuracy (robust overfitting, Rice et al. 2020).
+           */
+          trainLimit: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
+          seed: Type.Optional(Type.Integer({ minimum: 0, nullable: true })),
+          mode: Type.Optional(oneOf(['independent', 'sequential'])),
         },
-      },
+        { additionalProperties: false },
+      ),
+      certify: Type.Optional(benchCertify),
+      entries: Type.Array(benchEntry, { minItems: 1 }),
     },
-  },
-});
+    { additionalProperties: false },
+  );
+
+export type BenchEntry = Static<typeof benchEntry>;
+export type BenchCertify = Static<typeof benchCertify>;
+export type BenchConfig = Static<ReturnType<typeof schema>> & { eval: AttackOptionJson };
 
 const ajv = new Ajv({ allErrors: true });
 const validators = new Map<AttackOptionTable, ValidateFunction<BenchConfig>>();

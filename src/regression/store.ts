@@ -1,14 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { writeFileSafely } from '../report/write-file.js';
 import { REPORT_FORMAT } from '../harness/report-types.js';
 import { UserError } from '../errors.js';
 import { parseJson, readJsonFile, readTextFile } from '../json-file.js';
 import { unpackBits, countTrue } from './bits.js';
-import { BASELINE_FORMAT, type Baseline, type BaselineFigure } from './baseline-file.js';
-import { validateBaselineShape } from './schema.js';
+import { BASELINE_FORMAT, baselineSchema, type Baseline, type BaselineFigure } from './baseline-file.js';
 import { WORST_CASE } from '../report/breakdown.js';
 import { evaluationHash } from './spec.js';
+
+/** The shape of a parsed baseline (consistency between its fields is checked below). */
+const validateBaselineShape = new Ajv({ allErrors: false, strict: true }).compile<Baseline>(baselineSchema());
 
 const RECREATE = 're-create it with `advtest baseline --model DIR --out FILE --force`';
 
