@@ -24,7 +24,7 @@ import { registerLazyGradients, unregisterLazyGradients } from './lazy-grads.js'
 import { registerRelu6Activation, unregisterRelu6Activation } from './relu6-activation.js';
 import { castKernel, identityKernel } from './wasm-alias-kernels.js';
 import { clipByValueKernel, relu6Kernel, reluKernel } from './wasm-activations.js';
-import { conv2dBackpropFilterPatches, conv2dBackpropInputCol2im } from './wasm-im2col.js';
+import { conv2dBackpropFilterDirect, conv2dBackpropFilterPatches, conv2dBackpropInputCol2im } from './wasm-im2col.js';
 import {
   asTensor,
   BACKEND,
@@ -75,15 +75,21 @@ export function setInputGradStrategy(strategy: InputGradStrategy): void {
 /** Largest forward-input channel count for which 'auto' uses col2im. */
 const COL2IM_MAX_CHANNELS = 4;
 
+/** Largest input channel count for which 'auto' uses the direct filter gradient. */
+const DIRECT_MAX_CHANNELS = 4;
+
 /**
  * How `Conv2DBackpropFilter` is computed:
  * - 'conv': one dilated forward convolution (batch and channel axes swapped);
  * - 'im2col': the patch matrix written on the heap + one matMul (wasm-im2col.ts);
- * - 'auto' (default): im2col for stride 1 with few input channels (<= 8) or a 1x1 filter, where
- *   the conv formulation has a huge filter and few output rows, which XNNPACK handles badly;
- *   conv otherwise (measured on the CNN shapes, see test/bench/kernels.ts).
+ * - 'direct': the SIMD kernel summing each tap into dW (wasm-im2col.ts), where it applies (wasm
+ *   SIMD, output channels a multiple of 16), else as 'auto';
+ * - 'auto' (default): direct for inputs with at most 4 channels; else im2col for stride 1 with
+ *   few input channels (<= 8) or a 1x1 filter, where the conv formulation has a huge filter and
+ *   few output rows, which XNNPACK handles badly; conv otherwise (measured on the CNN shapes, see
+ *   test/bench/kernels.ts).
  */
-export type FilterGradStrategy = 'auto' | 'conv' | 'im2col';
+export type FilterGradStrategy = 'auto' | 'conv' | 'im2col' | 'direct';
 let filterStrategy: FilterGradStrategy = 'auto';
 
 /** Select the Conv2DBackpropFilter algorithm (for benchmarks and tests). */
@@ -197,6 +203,25 @@ function convInfo(inShape: Shape4, filterShape: Shape4, strides: Strides, pad: P
  * rows: (inH + fh - 1) - ((oh-1)*s + 1) - (fh-1-pt) = inH - 1 + pt - (oh-1)*s; either padding can
  * be negative with large explicit pads, which means crop.
  */
+/**
+ * W[fh−1−r, fw−1−c, i, o] at [r, c, o, i]: the flipped, channel-swapped filter in one pass over
+ * its values. Filters are small (18k values for the MNIST CNN's second layer), and wasm's Reverse
+ * took 0.9 ms of a 31 ms input gradient on that one (issue 21).
+ */
+function flipTranspose(filter: tf.Tensor4D): tf.Tensor4D {
+  const [fh, fw, ci, co] = filter.shape;
+  const w = filter.dataSync() as Float32Array;
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < fh; r++) {
+    for (let c = 0; c < fw; c++) {
+      const from = ((fh - 1 - r) * fw + (fw - 1 - c)) * ci * co;
+      const to = (r * fw + c) * co * ci;
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) out[to + o * ci + i] = w[from + i * co + o] as number;
+    }
+  }
+  return tf.tensor4d(out, [fh, fw, co, ci]);
+}
+
 export function conv2dBackpropInputViaConv(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -218,8 +243,7 @@ export function conv2dBackpropInputViaConv(
     const { t, pad: explicit } = cropNegative(dyd, top, bottom, left, right);
     // [fh, fw, in, out] -> flipped, [fh, fw, out, in]. A 1×1 filter is its own flip: no Reverse
     // (34 of the 51 Reverse kernels of a MobileNetV2 input gradient, ~12% of its time; issue 21).
-    const flipped = fh === 1 && fw === 1 ? filter : tf.reverse(filter, [0, 1]);
-    const wT = tf.transpose(flipped, [0, 1, 3, 2]);
+    const wT = fh === 1 && fw === 1 ? tf.transpose(filter, [0, 1, 3, 2]) : flipTranspose(filter);
     return tf.conv2d(t, wT, 1, explicit, 'NHWC');
   });
 }
@@ -298,7 +322,7 @@ export function conv2dBackpropFilterIm2col(
 
 /** The 'auto' choice; see FilterGradStrategy. */
 function useIm2col(xShape: readonly number[], filterShape: Shape4, strides: Strides): boolean {
-  if (filterStrategy !== 'auto') return filterStrategy === 'im2col';
+  if (filterStrategy !== 'auto' && filterStrategy !== 'direct') return filterStrategy === 'im2col';
   const [sh, sw] = pair(strides, 1);
   const ci = xShape[3] ?? 0;
   return sh === 1 && sw === 1 && (ci <= 8 || filterShape[0] * filterShape[1] === 1);
@@ -321,9 +345,12 @@ const backpropFilterKernel: tf.KernelFunc = (args) => {
   }
   if (xInfo.dtype !== 'float32' || dyInfo.dtype !== 'float32') return callOriginal(FILTER_KERNEL, args, `dtype ${xInfo.dtype}`);
   const { backend } = args;
-  if (useIm2col(xInfo.shape, filterShape, strides) && isWasmBackend(backend)) {
-    return conv2dBackpropFilterPatches(backend, xInfo, dyInfo, convInfo(xInfo.shape as Shape4, filterShape, strides, pad));
-  }
+  if (!isWasmBackend(backend)) return tf.tidy(() => conv2dBackpropFilterViaConv(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
+  const info = convInfo(xInfo.shape as Shape4, filterShape, strides, pad);
+  const tryDirect = filterStrategy === 'direct' || (filterStrategy === 'auto' && info.inChannels <= DIRECT_MAX_CHANNELS);
+  const direct = tryDirect ? conv2dBackpropFilterDirect(backend, xInfo, dyInfo, info) : undefined;
+  if (direct !== undefined) return direct;
+  if (useIm2col(xInfo.shape, filterShape, strides)) return conv2dBackpropFilterPatches(backend, xInfo, dyInfo, info);
   return tf.tidy(() => conv2dBackpropFilterViaConv(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
 };
 

@@ -12,6 +12,8 @@ import {
   unregisterWasmGradKernels,
   wasmGradKernelsRegistered,
 } from '../../src/backend/wasm-kernels.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dBackpropFilterDirect } from '../../src/backend/wasm-im2col.js';
 import { expectSameAs, expectSameOnBoth, randomArray, rng, size, yieldToEventLoop } from './cpu-reference.js';
 
 type Shape4 = [number, number, number, number];
@@ -213,6 +215,31 @@ describe('conv gradient kernels vs cpu: padding and stride corner cases', () => 
         await checkConvGrads({ x: [2, 11, 10, 3], w: [3, 3, 3, 4], strides: 3, pad: 'valid' });
         await checkConvGrads({ x: [1, 9, 9, 2], w: [2, 2, 2, 3], strides: 1, pad: 4 });
       }
+    } finally {
+      setFilterGradStrategy('auto');
+    }
+  });
+
+  it("the direct SIMD Conv2DBackpropFilter (few input channels, output channels in 16s) agrees with cpu, and steps aside otherwise", async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const info = tf.backend_util.computeConv2DInfo([1, 6, 6, 1], [3, 3, 1, 16], [1, 1], 1, 'valid');
+    const x = tf.zeros([1, 6, 6, 1]);
+    const dy = tf.zeros([1, 4, 4, 16]);
+    const applied = conv2dBackpropFilterDirect(backend, x, dy, info);
+    expect(applied?.shape).toEqual([3, 3, 1, 16]);
+    backend.disposeData(applied!.dataId);
+    const dy5 = tf.zeros([1, 4, 4, 5]);
+    expect(conv2dBackpropFilterDirect(backend, x, dy5, tf.backend_util.computeConv2DInfo([1, 6, 6, 1], [3, 3, 1, 5], [1, 1], 1, 'valid'))).toBeUndefined();
+    tf.dispose([x, dy, dy5]);
+    try {
+      setFilterGradStrategy('direct');
+      await checkConvGrads({ x: [2, 9, 8, 3], w: [3, 3, 3, 16], strides: 2, pad: 'same' });
+      await checkConvGrads({ x: [2, 7, 7, 1], w: [3, 3, 1, 32], strides: 1, pad: 4 });
+      await checkConvGrads({ x: [2, 11, 10, 3], w: [3, 3, 3, 16], strides: 3, pad: 'valid' });
+      await checkConvGrads({ x: [1, 9, 9, 2], w: [2, 2, 2, 48], strides: 1, pad: [[0, 0], [1, 0], [2, 1], [0, 0]] });
+      await checkConvGrads({ x: [2, 9, 8, 4], w: [5, 3, 4, 16], strides: [2, 1], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+      await checkConvGrads({ x: [2, 7, 7, 1], w: [3, 3, 1, 5], strides: 1, pad: 'same' }); // not in 16s: the other paths
     } finally {
       setFilterGradStrategy('auto');
     }

@@ -10,6 +10,7 @@
  *   npx tsx test/bench/kernels.ts [--runs N] [--batch B]
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-wasm';
 import {
   conv2dBackpropFilterIm2col,
@@ -18,6 +19,7 @@ import {
   registerWasmGradKernels,
   unregisterWasmGradKernels,
 } from '../../src/backend/wasm-kernels.js';
+import { conv2dBackpropFilterDirect } from '../../src/backend/wasm-im2col.js';
 
 function argNumber(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -207,6 +209,10 @@ function kernelBenchmarks(stock: Map<string, tf.KernelConfig | undefined>): Row[
     );
     rows.push([`  - as one dilated conv`, undefined, asConv]);
     rows.push([`  - as im2col + matMul`, undefined, asIm2col]);
+    const backend = tf.backend() as BackendWasm;
+    const info = tf.backend_util.computeConv2DInfo(c.x, c.w, 1, 1, 'valid');
+    const direct = (): tf.Tensor => tf.engine().makeTensorFromTensorInfo(conv2dBackpropFilterDirect(backend, x, dy, info)!);
+    rows.push([`  - direct (SIMD, few input channels)`, undefined, c.x[3] <= 4 ? timePair(direct, undefined)[0] : undefined]);
     tf.dispose([x, w, dy]);
   }
   for (const shape of [
