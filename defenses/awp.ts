@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
+import { parseEps } from '../src/parse.js';
 import type { HookContext } from '../src/train/loop.js';
 import type { Defense } from './defense.js';
 
@@ -21,6 +22,28 @@ export function weightPerturbation(w: tf.Tensor, g: tf.Tensor, gamma: number): t
   return tf.tidy(() => tf.mul(g, tf.div(tf.mul(l2(w), gamma), tf.add(l2(g), 1e-20))));
 }
 
+/** γ and the epochs before AWP starts (the authors' --awp-warmup: 0 in their AT-AWP scripts, 10 in TRADES-AWP). */
+export interface AwpOptions {
+  gamma?: number;
+  warmup?: number;
+}
+
+/** Parses awp's value: "0.01" (γ), or key:value pairs "gamma:0.01+warmup:5". */
+export function parseAwp(value: string | undefined): AwpOptions {
+  if (value === undefined) return {};
+  if (!value.includes(':')) return { gamma: parseEps(value, 'awp γ') };
+  const out: AwpOptions = {};
+  for (const part of value.split('+').map((p) => p.trim())) {
+    const [key, raw] = part.split(':');
+    const v = Number(raw);
+    if ((key !== 'gamma' && key !== 'warmup') || raw === undefined || !(v >= 0 && Number.isFinite(v)) || (key === 'warmup' && !Number.isInteger(v))) {
+      throw new UserError(`awp "${part}": write γ (awp=0.005) or key:value pairs joined by +, with gamma a positive number and warmup a whole number of epochs, e.g. awp=gamma:0.005+warmup:5`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
 /**
  * Adversarial weight perturbation — Wu, Xia & Wang, "Adversarial Weight Perturbation Helps Robust
  * Generalization", NeurIPS 2020 (arXiv:2004.05884): before each step, every kernel w moves by
@@ -28,14 +51,23 @@ export function weightPerturbation(w: tf.Tensor, g: tf.Tensor, gamma: number): t
  * defense made: PGD-AT's, TRADES's, MART's), the gradient is taken at w + v, and the weights are
  * restored to w before the optimizer's update. γ = 5e-3 (the authors' TRADES-AWP setting; their
  * AT-AWP script uses 1e-2). Composes with any adversarial defense and with ema.
+ *
+ * `warmup` epochs train without it. From the first step it can kill a fresh network (every ReLU
+ * of a layer dead, the output uniform, the loss stuck at ln K): madry-cnn with crop + PGD-AT did,
+ * on two seeds; the authors start TRADES-AWP after 10 epochs.
  */
-export function adversarialWeightPerturbation(options: { gamma?: number } = {}): Defense {
+export function adversarialWeightPerturbation(options: AwpOptions = {}): Defense {
   const gamma = options.gamma ?? 5e-3;
+  const warmup = options.warmup ?? 0;
   if (!(gamma > 0 && Number.isFinite(gamma))) throw new UserError(`awp=${gamma}: γ must be a positive number (relative to each layer's weight norm), e.g. --defense pgd-at,awp=0.005`);
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new UserError(`awp warmup ${warmup}: give a whole number of epochs, e.g. --defense pgd-at,awp=gamma:0.005+warmup:5`);
+  const spec = [gamma !== 5e-3 ? `gamma:${gamma}` : '', warmup > 0 ? `warmup:${warmup}` : ''].filter((p) => p !== '');
   return {
-    name: gamma === 5e-3 ? 'awp' : `awp=${gamma}`,
+    // The short form awp=γ when only γ differs, as before warm-up existed.
+    name: spec.length === 0 ? 'awp' : warmup === 0 ? `awp=${gamma}` : `awp=${spec.join('+')}`,
     stage: 'update',
     perturbWeights: (ctx: HookContext, loss: () => tf.Scalar) => {
+      if (ctx.epoch < warmup) return () => {};
       const targets = perturbedWeights(ctx.model);
       // Copies to restore exactly ((w + v) − v would drift by rounding).
       const originals = targets.map((v) => tf.clone(v));
@@ -48,6 +80,6 @@ export function adversarialWeightPerturbation(options: { gamma?: number } = {}):
         tf.dispose(originals);
       };
     },
-    describe: () => ({ gamma, perturbs: 'kernels (rank ≥ 2), one ascent step per training step, restored before the update' }),
+    describe: () => ({ gamma, warmupEpochs: warmup, perturbs: 'kernels (rank ≥ 2), one ascent step per training step, restored before the update' }),
   };
 }

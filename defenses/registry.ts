@@ -14,7 +14,7 @@ import { parseDefenseSpecs, type DefenseSpec } from './spec.js';
 import { parseSmoothAdv, smoothAdvTraining } from './smooth-adv.js';
 import { trades } from './trades.js';
 import { mart } from './mart.js';
-import { adversarialWeightPerturbation } from './awp.js';
+import { adversarialWeightPerturbation, parseAwp } from './awp.js';
 import { weightAverage } from './weight-average.js';
 import { bitDepth } from './bit-depth.js';
 import { gaussianNoise } from './noise-injection.js';
@@ -165,9 +165,9 @@ const TRAINING_DEFENSES: Record<string, Omit<TrainingEntry, 'kind'>> = {
     },
   },
   awp: {
-    syntax: 'awp[=γ]',
-    help: 'adversarial weight perturbation (Wu et al. 2020): each kernel moved by γ·‖w‖ along its loss gradient before the step, restored after, γ = 0.005; add to pgd-at, trades or mart',
-    make: (s) => adversarialWeightPerturbation({ gamma: numberOf(s, 5e-3) }),
+    syntax: 'awp[=γ|gamma:γ+warmup:E]',
+    help: 'adversarial weight perturbation (Wu et al. 2020): each kernel moved by γ·‖w‖ along its loss gradient before the step, restored after, γ = 0.005, from epoch E + 1 (warmup:E, default 0); add to pgd-at, trades or mart',
+    make: (s) => adversarialWeightPerturbation(parseAwp(s.value)),
   },
   ema: {
     syntax: 'ema[=τ]',

@@ -92,9 +92,14 @@ export function trainingDefenses(specs: DefenseSpec[], job: RobustTrainingJob, m
   return defenses;
 }
 
-function epochLine(p: EpochProgress, monitorName: string, eps: number): string {
+/** The line printed after each epoch: its figures, an early stop, a collapse warning with what to try. */
+export function epochLine(p: EpochProgress, monitorName: string, eps: number, defenses: Defense[], classes: number): string {
   const held = p.heldOut ? `, held-out clean ${pct(p.heldOut.clean)}, ${monitorName} ε=${eps} ${pct(p.heldOut.robust)} (n=${p.heldOut.n})` : '';
-  return `epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)}, train acc ${pct(p.accuracy)}${held}${p.stopped ? ` — stopping: ${p.stopped}` : ''}`;
+  const awp = defenses.some((d) => d.perturbWeights) ? 'start AWP later (awp=warmup:1 or more), ' : '';
+  const collapse = p.collapsed
+    ? ` — warning: the loss is ln ${classes} = ${Math.log(classes).toFixed(3)}, that of one output for every input, and accuracy is at chance: the network collapsed (dead ReLUs) and may not recover; ${awp}lower --lr or change --seed`
+    : '';
+  return `epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)}, train acc ${pct(p.accuracy)}${held}${p.stopped ? ` — stopping: ${p.stopped}` : ''}${collapse}`;
 }
 
 /** Where a run's checkpoints live until its model is saved. */
@@ -127,7 +132,7 @@ async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses
       if (p.heldOut) lastMonitor = `${monitor!.attack.name} ${pct(p.heldOut.robust)}`;
       bar.update(done, { monitor: lastMonitor });
       // Above the bar, so each epoch's held-out figures stay visible.
-      logLine(job.quiet, `${label === 'teacher' ? 'teacher ' : ''}${epochLine(p, monitor?.attack.name ?? '', eps)}`);
+      logLine(job.quiet, `${label === 'teacher' ? 'teacher ' : ''}${epochLine(p, monitor?.attack.name ?? '', eps, defenses, data.numClasses)}`);
     },
     ...(monitor ? { monitor } : {}),
     ...(monitor && job.earlyStop !== undefined ? { earlyStop: { drop: job.earlyStop } } : {}),

@@ -4,7 +4,7 @@ import { layersClassifier } from '../model/classifier.js';
 import { makeRestorableRng, permutation } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint, type NamedTensor } from './checkpoint.js';
 import type { Classifier, Dataset } from '../types.js';
-import { measureRobustness, type EpochProgress, type MonitorOptions } from './monitor.js';
+import { collapsed, measureRobustness, type EpochProgress, type MonitorOptions } from './monitor.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
 import { makeSchedule, setLearningRate, type Schedule, type ScheduleName } from './schedule.js';
 import { pct } from '../number-format.js';
@@ -306,6 +306,7 @@ export async function trainModel(model: tf.LayersModel, data: Dataset, options: 
           snapshot = model.getWeights().map((t) => tf.clone(t));
         }
       }
+      if (collapsed(progress, classifier.numClasses)) progress.collapsed = true;
       history.push(progress);
       if (options.checkpoint && !stoppedEarly) {
         const optimizerState = [...(await optimizer.getWeights()), ...optimizerExtras(optimizer)];

@@ -86,6 +86,19 @@ export interface EpochProgress {
   cpuSeconds?: number;
   /** Set on the epoch that triggered early stopping. */
   stopped?: string;
+  /** Set when the network collapsed to one output for every input (see collapsed()). */
+  collapsed?: true;
+}
+
+/**
+ * Whether an epoch ended with the network predicting the same distribution for every input: the
+ * mean loss within 1% of ln K (the cross-entropy of a uniform output) and accuracy at most 1.5/K,
+ * held-out clean accuracy when measured (adversarial training's training accuracy can sit near
+ * chance while the network still learns). Dead ReLUs keep such a network there for good.
+ */
+export function collapsed(progress: EpochProgress, classes: number): boolean {
+  const accuracy = progress.heldOut ? progress.heldOut.clean : progress.accuracy;
+  return Math.abs(progress.loss - Math.log(classes)) < 0.01 * Math.log(classes) && accuracy <= 1.5 / classes;
 }
 
 /** The monitor as a trained model's metadata keeps it (training.heldOut): the curve of robustness against training time. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adversarialWeightPerturbation, perturbedWeights, weightPerturbation } from '../../defenses/awp.js';
+import { adversarialWeightPerturbation, parseAwp, perturbedWeights, weightPerturbation } from '../../defenses/awp.js';
 import { composeDefenses } from '../../defenses/defense.js';
 import { makeDefenses } from '../../defenses/registry.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
@@ -85,6 +85,36 @@ describe('awp: adversarial weight perturbation', () => {
     expect(trained.trainableWeights.some((w, i) => norm(tf.sub(w.read(), plain[i]!)) > 1e-5)).toBe(true);
     trained.dispose();
     model.dispose();
+  });
+
+  it('warmup:E trains the first E epochs exactly as without AWP, and perturbs from epoch E + 1', async () => {
+    const env = { eps: 0.1, steps: 2 };
+    const train = async (defense: string, epochs: number) => {
+      const m = buildArchitecture('mlp', [2, 2, 1], 2, 6);
+      await trainModel(m, data, { epochs, batchSize: 2, seed: 3, optimizer: 'sgd', learningRate: 0.5, hooks: composeDefenses(makeDefenses(defense, env)) });
+      const weights = m.getWeights().map((w) => Array.from(w.dataSync()));
+      m.dispose();
+      return weights;
+    };
+    expect(await train('pgd-at,awp=gamma:0.05+warmup:1', 1)).toEqual(await train('pgd-at', 1));
+    const twoPlain = await train('pgd-at', 2);
+    const twoWarm = await train('pgd-at,awp=gamma:0.05+warmup:1', 2);
+    const differs = twoWarm.some((w, i) => w.some((v, j) => Math.abs(v - twoPlain[i]![j]!) > 1e-6));
+    expect(differs).toBe(true);
+    // The second epoch, from the same weights, is the one a plain awp run would take from there.
+    expect(twoWarm).not.toEqual(await train('pgd-at,awp=0.05', 2));
+  });
+
+  it('parses γ alone or gamma/warmup pairs, names the run by what differs from the defaults, and refuses bad pairs', () => {
+    expect(parseAwp(undefined)).toEqual({});
+    expect(parseAwp('0.01')).toEqual({ gamma: 0.01 });
+    expect(parseAwp('gamma:0.01+warmup:5')).toEqual({ gamma: 0.01, warmup: 5 });
+    const names = ['awp', 'awp=0.01', 'awp=warmup:5', 'awp=gamma:0.01+warmup:5'].map((t) => makeDefenses(t, { eps: 0.1 })[0]!.name);
+    expect(names).toEqual(['awp', 'awp=0.01', 'awp=warmup:5', 'awp=gamma:0.01+warmup:5']);
+    expect(makeDefenses('awp=warmup:5', { eps: 0.1 })[0]!.describe!()).toMatchObject({ gamma: 0.005, warmupEpochs: 5 });
+    expect(() => parseAwp('warmup:1.5')).toThrow(/awp "warmup:1.5": .*warmup a whole number of epochs, e.g. awp=gamma:0.005\+warmup:5/);
+    expect(() => parseAwp('beta:1')).toThrow(/awp "beta:1"/);
+    expect(() => parseAwp('abc')).toThrow(/awp γ "abc" is not a number/);
   });
 
   it('a bad γ is refused; two perturbations are refused', () => {

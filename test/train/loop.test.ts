@@ -7,6 +7,7 @@ import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
 import { trainModel, type HookContext, type TrainingBatch } from '../../src/train/loop.js';
+import { collapsed } from '../../src/train/monitor.js';
 import type { Attack } from '../../src/types.js';
 import { linf } from '../../src/tensor/norms.js';
 import { leakedTensors, useTestBackend } from '../helpers/backend.js';
@@ -133,6 +134,32 @@ describe('trainModel', () => {
     expect(summary.stoppedEarly).toMatchObject({ epoch: 1, restoredEpoch: 0 });
     expect(model.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(afterFirst);
     model.dispose();
+  });
+
+  it('flags an epoch whose network gives every input one output (loss ln K, chance accuracy), and not a learning one', async () => {
+    // All weights zero: every ReLU outputs 0 and passes no gradient, so only the last bias learns,
+    // towards the class prior of this balanced set — uniform output, loss ln 10.
+    const dead = buildArchitecture('mlp', [28, 28, 1], 10, 3);
+    dead.setWeights(dead.getWeights().map((w) => tf.zerosLike(w)));
+    const stuck = await trainModel(dead, data, { epochs: 1, batchSize: 32, seed: 5 });
+    expect(stuck.history[0]!.loss).toBeCloseTo(Math.log(10), 2);
+    expect(stuck.history[0]!.collapsed).toBe(true);
+    dead.dispose();
+    const alive = buildArchitecture('mlp', [28, 28, 1], 10, 3);
+    const learning = await trainModel(alive, data, { epochs: 1, batchSize: 32, seed: 5 });
+    expect(learning.history[0]!.collapsed).toBeUndefined();
+    alive.dispose();
+  });
+
+  it('collapsed(): loss within 1% of ln K and accuracy ≤ 1.5/K, held-out clean accuracy taking precedence', () => {
+    const epoch = { epoch: 0, epochs: 1, loss: 2.306, accuracy: 0.105 };
+    expect(collapsed(epoch, 10)).toBe(true);
+    expect(collapsed({ ...epoch, loss: 2.25 }, 10)).toBe(false); // 2.3% below ln 10 = 2.3026
+    expect(collapsed({ ...epoch, accuracy: 0.16 }, 10)).toBe(false);
+    // Adversarial training's batches can be at chance while clean held-out accuracy shows learning.
+    expect(collapsed({ ...epoch, heldOut: { clean: 0.6, robust: 0, n: 200 } }, 10)).toBe(false);
+    expect(collapsed({ ...epoch, accuracy: 0.9, heldOut: { clean: 0.1, robust: 0, n: 200 } }, 10)).toBe(true);
+    expect(collapsed({ ...epoch, loss: Math.log(2), accuracy: 0.5 }, 2)).toBe(true);
   });
 
   it('records the cumulative training time (wall and CPU) of every epoch, carried over a resumed run', async () => {
