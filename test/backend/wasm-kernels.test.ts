@@ -231,7 +231,13 @@ describe('conv gradient kernels vs cpu: padding and stride corner cases', () => 
     backend.disposeData(applied!.dataId);
     const dy5 = tf.zeros([1, 4, 4, 5]);
     expect(conv2dBackpropFilterDirect(backend, x, dy5, tf.backend_util.computeConv2DInfo([1, 6, 6, 1], [3, 3, 1, 5], [1, 1], 1, 'valid'))).toBeUndefined();
-    tf.dispose([x, dy, dy5]);
+    // With padding it writes a padded copy of x, and frees it.
+    const dySame = tf.zeros([1, 6, 6, 16]);
+    const [tensors, ids] = [tf.memory().numTensors, backend.numDataIds()];
+    const padded = conv2dBackpropFilterDirect(backend, x, dySame, tf.backend_util.computeConv2DInfo([1, 6, 6, 1], [3, 3, 1, 16], [1, 1], 1, 'same'))!;
+    backend.disposeData(padded.dataId);
+    expect([tf.memory().numTensors, backend.numDataIds()]).toEqual([tensors, ids]);
+    tf.dispose([x, dy, dy5, dySame]);
     try {
       setFilterGradStrategy('direct');
       await checkConvGrads({ x: [2, 9, 8, 3], w: [3, 3, 3, 16], strides: 2, pad: 'same' });
@@ -455,8 +461,9 @@ describe('memory', () => {
     await tf.setBackend('wasm');
     const run = (): void => {
       const x = tf.randomNormal([3, 13, 12, 4]) as tf.Tensor4D;
-      const w1 = tf.randomNormal([3, 3, 4, 6]) as tf.Tensor4D;
-      const w2 = tf.randomNormal([2, 2, 6, 8]) as tf.Tensor4D;
+      // 4 input channels and 16 output channels, padded and strided: the direct SIMD filter gradient with its padded copy.
+      const w1 = tf.randomNormal([3, 3, 4, 16]) as tf.Tensor4D;
+      const w2 = tf.randomNormal([2, 2, 16, 8]) as tf.Tensor4D;
       const w3 = tf.randomNormal([8, 5]) as tf.Tensor2D;
       const f = (xx: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): tf.Scalar => {
         let h = tf.relu(tf.conv2d(xx as tf.Tensor4D, a as tf.Tensor4D, 2, [[0, 0], [4, 1], [0, 2], [0, 0]]));
