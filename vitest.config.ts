@@ -104,6 +104,7 @@ export default defineConfig({
     // Two isolated files at a time on CI's 2 cores (vitest's default is cores − 1 = 1): a fresh
     // clone's whole run took 698 s instead of 827 s, all passing (2026-12-01, load ≤ 1 at start).
     maxWorkers: 2,
+    globalSetup: ['test/helpers/temp-root.ts'],
     // test/slow/ is the opt-in suite of minute-long reproductions: `npm run test:slow`.
     projects: [
       { test: { ...COMMON, name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...EXCLUDE, ...SHARED_FORK] } },

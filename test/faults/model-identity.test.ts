@@ -4,11 +4,11 @@
  * and `check` says when they differ; `train --out` does not replace a model unasked; two runs
  * writing the same --json are refused.
  */
-import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAttack } from '../../attacks/index.js';
 import { loadDataset } from '../../src/data/index.js';
 import { UserError } from '../../src/errors.js';
@@ -39,6 +39,9 @@ describe('the identity of a model across runs', () => {
     await useTestBackend();
     dir = await mkdtemp(path.join(tmpdir(), 'advtest-identity-'));
     data = `folder:${await twoImageFolder(path.join(dir, 'data'))}`;
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('a journal left by a killed run is not resumed once the model folder holds other weights', async () => {

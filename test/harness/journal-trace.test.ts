@@ -3,10 +3,10 @@
  * examples (or none) would resume into a report whose traces cover only some batches.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAttack } from '../../attacks/index.js';
 import { loadEvaluationData } from '../../src/data/index.js';
 import { UserError } from '../../src/errors.js';
@@ -26,6 +26,10 @@ describe('resuming a journal with --trace', () => {
     model = await loadModel(fixtureModelPath('mnist-cnn'));
     // Four MNIST test digits, which the fixture model classifies correctly, so that the attack runs on the traced ones.
     data = (await loadEvaluationData('mnist', { split: 'test', shape: model.inputShape, limit: 4 })).data;
+  });
+  afterAll(async () => {
+    model.dispose?.();
+    await rm(dir, { recursive: true, force: true });
   });
 
   // The library leaves its journal behind (the CLI removes it once the report is written): a killed run.
