@@ -130,29 +130,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Help and version exit with 0; commander has already printed its message.
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof RegressionFound) {
-      process.stderr.write(`advtest: ${err.message}\n`);
-      return 1;
-    }
-    if (err instanceof UserError) {
-      process.stderr.write(`advtest: ${err.message}\n`);
-      return 2;
-    }
+    // Help and version exit with 0; commander has already printed its message.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const fail = (message: string, code: number) => {
+      process.stderr.write(`advtest: ${message}\n`);
+      return code;
+    };
+    if (err instanceof RegressionFound) return fail(err.message, 1);
+    if (err instanceof UserError) return fail(err.message, 2);
     const fsProblem = fileSystemProblem(err);
-    if (fsProblem !== undefined) {
-      process.stderr.write(`advtest: ${fsProblem}\n`);
-      return 2;
-    }
-    if (err instanceof IntegrityError) {
-      process.stderr.write(`advtest: internal check failed: ${err.message}\n`);
-      return 3;
-    }
-    process.stderr.write(`advtest: internal error: ${(err as Error).stack ?? String(err)}\n`);
-    return 3;
+    if (fsProblem !== undefined) return fail(fsProblem, 2);
+    if (err instanceof IntegrityError) return fail(`internal check failed: ${err.message}`, 3);
+    return fail(`internal error: ${(err as Error).stack ?? String(err)}`, 3);
   }
 }
 

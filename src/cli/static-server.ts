@@ -54,13 +54,8 @@ export async function resolveRequest(mounts: Mounts, urlPath: string): Promise<s
   return undefined;
 }
 
-export interface StaticServer {
-  url: string;
-  close(): Promise<void>;
-}
-
 /** Serves GET/HEAD of the mounted folders on host:port (port 0: any free port). */
-export async function startStaticServer(mounts: Mounts, host: string, port: number, json: Record<string, () => Promise<unknown>> = {}): Promise<StaticServer> {
+export async function startStaticServer(mounts: Mounts, host: string, port: number, json: Record<string, () => Promise<unknown>> = {}) {
   const server = http.createServer((req, res) => {
     void (async () => {
       const headers = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };

@@ -74,24 +74,14 @@ export async function predictPixels(model: Classifier, pixels: Float32Array, n: 
 }
 
 /** One batch at one ε after its clean pass, its attack started on the runner. */
-export interface StartedBatch {
-  eps: number;
-  start: number;
-  batch: ImageInput[];
-  clean: Predictions;
-  labels: Int32Array;
-  targets?: Int32Array;
-  /** Rows attacked (the others were misclassified before the attack). */
-  attacked: number[];
-  adversarial: Promise<Float32Array>;
-}
+export type StartedBatch = Awaited<ReturnType<typeof startBatch>>;
 
 /**
  * The clean pass of the images `batch` (the first at `start` among all inputs): labels (the file
  * name's, else the clean prediction), targets, and the attack started on `run` for the rows the
- * model gets right.
+ * model gets right (`attacked`: the others were misclassified before the attack).
  */
-export async function startBatch(model: Classifier, batch: ImageInput[], start: number, eps: number, target: TargetSpec, seed: number, run: AttackBatchRunner): Promise<StartedBatch> {
+export async function startBatch(model: Classifier, batch: ImageInput[], start: number, eps: number, target: TargetSpec, seed: number, run: AttackBatchRunner) {
   const shape = model.inputShape;
   const pixels = shape[0] * shape[1] * shape[2];
   const flat = new Float32Array(batch.length * pixels);

@@ -3,7 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import stableStringify from 'fast-json-stable-stringify';
 import type { CertifyReport } from '../certify/report.js';
-import { certifyDataset } from '../certify/run.js';
+import { certifyDataset, type CertifyOptions } from '../certify/run.js';
 import type { Classifier, Dataset } from '../types.js';
 import type { BenchCertify, BenchConfig, BenchEntry } from './config.js';
 
@@ -43,11 +43,9 @@ export function certifyLimit(config: BenchConfig): number | undefined {
   return config.certify?.limit ?? config.eval.limit;
 }
 
-export interface CertifyEntryOptions {
+export interface CertifyEntryOptions extends Pick<CertifyOptions, 'subset' | 'onProgress'> {
   out: string;
   seed: number;
-  subset?: string;
-  onProgress?: (p: { done: number; total: number; phase: string }) => void;
 }
 
 /**

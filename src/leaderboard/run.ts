@@ -133,10 +133,6 @@ interface TrainedRecord {
   seconds: number;
 }
 
-function trainedRecordFile(o: BenchOptions, name: string): string {
-  return path.join(o.out, 'models', `${name}.training.json`);
-}
-
 /** A file an earlier run wrote, when it is there, whole and `fits`; else undefined (absent or torn: the work is simply done again). */
 async function readEarlier<T>(file: string, fits: (r: T) => boolean): Promise<T | undefined> {
   try {
@@ -152,7 +148,7 @@ async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOption
   const dir = path.join(o.out, 'models', entry.name);
   const jobs = trainJobs(config, entry, dir, o.quiet);
   const key = trainingKey(config, entry);
-  const record = trainedRecordFile(o, entry.name);
+  const record = path.join(o.out, 'models', `${entry.name}.training.json`);
   const earlier = await readEarlier<TrainedRecord>(record, (r) => r.key === key && typeof r.seconds === 'number');
   const load = async () => {
     const members: Classifier[] = [];

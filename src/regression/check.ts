@@ -38,10 +38,8 @@ export interface CheckInput {
   onProgress?: (p: EvaluateProgress) => void;
 }
 
-export type FigureKind = 'clean' | 'attack' | 'worst case';
-
 export interface CheckedFigure extends FigureComparison {
-  kind: FigureKind;
+  kind: 'clean' | 'attack' | 'worst case';
   attack?: string;
   norm?: string;
   eps?: number;
@@ -113,13 +111,6 @@ function requestedSpec(baseline: Baseline, request: AttackRequest, attacks: Atta
   return spec;
 }
 
-function bitsOf(f: BaselineFigure, n: number): boolean[] {
-  // The baseline was validated on load; undefined here would be a bug, not bad input.
-  const bits = unpackBits(f.bits, n);
-  if (bits === undefined) throw new Error('validated baseline holds an invalid bitset');
-  return bits;
-}
-
 /**
  * Re-runs the baseline's evaluation on a model (the same examples, attacks, ε, seed and batch
  * size) and compares every figure. Refuses, before any attack runs, when the requested
@@ -159,10 +150,11 @@ export async function runCheck(input: CheckInput): Promise<CheckResult> {
     if (keys(now.results) !== keys(baseline.figures.results)) {
       throw new IntegrityError(`re-run produced figures ${keys(now.results)}, the baseline holds ${keys(baseline.figures.results)}`);
     }
-    const n = baseline.examples.ids.length;
     const ids = baseline.examples.ids;
     const compare = (f: BaselineFigure, after: boolean[]) => {
-      const before = bitsOf(f, n);
+      // The baseline was validated on load; undefined here would be a bug, not bad input.
+      const before = unpackBits(f.bits, ids.length);
+      if (before === undefined) throw new Error('validated baseline holds an invalid bitset');
       return { ...compareFigure(before, after, options), lostIds: ids.filter((_, i) => before[i] && !after[i]) };
     };
     const figures: CheckedFigure[] = [

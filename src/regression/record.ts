@@ -5,19 +5,13 @@ import { countTrue, packBits } from './bits.js';
 import { BASELINE_FORMAT, type Baseline, type BaselineClassCounts, type BaselineFigure, type EvaluationSpec } from './baseline-file.js';
 import { evaluationHash } from './spec.js';
 
-/** Per-example bits of every figure of a report, in the order the baseline stores them. */
-export interface ReportBits {
-  clean: boolean[];
-  results: { attack: string; norm: string; eps: number; bits: boolean[] }[];
-  worstCase: { eps: number; bits: boolean[] }[];
-}
-
 /**
- * Recomputes the per-example outcomes from the report's predictions with the harness's rule:
- * robust = correct clean and still correct after the attack; worst case = robust under every
- * attack at that ε. The counts must equal the report's own, or the two rules have drifted apart.
+ * Per-example bits of every figure of a report, in the order the baseline stores them, recomputed
+ * from the report's predictions with the harness's rule: robust = correct clean and still correct
+ * after the attack; worst case = robust under every attack at that ε. The counts must equal the
+ * report's own, or the two rules have drifted apart.
  */
-export function reportBits(report: Report): ReportBits {
+export function reportBits(report: Report) {
   const { labels, cleanPredictions, results } = report.examples;
   const clean = labels.map((y, i) => cleanPredictions[i] === y);
   const robust = (predictions: number[]) => predictions.map((p, i) => clean[i]! && p === labels[i]);

@@ -143,17 +143,12 @@ export function passedText(checks: readonly SanityCheck[] | undefined): string {
   return `${checks.length - flags}/${checks.length} passed${flags > 0 ? `, ${flags} flagged` : ''}`;
 }
 
-/** One run's sanity checks; `checks` absent = not recorded. */
-export interface RunChecks {
-  run: string;
-  checks?: readonly SanityCheck[] | undefined;
-}
-
 /**
  * Per check id, each run's mark (✓, ✗ flag, or — when not recorded or not run), then every flag
- * with its run: the data of the terminal's and the Markdown's side-by-side sanity tables.
+ * with its run: the data of the terminal's and the Markdown's side-by-side sanity tables. A run's
+ * `checks` absent: not recorded.
  */
-export function sanityMarks(runs: readonly RunChecks[]): { rows: { id: string; marks: string[] }[]; flags: { run: string; check: SanityCheck }[] } {
+export function sanityMarks(runs: readonly { run: string; checks?: readonly SanityCheck[] | undefined }[]): { rows: { id: string; marks: string[] }[]; flags: { run: string; check: SanityCheck }[] } {
   // The last run (the re-run) first: it ran every check this version has.
   const ids = [...new Set([...runs].reverse().flatMap((r) => (r.checks ?? []).map((c) => c.id)))];
   const mark = (checks: readonly SanityCheck[] | undefined, id: string) => {

@@ -1,7 +1,7 @@
 import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { backendInfo } from '../backend/select.js';
 import { fingerprint } from '../data/dataset.js';
-import { loadEvaluationData } from '../data/index.js';
+import { loadEvaluationData, type EvaluationData } from '../data/index.js';
 import { evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
 import { loadModel } from '../model/store.js';
@@ -9,17 +9,11 @@ import type { Attack, Classifier, Dataset, ImageShape } from '../types.js';
 import type { EvaluationSpec } from './baseline-file.js';
 import { resolveDataSpec, resolveStoredPath } from './spec.js';
 
-export interface SpecData {
-  data: Dataset;
-  /** How the examples were chosen, for the report. */
-  subset?: string;
-}
-
 /**
  * The examples a spec evaluates, with paths resolved against the baseline's folder. `classNames`
  * (the model's) label `folder:` data by sub-folder name, as `advtest eval` does.
  */
-export async function loadSpecData(spec: EvaluationSpec, baselineDir: string, shape: ImageShape, classNames?: readonly string[]): Promise<SpecData> {
+export async function loadSpecData(spec: EvaluationSpec, baselineDir: string, shape: ImageShape, classNames?: readonly string[]): Promise<EvaluationData> {
   const dataDir = spec.dataDir === undefined ? undefined : resolveStoredPath(spec.dataDir, baselineDir);
   return loadEvaluationData(resolveDataSpec(spec.data, baselineDir), { split: spec.split, shape, classNames, dataDir, limit: spec.limit });
 }
@@ -32,22 +26,14 @@ export async function loadSpecModel(dir: string, spec: Pick<EvaluationSpec, 'tra
   return spec.transform === undefined ? model : withTransformSpec(model, spec.transform, spec.seed);
 }
 
-export interface SpecRun {
-  report: Report;
-  data: Dataset;
-  fingerprint: string;
-}
-
 export interface SpecHooks {
   /** Sees the data before any attack runs, so that a caller can refuse changed data early. */
   beforeEvaluate?: (data: Dataset, fingerprint: string) => void;
   onProgress?: (p: EvaluateProgress) => void;
-  /** The harness's sanity probes (extra model passes); they do not change any figure. */
-  probes?: boolean;
 }
 
 /** Runs the evaluation a spec describes with its attacks, already built from the spec's request. */
-export async function runSpec(model: Classifier, spec: EvaluationSpec, attacks: Attack[], baselineDir: string, hooks: SpecHooks = {}): Promise<SpecRun> {
+export async function runSpec(model: Classifier, spec: EvaluationSpec, attacks: Attack[], baselineDir: string, hooks: SpecHooks = {}): Promise<{ report: Report; data: Dataset }> {
   const { data, subset } = await loadSpecData(spec, baselineDir, model.inputShape, model.classNames);
   const print = fingerprint(data);
   hooks.beforeEvaluate?.(data, print);
@@ -57,8 +43,7 @@ export async function runSpec(model: Classifier, spec: EvaluationSpec, attacks: 
     target: spec.target,
     mode: spec.mode,
     subset,
-    probes: hooks.probes,
     onProgress: hooks.onProgress,
   });
-  return { report, data, fingerprint: print };
+  return { report, data };
 }

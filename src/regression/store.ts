@@ -21,10 +21,6 @@ export async function writeBaseline(file: string, baseline: Baseline): Promise<v
   await writeFileSafely(file, JSON.stringify(baseline, null, 2) + '\n');
 }
 
-function formatOf(json: unknown): unknown {
-  return typeof json === 'object' && json !== null && 'format' in json ? (json as { format: unknown }).format : undefined;
-}
-
 /** Checks what the schema cannot: counts, bit lengths and the hash agree with each other. */
 function checkConsistency(b: Baseline, file: string): void {
   const n = b.examples.ids.length;
@@ -59,7 +55,7 @@ function checkConsistency(b: Baseline, file: string): void {
 /** Parses and validates a baseline; every problem is a UserError saying how to fix it. */
 export function parseBaseline(text: string, file: string): Baseline {
   const json = parseJson(text, file, RECREATE);
-  const format = formatOf(json);
+  const format = (json as { format?: unknown } | null)?.format;
   if (format === REPORT_FORMAT) {
     throw new UserError(`${file} is an evaluation report (advtest eval --json), not a baseline: create one with \`advtest baseline --model DIR --out FILE\``);
   }

@@ -9,23 +9,18 @@ import { certifyDataset, DEFAULT_SAMPLE_BATCH } from '../../certify/run.js';
 import { loadEvaluationData } from '../../data/index.js';
 import { UserError } from '../../errors.js';
 import { writeFileSafely } from '../../report/write-file.js';
-import { setup, withCommonOptions, withModelOptions, type CommonOptions } from '../common.js';
+import { setup, withCommonOptions, withModelOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { loadClassifier, type ModelCliOptions } from '../../run/model-options.js';
 import { checkOutputFile } from '../output-path.js';
 import { parseEpsList, parsePositiveInt, parsePositiveNumber, parseShard } from '../../parse.js';
 import { progressBar } from '../../run/progress.js';
 
-interface CertifyCliOptions extends CommonOptions, ModelCliOptions {
+interface CertifyCliOptions extends CommonOptions, ModelCliOptions, Pick<EvaluationCliOptions, 'data' | 'dataDir' | 'split' | 'limit' | 'batchSize'> {
   sigma: string;
   n0: string;
   n: string;
   alpha: string;
-  data: string;
-  dataDir?: string;
-  split: 'train' | 'test';
-  limit?: string;
   radii: string;
-  batchSize: string;
   predict?: boolean;
   empirical?: boolean | string;
   steps: string;

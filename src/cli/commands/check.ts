@@ -18,8 +18,9 @@ import { baselineModelDir } from '../../regression/store.js';
 import { parseEpsList, parsePositiveInt } from '../../parse.js';
 import { logLine, progressBar, type Progress } from '../../run/progress.js';
 import { lockOutput } from '../../harness/output-lock.js';
+import type { EvalOptions } from './eval.js';
 
-interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOptions, 'attack'>, Partial<Omit<EvaluationCliOptions, 'split'>> {
+interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOptions, 'attack'>, Partial<Omit<EvaluationCliOptions, 'split'>>, Pick<EvalOptions, 'json' | 'html' | 'md' | 'wide'> {
   /** Absent unless given (these and the evaluation options): the baseline's are the defaults. */
   seed?: string;
   attack?: string;
@@ -28,10 +29,6 @@ interface CheckOptions extends Omit<CommonOptions, 'seed'>, Omit<AttackCliOption
   tolerance: string;
   alpha: string;
   test: TestName;
-  json?: boolean | string;
-  html?: string;
-  md?: boolean;
-  wide?: boolean;
 }
 
 /**

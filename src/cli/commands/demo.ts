@@ -7,7 +7,7 @@ import { attackImages } from '../../harness/attack-images.js';
 import { loadModel } from '../../model/store.js';
 import { fixtureModelPath } from '../../package-info.js';
 import { formatEps } from '../../report/text.js';
-import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { parseEps, parseEpsList, parsePositiveInt } from '../../parse.js';
 import { logLine } from '../../run/progress.js';
 import { runEvaluation } from '../../run/evaluation.js';
@@ -15,12 +15,10 @@ import { printEvaluation } from './eval.js';
 import { checkOutputFile } from '../output-path.js';
 import { runTraining } from '../../run/train.js';
 
-interface DemoOptions extends CommonOptions {
+interface DemoOptions extends CommonOptions, Pick<EvaluationCliOptions, 'eps' | 'limit'> {
   train?: boolean;
   epochs: string;
-  eps: string;
   imageEps: string;
-  limit?: string;
   out: string;
   json?: boolean | string;
 }

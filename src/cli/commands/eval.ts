@@ -11,7 +11,7 @@ import { transferText } from '../../run/transfer.js';
 import { setup, withAttackOptions, withCommonOptions, withEvaluationOptions, withModelOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { parsePositiveInt, parseShard } from '../../parse.js';
 import { patchEpsilons } from '../../../attacks/index.js';
-import { parseGridFilter } from '../../report/grid-filter.js';
+import { parseGridFilter, type GridFilterInput } from '../../report/grid-filter.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { renderText } from '../../report/text.js';
 import { parseTraceOption } from '../../harness/trace-option.js';
@@ -22,7 +22,10 @@ import { phaseProgress } from './report.js';
 /** The batch size eval always used for 28×28 digits, and the most `auto` picks. */
 const EVAL_MAX_BATCH_SIZE = 128;
 
-interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, EvaluationCliOptions {
+/** --grid-attack, --grid-eps, …: the grid filter of advtest report under a grid- prefix. */
+type GridCliOptions = { [K in keyof GridFilterInput as `grid${Capitalize<K>}`]: GridFilterInput[K] };
+
+export interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, EvaluationCliOptions, GridCliOptions {
   shard?: string;
   workers: string;
   json?: boolean | string;
@@ -31,11 +34,6 @@ interface EvalOptions extends CommonOptions, AttackCliOptions, ModelCliOptions, 
   wide?: boolean;
   fitSize?: string;
   patchSize?: string;
-  gridAttack?: string;
-  gridEps?: string;
-  gridFooled?: boolean;
-  gridRobust?: boolean;
-  gridClasses?: string;
   trace?: string;
   sourceModel?: string;
 }

@@ -12,11 +12,6 @@ interface ServeOptions {
   port: string;
 }
 
-/** The built page (npm run build:browser writes it). */
-export function playgroundDir(): string {
-  return path.join(packageRoot(), 'dist', 'playground');
-}
-
 export function serveCommand(): Command {
   return new Command('serve')
     .description('the playground: attack a model in your browser (webgl, wasm or cpu), on the fixture digits or your images')
@@ -28,7 +23,8 @@ export function serveCommand(): Command {
       if (!existsSync(path.join(model, 'model.json'))) throw new UserError(`--model ${opts.model ?? model}: no model.json in that folder; give a TF.js model folder`);
       const port = parseNonNegativeInt(opts.port, '--port');
       if (port > 65535) throw new UserError(`--port ${opts.port}: give a port from 0 to 65535`);
-      const page = playgroundDir();
+      // The built page (npm run build:browser writes it).
+      const page = path.join(packageRoot(), 'dist', 'playground');
       if (!existsSync(path.join(page, 'index.html')) || !existsSync(path.join(page, 'app.js'))) {
         throw new UserError(`the playground page is not built (${page} has no index.html/app.js): run npm run build:browser`);
       }

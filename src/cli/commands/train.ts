@@ -11,15 +11,12 @@ import { writeFailure } from '../../report/write-file.js';
 import { DEFAULT_HOLDOUT, DEFAULT_TRAIN_EPS, runTraining } from '../../run/train.js';
 import { OPTIMIZERS, type OptimizerName } from '../../train/optimizers.js';
 import { SCHEDULES, type ScheduleName } from '../../train/schedule.js';
-import { setup, withCommonOptions, type CommonOptions } from '../common.js';
+import { setup, withCommonOptions, type CommonOptions, type EvaluationCliOptions } from '../common.js';
 import { checkRunPaths } from '../output-path.js';
 
-interface TrainCliOptions extends CommonOptions {
+interface TrainCliOptions extends CommonOptions, Pick<EvaluationCliOptions, 'data' | 'dataDir' | 'batchSize'> {
   arch: string;
-  data: string;
-  dataDir?: string;
   epochs: string;
-  batchSize: string;
   lr: string;
   optimizer: OptimizerName;
   schedule: ScheduleName;
