@@ -3,7 +3,7 @@ import { UserError } from '../src/errors.js';
 import { crossEntropy } from '../src/tensor/loss.js';
 import { clipToBox, l2, perExample } from '../src/tensor/norms.js';
 import type { AttackContext, Classifier, Criterion, SyncAttack } from '../src/types.js';
-import { pixelNorm, selectRows } from './margin.js';
+import { keepBetter, pixelNorm } from './margin.js';
 
 /**
  * DDN — Rony, Hafemann, Oliveira, Ben Ayed, Sabourin & Granger, "Decoupling Direction and Norm
@@ -71,11 +71,7 @@ export function ddn(options: DdnOptions = {}): SyncAttack {
             }
             radius[j] = Math.min(radius[j]! * (isAdv[j] ? 1 - gamma : 1 + gamma), worst[j]!);
           }
-          if (better.some((b) => b === 1)) {
-            const next = tf.tidy(() => selectRows(tf.tensor1d(better, 'int32'), tf.add(x0, delta) as tf.Tensor4D, best));
-            best.dispose();
-            best = next;
-          }
+          best = keepBetter(better, x0, delta, best);
           const next = tf.tidy(() => {
             const unit = tf.div(grad, perExample(tf.add(pixelNorm(grad, 2), TINY) as tf.Tensor1D));
             const moved = tf.add(delta, tf.mul(unit, alpha)) as tf.Tensor4D;

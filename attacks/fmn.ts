@@ -4,7 +4,7 @@ import { clipToBox, perExample } from '../src/tensor/norms.js';
 import { l1, projectOntoL1Ball } from '../src/tensor/l1-norm.js';
 import { CHANGED, l0 } from '../src/tensor/sparse-norms.js';
 import type { AttackContext, Classifier, Criterion, Norm, NormName, SyncAttack } from '../src/types.js';
-import { logitMargin, pixelNorm, selectRows } from './margin.js';
+import { logitMargin, keepBetter, pixelNorm } from './margin.js';
 import { resolveNorm } from './options.js';
 
 /**
@@ -135,11 +135,7 @@ export function fmn(options: FmnOptions = {}): SyncAttack {
             }
             epsilon[j] = Math.min(epsilon[j]!, worst[j]!);
           }
-          if (better.some((b) => b === 1)) {
-            const next = tf.tidy(() => selectRows(tf.tensor1d(better, 'int32'), tf.add(x0, delta) as tf.Tensor4D, best));
-            best.dispose();
-            best = next;
-          }
+          best = keepBetter(better, x0, delta, best);
           const next = tf.tidy(() => {
             const unit = tf.div(grad, perExample(tf.add(pixelNorm(grad, 2), TINY) as tf.Tensor1D));
             const moved = tf.add(delta, tf.mul(unit, alpha)) as tf.Tensor4D;

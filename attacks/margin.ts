@@ -30,3 +30,12 @@ export function pixelNorm(t: tf.Tensor4D, p: 1 | 2 | 'inf'): tf.Tensor1D {
 export function selectRows(mask: tf.Tensor1D, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.where(tf.broadcastTo(tf.reshape(tf.cast(mask, 'bool'), [-1, 1, 1, 1]), a.shape), a, b) as tf.Tensor4D);
 }
+
+/** `best` with the rows `better` marks replaced by x0 + δ (the best-so-far of DDN and FMN); frees the old `best`. */
+export function keepBetter(better: Uint8Array, x0: tf.Tensor4D, delta: tf.Tensor4D, best: tf.Tensor4D): tf.Tensor4D {
+  if (!better.some((b) => b === 1)) return best;
+  const next = tf.tidy(() => selectRows(tf.tensor1d(better, 'int32'), tf.add(x0, delta) as tf.Tensor4D, best));
+  best.dispose();
+  return next;
+}
+
