@@ -192,18 +192,6 @@ function convInfo(inShape: Shape4, filterShape: Shape4, strides: Strides, pad: P
 // Conv2DBackpropInput
 
 /**
- * dx for y = conv2d(x, W, stride s, pads (pt, pl)).
- *
- * Forward: y[i] = sum_r xpad[i*s + r] W[r]  with xpad[p] = x[p - pt]   (1-D notation per axis).
- * So dx[h] = sum_{i,r : i*s + r - pt = h} dy[i] W[r]. Put dy on the stride grid (dyd[i*s] = dy[i],
- * zeros between), then dx[h] = sum_r dyd[h + pt - r] W[r] = sum_r' dyd[h - (fh-1-pt) + r'] Wf[r']
- * with r' = fh-1-r: a stride-1 correlation (= tf.conv2d) of dyd, padded by fh-1-pt on top, with
- * the spatially flipped filter. Channels: the sum runs over the forward *output* channel, so the
- * filter's in/out channel axes are swapped. Bottom padding makes the output exactly inHeight
- * rows: (inH + fh - 1) - ((oh-1)*s + 1) - (fh-1-pt) = inH - 1 + pt - (oh-1)*s; either padding can
- * be negative with large explicit pads, which means crop.
- */
-/**
  * W[fh−1−r, fw−1−c, i, o] at [r, c, o, i]: the flipped, channel-swapped filter in one pass over
  * its values. Filters are small (18k values for the MNIST CNN's second layer), and wasm's Reverse
  * took 0.9 ms of a 31 ms input gradient on that one (issue 21).
@@ -222,6 +210,18 @@ function flipTranspose(filter: tf.Tensor4D): tf.Tensor4D {
   return tf.tensor4d(out, [fh, fw, co, ci]);
 }
 
+/**
+ * dx for y = conv2d(x, W, stride s, pads (pt, pl)).
+ *
+ * Forward: y[i] = sum_r xpad[i*s + r] W[r]  with xpad[p] = x[p - pt]   (1-D notation per axis).
+ * So dx[h] = sum_{i,r : i*s + r - pt = h} dy[i] W[r]. Put dy on the stride grid (dyd[i*s] = dy[i],
+ * zeros between), then dx[h] = sum_r dyd[h + pt - r] W[r] = sum_r' dyd[h - (fh-1-pt) + r'] Wf[r']
+ * with r' = fh-1-r: a stride-1 correlation (= tf.conv2d) of dyd, padded by fh-1-pt on top, with
+ * the spatially flipped filter. Channels: the sum runs over the forward *output* channel, so the
+ * filter's in/out channel axes are swapped. Bottom padding makes the output exactly inHeight
+ * rows: (inH + fh - 1) - ((oh-1)*s + 1) - (fh-1-pt) = inH - 1 + pt - (oh-1)*s; either padding can
+ * be negative with large explicit pads, which means crop.
+ */
 export function conv2dBackpropInputViaConv(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
