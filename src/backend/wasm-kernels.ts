@@ -345,12 +345,13 @@ const backpropFilterKernel: tf.KernelFunc = (args) => {
   }
   if (xInfo.dtype !== 'float32' || dyInfo.dtype !== 'float32') return callOriginal(FILTER_KERNEL, args, `dtype ${xInfo.dtype}`);
   const { backend } = args;
-  if (!isWasmBackend(backend)) return tf.tidy(() => conv2dBackpropFilterViaConv(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
-  const info = convInfo(xInfo.shape as Shape4, filterShape, strides, pad);
-  const tryDirect = filterStrategy === 'direct' || (filterStrategy === 'auto' && info.inChannels <= DIRECT_MAX_CHANNELS);
-  const direct = tryDirect ? conv2dBackpropFilterDirect(backend, xInfo, dyInfo, info) : undefined;
-  if (direct !== undefined) return direct;
-  if (useIm2col(xInfo.shape, filterShape, strides)) return conv2dBackpropFilterPatches(backend, xInfo, dyInfo, info);
+  if (isWasmBackend(backend)) {
+    const info = convInfo(xInfo.shape as Shape4, filterShape, strides, pad);
+    const tryDirect = filterStrategy === 'direct' || (filterStrategy === 'auto' && info.inChannels <= DIRECT_MAX_CHANNELS);
+    const direct = tryDirect ? conv2dBackpropFilterDirect(backend, xInfo, dyInfo, info) : undefined;
+    if (direct !== undefined) return direct;
+    if (useIm2col(xInfo.shape, filterShape, strides)) return conv2dBackpropFilterPatches(backend, xInfo, dyInfo, info);
+  }
   return tf.tidy(() => conv2dBackpropFilterViaConv(asTensor4D(xInfo), asTensor4D(dyInfo), filterShape, strides, pad));
 };
 
