@@ -69,6 +69,7 @@ async function open(browser: Browser, file: string): Promise<Visit> {
 
 if (!existsSync(CHROMIUM)) {
   describe('the HTML report in headless Chromium', () => {
+    // Skipped, not passed, where no Chromium is installed, so the report shows the page went untested; CI installs it and runs these.
     it.skip(`needs ${CHROMIUM}, which is absent: apt-get install chromium (.ci/run installs it)`, () => undefined);
   });
 } else {
