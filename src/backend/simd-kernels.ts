@@ -3,8 +3,8 @@
  * instantiated on the tfjs wasm backend's memory so that they read their inputs and write their
  * output where tfjs keeps tensors, with no copy. They replace JS loops over the heap that took a
  * third of a PGD step on the MNIST CNN (issue 21): the ReLU / Relu6 / ClipByValue gradient
- * (lazy-grads.ts), MaxPoolGrad (wasm-max-pool-grad.ts) and a first layer's filter gradient
- * (wasm-im2col.ts).
+ * (lazy-grads.ts), MaxPoolGrad (wasm-max-pool-grad.ts), a first layer's filter gradient
+ * (wasm-im2col.ts) and Adam's update (wasm-adam.ts).
  *
  * tfjs's pthread build keeps its heap in a shared memory and its single-thread builds in an
  * unshared one; a module imports one kind only, so there is a binary for each. Where neither
@@ -25,6 +25,12 @@ export interface SimdKernels {
     n: number, h: number, w: number, ch: number,
     oh: number, ow: number, fh: number, fw: number,
     sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  adam(
+    w: number, g: number, m: number, v: number,
+    w2: number, m2: number, v2: number, n: number,
+    b1: number, omb1: number, b2: number, omb2: number,
+    c1: number, c2: number, eps: number, nlr: number,
   ): void;
   conv_filter_grad(
     xp: number, dy: number, out: number,

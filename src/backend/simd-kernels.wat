@@ -137,6 +137,80 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
 
+  ;; One Adam step of one variable, tfjs's AdamOptimizer operation for operation in float32 (the
+  ;; same products, sums and their grouping, so the same bits): m2 = m·b1 + g·(1−b1),
+  ;; v2 = v·b2 + g²·(1−b2), w2 = (m2/c1) / (√(v2/c2) + eps) · (−lr) + w, with c1 = 1 − b1^t and
+  ;; c2 = 1 − b2^t. The caller passes every constant rounded to float32 as tfjs's scalars are.
+  (func (export "adam")
+    (param $w i32) (param $g i32) (param $m i32) (param $v i32)
+    (param $w2 i32) (param $m2 i32) (param $v2 i32) (param $n i32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)
+    (param $c1 f32) (param $c2 f32) (param $eps f32) (param $nlr f32)
+    (local $i i32) (local $n4 i32) (local $off i32)
+    (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128) (local $vomb2 v128)
+    (local $vc1 v128) (local $vc2 v128) (local $veps v128) (local $vnlr v128)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $vb1 (f32x4.splat (local.get $b1)))
+    (local.set $vomb1 (f32x4.splat (local.get $omb1)))
+    (local.set $vb2 (f32x4.splat (local.get $b2)))
+    (local.set $vomb2 (f32x4.splat (local.get $omb2)))
+    (local.set $vc1 (f32x4.splat (local.get $c1)))
+    (local.set $vc2 (f32x4.splat (local.get $c2)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vnlr (f32x4.splat (local.get $nlr)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $mv
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $off))) (local.get $vb1))
+            (f32x4.mul (local.get $gv) (local.get $vomb1))))
+        (local.set $vv
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $off))) (local.get $vb2))
+            (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $vomb2))))
+        (v128.store (i32.add (local.get $m2) (local.get $off)) (local.get $mv))
+        (v128.store (i32.add (local.get $v2) (local.get $off)) (local.get $vv))
+        (v128.store (i32.add (local.get $w2) (local.get $off))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.div
+                (f32x4.div (local.get $mv) (local.get $vc1))
+                (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $vc2))) (local.get $veps)))
+              (local.get $vnlr))
+            (v128.load (i32.add (local.get $w) (local.get $off)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $off))))
+        (local.set $ms
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $m) (local.get $off))) (local.get $b1))
+            (f32.mul (local.get $gs) (local.get $omb1))))
+        (local.set $vs
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $v) (local.get $off))) (local.get $b2))
+            (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))
+        (f32.store (i32.add (local.get $m2) (local.get $off)) (local.get $ms))
+        (f32.store (i32.add (local.get $v2) (local.get $off)) (local.get $vs))
+        (f32.store (i32.add (local.get $w2) (local.get $off))
+          (f32.add
+            (f32.mul
+              (f32.div
+                (f32.div (local.get $ms) (local.get $c1))
+                (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))
+              (local.get $nlr))
+            (f32.load (i32.add (local.get $w) (local.get $off)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
   ;; MaxPoolGrad, NHWC, tfjs's cpu semantics bit for bit: each window's dy goes to the first
   ;; position (row-major) holding the window's maximum; -Infinity and NaN never win; windows
   ;; are visited in output order, so an input in several windows sums their dy in the cpu

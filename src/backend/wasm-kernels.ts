@@ -20,6 +20,8 @@
  * live inside a `tf.tidy`, and the returned Tensor is accepted by the engine as the kernel output.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerAdamKernel, unregisterAdamKernel } from './wasm-adam.js';
+import { registerFusedBiasUnderTape, unregisterFusedBiasUnderTape } from './fused-bias-under-tape.js';
 import { registerLazyGradients, unregisterLazyGradients } from './lazy-grads.js';
 import { registerRelu6Activation, unregisterRelu6Activation } from './relu6-activation.js';
 import { castKernel, identityKernel } from './wasm-alias-kernels.js';
@@ -437,10 +439,18 @@ export interface WasmGradKernelOptions {
    * batch norm) and one-kernel Relu6/ClipByValue gradients, lazy-grads.ts (default true).
    */
   lazyGradients?: boolean;
+  /**
+   * Conv, depthwise and dense layers keep their bias in the fused kernel while a gradient is
+   * recorded (tfjs adds it with a separate broadcast Add there), fused-bias-under-tape.ts
+   * (default true; needs lazyGradients, whose configs differentiate the fused ops).
+   */
+  fusedBias?: boolean;
   /** tf.layers' 'relu6' activation as the one Relu6 kernel, relu6-activation.ts (default true). */
   relu6?: boolean;
   /** Relu, Relu6 and ClipByValue as SIMD loops, wasm-activations.ts (default true). */
   activations?: boolean;
+  /** Adam's update of a variable as one kernel, wasm-adam.ts (default true). */
+  adam?: boolean;
 }
 
 function install(name: ReplacedKernel): void {
@@ -487,13 +497,17 @@ export function registerWasmGradKernels(options: WasmGradKernelOptions = {}): vo
   }
   if (options.tile ?? true) install('Tile');
   if (options.sum ?? true) install('Sum');
-  if (options.lazyGradients ?? true) registerLazyGradients();
+  if (options.lazyGradients ?? true) {
+    registerLazyGradients();
+    if (options.fusedBias ?? true) registerFusedBiasUnderTape();
+  }
   if (options.relu6 ?? true) registerRelu6Activation();
   if (options.activations ?? true) {
     install('Relu');
     install('Relu6');
     install('ClipByValue');
   }
+  if (options.adam ?? true) registerAdamKernel();
 }
 
 /** Restores whatever was registered before `registerWasmGradKernels` (for benchmarks/tests). */
@@ -504,6 +518,8 @@ export function unregisterWasmGradKernels(): void {
     const original = originals.get(name);
     if (original !== undefined) tf.registerKernel(original);
   }
+  unregisterFusedBiasUnderTape();
+  unregisterAdamKernel();
   unregisterLazyGradients();
   unregisterRelu6Activation();
 }

@@ -31,6 +31,8 @@ const CONFIGS: Config[] = [
   { name: 'stock Identity/Cast (copies)', options: { aliases: false } },
   { name: 'stock Tile', options: { tile: false } },
   { name: 'stock Sum (transposes)', options: { sum: false } },
+  { name: 'bias Add outside the fused conv', options: { fusedBias: false } },
+  { name: "tfjs's Adam (14 kernels a variable)", options: { adam: false } },
   { name: 'conv1 dx as one conv (no col2im)', input: 'conv' },
   { name: 'conv1 dW as one dilated conv', filter: 'conv' },
 ];
