@@ -35,4 +35,20 @@ describe('fixtures/bench/robust-mnist.json', () => {
     }
     model.dispose();
   });
+
+  it('has a quick variant (robust-mnist-quick.json): the same entries and training settings but the budget, under PGD-40', async () => {
+    const dir = path.join(packageRoot(), 'fixtures', 'bench');
+    const full = await loadBenchConfig(path.join(dir, 'robust-mnist.json'));
+    const quick = await loadBenchConfig(path.join(dir, 'robust-mnist-quick.json'));
+    expect(quick.entries).toEqual(full.entries);
+    // Only the network, the epochs and the ε ramp shrink; everything else is the full config's.
+    const { arch, epochs, trainEpsRamp, ...rest } = quick.train!;
+    const { arch: fullArch, epochs: fullEpochs, trainEpsRamp: fullRamp, ...fullRest } = full.train!;
+    expect(rest).toEqual(fullRest);
+    expect({ arch, epochs, trainEpsRamp }).toEqual({ arch: 'mnist-cnn', epochs: 6, trainEpsRamp: 2 });
+    expect(fullArch).toBe('madry-cnn');
+    expect(fullEpochs).toBeGreaterThan(epochs!);
+    expect(fullRamp).toBeGreaterThan(trainEpsRamp!);
+    expect(quick.eval).toMatchObject({ attack: 'pgd', steps: 40, eps: full.eval.eps, limit: full.eval.limit, trainLimit: full.eval.trainLimit, seed: full.eval.seed });
+  });
 });

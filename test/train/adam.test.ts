@@ -55,7 +55,9 @@ describe("Adam's update as one kernel (backend/wasm-adam.ts, train/optimizers.ts
     for (const simd of [true, false]) {
       setSimdKernelsEnabled(simd);
       const opt = makeOptimizer('adam', 0.01);
-      const profile = await tf.profile(async () => steps(opt, 1));
+      const profile = await tf.profile(async () => {
+        await steps(opt, 1);
+      });
       expect(profile.kernels.map((k) => k.name), `simd ${simd}`).toContain('AdvtestAdam');
       opt.dispose();
       const ours = makeOptimizer('adam', 0.01);
@@ -75,7 +77,9 @@ describe("Adam's update as one kernel (backend/wasm-adam.ts, train/optimizers.ts
     stockOpt.dispose();
     unregisterAdamKernel();
     const opt = makeOptimizer('adam', 0.003);
-    const profile = await tf.profile(async () => steps(opt, 3));
+    const profile = await tf.profile(async () => {
+      await steps(opt, 3);
+    });
     opt.dispose();
     expect(profile.kernels.map((k) => k.name)).not.toContain('AdvtestAdam');
     const again = makeOptimizer('adam', 0.003);
