@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import { makeRng, type Rng } from '../src/tensor/random.js';
 import type { Defense } from './defense.js';
+import { optionParts } from './spec.js';
 
 /**
  * Data augmentation on NHWC tensors, each draw seeded by the step's seed (HookContext.seed), so
@@ -76,13 +77,10 @@ export interface Augmentation {
  * ":value" (crop padding 2, noise σ 0.1, cutout side 8).
  */
 export function parseAugmentations(text: string | undefined): Augmentation[] {
-  const parts = (text ?? 'crop').split('+').map((p) => p.trim()).filter((p) => p.length > 0);
-  return parts.map((part) => {
-    const [name, raw] = part.split(':');
+  return optionParts(text ?? 'crop').map(({ part, key: name, raw, value }) => {
     const known = AUGMENTATIONS[name as AugmentationName];
     if (!known) throw new UserError(`augment "${part}": use ${Object.keys(AUGMENTATIONS).join(', ')} joined by +, e.g. augment=crop+noise:0.1`);
     if (raw === undefined) return { name: name as AugmentationName, value: known.default };
-    const value = Number(raw);
     const integer = name === 'crop' || name === 'cutout';
     if (name === 'flip' || !(value > 0) || (integer && !Number.isInteger(value))) {
       throw new UserError(`augment "${part}": ${name === 'flip' ? 'flip takes no value' : `${name} takes a positive ${integer ? 'integer ' : ''}${known.parameter}`}`);

@@ -3,6 +3,7 @@ import { UserError } from '../src/errors.js';
 import { parseEps } from '../src/parse.js';
 import type { HookContext } from '../src/train/loop.js';
 import type { Defense } from './defense.js';
+import { optionParts } from './spec.js';
 
 /** The weights AWP perturbs: kernels (rank ≥ 2); biases and other vectors are left alone, as in the authors' code. */
 export function perturbedWeights(model: tf.LayersModel): tf.Variable[] {
@@ -33,10 +34,8 @@ export function parseAwp(value: string | undefined): AwpOptions {
   if (value === undefined) return {};
   if (!value.includes(':')) return { gamma: parseEps(value, 'awp γ') };
   const out: AwpOptions = {};
-  for (const part of value.split('+').map((p) => p.trim())) {
-    const [key, raw] = part.split(':');
-    const v = Number(raw);
-    if ((key !== 'gamma' && key !== 'warmup') || raw === undefined || !(v >= 0 && Number.isFinite(v)) || (key === 'warmup' && !Number.isInteger(v))) {
+  for (const { part, key, value: v } of optionParts(value)) {
+    if ((key !== 'gamma' && key !== 'warmup') || !(v >= 0 && Number.isFinite(v)) || (key === 'warmup' && !Number.isInteger(v))) {
       throw new UserError(`awp "${part}": write γ (awp=0.005) or key:value pairs joined by +, with gamma a positive number and warmup a whole number of epochs, e.g. awp=gamma:0.005+warmup:5`);
     }
     out[key] = v;

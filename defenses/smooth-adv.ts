@@ -4,6 +4,7 @@ import { clipToBox, l2 } from '../src/tensor/norms.js';
 import type { Classifier } from '../src/types.js';
 import type { Defense } from './defense.js';
 import { checkSigma } from './gaussian.js';
+import { optionParts } from './spec.js';
 
 export interface SmoothAdvOptions {
   /** σ of the smoothing noise (the σ the model will be certified with). */
@@ -75,10 +76,8 @@ export function parseSmoothAdv(value: string | undefined): SmoothAdvOptions {
     checkSigma(out.sigma, `smooth-adv=${value}`);
     return out;
   }
-  for (const part of value.split('+').map((p) => p.trim())) {
-    const [key, raw] = part.split(':');
-    const v = Number(raw);
-    if (!key || !(key in out) || raw === undefined || !(v > 0 && Number.isFinite(v)) || ((key === 'steps' || key === 'm') && !Number.isInteger(v))) {
+  for (const { part, key, value: v } of optionParts(value)) {
+    if (!(key in out) || !(v > 0 && Number.isFinite(v)) || ((key === 'steps' || key === 'm') && !Number.isInteger(v))) {
       throw new UserError(`smooth-adv "${part}": write key:value pairs joined by +, with sigma, eps (L2) positive numbers and steps, m positive integers, e.g. smooth-adv=sigma:0.25+eps:0.5+steps:2+m:4`);
     }
     out[key as keyof SmoothAdvOptions] = v;

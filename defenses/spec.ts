@@ -26,3 +26,28 @@ export function parseDefenseSpecs(list: string): DefenseSpec[] {
     return { name: m[1]!, ...(m[2] !== undefined ? { value: m[2].trim() } : {}), ...(layers ? { layers } : {}), text };
   });
 }
+
+/** One part of a defense value written as key[:value] parts joined by + (augment=crop+noise:0.1). */
+export interface OptionPart {
+  /** The part as written. */
+  part: string;
+  key: string;
+  /** The text after the first ':' (undefined: none). */
+  raw?: string;
+  /** raw as a number (NaN when absent or not a number). */
+  value: number;
+}
+
+/** Splits "crop+noise:0.1" or "gamma:0.005+warmup:1" into its parts; each defense checks its own keys. */
+export function optionParts(text: string): OptionPart[] {
+  return text
+    .split('+')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+    .map((part) => {
+      const colon = part.indexOf(':');
+      if (colon < 0) return { part, key: part, value: NaN };
+      const raw = part.slice(colon + 1);
+      return { part, key: part.slice(0, colon), raw, value: raw.trim() === '' ? NaN : Number(raw) };
+    });
+}

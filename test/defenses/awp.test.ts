@@ -114,6 +114,9 @@ describe('awp: adversarial weight perturbation', () => {
     expect(makeDefenses('awp=warmup:5', { eps: 0.1 })[0]!.describe!()).toMatchObject({ gamma: 0.005, warmupEpochs: 5 });
     expect(() => parseAwp('warmup:1.5')).toThrow(/awp "warmup:1.5": .*warmup a whole number of epochs, e.g. awp=gamma:0.005\+warmup:5/);
     expect(() => parseAwp('beta:1')).toThrow(/awp "beta:1"/);
+    // A second colon is not a value: before optionParts it was dropped silently (gamma:0.01:3 → 0.01).
+    expect(() => parseAwp('gamma:0.01:3')).toThrow(/awp "gamma:0.01:3"/);
+    expect(() => parseAwp('warmup:')).toThrow(/awp "warmup:"/);
     expect(() => parseAwp('abc')).toThrow(/awp γ "abc" is not a number/);
   });
 
