@@ -132,7 +132,8 @@ async function fit(model: tf.LayersModel, data: Dataset, job: TrainJob, defenses
       if (p.heldOut) lastMonitor = `${monitor!.attack.name} ${pct(p.heldOut.robust)}`;
       bar.update(done, { monitor: lastMonitor });
       // Above the bar, so each epoch's held-out figures stay visible.
-      logLine(job.quiet, `${label === 'teacher' ? 'teacher ' : ''}${epochLine(p, monitor?.attack.name ?? '', eps, defenses, data.numClasses)}`);
+      // A collapse is a warning, not progress: --quiet does not hide it.
+      logLine(job.quiet && !p.collapsed, `${label === 'teacher' ? 'teacher ' : ''}${epochLine(p, monitor?.attack.name ?? '', eps, defenses, data.numClasses)}`);
     },
     ...(monitor ? { monitor } : {}),
     ...(monitor && job.earlyStop !== undefined ? { earlyStop: { drop: job.earlyStop } } : {}),

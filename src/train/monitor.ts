@@ -107,7 +107,7 @@ export interface HeldOutRecord {
   attack: string;
   eps: number;
   /** Per epoch (from 1): the probe, and the training time up to that epoch. */
-  history: (RobustnessProbe & { epoch: number; seconds?: number; cpuSeconds?: number; stopped?: string })[];
+  history: (RobustnessProbe & { epoch: number; seconds?: number; cpuSeconds?: number; stopped?: string; collapsed?: true })[];
 }
 
 export function heldOutRecord(examples: number, attack: string, eps: number, history: EpochProgress[]): HeldOutRecord {
@@ -115,7 +115,7 @@ export function heldOutRecord(examples: number, attack: string, eps: number, his
     examples,
     attack,
     eps,
-    history: history.flatMap((h) => (h.heldOut ? [{ epoch: h.epoch + 1, ...h.heldOut, ...(h.seconds !== undefined ? { seconds: h.seconds } : {}), ...(h.cpuSeconds !== undefined ? { cpuSeconds: h.cpuSeconds } : {}), ...(h.stopped ? { stopped: h.stopped } : {}) }] : [])),
+    history: history.flatMap((h) => (h.heldOut ? [{ epoch: h.epoch + 1, ...h.heldOut, ...(h.seconds !== undefined ? { seconds: h.seconds } : {}), ...(h.cpuSeconds !== undefined ? { cpuSeconds: h.cpuSeconds } : {}), ...(h.stopped ? { stopped: h.stopped } : {}), ...(h.collapsed ? { collapsed: true as const } : {}) }] : [])),
   };
 }
 

@@ -7,7 +7,7 @@ import { balancedSubset } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
 import { trainModel, type HookContext, type TrainingBatch } from '../../src/train/loop.js';
-import { collapsed } from '../../src/train/monitor.js';
+import { collapsed, heldOutRecord } from '../../src/train/monitor.js';
 import type { Attack } from '../../src/types.js';
 import { linf } from '../../src/tensor/norms.js';
 import { leakedTensors, useTestBackend } from '../helpers/backend.js';
@@ -160,6 +160,15 @@ describe('trainModel', () => {
     expect(collapsed({ ...epoch, heldOut: { clean: 0.6, robust: 0, n: 200 } }, 10)).toBe(false);
     expect(collapsed({ ...epoch, accuracy: 0.9, heldOut: { clean: 0.1, robust: 0, n: 200 } }, 10)).toBe(true);
     expect(collapsed({ ...epoch, loss: Math.log(2), accuracy: 0.5 }, 2)).toBe(true);
+  });
+
+  it("keeps a collapsed epoch's flag in the model's held-out record (model.json's training.heldOut)", () => {
+    const probe = { clean: 0.1, robust: 0, n: 200 };
+    const record = heldOutRecord(200, 'pgd', 0.3, [
+      { epoch: 0, epochs: 2, loss: 2.3026, accuracy: 0.1, heldOut: probe, collapsed: true },
+      { epoch: 1, epochs: 2, loss: 1.2, accuracy: 0.6, heldOut: { ...probe, clean: 0.7 } },
+    ]);
+    expect(record.history.map((h) => h.collapsed)).toEqual([true, undefined]);
   });
 
   it('records the cumulative training time (wall and CPU) of every epoch, carried over a resumed run', async () => {
