@@ -77,7 +77,8 @@ export interface Augmentation {
  * ":value" (crop padding 2, noise σ 0.1, cutout side 8).
  */
 export function parseAugmentations(text: string | undefined): Augmentation[] {
-  return optionParts(text ?? 'crop').map(({ part, key: name, raw, value }) => {
+  // Empty parts ("crop+") are skipped, as they always were here.
+  return optionParts(text ?? 'crop').filter(({ part }) => part !== '').map(({ part, key: name, raw, value }) => {
     const known = AUGMENTATIONS[name as AugmentationName];
     if (!known) throw new UserError(`augment "${part}": use ${Object.keys(AUGMENTATIONS).join(', ')} joined by +, e.g. augment=crop+noise:0.1`);
     if (raw === undefined) return { name: name as AugmentationName, value: known.default };

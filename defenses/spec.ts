@@ -38,12 +38,14 @@ export interface OptionPart {
   value: number;
 }
 
-/** Splits "crop+noise:0.1" or "gamma:0.005+warmup:1" into its parts; each defense checks its own keys. */
+/**
+ * Splits "crop+noise:0.1" or "gamma:0.005+warmup:1" into its parts; each defense checks its own
+ * keys (an empty part, as in "a++b", has the key '').
+ */
 export function optionParts(text: string): OptionPart[] {
   return text
     .split('+')
     .map((p) => p.trim())
-    .filter((p) => p.length > 0)
     .map((part) => {
       const colon = part.indexOf(':');
       if (colon < 0) return { part, key: part, value: NaN };

@@ -1,7 +1,7 @@
 /**
  * Keeps the bias inside the fused conv / matMul kernels while a gradient is being recorded.
  *
- * tfjs's `tf.fused.*` ops (which tf.layers' Conv2D and Dense call, and converted graph models) fall back to
+ * tfjs's `tf.fused.*` ops (which tf.layers' Conv2D and Dense call) fall back to
  * op + broadcast Add + activation whenever a tape is recording and the activation is not linear
  * (`shouldFuse` in tfjs-core). So every training step and every attack gradient paid a separate
  * broadcast Add over each activation — on wasm a generic single-threaded kernel, 1.7 ms of the MNIST
@@ -12,7 +12,8 @@
  * gradients (ReLU's through its own one-pass kernel).
  *
  * The ops are replaced on tfjs's `fused` namespace object, which tf.layers reads at call time; where
- * it is frozen (an ES-module build) nothing changes.
+ * it cannot be written (a bundler's getter, a frozen object, a native ES-module namespace) nothing
+ * changes. Converted GraphModels do not benefit: tfjs-converter executes its own copy of the ops.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -31,7 +32,7 @@ function gradientRecording(): boolean {
 
 function underTape(original: FusedOp): FusedOp {
   return (args) => {
-    const activate = args.activation === undefined ? undefined : SEPARABLE[args.activation];
+    const activate = args.activation !== undefined && Object.hasOwn(SEPARABLE, args.activation) ? SEPARABLE[args.activation] : undefined;
     if (activate === undefined || !gradientRecording()) return original(args);
     return activate(original({ ...args, activation: 'linear' }));
   };
@@ -48,8 +49,13 @@ export function registerFusedBiasUnderTape(): boolean {
     if (originals.has(name)) continue;
     if (Object.getOwnPropertyDescriptor(ns, name)?.writable !== true) return false;
     const original = ns[name];
+    try {
+      // A module namespace says writable and throws on assignment.
+      ns[name] = underTape(original);
+    } catch {
+      return false;
+    }
     originals.set(name, original);
-    ns[name] = underTape(original);
   }
   return true;
 }

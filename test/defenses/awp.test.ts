@@ -117,6 +117,7 @@ describe('awp: adversarial weight perturbation', () => {
     // A second colon is not a value: before optionParts it was dropped silently (gamma:0.01:3 → 0.01).
     expect(() => parseAwp('gamma:0.01:3')).toThrow(/awp "gamma:0.01:3"/);
     expect(() => parseAwp('warmup:')).toThrow(/awp "warmup:"/);
+    expect(() => parseAwp('gamma:0.01+')).toThrow(/awp "": /);
     expect(() => parseAwp('abc')).toThrow(/awp γ "abc" is not a number/);
   });
 

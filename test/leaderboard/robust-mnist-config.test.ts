@@ -50,5 +50,13 @@ describe('fixtures/bench/robust-mnist.json', () => {
     expect(fullEpochs).toBeGreaterThan(epochs!);
     expect(fullRamp).toBeGreaterThan(trainEpsRamp!);
     expect(quick.eval).toMatchObject({ attack: 'pgd', steps: 40, eps: full.eval.eps, limit: full.eval.limit, trainLimit: full.eval.trainLimit, seed: full.eval.seed });
+    // Every entry's defenses build and compose with the quick settings (its shorter ε ramp).
+    const model = buildArchitecture('mlp', [28, 28, 1], 10, 0);
+    const t = quick.train!;
+    for (const entry of quick.entries) {
+      const defenses = trainingDefenses(parseDefenseSpecs(entry.defense!), { defense: entry.defense!, trainEps: t.trainEps!, trainSteps: t.trainSteps!, trainStepSize: { relStepsize: 0.25 }, trainEpsRamp: t.trainEpsRamp! }, model, undefined, 'config');
+      expect(() => composeDefenses(defenses), entry.name).not.toThrow();
+    }
+    model.dispose();
   });
 });
