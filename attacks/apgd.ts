@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import { crossEntropy } from '../src/tensor/loss.js';
 import { clipToBox, perExample, uniformNoise } from '../src/tensor/norms.js';
-import { exampleSeeds } from '../src/tensor/random.js';
+import { exampleSeeds, seededNormal } from '../src/tensor/random.js';
 import { mergeRows, takeRows } from '../src/tensor/rows.js';
 import type { AttackContext, Classifier, Criterion, Norm, NormName, SyncAttack } from '../src/types.js';
 import { dlrLoss, dlrTargetedLoss } from '../src/tensor/dlr-loss.js';
@@ -168,7 +168,7 @@ function randomStart(norm: Norm, x0: tf.Tensor4D, eps: number, seeds: number[], 
   return tf.tidy(() => {
     const row = [1, ...x0.shape.slice(1)];
     const noise =
-      norm.name === 'linf' ? uniformNoise(x0.shape, -1, 1, seeds) : tf.concat(seeds.map((s) => tf.randomNormal(row, 0, 1, 'float32', s)));
+      norm.name === 'linf' ? uniformNoise(x0.shape, -1, 1, seeds) : tf.concat(seeds.map((s) => seededNormal(row, 0, 1, s)));
     const size = norm.name === 'linf' ? tf.max(tf.abs(noise), [1, 2, 3]) : tf.sqrt(tf.sum(tf.square(noise), [1, 2, 3]));
     const delta = tf.mul(tf.div(noise, perExample(tf.add(size, 1e-12) as tf.Tensor1D)), eps);
     return clipToBox(tf.add(x0, delta), lower, upper);

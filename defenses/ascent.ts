@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipToBox, exactSign, linf, uniformNoise } from '../src/tensor/norms.js';
+import { seededNormal } from '../src/tensor/random.js';
 import type { Classifier } from '../src/types.js';
 
 export interface AscentOptions {
@@ -22,7 +23,7 @@ export interface AscentOptions {
 export function projectedAscent(model: Classifier, x: tf.Tensor4D, objective: (logits: tf.Tensor2D) => tf.Scalar, o: AscentOptions): tf.Tensor4D {
   const { lower, upper } = model.bounds;
   let adv = tf.tidy(() => {
-    const noise = o.start === 'uniform' ? uniformNoise(x.shape, -o.eps, o.eps, o.seed) : tf.mul(tf.randomNormal(x.shape, 0, 1, 'float32', o.seed), 0.001);
+    const noise = o.start === 'uniform' ? uniformNoise(x.shape, -o.eps, o.eps, o.seed) : tf.mul(seededNormal(x.shape, 0, 1, o.seed), 0.001);
     return clipToBox(linf.project(tf.add(x, noise) as tf.Tensor4D, x, o.eps), lower, upper);
   });
   const f = (input: tf.Tensor) => objective(model.logits(input as tf.Tensor4D));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
-import { makeRng, type Rng } from '../src/tensor/random.js';
+import { makeRng, seededNormal, type Rng } from '../src/tensor/random.js';
 import type { Defense } from './defense.js';
 import { optionParts } from './spec.js';
 
@@ -37,7 +37,7 @@ export function randomFlip(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
 
 /** x + N(0, σ²), clipped to the input box. */
 export function gaussianAugment(x: tf.Tensor4D, sigma: number, seed: number, lower = 0, upper = 1): tf.Tensor4D {
-  return tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, sigma, 'float32', seed)), lower, upper) as tf.Tensor4D);
+  return tf.tidy(() => tf.clipByValue(tf.add(x, seededNormal(x.shape, 0, sigma, seed)), lower, upper) as tf.Tensor4D);
 }
 
 /**

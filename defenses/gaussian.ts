@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
+import { seededNormal } from '../src/tensor/random.js';
 import type { Defense } from './defense.js';
 
 export function checkSigma(sigma: number, what: string): void {
@@ -12,7 +13,7 @@ export function checkSigma(sigma: number, what: string): void {
  * (Cohen, Rosenfeld & Kolter 2019, arXiv:1902.02918, §4 and their train.py).
  */
 export function addGaussianNoise(x: tf.Tensor4D, sigma: number, seed: number): tf.Tensor4D {
-  return tf.tidy(() => tf.add(x, tf.randomNormal(x.shape, 0, sigma, 'float32', seed)) as tf.Tensor4D);
+  return tf.tidy(() => tf.add(x, seededNormal(x.shape, 0, sigma, seed)) as tf.Tensor4D);
 }
 
 /**

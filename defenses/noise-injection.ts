@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
+import { seededNormal } from '../src/tensor/random.js';
 import type { InputTransform } from '../src/model/input-transform.js';
 
 /**
@@ -12,6 +13,6 @@ export function gaussianNoise(sigma: number, seed = 0): InputTransform {
   return {
     name: `noise=${sigma}`,
     randomized: true,
-    apply: (x) => tf.tidy(() => tf.add(x, tf.randomNormal(x.shape, 0, sigma, 'float32', seed * 7919 + calls++)) as tf.Tensor4D),
+    apply: (x) => tf.tidy(() => tf.add(x, seededNormal(x.shape, 0, sigma, seed * 7919 + calls++)) as tf.Tensor4D),
   };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.js';
 import { clipToBox, l2 } from '../src/tensor/norms.js';
+import { seededNormal } from '../src/tensor/random.js';
 import type { Classifier } from '../src/types.js';
 import type { Defense } from './defense.js';
 import { checkSigma } from './gaussian.js';
@@ -42,7 +43,7 @@ export function smoothAdvExamples(model: Classifier, x: tf.Tensor4D, y: tf.Tenso
   const [n, h, w, c] = x.shape;
   const k = model.numClasses;
   const { lower, upper } = model.bounds;
-  const noise = tf.randomNormal([n * o.m, h, w, c], 0, o.sigma, 'float32', seed) as tf.Tensor4D;
+  const noise = seededNormal([n * o.m, h, w, c], 0, o.sigma, seed) as tf.Tensor4D;
   const stepSize = (2 * o.eps) / o.steps;
   const objective = (input: tf.Tensor) => {
     const z = model.logits(tf.add(repeatRows(input as tf.Tensor4D, o.m), noise) as tf.Tensor4D);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed } from '../tensor/random.js';
+import { deriveSeed, seededNormal } from '../tensor/random.js';
 import type { Classifier } from '../types.js';
 import { tidyInts } from '../tensor/read.js';
 
@@ -35,7 +35,7 @@ export function sampleVotes(model: Classifier, image: tf.Tensor4D, example: numb
       const parts: tf.Tensor[] = [];
       for (let j = first; j < Math.min(chunks, first + chunksPerPass); j++) {
         const rows = Math.min(NOISE_CHUNK, num - j * NOISE_CHUNK);
-        parts.push(tf.randomNormal([rows, h, w, c], 0, o.sigma, 'float32', deriveSeed(o.seed, PHASE_SALT[phase], example, j)));
+        parts.push(seededNormal([rows, h, w, c], 0, o.sigma, deriveSeed(o.seed, PHASE_SALT[phase], example, j)));
       }
       const noisy = tf.add(image, parts.length === 1 ? parts[0]! : tf.concat(parts)) as tf.Tensor4D;
       return tf.argMax(model.logits(noisy), 1);

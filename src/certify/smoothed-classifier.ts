@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed } from '../tensor/random.js';
+import { deriveSeed, seededNormal } from '../tensor/random.js';
 import type { Classifier } from '../types.js';
 import { sampleVotes } from './sampling.js';
 
@@ -43,7 +43,7 @@ export function smoothedClassifier(base: Classifier, o: SmoothedOptions): Classi
         const m = o.samples;
         // Through rank 3: tfjs has no gradient for a rank-5 tile.
         const copies = tf.reshape(tf.tile(tf.reshape(x, [n, 1, h * w * c]), [1, m, 1]), [n * m, h, w, c]);
-        const noise = tf.randomNormal([n * m, h, w, c], 0, o.sigma, 'float32', deriveSeed(o.seed, 0x5300, calls++));
+        const noise = seededNormal([n * m, h, w, c], 0, o.sigma, deriveSeed(o.seed, 0x5300, calls++));
         const logProbs = tf.reshape(tf.logSoftmax(base.logits(tf.add(copies, noise) as tf.Tensor4D)), [n, m, k]);
         // log((1/m)·Σ softmax) without underflow.
         return tf.sub(tf.logSumExp(logProbs, 1), Math.log(m)) as tf.Tensor2D;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Norm, NormName } from '../types.js';
 import { l0, patch } from './sparse-norms.js';
 import { l1 } from './l1-norm.js';
+import { seededNormal } from './random.js';
 
 const PIXEL_AXES = [1, 2, 3];
 /** Guards divisions by a zero gradient or a zero perturbation. */
@@ -27,9 +28,9 @@ export function uniformNoise(shape: number[], lo: number, hi: number, seed: numb
 }
 
 function normalNoise(shape: number[], seed: number | number[]): tf.Tensor {
-  if (typeof seed === 'number') return tf.randomNormal(shape, 0, 1, 'float32', seed);
+  if (typeof seed === 'number') return seededNormal(shape, 0, 1, seed);
   const row = [1, ...shape.slice(1)];
-  return tf.concat(seed.map((s) => tf.randomNormal(row, 0, 1, 'float32', s)));
+  return tf.concat(seed.map((s) => seededNormal(row, 0, 1, s)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 
 /** A seeded PRNG returning floats in [0, 1); the same seed gives the same stream everywhere. */
@@ -47,4 +48,14 @@ export function permutation(n: number, rng: Rng): Int32Array {
 /** One seed per row of a batch, from the attack's seed, a salt (e.g. the restart) and the row's global index. */
 export function exampleSeeds(seed: number, n: number, indices: Int32Array | undefined, ...salt: number[]): number[] {
   return Array.from({ length: n }, (_, i) => deriveSeed(seed, ...salt, indices ? indices[i]! : i));
+}
+
+/**
+ * tf.randomNormal that always honours its seed. tfjs takes a seed of 0 for "no seed" (MPRandGauss:
+ * `seed ? seed : Math.random()`), so noise whose seed worked out to 0 — training with --seed 0
+ * at step 0, where TRADES and MART draw their random start — was fresh on every run. 0 goes in as
+ * 0.5, which no integer seed gives (the generator hashes the seed's decimal string).
+ */
+export function seededNormal(shape: number[], mean: number, stdDev: number, seed: number): tf.Tensor {
+  return tf.randomNormal(shape, mean, stdDev, 'float32', seed === 0 ? 0.5 : seed);
 }
