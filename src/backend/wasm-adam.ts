@@ -1,7 +1,7 @@
 /**
  * Adam's update of one variable as one wasm kernel (`AdvtestAdam`): tfjs's AdamOptimizer runs 14
- * kernels per variable and makes 6 scalar tensors, ~4-9 ms of the MNIST CNN's ~55 ms training
- * step on wasm for 230k weights (issue 21), nearly all of it per-kernel overhead. The kernel
+ * kernels per variable and makes 6 scalar tensors, per-kernel overhead worth about 1 ms of the
+ * MNIST CNN's ~46 ms training step on wasm (test/bench/ablation.ts, issue 21). The kernel
  * computes tfjs's operations in the same float32 order (simd-kernels.wat's `adam`, or the JS loop
  * below rounding each step), so the weights are the same bits; src/train/optimizers.ts's Adam
  * calls it where it is registered.
