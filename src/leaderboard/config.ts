@@ -81,6 +81,24 @@ const benchCertify = Type.Object(
 const attackOptions = (table: AttackOptionTable): object =>
   Object.fromEntries(Object.entries(optionSchemas('json', table)).map(([name, option]) => [name, Type.Optional(Type.Unsafe(option))]));
 
+/**
+ * The reference attack run on the leading entries only (`top` rows per ε, ranked by the worst case
+ * with it): a cheap attack ranks every entry, the expensive one (autoattack) confirms the rows
+ * that matter. Its column and the worst case then include it. The attack options of `table` may
+ * be given too.
+ */
+const benchConfirm = (table: AttackOptionTable) =>
+  Type.Object(
+    {
+      attack: Type.String(),
+      top: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
+      /** A subset of eval.eps (default: all of them). */
+      eps: Type.Optional(Type.Array(Type.Number({ minimum: 0 }), { minItems: 1, nullable: true })),
+      ...attackOptions(table),
+    },
+    { additionalProperties: false, nullable: true },
+  );
+
 /** The config with the attack options of `table` in its eval section. */
 const schema = (table: AttackOptionTable) =>
   Type.Object(
@@ -106,6 +124,7 @@ const schema = (table: AttackOptionTable) =>
         { additionalProperties: false },
       ),
       certify: Type.Optional(benchCertify),
+      confirm: Type.Optional(benchConfirm(table)),
       entries: Type.Array(benchEntry, { minItems: 1 }),
     },
     { additionalProperties: false },
@@ -113,7 +132,7 @@ const schema = (table: AttackOptionTable) =>
 
 export type BenchEntry = Static<typeof benchEntry>;
 export type BenchCertify = Static<typeof benchCertify>;
-export type BenchConfig = Static<ReturnType<typeof schema>> & { eval: AttackOptionJson };
+export type BenchConfig = Static<ReturnType<typeof schema>> & { eval: AttackOptionJson; confirm?: AttackOptionJson | null };
 
 const ajv = new Ajv({ allErrors: true });
 const validators = new Map<AttackOptionTable, ValidateFunction<BenchConfig>>();

@@ -16,9 +16,10 @@ import type { EvaluationRequest } from '../run/requests.js';
 import { runTraining, type TrainJob } from '../run/train.js';
 import { evaluateOnWorkers } from '../run/evaluation.js';
 import type { HeldOutRecord } from '../train/monitor.js';
-import type { Classifier } from '../types.js';
+import type { Classifier, Dataset } from '../types.js';
 import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
 import type { BenchConfig, BenchEntry } from './config.js';
+import { confirmAttackOptions, confirmationKey, confirmEpsilons, nextToConfirm, type Confirmation } from './confirm.js';
 import { readTrainingCurve } from './training-curve.js';
 import { BENCH_SHAPE, benchAttackOptions, checkBenchConfig } from './validate.js';
 
@@ -40,6 +41,8 @@ export interface EntryResult {
   certify?: EntryCertification;
   /** The held-out monitor of every epoch with the training time so far (single models trained with a monitor). */
   trainingCurve?: HeldOutRecord;
+  /** The config's confirming attack, per ε where this entry was among the leaders (confirm.ts). */
+  confirmations?: Confirmation[];
 }
 
 export interface BenchOptions {
@@ -66,9 +69,9 @@ function settingsOf(config: BenchConfig, entry: BenchEntry): BenchEntry {
   return { ...config.train, ...entry };
 }
 
-/** Of what decides an entry's evaluation; the certification has its own key (certify-entry.ts). */
+/** Of what decides an entry's evaluation; the certification and the confirmation have their own keys (certify-entry.ts, confirm.ts). */
 export function entryHash(config: BenchConfig, entry: BenchEntry): string {
-  const { entries: _e, certify: _c, ...shared } = config;
+  const { entries: _e, certify: _c, confirm: _f, ...shared } = config;
   return createHash('sha256').update(stableStringify({ shared, entry: settingsOf(config, entry) })).digest('hex');
 }
 
@@ -201,9 +204,11 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
     // The evaluation and the certification are reused separately: either may be done already.
     const done = earlier?.hash === hash ? earlier : undefined;
     let certified = certKey !== undefined && earlier?.certify?.key === certKey ? earlier.certify : undefined;
+    // Confirmations of other settings are dropped; current ones survive a re-done evaluation.
+    const confirmations = (earlier?.confirmations ?? []).filter((c) => config.confirm && confirmEpsilons(config).includes(c.eps) && c.key === confirmationKey(config, entry, trainingKey(config, entry), c.eps));
     const withCertificates = (r: EntryResult): EntryResult => {
-      const { certify: _c, ...rest } = r;
-      return certified ? { ...rest, certify: certified } : rest;
+      const { certify: _c, confirmations: _f, ...rest } = r;
+      return { ...rest, ...(certified ? { certify: certified } : {}), ...(confirmations.length > 0 ? { confirmations } : {}) };
     };
     if (done && (certKey === undefined || certified)) {
       o.log(`${entry.name}: done in an earlier run (${file})`);
@@ -263,5 +268,39 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
       model.dispose?.();
     }
   }
+  // A run of some entries (--only) leaves the ranking, and so the confirmation, to the last run.
+  if (config.confirm && !o.only) await confirmLeaders(config, results, o, data, subset);
   return results;
+}
+
+/**
+ * Runs the config's confirming attack on the leading entries at each of its ε until the `top` rows,
+ * ranked with it, all carry it (nextToConfirm). Each confirmation is saved in the entry's file at
+ * once, so a killed run keeps those done.
+ */
+async function confirmLeaders(config: BenchConfig, results: EntryResult[], o: BenchOptions, data: Dataset, subset: string | undefined): Promise<void> {
+  const c = config.confirm!;
+  const seed = config.eval.seed ?? 0;
+  const entryOf = (r: EntryResult) => config.entries.find((e) => e.name === r.name)!;
+  for (const eps of confirmEpsilons(config)) {
+    const keyOf = (r: EntryResult) => confirmationKey(config, entryOf(r), trainingKey(config, entryOf(r)), eps);
+    for (let next = nextToConfirm(results, eps, c.top ?? 1, keyOf); next; next = nextToConfirm(results, eps, c.top ?? 1, keyOf)) {
+      const entry = entryOf(next);
+      const trained = await trainEntry(config, entry, o);
+      const model = entry.transform ? withTransformSpec(trained.model, entry.transform, seed) : trained.model;
+      try {
+        const attackOptions = confirmAttackOptions(config, entry);
+        const { attacks, mode } = attacksFrom(attackOptions);
+        const workers = o.workers && !entry.ensemble ? { count: o.workers.count, request: evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend) } : undefined;
+        const progress = o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {};
+        const report = await evaluateOnWorkers(model, data, attacks, [eps], { seed, mode, batchSize: DEFAULT_BATCH_SIZE, ...(subset ? { subset } : {}), ...progress }, workers, (threads) => {
+          o.log(`${entry.name}: confirming with ${c.attack} at ε ${eps} (a leading row)${threads ? ` on ${threads} workers` : ''}`);
+        });
+        next.confirmations = [...(next.confirmations ?? []).filter((x) => x.eps !== eps), { key: keyOf(next), attack: c.attack, eps, report }];
+        await writeFileSafely(path.join(o.out, 'entries', `${entry.name}.json`), JSON.stringify(next) + '\n');
+      } finally {
+        model.dispose?.();
+      }
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { buildArchitecture } from '../model/architectures.js';
 import { layersClassifier } from '../model/classifier.js';
 import { trainingDefenses, type TrainJob } from '../run/train.js';
 import type { BenchConfig, BenchEntry } from './config.js';
+import { confirmAttackOptions } from './confirm.js';
 
 /** Bench models take 28×28×1 images in [0, 1] (the data loaders' shape and range). */
 export const BENCH_SHAPE: [number, number, number] = [28, 28, 1];
@@ -74,6 +75,10 @@ export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (ent
   const big = config.eval.eps.find((eps) => eps > INPUT_RANGE);
   if (big !== undefined) throw new UserError(`${file}: /eval/eps ${big} exceeds the input range of the images (${INPUT_RANGE}): for images in [0, 1] write 0.03137 (8/255), not 8`);
   if (config.certify) checkCertify(config.certify, file);
+  const unevaluated = config.confirm?.eps?.find((eps) => !config.eval.eps.includes(eps));
+  if (unevaluated !== undefined) {
+    throw new UserError(`${file}: /confirm/eps ${unevaluated} is not among /eval/eps (${config.eval.eps.join(', ')}): the confirming attack re-ranks evaluated rows, so give ε values from /eval/eps`);
+  }
   if (only) {
     const names = new Set(config.entries.map((x) => x.name));
     const unknown = only.filter((n) => !names.has(n));
@@ -83,6 +88,13 @@ export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (ent
     const where = `${file}: entry "${entry.name}"`;
     try {
       attacksFrom(benchAttackOptions(config, entry));
+      if (config.confirm) {
+        try {
+          attacksFrom(confirmAttackOptions(config, entry));
+        } catch (err) {
+          throw err instanceof UserError ? new UserError(`/confirm: ${err.message}`) : err;
+        }
+      }
       if (entry.transform) parseInputTransform(entry.transform);
       for (const job of jobsOf(entry)) {
         if (job.trainEps !== undefined && job.trainEps > INPUT_RANGE) {

@@ -129,7 +129,7 @@ export function leaderboardSection(board: Leaderboard, options: { id?: string; h
   const at = board.eps === undefined ? '' : ` at ε = ${formatEps(board.eps)}${board.norm ? ` (${board.norm})` : ''}`;
   return `<section id="${h(options.id ?? 'leaderboard')}"><h2>${h(options.heading ?? `Leaderboard${at}`)}</h2>
 <p class="note">Ranked by worst-case accuracy; click a column to sort. Brackets are 95% Wilson intervals.</p>
-${wrap(`<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}${board.rows.some((r) => (r.flags?.length ?? 0) > 0) ? `<p class="note">${h(FLAG_NOTE)}</p>` : ''}</section>`;
+${wrap(`<table class="sortable"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)}${[...(board.notes ?? []), ...(board.rows.some((r) => (r.flags?.length ?? 0) > 0) ? [FLAG_NOTE] : [])].map((n) => `<p class="note">${h(n)}</p>`).join('')}</section>`;
 }
 
 function curvesSection(report: Report, svg: string, runs?: readonly string[]): string {

@@ -23,6 +23,8 @@ export interface Leaderboard {
   /** Column order of the per-attack figures. */
   attacks: string[];
   rows: LeaderboardRow[];
+  /** Shown under the table (how a column was filled, say). */
+  notes?: string[];
 }
 
 /** The sanity cell of a row: "ok", "⚠ id, id", or undefined when no row ran the checks. */

@@ -165,7 +165,8 @@ function leaderboardSection(board: Leaderboard): string[] {
   ]);
   const head = ['#', 'model', 'clean', ...board.attacks, 'worst case', ...(training ? ['training'] : []), ...(checked ? ['sanity'] : [])];
   const flagged = board.rows.some((r) => (r.flags?.length ?? 0) > 0);
-  return [`**Leaderboard${at}**`, '', table(head, rows, ['r', 'l', ...head.slice(2).map((c) => (c === 'sanity' ? 'l' : 'r'))]), ...(flagged ? ['', FLAG_NOTE] : [])];
+  const notes = [...(board.notes ?? []), ...(flagged ? [FLAG_NOTE] : [])].flatMap((n) => ['', n]);
+  return [`**Leaderboard${at}**`, '', table(head, rows, ['r', 'l', ...head.slice(2).map((c) => (c === 'sanity' ? 'l' : 'r'))]), ...notes];
 }
 
 function regressionSection(reg: RegressionTable, report?: Report): string[] {

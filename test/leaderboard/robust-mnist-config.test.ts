@@ -36,7 +36,7 @@ describe('fixtures/bench/robust-mnist.json', () => {
     model.dispose();
   });
 
-  it('has a quick variant (robust-mnist-quick.json): the same entries and training settings but the budget, under PGD-40', async () => {
+  it('has a quick variant (robust-mnist-quick.json): the same entries and training settings but the budget, under PGD-40 with AutoAttack on the leader at ε = 0.3', async () => {
     const dir = path.join(packageRoot(), 'fixtures', 'bench');
     const full = await loadBenchConfig(path.join(dir, 'robust-mnist.json'));
     const quick = await loadBenchConfig(path.join(dir, 'robust-mnist-quick.json'));
@@ -50,6 +50,7 @@ describe('fixtures/bench/robust-mnist.json', () => {
     expect(fullEpochs).toBeGreaterThan(epochs!);
     expect(fullRamp).toBeGreaterThan(trainEpsRamp!);
     expect(quick.eval).toMatchObject({ attack: 'pgd', steps: 40, eps: full.eval.eps, limit: full.eval.limit, trainLimit: full.eval.trainLimit, seed: full.eval.seed });
+    expect(quick.confirm).toEqual({ attack: full.eval.attack, top: 1, eps: [0.3] });
     // Every entry's defenses build and compose with the quick settings (its shorter ε ramp).
     const model = buildArchitecture('mlp', [28, 28, 1], 10, 0);
     const t = quick.train!;

@@ -114,3 +114,64 @@ describe('advtest bench --workers', () => {
     expect(reports[3]).toEqual(reports[1]);
   }, 300_000);
 });
+
+describe('advtest bench with confirm', () => {
+  // FGSM ranks; PGD (the stronger attack) confirms the two leading rows at ε 0.1 only.
+  const config = {
+    ...CONFIG,
+    eval: { attack: 'fgsm', eps: [0.1, 0.3], limit: 60, seed: 0 },
+    confirm: { attack: 'pgd', steps: 10, top: 2, eps: [0.1] },
+    entries: [{ name: 'standard' }, { name: 'fgsm-at', defense: 'fgsm-at' }],
+  };
+
+  it('runs the reference attack on the leading rows, takes it into the worst case, and keeps it on resume', async () => {
+    const { dir, file } = await setupDir(config);
+    const out = path.join(dir, 'results');
+    const first = await runCli('bench', '--config', file, '--out', out, '--workers', '1');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/confirming with pgd at ε 0\.1 \(a leading row\)/);
+    const board = JSON.parse(await readFile(path.join(out, 'leaderboard.json'), 'utf8')) as { leaderboards: Leaderboard[] };
+    const [at, other] = board.leaderboards as [Leaderboard, Leaderboard];
+    expect(other.attacks).toEqual(['fgsm']);
+    expect(other.notes).toBeUndefined();
+    expect(at.attacks).toEqual(['fgsm', 'pgd']);
+    expect(at.notes?.[0]).toMatch(/^pgd: run only on the leading rows/);
+    expect(first.stdout).toMatch(/pgd: run only on the leading rows/);
+    expect(first.stderr.match(/confirming with pgd/g)).toHaveLength(2);
+    for (const r of at.rows) {
+      // Per example over both attacks: no better than either alone.
+      expect(r.worstCase.accuracy).toBeLessThanOrEqual(Math.min(r.attacks.fgsm!.accuracy, r.attacks.pgd!.accuracy));
+      const saved = JSON.parse(await readFile(path.join(out, 'entries', `${r.name}.json`), 'utf8')) as EntryResult;
+      expect(saved.confirmations?.map((c) => [c.attack, c.eps, c.report.config.attacks[0]!.name])).toEqual([['pgd', 0.1, 'pgd']]);
+    }
+    const resumed = await runCli('bench', '--config', file, '--out', out);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/done in an earlier run/);
+    expect(resumed.stderr).not.toMatch(/confirming/);
+    const again = JSON.parse(await readFile(path.join(out, 'leaderboard.json'), 'utf8')) as { leaderboards: Leaderboard[] };
+    expect(again.leaderboards[0]!.rows).toEqual(at.rows);
+
+    // Another confirming attack: confirmed again on the models already trained, the evaluation kept.
+    await writeFile(file, JSON.stringify({ ...config, confirm: { ...config.confirm, steps: 3 } }));
+    const changed = await runCli('bench', '--config', file, '--out', out);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stderr.match(/done in an earlier run/g)).toHaveLength(2);
+    expect(changed.stderr.match(/model trained in an earlier run/g)).toHaveLength(2);
+    expect(changed.stderr.match(/confirming with pgd/g)).toHaveLength(2);
+  }, 300_000);
+
+  it('refuses a confirm ε the evaluation does not have, naming both', async () => {
+    const { dir, file } = await setupDir({ ...config, confirm: { attack: 'pgd', eps: [0.2] } });
+    const r = await runCli('bench', '--config', file, '--out', path.join(dir, 'out'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/confirm\/eps 0\.2 is not among \/eval\/eps \(0\.1, 0\.3\)/);
+    await expect(stat(path.join(dir, 'out'))).rejects.toThrow();
+  });
+
+  it('refuses an unknown confirming attack before anything trains', async () => {
+    const { dir, file } = await setupDir({ ...config, confirm: { attack: 'pgdd' } });
+    const r = await runCli('bench', '--config', file, '--out', path.join(dir, 'out'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/confirm: .*pgdd/);
+  });
+});
