@@ -128,14 +128,18 @@ export function runCurvesSpec(runs: RunCurves[], one?: OneCurveEach): TopLevelSp
   );
   const labels = runs.map((r) => r.label);
   // Names at the line ends, pushed apart where runs end at the same accuracy.
-  const ends = endLabels(points.map((p) => ({ ...p, series: p.line }))).map((e) => ({ ...e, line: e.series, run: points.find((p) => p.line === e.series)!.run }));
+  const height = one ? 360 : 380;
+  // 15 px between names of 11–12 px type.
+  // One column right of the plot: lines that end early (less training time) would put names over the others' lines.
+  const right = Math.max(...points.map((p) => p.eps));
+  const ends = endLabels(points.map((p) => ({ ...p, series: p.line })), 15 / height).map((e) => ({ ...e, eps: right, line: e.series, run: points.find((p) => p.line === e.series)!.run }));
   const scale = { domain: labels, range: labels.map((_, i) => COLOURS[i % COLOURS.length]!) };
   const colour = one ? ({ field: 'series', type: 'nominal', title: null, scale, legend: null } as const) : ({ field: 'run', type: 'nominal', title: 'run', sort: labels, scale, legend: { orient: 'top' } } as const);
   const y = { field: 'accuracy', type: 'quantitative', title: one ? (one.yTitle ?? 'worst-case robust accuracy') : 'robust accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%', ...(one ? { tickCount: 6 } : {}) } } as const;
   const strokeDash = { field: 'kind', type: 'nominal', scale: { domain: ['attack', 'worst case'], range: [[1, 0], [6, 3]] }, legend: null } as const;
   return {
     width: CARD_WIDTH - (one ? 170 : 260),
-    height: one ? 360 : 380,
+    height,
     background: 'white',
     // Room on the right for the names at the ends of the lines.
     padding: { left: 8, top: 8, bottom: 8, right: one ? 120 : 200 },

@@ -46,8 +46,10 @@ export function curvePoints(report: Report): CurvePoint[] {
 const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wedge', 'stroke'];
 
 /**
- * Where each series' name goes at the right end of its line: at its last accuracy, pushed apart
- * (in accuracy units) so that coinciding ends do not print over each other.
+ * Where each series' name goes at the right end of its line: as near its last accuracy as it can
+ * be with every two names at least `gap` apart (in accuracy units) and all inside [0, 1]. Ends that
+ * crowd together spread both ways around their middle, not only down (least squares: the pool
+ * adjacent violators algorithm on y_i + i·gap, which must not increase down the list).
  */
 export function endLabels(points: CurvePoint[], gap = 0.055): { series: string; eps: number; accuracy: number; y: number }[] {
   const series = [...new Set(points.map((p) => p.series))];
@@ -55,9 +57,23 @@ export function endLabels(points: CurvePoint[], gap = 0.055): { series: string; 
     const last = points.filter((p) => p.series === s).sort((a, b) => a.eps - b.eps).at(-1)!;
     return { series: s, eps: last.eps, accuracy: last.accuracy, y: last.accuracy };
   });
-  // Top to bottom, each label at least `gap` below the one above; then shift all up if they ran below 0.
   const sorted = [...ends].sort((a, b) => b.accuracy - a.accuracy);
-  for (let i = 1; i < sorted.length; i++) sorted[i]!.y = Math.min(sorted[i]!.y, sorted[i - 1]!.y - gap);
+  // Blocks of labels that touch: the mean of their shifted targets, and how many they hold.
+  const blocks: { mean: number; count: number }[] = [];
+  sorted.forEach((e, i) => {
+    blocks.push({ mean: e.accuracy + i * gap, count: 1 });
+    while (blocks.length > 1 && blocks.at(-1)!.mean > blocks.at(-2)!.mean) {
+      const b = blocks.pop()!;
+      const a = blocks.at(-1)!;
+      a.mean = (a.mean * a.count + b.mean * b.count) / (a.count + b.count);
+      a.count += b.count;
+    }
+  });
+  let i = 0;
+  for (const b of blocks) for (let k = 0; k < b.count; k++, i++) sorted[i]!.y = b.mean - i * gap;
+  // Inside the plot: down from above 1, then up from below 0 (the bottom wins when they cannot all fit).
+  const over = Math.max(0, ...sorted.map((e) => e.y - 1));
+  for (const e of sorted) e.y -= over;
   const under = Math.min(0, ...sorted.map((e) => e.y));
   for (const e of sorted) e.y -= under;
   return ends;
