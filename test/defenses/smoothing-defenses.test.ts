@@ -15,6 +15,7 @@ import { buildArchitecture } from '../../src/model/architectures.js';
 import { layersClassifier } from '../../src/model/classifier.js';
 import { trainModel } from '../../src/train/loop.js';
 import { leakedTensors, useTestBackend } from '../helpers/backend.js';
+import { expectSameValues } from '../helpers/same-values.js';
 
 describe('gaussian=σ and smooth-adv training defenses', () => {
   beforeAll(useTestBackend);
@@ -86,7 +87,7 @@ describe('gaussian=σ and smooth-adv training defenses', () => {
     const a = await run();
     const b = await run();
     expect(a.leaked).toBe(0);
-    expect(b.weights).toEqual(a.weights);
+    expectSameValues(b.weights, a.weights, 'weights');
   });
 });
 
