@@ -127,9 +127,11 @@ describe('advtest bench with confirm', () => {
   it('runs the reference attack on the leading rows, takes it into the worst case, and keeps it on resume', async () => {
     const { dir, file } = await setupDir(config);
     const out = path.join(dir, 'results');
-    const first = await runCli('bench', '--config', file, '--out', out, '--workers', '1');
+    const page = path.join(dir, 'board.html');
+    const first = await runCli('bench', '--config', file, '--out', out, '--workers', '1', '--html', page);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/confirming with pgd at ε 0\.1 \(a leading row\)/);
+    expect(await readFile(page, 'utf8')).toMatch(/<p class="note">pgd: run only on the leading rows/);
     const board = JSON.parse(await readFile(path.join(out, 'leaderboard.json'), 'utf8')) as { leaderboards: Leaderboard[] };
     const [at, other] = board.leaderboards as [Leaderboard, Leaderboard];
     expect(other.attacks).toEqual(['fgsm']);
