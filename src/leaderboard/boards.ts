@@ -1,5 +1,6 @@
 import type { Estimate } from '../report/figures.js';
-import type { Leaderboard, LeaderboardRow } from '../report/leaderboard.js';
+import type { Proportion } from '../harness/report-types.js';
+import { rankLeaderboard, type Leaderboard, type LeaderboardRow } from '../report/leaderboard.js';
 import type { EntryResult } from './run.js';
 import { confirmationAt, entryWorstCase } from './confirm.js';
 
@@ -26,6 +27,9 @@ function certifiedColumns(results: EntryResult[]): { columns: string[]; of: (r: 
   };
 }
 
+/** A proportion as a board's cell. */
+const estimateOf = (p: Proportion): Estimate => ({ accuracy: p.accuracy, interval: p.interval, correct: p.correct, n: p.n });
+
 /** The column of the worst-case accuracy on training digits (eval.trainLimit). */
 export const TRAIN_WORST_COLUMN = 'train worst case';
 
@@ -36,9 +40,10 @@ function baseAttack(name: string): string {
 
 /**
  * One leaderboard per ε of the benchmark: clean, per-attack and worst-case accuracy with intervals,
- * then the certified accuracy per radius when the benchmark certified its entries.
+ * the confirming attack on the leading rows (`confirm`: the config's, as confirmEpsilons gives its
+ * ε), then the certified accuracy per radius when the benchmark certified its entries.
  */
-export function benchLeaderboards(results: EntryResult[]): Leaderboard[] {
+export function benchLeaderboards(results: EntryResult[], confirm?: { attack: string; eps: number[] }): Leaderboard[] {
   const first = results[0]?.report;
   if (!first) return [];
   const attacks = [...new Set(first.config.attacks.map((a) => baseAttack(a.name)))];
@@ -46,30 +51,39 @@ export function benchLeaderboards(results: EntryResult[]): Leaderboard[] {
   const train = results.some((r) => r.trainReport) ? [TRAIN_WORST_COLUMN] : [];
   const trainWorst = (r: EntryResult, eps: number): Record<string, Estimate> => {
     const w = r.trainReport?.worstCase.find((x) => x.eps === eps);
-    return w ? { [TRAIN_WORST_COLUMN]: { accuracy: w.accuracy, interval: w.interval, correct: w.correct, n: w.n } } : {};
+    return w ? { [TRAIN_WORST_COLUMN]: estimateOf(w) } : {};
   };
   return first.config.epsilons.map((eps) => {
-    // The confirming attack's own worst case is its column; the row's worst case takes both, per example.
-    const confirming = [...new Set(results.flatMap((r) => r.confirmations ?? []).filter((c) => c.eps === eps).map((c) => c.attack))];
+    // The confirming attack's own worst case is its column (renamed where the evaluation has an
+    // attack of that name); the row's worst case takes both, per example.
+    // The config's confirming attack has its column (and its warning) even before any row carries it.
+    const configured = confirm?.eps.includes(eps) ? [confirm.attack] : [];
+    const confirming = [...new Set([...configured, ...results.flatMap((r) => r.confirmations ?? []).filter((c) => c.eps === eps).map((c) => c.attack)])];
+    const column = (attack: string) => (attacks.includes(attack) ? `${attack} (confirm)` : attack);
     const confirmed = (r: EntryResult): Record<string, Estimate> => {
       const c = confirmationAt(r, eps);
       const w = c?.report.worstCase.find((x) => x.eps === eps);
-      return c && w ? { [c.attack]: { accuracy: w.accuracy, interval: w.interval, correct: w.correct, n: w.n } } : {};
+      return c && w ? { [column(c.attack)]: estimateOf(w) } : {};
     };
     const failed = (r: EntryResult) => [...new Set([r.report, confirmationAt(r, eps)?.report].flatMap((rep) => (rep?.sanity ?? []).filter((c) => !c.ok).map((c) => c.id)))];
-    const notes = confirming.map((a) => `${a}: run only on the leading rows (the config's confirm), until the best rows ranked with it all carry it; a row's worst case includes it where it ran.`);
+    const rows = results.map((r): LeaderboardRow => ({
+      name: r.adaptive === 'bpda' ? `${r.name} (BPDA)` : r.name,
+      clean: r.report.clean,
+      attacks: { ...Object.fromEntries(r.report.results.filter((x) => x.eps === eps).map((x) => [baseAttack(x.attack), x])), ...confirmed(r), ...certified.of(r), ...trainWorst(r, eps) },
+      worstCase: entryWorstCase(r, eps),
+      trainingSeconds: r.trainingSeconds,
+      ...(r.report.sanity ? { flags: failed(r) } : {}),
+    }));
+    const best = rankLeaderboard(rows)[0];
+    const notes = confirming.flatMap((a) => [
+      `${column(a)}: run only on the leading rows (the config's confirm), in turn until the best rows ranked with it all carry it; a row's worst case includes it where it ran${train.length > 0 ? ` (its ${TRAIN_WORST_COLUMN} has the evaluation's attacks only)` : ''}.`,
+      ...(best && best.attacks[column(a)] === undefined ? [`⚠ ${column(a)}: the best row here has not been confirmed yet (a run with --only does not confirm): run the leaderboard without --only.`] : []),
+    ]);
     return {
       eps,
       norm: first.config.attacks[0]?.norm ?? 'linf',
-      attacks: [...attacks, ...confirming, ...certified.columns, ...train],
-      rows: results.map((r): LeaderboardRow => ({
-        name: r.adaptive === 'bpda' ? `${r.name} (BPDA)` : r.name,
-        clean: r.report.clean,
-        attacks: { ...Object.fromEntries(r.report.results.filter((x) => x.eps === eps).map((x) => [baseAttack(x.attack), x])), ...confirmed(r), ...certified.of(r), ...trainWorst(r, eps) },
-        worstCase: entryWorstCase(r, eps),
-        trainingSeconds: r.trainingSeconds,
-        ...(r.report.sanity ? { flags: failed(r) } : {}),
-      })),
+      attacks: [...attacks, ...confirming.map(column), ...certified.columns, ...train],
+      rows,
       ...(notes.length > 0 ? { notes } : {}),
     };
   });

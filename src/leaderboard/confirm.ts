@@ -3,13 +3,13 @@ import stableStringify from 'fast-json-stable-stringify';
 import { proportion } from '../harness/assemble.js';
 import type { Proportion, Report } from '../harness/report-types.js';
 import { rankLeaderboard } from '../report/leaderboard.js';
-import type { AttackCliOptions } from '../run/attack-options.js';
-import { givenAttackOptions, type AttackOptionTable, ATTACK_OPTION_TABLE } from '../run/attack-option-table.js';
+import { UserError } from '../errors.js';
 import type { BenchConfig, BenchEntry } from './config.js';
+import { benchAttackOptions } from './validate.js';
 
 /** The confirming attack's report at one ε, kept in the entry's file beside its evaluation. */
 export interface Confirmation {
-  /** Of the training, the data, the confirming attack and ε: a change redoes it. */
+  /** Of the training, the input transform, the data, the confirming attack and ε: a change redoes it. */
   key: string;
   /** As the config names it ("autoattack"): the board's column. */
   attack: string;
@@ -21,13 +21,8 @@ export interface Confirmation {
 export interface Confirmable {
   name: string;
   report: Report;
+  /** Only current ones: runBench drops those of other settings when it reads the entry back. */
   confirmations?: Confirmation[];
-}
-
-/** The --attack options of the confirming attack; transform entries are attacked with BPDA, as in the evaluation. */
-export function confirmAttackOptions(config: BenchConfig, entry: BenchEntry, table: AttackOptionTable = ATTACK_OPTION_TABLE): AttackCliOptions {
-  const c = config.confirm!;
-  return { attack: c.attack, ...givenAttackOptions(c, table), ...(entry.transform ? { bpda: true } : {}) };
 }
 
 /** The ε the confirmation runs at: those of `confirm.eps`, else every evaluated ε. */
@@ -37,7 +32,8 @@ export function confirmEpsilons(config: BenchConfig): number[] {
 
 export function confirmationKey(config: BenchConfig, entry: BenchEntry, trainingKey: string, eps: number): string {
   const e = config.eval;
-  const what = { trainingKey, data: config.data ?? 'mnist', dataDir: config.dataDir ?? null, limit: e.limit ?? null, seed: e.seed ?? 0, attack: confirmAttackOptions(config, entry), eps };
+  // The transform is not in the training key (the same model is evaluated behind another transform).
+  const what = { format: 1, trainingKey, transform: entry.transform ?? null, data: config.data ?? 'mnist', dataDir: config.dataDir ?? null, limit: e.limit ?? null, seed: e.seed ?? 0, attack: benchAttackOptions(config, entry, undefined, 'confirm'), eps };
   return createHash('sha256').update(stableStringify(what)).digest('hex');
 }
 
@@ -45,11 +41,13 @@ export function confirmationKey(config: BenchConfig, entry: BenchEntry, training
  * Per example, robust under the evaluation's attacks and the confirming attack at ε: the worst case of
  * the two reports (they must cover the same examples in the same order).
  */
-export function combinedWorstCase(evaluation: Report, confirming: Report, eps: number): Proportion {
+export function combinedWorstCase(evaluation: Report, confirming: Report, eps: number, entry = 'the entry'): Proportion {
   const a = evaluation.examples;
   const b = confirming.examples;
   if (a.ids.length !== b.ids.length || a.ids.some((id, i) => id !== b.ids[i])) {
-    throw new Error('the confirming attack ran on other examples than the evaluation: their worst case cannot be taken per example');
+    throw new UserError(
+      `${entry}: its confirmation at ε ${eps} ran on other examples (${b.ids.length}) than its evaluation (${a.ids.length}), so their worst case cannot be taken per example (were the data files changed?): delete "confirmations" from its entries/*.json file and run the leaderboard again`,
+    );
   }
   const survives = (ex: Report['examples'], i: number) =>
     ex.cleanPredictions[i] === ex.labels[i] && ex.results.filter((c) => c.eps === eps).every((c) => c.predictions[i] === ex.labels[i]);
@@ -67,7 +65,7 @@ export function confirmationAt(r: Confirmable, eps: number, key?: string): Confi
 export function entryWorstCase(r: Confirmable, eps: number): Proportion {
   const own = r.report.worstCase.find((w) => w.eps === eps)!;
   const c = confirmationAt(r, eps);
-  return c ? combinedWorstCase(r.report, c.report, eps) : own;
+  return c ? combinedWorstCase(r.report, c.report, eps, r.name) : own;
 }
 
 /**

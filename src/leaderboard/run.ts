@@ -16,10 +16,12 @@ import type { EvaluationRequest } from '../run/requests.js';
 import { runTraining, type TrainJob } from '../run/train.js';
 import { evaluateOnWorkers } from '../run/evaluation.js';
 import type { HeldOutRecord } from '../train/monitor.js';
-import type { Classifier, Dataset } from '../types.js';
+import type { Attack, Classifier, Dataset } from '../types.js';
+import { UserError } from '../errors.js';
+import type { SuiteMode } from '../harness/evaluate-batch.js';
 import { certificationKey, certifyEntry, certifyLimit, removeCertifyJournal, type EntryCertification } from './certify-entry.js';
 import type { BenchConfig, BenchEntry } from './config.js';
-import { confirmAttackOptions, confirmationKey, confirmEpsilons, nextToConfirm, type Confirmation } from './confirm.js';
+import { confirmationKey, confirmEpsilons, nextToConfirm, type Confirmation } from './confirm.js';
 import { readTrainingCurve } from './training-curve.js';
 import { BENCH_SHAPE, benchAttackOptions, checkBenchConfig } from './validate.js';
 
@@ -146,8 +148,11 @@ async function readEarlier<T>(file: string, fits: (r: T) => boolean): Promise<T 
   }
 }
 
-/** Trains (members of) an entry into out/models/<name>[/<k>] and returns the classifier to evaluate. */
-async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOptions): Promise<{ model: Classifier; seconds: number; curve?: HeldOutRecord }> {
+/**
+ * Trains (members of) an entry into out/models/<name>[/<k>] and returns the classifier to evaluate;
+ * with `mustExist`, only loads the model trained earlier, and refuses (naming why) where there is none.
+ */
+async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOptions, mustExist?: string): Promise<{ model: Classifier; seconds: number; curve?: HeldOutRecord }> {
   const dir = path.join(o.out, 'models', entry.name);
   const jobs = trainJobs(config, entry, dir, o.quiet);
   const key = trainingKey(config, entry);
@@ -166,6 +171,9 @@ async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOption
       o.log(`${entry.name}: model trained in an earlier run with the same training settings (${dir})`);
       return { model, seconds: earlier.seconds, curve: await curve() };
     }
+  }
+  if (mustExist) {
+    throw new UserError(`${entry.name}: ${mustExist}, but ${dir} holds no model trained with the entry's settings (the evaluation came from another folder or machine): copy its model folder and ${path.basename(record)} there, or delete ${path.join(o.out, 'entries', `${entry.name}.json`)} to train and evaluate it again`);
   }
   o.log(`${entry.name}: training${entry.defense ? ` (${entry.defense})` : ''}${entry.ensemble ? ` (ensemble of ${entry.ensemble.length})` : ''}`);
   const started = Date.now();
@@ -232,14 +240,8 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
         o.log(`${entry.name}: evaluated in an earlier run (${file})`);
         result = withCertificates(done);
       } else {
-        const attackOptions = benchAttackOptions(config, entry);
-        const { attacks, mode } = attacksFrom(attackOptions);
-        // Ensembles are held in memory only: workers could not load them.
-        const workers = o.workers && !entry.ensemble ? { count: o.workers.count, request: evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend) } : undefined;
-        const progress = o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {};
-        const options = { seed, mode, batchSize: DEFAULT_BATCH_SIZE, ...(subset ? { subset } : {}), ...progress };
-        const report = await evaluateOnWorkers(model, data, attacks, e.eps, options, workers, (threads) => {
-          o.log(`${entry.name}: evaluating ${attacks.map((a) => a.name).join(', ')} at ε ${e.eps.join(', ')}${threads ? ` on ${threads} workers` : ''}`);
+        const { report, attacks, mode } = await evaluateEntry(config, entry, model, 'eval', { data, subset }, e.eps, o, (threads, names) => {
+          o.log(`${entry.name}: evaluating ${names} at ε ${e.eps.join(', ')}${threads ? ` on ${threads} workers` : ''}`);
         });
         let trainReport: Report | undefined;
         if (trainData) {
@@ -269,8 +271,32 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
     }
   }
   // A run of some entries (--only) leaves the ranking, and so the confirmation, to the last run.
+  if (config.confirm && o.only) o.log(`confirm: the leading rows are confirmed with ${config.confirm.attack} by a run without --only`);
   if (config.confirm && !o.only) await confirmLeaders(config, results, o, data, subset);
   return results;
+}
+
+/**
+ * One section's attacks (the evaluation's or the confirming one's) on an entry's model at `epsilons`,
+ * on `workers` threads that load the saved model where they can (ensembles are held in memory only).
+ */
+async function evaluateEntry(
+  config: BenchConfig,
+  entry: BenchEntry,
+  model: Classifier,
+  section: 'eval' | 'confirm',
+  test: { data: Dataset; subset: string | undefined },
+  epsilons: number[],
+  o: BenchOptions,
+  onStart: (threads: number | undefined, attackNames: string) => void,
+): Promise<{ report: Report; attacks: Attack[]; mode: SuiteMode }> {
+  const attackOptions = benchAttackOptions(config, entry, undefined, section);
+  const { attacks, mode } = attacksFrom(attackOptions);
+  const workers = o.workers && !entry.ensemble ? { count: o.workers.count, request: evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend) } : undefined;
+  const progress = o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {};
+  const options = { seed: config.eval.seed ?? 0, mode, batchSize: DEFAULT_BATCH_SIZE, ...(test.subset ? { subset: test.subset } : {}), ...progress };
+  const report = await evaluateOnWorkers(model, test.data, attacks, epsilons, options, workers, (threads) => onStart(threads, attacks.map((a) => a.name).join(', ')));
+  return { report, attacks, mode };
 }
 
 /**
@@ -286,14 +312,11 @@ async function confirmLeaders(config: BenchConfig, results: EntryResult[], o: Be
     const keyOf = (r: EntryResult) => confirmationKey(config, entryOf(r), trainingKey(config, entryOf(r)), eps);
     for (let next = nextToConfirm(results, eps, c.top ?? 1, keyOf); next; next = nextToConfirm(results, eps, c.top ?? 1, keyOf)) {
       const entry = entryOf(next);
-      const trained = await trainEntry(config, entry, o);
+      // The model its evaluation attacked, never one trained again here.
+      const trained = await trainEntry(config, entry, o, `its confirmation with ${c.attack} needs the model its evaluation attacked`);
       const model = entry.transform ? withTransformSpec(trained.model, entry.transform, seed) : trained.model;
       try {
-        const attackOptions = confirmAttackOptions(config, entry);
-        const { attacks, mode } = attacksFrom(attackOptions);
-        const workers = o.workers && !entry.ensemble ? { count: o.workers.count, request: evaluationRequest(config, entry, attackOptions, path.join(o.out, 'models', entry.name), o.workers.backend) } : undefined;
-        const progress = o.onEvalProgress ? { onProgress: (p: EvaluateProgress) => o.onEvalProgress!(entry.name, p) } : {};
-        const report = await evaluateOnWorkers(model, data, attacks, [eps], { seed, mode, batchSize: DEFAULT_BATCH_SIZE, ...(subset ? { subset } : {}), ...progress }, workers, (threads) => {
+        const { report } = await evaluateEntry(config, entry, model, 'confirm', { data, subset }, [eps], o, (threads) => {
           o.log(`${entry.name}: confirming with ${c.attack} at ε ${eps} (a leading row)${threads ? ` on ${threads} workers` : ''}`);
         });
         next.confirmations = [...(next.confirmations ?? []).filter((x) => x.eps !== eps), { key: keyOf(next), attack: c.attack, eps, report }];

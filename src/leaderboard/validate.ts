@@ -9,19 +9,21 @@ import { buildArchitecture } from '../model/architectures.js';
 import { layersClassifier } from '../model/classifier.js';
 import { trainingDefenses, type TrainJob } from '../run/train.js';
 import type { BenchConfig, BenchEntry } from './config.js';
-import { confirmAttackOptions } from './confirm.js';
 
 /** Bench models take 28×28×1 images in [0, 1] (the data loaders' shape and range). */
 export const BENCH_SHAPE: [number, number, number] = [28, 28, 1];
 const INPUT_RANGE = 1;
 
-/** The --attack options of the benchmark's evaluation (those of `table` as text); transform entries are attacked with BPDA. */
-export function benchAttackOptions(config: BenchConfig, entry: BenchEntry, table: AttackOptionTable = ATTACK_OPTION_TABLE): AttackCliOptions {
-  const e = config.eval;
+/**
+ * The --attack options of a section of the config (its evaluation, or its confirming attack) as
+ * text for `table`; transform entries are attacked with BPDA in either.
+ */
+export function benchAttackOptions(config: BenchConfig, entry: BenchEntry, table: AttackOptionTable = ATTACK_OPTION_TABLE, section: 'eval' | 'confirm' = 'eval'): AttackCliOptions {
+  const e = section === 'eval' ? config.eval : config.confirm!;
   return {
     attack: e.attack,
     ...givenAttackOptions(e, table),
-    ...(e.mode ? { mode: e.mode } : {}),
+    ...(section === 'eval' && config.eval.mode ? { mode: config.eval.mode } : {}),
     ...(entry.transform ? { bpda: true } : {}),
   };
 }
@@ -79,6 +81,13 @@ export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (ent
   if (unevaluated !== undefined) {
     throw new UserError(`${file}: /confirm/eps ${unevaluated} is not among /eval/eps (${config.eval.eps.join(', ')}): the confirming attack re-ranks evaluated rows, so give ε values from /eval/eps`);
   }
+  if (config.confirm) {
+    try {
+      attacksFrom(benchAttackOptions(config, { name: 'confirm' }, ATTACK_OPTION_TABLE, 'confirm'));
+    } catch (err) {
+      throw err instanceof UserError ? new UserError(`${file}: /confirm: ${err.message}`) : err;
+    }
+  }
   if (only) {
     const names = new Set(config.entries.map((x) => x.name));
     const unknown = only.filter((n) => !names.has(n));
@@ -88,13 +97,8 @@ export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (ent
     const where = `${file}: entry "${entry.name}"`;
     try {
       attacksFrom(benchAttackOptions(config, entry));
-      if (config.confirm) {
-        try {
-          attacksFrom(confirmAttackOptions(config, entry));
-        } catch (err) {
-          throw err instanceof UserError ? new UserError(`/confirm: ${err.message}`) : err;
-        }
-      }
+      // With BPDA added for the transform (the plain attack was checked above).
+      if (config.confirm && entry.transform) attacksFrom(benchAttackOptions(config, entry, ATTACK_OPTION_TABLE, 'confirm'));
       if (entry.transform) parseInputTransform(entry.transform);
       for (const job of jobsOf(entry)) {
         if (job.trainEps !== undefined && job.trainEps > INPUT_RANGE) {

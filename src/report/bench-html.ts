@@ -1,5 +1,5 @@
 import escapeHtml from 'escape-html';
-import type { Report } from '../harness/report-types.js';
+import type { Proportion, Report } from '../harness/report-types.js';
 import type { CurvePoint } from './curve-chart.js';
 import { runCurvesSpec } from './compare.js';
 import { backendLine, dataLine } from './document.js';
@@ -22,6 +22,8 @@ export interface BenchPageEntry {
   hash?: string;
   /** The held-out monitor after every epoch, with the training time so far. */
   trainingCurve?: HeldOutRecord;
+  /** Per ε, the worst case its board row shows, where it is not the report's (a confirming attack ran too). */
+  worstCase?: (Proportion & { eps: number })[];
 }
 
 /** What `advtest leaderboard --html` shows: a leaderboard per ε, every entry's curve, and where each came from. */
@@ -39,9 +41,9 @@ const wrap = (table: string) => `<div class="table-wrap">${table}</div>`;
 
 /** Per entry, its worst case at every evaluated ε, starting at ε = 0 from its clean accuracy. */
 export function benchCurvePoints(entries: BenchPageEntry[]): CurvePoint[] {
-  return entries.flatMap(({ name, report }) => {
+  return entries.flatMap(({ name, report, worstCase }) => {
     const start = report.config.epsilons.includes(0) ? [] : [{ series: name, eps: 0, accuracy: report.clean.accuracy, lo: report.clean.interval[0], hi: report.clean.interval[1] }];
-    const worst = [...report.worstCase].sort((a, b) => a.eps - b.eps).map((w) => ({ series: name, eps: w.eps, accuracy: w.accuracy, lo: w.interval[0], hi: w.interval[1] }));
+    const worst = [...(worstCase ?? report.worstCase)].sort((a, b) => a.eps - b.eps).map((w) => ({ series: name, eps: w.eps, accuracy: w.accuracy, lo: w.interval[0], hi: w.interval[1] }));
     return [...start, ...worst];
   });
 }
@@ -98,7 +100,7 @@ export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, 
     sections.push([
       'curves',
       'Curves',
-      `<section id="curves"><h2>Worst-case robustness curves</h2><figure class="chart">${curvesSvg}</figure><p class="caption">Each entry's worst-case accuracy (an example counts only if it survives every attack) at every evaluated ε, with 95% Wilson intervals as bands; ε = 0 is the clean accuracy. Each line is named at its end.</p></section>`,
+      `<section id="curves"><h2>Worst-case robustness curves</h2><figure class="chart">${curvesSvg}</figure><p class="caption">Each entry's worst-case accuracy (an example counts only if it survives every attack, the confirming one too where it ran) at every evaluated ε, with 95% Wilson intervals as bands; ε = 0 is the clean accuracy. The names on the right are in the order of the lines' ends.</p></section>`,
     ]);
   }
   if (trainingSvg) {

@@ -127,11 +127,11 @@ export function runCurvesSpec(runs: RunCurves[], one?: OneCurveEach): TopLevelSp
     r.points.map((p) => (one ? { ...p, series: r.label, run: r.label, line: r.label } : { ...p, run: r.label, line: `${r.label} · ${p.series}`, kind: p.series === WORST_CASE ? 'worst case' : 'attack' })),
   );
   const labels = runs.map((r) => r.label);
-  // Names at the line ends, pushed apart where runs end at the same accuracy.
   const height = one ? 360 : 380;
-  // 15 px between names of 11–12 px type.
-  // One column right of the plot: lines that end early (less training time) would put names over the others' lines.
+  // Names in one column right of the plot, in the order of the lines' ends and pushed apart where
+  // those crowd: lines that end early (less training time) would put names over the others' lines.
   const right = Math.max(...points.map((p) => p.eps));
+  // 15 px between names of 11–12 px type.
   const ends = endLabels(points.map((p) => ({ ...p, series: p.line })), 15 / height).map((e) => ({ ...e, eps: right, line: e.series, run: points.find((p) => p.line === e.series)!.run }));
   const scale = { domain: labels, range: labels.map((_, i) => COLOURS[i % COLOURS.length]!) };
   const colour = one ? ({ field: 'series', type: 'nominal', title: null, scale, legend: null } as const) : ({ field: 'run', type: 'nominal', title: 'run', sort: labels, scale, legend: { orient: 'top' } } as const);

@@ -48,8 +48,11 @@ const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle
 /**
  * Where each series' name goes at the right end of its line: as near its last accuracy as it can
  * be with every two names at least `gap` apart (in accuracy units) and all inside [0, 1]. Ends that
- * crowd together spread both ways around their middle, not only down (least squares: the pool
- * adjacent violators algorithm on y_i + i·gap, which must not increase down the list).
+ * crowd together spread both ways around their middle, not only down; names away from a crowd stay
+ * put. Least squares: with the names top to bottom and w_i = y_i + i·gap, the gaps say w must not
+ * increase and the bounds say w_i ∈ [(n − 1)·gap, 1]; the pool adjacent violators algorithm gives
+ * the best non-increasing w, and clipping it to the bounds keeps it best. When the names cannot
+ * all fit, the lowest sits at 0.
  */
 export function endLabels(points: CurvePoint[], gap = 0.055): { series: string; eps: number; accuracy: number; y: number }[] {
   const series = [...new Set(points.map((p) => p.series))];
@@ -69,13 +72,10 @@ export function endLabels(points: CurvePoint[], gap = 0.055): { series: string; 
       a.count += b.count;
     }
   });
+  const lowest = (sorted.length - 1) * gap;
+  const clip = (w: number) => Math.max(lowest, Math.min(1, w));
   let i = 0;
-  for (const b of blocks) for (let k = 0; k < b.count; k++, i++) sorted[i]!.y = b.mean - i * gap;
-  // Inside the plot: down from above 1, then up from below 0 (the bottom wins when they cannot all fit).
-  const over = Math.max(0, ...sorted.map((e) => e.y - 1));
-  for (const e of sorted) e.y -= over;
-  const under = Math.min(0, ...sorted.map((e) => e.y));
-  for (const e of sorted) e.y -= under;
+  for (const b of blocks) for (let k = 0; k < b.count; k++, i++) sorted[i]!.y = clip(b.mean) - i * gap;
   return ends;
 }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { proportion } from '../../src/harness/assemble.js';
 import type { Report } from '../../src/harness/report-types.js';
-import { combinedWorstCase, entryWorstCase, nextToConfirm, type Confirmable } from '../../src/leaderboard/confirm.js';
+import { benchLeaderboards } from '../../src/leaderboard/boards.js';
+import type { BenchConfig } from '../../src/leaderboard/config.js';
+import { combinedWorstCase, confirmationKey, entryWorstCase, nextToConfirm, type Confirmable } from '../../src/leaderboard/confirm.js';
+import type { EntryResult } from '../../src/leaderboard/run.js';
 
 const EPS = 0.3;
 
@@ -9,14 +12,16 @@ const EPS = 0.3;
  * A report holding only what the confirmation reads: per example the label, the clean prediction
  * and one attack's prediction at ε; `robust` marks the examples the attack did not break.
  */
-function report(labels: number[], clean: number[], robust: boolean[], eps = EPS): Report {
+function report(labels: number[], clean: number[], robust: boolean[], eps = EPS, attack = 'a'): Report {
   const predictions = labels.map((y, i) => (robust[i] ? y : (y + 1) % 10));
   const alive = labels.filter((y, i) => clean[i] === y && robust[i]).length;
   return {
+    config: { epsilons: [eps], attacks: [{ name: attack, norm: 'linf' }] },
+    results: [{ attack, eps, ...proportion(alive, labels.length) }],
     clean: proportion(labels.filter((y, i) => clean[i] === y).length, labels.length),
     // The same figure at 0.1 too: a board of two ε.
     worstCase: [{ eps, ...proportion(alive, labels.length) }, { eps: 0.1, ...proportion(alive, labels.length) }],
-    examples: { ids: labels.map((_, i) => `test/${i}`), labels, cleanPredictions: clean, results: [{ attack: 'a', eps, predictions }], fellAt: [] },
+    examples: { ids: labels.map((_, i) => `test/${i}`), labels, cleanPredictions: clean, results: [{ attack, eps, predictions }], fellAt: [] },
   } as unknown as Report;
 }
 
@@ -90,5 +95,58 @@ describe('nextToConfirm: the leaders are confirmed until the top rows all carry 
     expect(entryWorstCase(a, EPS).correct).toBe(2);
     expect(nextToConfirm([a], 0.1, 1, key)?.name).toBe('a');
     expect(entryWorstCase(a, 0.1).correct).toBe(8);
+  });
+});
+
+describe('confirmationKey: what redoes a confirmation', () => {
+  const config = { eval: { attack: 'pgd', eps: [0.3], limit: 100, seed: 0 }, confirm: { attack: 'autoattack' }, entries: [] } as unknown as BenchConfig;
+  const key = (c: BenchConfig, transform?: string) => confirmationKey(c, { name: 'e', ...(transform ? { transform } : {}) }, 'training', EPS);
+
+  it.each([
+    ['another input transform', key(config, 'jpeg=50')],
+    ['another confirming attack option', key({ ...config, confirm: { attack: 'autoattack', steps: 50 } } as BenchConfig)],
+    ['another evaluation limit', key({ ...config, eval: { ...config.eval, limit: 200 } } as BenchConfig)],
+    ['another seed', key({ ...config, eval: { ...config.eval, seed: 1 } } as BenchConfig)],
+    ['another training', confirmationKey(config, { name: 'e' }, 'other training', EPS)],
+    ['another ε', confirmationKey(config, { name: 'e' }, 'training', 0.1)],
+  ])('%s', (_what, other) => {
+    expect(other).not.toBe(key(config));
+  });
+
+  it('the same settings give the same key, and the transform is in it', () => {
+    expect(key(config, 'jpeg=75')).toBe(key(config, 'jpeg=75'));
+    expect(key(config, 'jpeg=75')).not.toBe(key(config, 'jpeg=50'));
+  });
+});
+
+describe('benchLeaderboards with a confirming attack', () => {
+  const labels = Array.from({ length: 10 }, (_, i) => i % 10);
+  const entry = (name: string, k: number, confirmedK?: number, by = 'pgd'): EntryResult =>
+    ({
+      name,
+      adaptive: 'direct',
+      trainingSeconds: 1,
+      report: report(labels, labels, labels.map((_, i) => i < k), EPS, 'pgd'),
+      ...(confirmedK !== undefined ? { confirmations: [{ key: 'k', attack: by, eps: EPS, report: report(labels, labels, labels.map((_, i) => i < confirmedK), EPS, 'pgd') }] } : {}),
+    }) as unknown as EntryResult;
+
+  it('names its column apart from an evaluation attack of the same name, and ranks by the worst case with it', () => {
+    const [board] = benchLeaderboards([entry('a', 8, 5), entry('b', 7, 6)], { attack: 'pgd', eps: [EPS] });
+    expect(board!.attacks).toEqual(['pgd', 'pgd (confirm)']);
+    const a = board!.rows.find((r) => r.name === 'a')!;
+    expect([a.attacks.pgd!.accuracy, a.attacks['pgd (confirm)']!.accuracy, a.worstCase.accuracy]).toEqual([0.8, 0.5, 0.5]);
+    expect(board!.notes).toHaveLength(1);
+  });
+
+  it('warns when the best row does not carry the confirming attack (a run with --only)', () => {
+    const [board] = benchLeaderboards([entry('a', 8), entry('b', 7, 6, 'autoattack')], { attack: 'autoattack', eps: [EPS] });
+    expect(board!.attacks).toEqual(['pgd', 'autoattack']);
+    expect(board!.notes?.[1]).toMatch(/^⚠ autoattack: the best row here has not been confirmed yet .* without --only/);
+    // The config's attack has its column even before any row carries it.
+    const [none] = benchLeaderboards([entry('a', 8)], { attack: 'autoattack', eps: [EPS] });
+    expect(none!.attacks).toEqual(['pgd', 'autoattack']);
+    expect(none!.notes?.[1]).toMatch(/^⚠/);
+    // Without a confirm section nothing is added.
+    expect(benchLeaderboards([entry('a', 8)])[0]!.notes).toBeUndefined();
   });
 });

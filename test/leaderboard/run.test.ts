@@ -153,13 +153,27 @@ describe('advtest bench with confirm', () => {
     const again = JSON.parse(await readFile(path.join(out, 'leaderboard.json'), 'utf8')) as { leaderboards: Leaderboard[] };
     expect(again.leaderboards[0]!.rows).toEqual(at.rows);
 
-    // Another confirming attack: confirmed again on the models already trained, the evaluation kept.
+    // Another confirming attack: a run with --only leaves it to the last run and says so, on the
+    // board too; the run without --only confirms again on the models already trained, the evaluation kept.
     await writeFile(file, JSON.stringify({ ...config, confirm: { ...config.confirm, steps: 3 } }));
+    const partial = await runCli('bench', '--config', file, '--out', out, '--only', 'standard,fgsm-at');
+    expect(partial.code, partial.stderr).toBe(0);
+    expect(partial.stderr).toMatch(/confirm: the leading rows are confirmed with pgd by a run without --only/);
+    expect(partial.stderr).not.toMatch(/confirming/);
+    expect(partial.stdout).toMatch(/⚠ pgd: the best row here has not been confirmed yet/);
     const changed = await runCli('bench', '--config', file, '--out', out);
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stderr.match(/done in an earlier run/g)).toHaveLength(2);
     expect(changed.stderr.match(/model trained in an earlier run/g)).toHaveLength(2);
     expect(changed.stderr.match(/confirming with pgd/g)).toHaveLength(2);
+
+    // Results without their models (copied from elsewhere): the confirmation refuses to train new ones.
+    for (const name of ['standard', 'fgsm-at']) await rm(path.join(out, 'models', `${name}.training.json`));
+    await writeFile(file, JSON.stringify({ ...config, confirm: { ...config.confirm, steps: 4 } }));
+    const orphan = await runCli('bench', '--config', file, '--out', out);
+    expect(orphan.code).toBe(2);
+    expect(orphan.stderr).toMatch(/its confirmation with pgd needs the model its evaluation attacked, but .* holds no model trained with the entry's settings.*copy its model folder/);
+    expect(orphan.stderr).not.toMatch(/: training/);
   }, 300_000);
 
   it('refuses a confirm ε the evaluation does not have, naming both', async () => {

@@ -18,6 +18,10 @@ describe('endLabels: names near their line ends, at least gap apart, inside [0, 
     { name: 'a crowd pushes into its neighbour', at: [0.62, 0.5, 0.5, 0.5], gap: 0.1, want: [0.68, 0.58, 0.48, 0.38] },
     { name: 'at the floor: lifted', at: [0.02, 0], gap: 0.1, want: [0.1, 0] },
     { name: 'at the ceiling: lowered', at: [1, 0.98], gap: 0.1, want: [1, 0.9] },
+    { name: 'at both bounds at once', at: [1, 0.98, 0], gap: 0.1, want: [1, 0.9, 0] },
+    { name: 'a crowd at the ceiling does not move a loner', at: [1, 0.98, 0.3], gap: 0.1, want: [1, 0.9, 0.3] },
+    { name: 'a crowd at the floor does not move a loner', at: [0.02, 0, 0.9], gap: 0.1, want: [0.1, 0, 0.9] },
+    { name: 'too many to fit: the lowest at 0', at: [0.5, 0.5, 0.5], gap: 0.6, want: [1.2, 0.6, 0] },
     { name: 'input order does not matter (ties keep it)', at: [0.5, 0.9, 0.5], gap: 0.1, want: [0.55, 0.9, 0.45] },
   ])('$name', ({ at, gap, want }) => {
     const got = endLabels(ends(at), gap);

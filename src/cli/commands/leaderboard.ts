@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { writeFileSafely } from '../../report/write-file.js';
 import { loadBenchConfig } from '../../leaderboard/config.js';
 import { benchLeaderboards } from '../../leaderboard/boards.js';
+import { confirmEpsilons } from '../../leaderboard/confirm.js';
 import { runBench } from '../../leaderboard/run.js';
 import { benchHtml } from '../../leaderboard/html.js';
 import { renderMarkdown } from '../../report/markdown.js';
@@ -64,10 +65,11 @@ export function leaderboardCommand(): Command {
       onCertifyProgress: (entry, p) => show(`certifying ${entry}`, p.done, p.total, p.phase, p.done === p.total),
     });
     bar?.stop();
-    const boards = benchLeaderboards(results);
+    const confirm = config.confirm ? { attack: config.confirm.attack, eps: confirmEpsilons(config) } : undefined;
+    const boards = benchLeaderboards(results, confirm);
     const file = path.join(opts.out, 'leaderboard.json');
     await writeFileSafely(file, JSON.stringify({ config: opts.config, leaderboards: boards, entries: results.map((r) => ({ name: r.name, adaptive: r.adaptive, trainingSeconds: r.trainingSeconds, report: `entries/${r.name}.json` })) }, null, 2) + '\n');
-    if (opts.html) await writeFileSafely(opts.html, await benchHtml(results, opts.config));
+    if (opts.html) await writeFileSafely(opts.html, await benchHtml(results, opts.config, confirm));
     process.stdout.write(opts.json ? JSON.stringify(boards, null, 2) + '\n' : boards.map((leaderboard) => renderMarkdown({ title: `Benchmark ${path.basename(opts.config)}`, leaderboard })).join('\n'));
     logLine(quiet, `leaderboard: ${file}`);
   });
