@@ -132,6 +132,11 @@ export function trainingKey(config: BenchConfig, entry: BenchEntry): string {
   return createHash('sha256').update(stableStringify({ format: 1, jobs })).digest('hex');
 }
 
+/** The key a confirmation of the entry at ε must have to be used (confirm.ts), with the entry's training key. */
+function currentConfirmationKey(config: BenchConfig, entry: BenchEntry, eps: number): string {
+  return confirmationKey(config, entry, trainingKey(config, entry), eps);
+}
+
 /** Beside out/models/<name>: the training key and time of the model in it. */
 interface TrainedRecord {
   key: string;
@@ -213,7 +218,7 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
     const done = earlier?.hash === hash ? earlier : undefined;
     let certified = certKey !== undefined && earlier?.certify?.key === certKey ? earlier.certify : undefined;
     // Confirmations of other settings are dropped; current ones survive a re-done evaluation.
-    const confirmations = (earlier?.confirmations ?? []).filter((c) => config.confirm && confirmEpsilons(config).includes(c.eps) && c.key === confirmationKey(config, entry, trainingKey(config, entry), c.eps));
+    const confirmations = (earlier?.confirmations ?? []).filter((c) => config.confirm && confirmEpsilons(config).includes(c.eps) && c.key === currentConfirmationKey(config, entry, c.eps));
     const withCertificates = (r: EntryResult): EntryResult => {
       const { certify: _c, confirmations: _f, ...rest } = r;
       return { ...rest, ...(certified ? { certify: certified } : {}), ...(confirmations.length > 0 ? { confirmations } : {}) };
@@ -309,7 +314,7 @@ async function confirmLeaders(config: BenchConfig, results: EntryResult[], o: Be
   const seed = config.eval.seed ?? 0;
   const entryOf = (r: EntryResult) => config.entries.find((e) => e.name === r.name)!;
   for (const eps of confirmEpsilons(config)) {
-    const keyOf = (r: EntryResult) => confirmationKey(config, entryOf(r), trainingKey(config, entryOf(r)), eps);
+    const keyOf = (r: EntryResult) => currentConfirmationKey(config, entryOf(r), eps);
     for (let next = nextToConfirm(results, eps, c.top ?? 1, keyOf); next; next = nextToConfirm(results, eps, c.top ?? 1, keyOf)) {
       const entry = entryOf(next);
       // The model its evaluation attacked, never one trained again here.
