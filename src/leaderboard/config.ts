@@ -22,6 +22,8 @@ const oneOf = <const T extends string>(values: readonly T[]) => Type.Unsafe<T>({
  */
 const trainSettings = {
   arch: Type.Optional(Type.String({ nullable: true })),
+  /** A class-balanced subset of this many training examples (after the held-out ones): data scaling. */
+  examples: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
   epochs: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
   batchSize: Type.Optional(Type.Integer({ minimum: 1, nullable: true })),
   lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, nullable: true })),

@@ -7,7 +7,7 @@ import { ensemble } from '../../defenses/ensemble.js';
 import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { attacksFrom } from '../run/attack-options.js';
 import { parseStepSize } from '../parse.js';
-import { loadEvaluationData } from '../data/index.js';
+import { loadDataset, loadEvaluationData } from '../data/index.js';
 import type { BackendChoice } from '../backend/select.js';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
@@ -82,6 +82,7 @@ function trainJob(config: BenchConfig, s: BenchEntry, out: string, quiet: boolea
     arch: member?.arch ?? s.arch ?? 'mnist-cnn',
     data: config.data ?? 'mnist',
     ...(config.dataDir ? { dataDir: config.dataDir } : {}),
+    ...(s.examples != null ? { examples: s.examples } : {}),
     epochs: s.epochs ?? 5,
     batchSize: s.batchSize ?? 64,
     lr: s.lr ?? 1e-3,
@@ -199,7 +200,11 @@ async function trainEntry(config: BenchConfig, entry: BenchEntry, o: BenchOption
 export async function runBench(config: BenchConfig, o: BenchOptions & { file?: string }): Promise<EntryResult[]> {
   // The whole config first: a bad later entry must not be found after earlier ones trained, and a
   // bad config leaves nothing behind.
-  checkBenchConfig(config, o.file ?? 'the benchmark config', (entry) => trainJobs(config, entry, path.join(o.out, 'models', entry.name), o.quiet), o.only);
+  const jobsOf = (entry: BenchEntry) => trainJobs(config, entry, path.join(o.out, 'models', entry.name), o.quiet);
+  // The training split's size only where an entry asks for a subset of it (--examples).
+  const sized = config.entries.some((entry) => jobsOf(entry).some((job) => job.examples !== undefined));
+  const trainSize = sized ? (await loadDataset(config.data ?? 'mnist', { split: 'train', shape: BENCH_SHAPE, dataDir: config.dataDir })).size : undefined;
+  checkBenchConfig(config, o.file ?? 'the benchmark config', jobsOf, o.only, trainSize);
   const e = config.eval;
   const seed = e.seed ?? 0;
   const load = (split: 'train' | 'test', limit: number | undefined) => loadEvaluationData(config.data ?? 'mnist', { split, shape: BENCH_SHAPE, dataDir: config.dataDir, limit });

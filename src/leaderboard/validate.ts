@@ -7,7 +7,7 @@ import { largestCertifiableRadius } from '../certify/statistics.js';
 import { UserError } from '../errors.js';
 import { buildArchitecture } from '../model/architectures.js';
 import { layersClassifier } from '../model/classifier.js';
-import { trainingDefenses, type TrainJob } from '../run/train.js';
+import { checkTrainingExamples, trainingDefenses, type TrainJob } from '../run/train.js';
 import type { BenchConfig, BenchEntry } from './config.js';
 
 /** Bench models take 28×28×1 images in [0, 1] (the data loaders' shape and range). */
@@ -65,10 +65,11 @@ function checkCertify(c: NonNullable<BenchConfig['certify']>, file: string): voi
 /**
  * Everything in a benchmark config that can be wrong, checked before the first entry trains:
  * entry names (they become file names), ε against the input range, the attacks, each entry's
- * transform, architecture(s) and defenses, and the names given to --only. `jobsOf` turns an entry
+ * transform, architecture(s) and defenses, the training examples asked for (against `trainSize`,
+ * the training split's size, when known), and the names given to --only. `jobsOf` turns an entry
  * into its training jobs (one per ensemble member). Errors name the entry.
  */
-export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (entry: BenchEntry) => TrainJob[], only?: string[]): void {
+export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (entry: BenchEntry) => TrainJob[], only?: string[], trainSize?: number): void {
   for (const entry of config.entries) {
     if (entry.name === '.' || entry.name === '..') {
       throw new UserError(`${file}: entry name "${entry.name}" is not a file name (it names a folder): use letters, digits, ".", "_" and "-", e.g. "standard"`);
@@ -104,6 +105,7 @@ export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (ent
         if (job.trainEps !== undefined && job.trainEps > INPUT_RANGE) {
           throw new UserError(`trainEps ${job.trainEps} exceeds the input range of the images (${INPUT_RANGE}): for images in [0, 1] write 0.3, not 30`);
         }
+        if (trainSize !== undefined) checkTrainingExamples(job, trainSize);
         checkTrainJob(job);
       }
     } catch (err) {

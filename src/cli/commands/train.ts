@@ -16,6 +16,7 @@ import { checkRunPaths } from '../output-path.js';
 
 interface TrainCliOptions extends CommonOptions, Pick<EvaluationCliOptions, 'data' | 'dataDir' | 'batchSize'> {
   arch: string;
+  examples?: string;
   epochs: string;
   lr: string;
   optimizer: OptimizerName;
@@ -69,6 +70,7 @@ export function trainCommand(): Command {
     .option('--arch <name>', `architecture: ${ARCHITECTURES.join(' | ')} | template-<depth>x<width>`, 'mnist-cnn')
     .option('--data <spec>', 'mnist | fashion-mnist', 'mnist')
     .option('--data-dir <dir>', 'folder holding the Fashion-MNIST IDX files')
+    .option('--examples <n>', 'train on a fixed class-balanced subset of n training examples, taken after --holdout (data-scaling studies; default all)')
     .option('--epochs <n>', 'passes over the training split', '5')
     .option('--batch-size <n>', 'examples per step', '64')
     .option('--lr <x>', 'learning rate (the peak of one-cycle)', '0.001')
@@ -95,6 +97,7 @@ export function trainCommand(): Command {
       arch: opts.arch,
       data: opts.data,
       dataDir: opts.dataDir,
+      ...(opts.examples !== undefined ? { examples: parsePositiveInt(opts.examples, '--examples') } : {}),
       epochs: parsePositiveInt(opts.epochs, '--epochs'),
       batchSize: parsePositiveInt(opts.batchSize, '--batch-size'),
       lr: parsePositiveNumber(opts.lr, '--lr'),

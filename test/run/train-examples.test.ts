@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/data/mnist.js';
+import { trainingKey } from '../../src/leaderboard/run.js';
+import type { BenchConfig } from '../../src/leaderboard/config.js';
+import { runCli } from '../helpers/cli.js';
+
+/** `--examples` (and a bench entry's "examples"): data-scaling studies train on a class-balanced subset. */
+const split = loadMnist('train').size;
+
+describe('advtest train --examples', () => {
+  it('trains on the first n class-balanced examples left after the held-out ones, and records n', async () => {
+    const out = path.join(await mkdtemp(path.join(tmpdir(), 'advtest-examples-')), 'm');
+    const r = await runCli('train', '--arch', 'mlp', '--epochs', '1', '--examples', '50', '--holdout', '20', '--defense', 'fgsm-at', '--train-eps', '0.1', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/on 50 mnist examples/);
+    // One epoch of batch 64 over 50 examples is one step: the held-out monitor still has its 20.
+    expect(r.stderr).toMatch(/\(n=20\)/);
+    const meta = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8')).userDefinedMetadata.advtest.training;
+    expect(meta.examples).toBe(50);
+  });
+
+  it.each([
+    ['more than the split keeps after the held-out ones', ['--examples', String(split - 199), '--holdout', '200'], new RegExp(`cannot train on ${split - 199} examples: the training split has ${split}, ${split - 200} once the 200 held out for the monitor are set aside: use at most ${split - 200}`)],
+    ['more than the split', ['--examples', String(split + 1), '--holdout', '0'], new RegExp(`cannot train on ${split + 1} examples: the training split has ${split}: use at most ${split}`)],
+    ['zero', ['--examples', '0'], /--examples/],
+    ['a fraction', ['--examples', '0.5'], /--examples/],
+  ])('refuses %s with exit 2 and writes nothing', async (_what, args, message) => {
+    const out = path.join(await mkdtemp(path.join(tmpdir(), 'advtest-examples-')), 'm');
+    const r = await runCli('train', '--arch', 'mlp', '--epochs', '1', ...args, '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.checkpoint`)).toBe(false);
+  });
+});
+
+describe('a bench entry\'s "examples"', () => {
+  const config: BenchConfig = { data: 'mnist', train: { arch: 'mlp', epochs: 1, holdout: 0 }, eval: { attack: 'fgsm', eps: [0.1], limit: 20 }, entries: [{ name: 'all' }] };
+
+  it('is part of the training key (a different size trains again), and its absence keeps the key it had', () => {
+    const all = trainingKey(config, { name: 'all' });
+    expect(trainingKey(config, { name: 'all', examples: 100 })).not.toBe(all);
+    expect(trainingKey(config, { name: 'all', examples: 100 })).not.toBe(trainingKey(config, { name: 'all', examples: 200 }));
+    expect(trainingKey({ ...config, train: { ...config.train, examples: 100 } }, { name: 'all' })).toBe(trainingKey(config, { name: 'all', examples: 100 }));
+  });
+
+  it('is refused before anything trains when the split cannot give it, naming the entry', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'advtest-bench-examples-'));
+    const file = path.join(dir, 'bench.json');
+    await writeFile(file, JSON.stringify({ ...config, entries: [{ name: 'small', examples: 30 }, { name: 'too-many', examples: split + 1 }] }));
+    const out = path.join(dir, 'results');
+    const r = await runCli('bench', '--config', file, '--out', out, '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`entry "too-many": cannot train on ${split + 1} examples: the training split has ${split}: use at most ${split}`));
+    expect(existsSync(out)).toBe(false);
+  });
+});
