@@ -16,6 +16,8 @@ export async function benchHtml(results: EntryResult[], configFile: string, conf
       trainingSeconds: r.trainingSeconds,
       hash: r.hash,
       ...(r.trainingCurve ? { trainingCurve: r.trainingCurve } : {}),
+      ...(r.trainingExamples !== undefined ? { trainingExamples: r.trainingExamples } : {}),
+      ...(r.trainReport ? { trainWorstCase: r.trainReport.worstCase } : {}),
       // The curves show the worst case the boards rank by.
       ...(r.confirmations?.length ? { worstCase: r.report.config.epsilons.map((eps) => ({ eps, ...entryWorstCase(r, eps) })) } : {}),
     })),

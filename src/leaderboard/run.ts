@@ -13,7 +13,7 @@ import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/
 import type { Report } from '../harness/report-types.js';
 import { loadModel } from '../model/store.js';
 import type { EvaluationRequest } from '../run/requests.js';
-import { runTraining, type TrainJob } from '../run/train.js';
+import { runTraining, trainingExamples, type TrainJob } from '../run/train.js';
 import { evaluateOnWorkers } from '../run/evaluation.js';
 import type { HeldOutRecord } from '../train/monitor.js';
 import type { Attack, Classifier, Dataset } from '../types.js';
@@ -45,6 +45,8 @@ export interface EntryResult {
   trainingCurve?: HeldOutRecord;
   /** The config's confirming attack, per ε where this entry was among the leaders (confirm.ts). */
   confirmations?: Confirmation[];
+  /** The training examples the model was fitted on, where an entry of the config trains on a subset (data scaling). */
+  trainingExamples?: number;
 }
 
 export interface BenchOptions {
@@ -224,9 +226,11 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
     let certified = certKey !== undefined && earlier?.certify?.key === certKey ? earlier.certify : undefined;
     // Confirmations of other settings are dropped; current ones survive a re-done evaluation.
     const confirmations = (earlier?.confirmations ?? []).filter((c) => config.confirm && confirmEpsilons(config).includes(c.eps) && c.key === currentConfirmationKey(config, entry, c.eps));
+    // Computed from the config, so that entries of an earlier run have it too.
+    const examples = trainSize === undefined ? undefined : trainingExamples(jobsOf(entry)[0]!, trainSize);
     const withCertificates = (r: EntryResult): EntryResult => {
-      const { certify: _c, confirmations: _f, ...rest } = r;
-      return { ...rest, ...(certified ? { certify: certified } : {}), ...(confirmations.length > 0 ? { confirmations } : {}) };
+      const { certify: _c, confirmations: _f, trainingExamples: _x, ...rest } = r;
+      return { ...rest, ...(certified ? { certify: certified } : {}), ...(confirmations.length > 0 ? { confirmations } : {}), ...(examples !== undefined ? { trainingExamples: examples } : {}) };
     };
     if (done && (certKey === undefined || certified)) {
       o.log(`${entry.name}: done in an earlier run (${file})`);

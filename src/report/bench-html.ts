@@ -24,6 +24,10 @@ export interface BenchPageEntry {
   trainingCurve?: HeldOutRecord;
   /** Per ε, the worst case its board row shows, where it is not the report's (a confirming attack ran too). */
   worstCase?: (Proportion & { eps: number })[];
+  /** The training examples it was fitted on, where the benchmark varies them (data scaling). */
+  trainingExamples?: number;
+  /** Per ε, the worst case of the same attacks on training digits (eval.trainLimit). */
+  trainWorstCase?: (Proportion & { eps: number })[];
 }
 
 /** What `advtest leaderboard --html` shows: a leaderboard per ε, every entry's curve, and where each came from. */
@@ -70,6 +74,29 @@ export function trainingCurvePoints(entries: BenchPageEntry[], clock = trainingC
   );
 }
 
+/**
+ * Where entries were trained on different numbers of examples: one line for clean accuracy and
+ * one per ε for the worst case (test digits, and training digits where evaluated), each against
+ * the training examples. Undefined unless at least two sizes are there to compare.
+ */
+export function dataScalingRuns(entries: BenchPageEntry[]): { label: string; points: CurvePoint[] }[] | undefined {
+  const sized = entries.filter((e) => e.trainingExamples !== undefined).sort((a, b) => a.trainingExamples! - b.trainingExamples!);
+  if (new Set(sized.map((e) => e.trainingExamples)).size < 2) return undefined;
+  const line = (label: string, at: (e: BenchPageEntry) => Proportion | undefined) => {
+    const points = sized.flatMap((e) => {
+      const p = at(e);
+      return p ? [{ series: label, eps: e.trainingExamples!, accuracy: p.accuracy, lo: p.interval[0], hi: p.interval[1] }] : [];
+    });
+    return points.length > 0 ? [{ label, points }] : [];
+  };
+  const epsilons = [...new Set(sized.flatMap((e) => e.report.config.epsilons))].sort((a, b) => b - a);
+  return [
+    ...line('clean, test digits', (e) => e.report.clean),
+    ...epsilons.flatMap((eps) => line(`ε ${formatEps(eps)}, test digits`, (e) => (e.worstCase ?? e.report.worstCase).find((w) => w.eps === eps))),
+    ...epsilons.flatMap((eps) => line(`ε ${formatEps(eps)}, training digits`, (e) => e.trainWorstCase?.find((w) => w.eps === eps))),
+  ];
+}
+
 /** The monitor (or each distinct one, when entries differ) for the caption. */
 function monitorLine(entries: BenchPageEntry[]): string {
   const curves = entries.flatMap((e) => (e.trainingCurve ? [e.trainingCurve] : []));
@@ -92,7 +119,7 @@ ${wrap(`<table class="provenance"><thead><tr><th class="text">entry</th><th clas
 }
 
 /** The benchmark as one self-contained page: curves over every ε, a leaderboard per ε, provenance. */
-export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, trainingSvg?: string): string {
+export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, trainingSvg?: string, dataSvg?: string): string {
   const boards = [...page.boards].sort((a, b) => (b.eps ?? 0) - (a.eps ?? 0));
   const [headline, ...others] = boards;
   const sections: [string, string, string][] = [];
@@ -108,6 +135,13 @@ export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, 
       'training',
       'Training',
       `<section id="training"><h2>Robustness during training</h2><figure class="chart">${trainingSvg}</figure><p class="caption">After every epoch, each entry's accuracy under the training monitor (${h(monitorLine(page.entries))}), against ${trainingClock(page.entries) === 'cpuSeconds' ? "the process's CPU time of training so far (all its threads; the monitor's own time excluded; model.json keeps the wall time too)" : "the wall time of training so far (the monitor's own time excluded; other processes' load inflates it)"}, with 95% Wilson bands. The monitor is weaker than the leaderboard's evaluation: it shows the trend, and where a recipe stood when its budget ran out; the leaderboard's figures are the reference.</p></section>`,
+    ]);
+  }
+  if (dataSvg) {
+    sections.push([
+      'data',
+      'Data',
+      `<section id="data"><h2>Robustness against training examples</h2><figure class="chart">${dataSvg}</figure><p class="caption">Entries trained on different numbers of examples: clean and worst-case accuracy on the test digits, and the worst case on training digits where the benchmark evaluates them (the gap between the two is robust overfitting), against the examples each model was fitted on (log scale), with 95% Wilson bands.</p></section>`,
     ]);
   }
   if (headline) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(headline)]);
@@ -135,5 +169,7 @@ export async function buildBenchHtml(page: BenchPage): Promise<string> {
   const clock = trainingClock(page.entries);
   const trained = page.entries.filter((e) => e.trainingCurve && e.trainingCurve.history.length > 0).map((e) => ({ label: e.name, points: trainingCurvePoints([e], clock) }));
   const training = trained.length > 0 ? await specToSvg(runCurvesSpec(trained, { xTitle: CLOCK_TITLE[clock], yTitle: 'held-out robust accuracy', description: 'Held-out robust accuracy of every benchmark entry after each training epoch, against training time' })) : undefined;
-  return renderBenchHtml(page, curves, training);
+  const scaling = dataScalingRuns(page.entries);
+  const data = scaling ? await specToSvg(runCurvesSpec(scaling, { xTitle: 'training examples (log scale)', yTitle: 'accuracy', xLog: true, description: 'Clean and worst-case robust accuracy against the number of training examples' })) : undefined;
+  return renderBenchHtml(page, curves, training, data);
 }

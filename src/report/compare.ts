@@ -115,6 +115,8 @@ export interface OneCurveEach {
   /** Default: worst-case robust accuracy. */
   yTitle?: string;
   description: string;
+  /** A logarithmic x axis ticked at the points' x values (training examples, which double from point to point). */
+  xLog?: boolean;
 }
 
 /**
@@ -145,7 +147,7 @@ export function runCurvesSpec(runs: RunCurves[], one?: OneCurveEach): TopLevelSp
     padding: { left: 8, top: 8, bottom: 8, right: one ? 120 : 200 },
     description: one?.description ?? 'Robust accuracy against ε for every compared run',
     config: CHART_CONFIG,
-    encoding: { x: { field: 'eps', type: 'quantitative', title: one?.xTitle ?? 'ε', scale: { zero: true, nice: false } } },
+    encoding: { x: { field: 'eps', type: 'quantitative', title: one?.xTitle ?? 'ε', ...(one?.xLog ? { scale: { type: 'log', nice: false }, axis: { values: [...new Set(points.map((p) => p.eps))], format: ',' } } : { scale: { zero: true, nice: false } }) } },
     layer: [
       ...(one ? [{ data: { values: points }, mark: { type: 'area', opacity: 0.1 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } }] : []),
       {

@@ -121,6 +121,11 @@ export function checkTrainingExamples(job: Pick<TrainJob, 'examples' | 'holdout'
   }
 }
 
+/** How many examples a run of `job` trains on, from a training split of `splitSize`. */
+export function trainingExamples(job: Pick<TrainJob, 'examples' | 'holdout'>, splitSize: number): number {
+  return job.examples ?? splitSize - (job.holdout ?? 0);
+}
+
 /** Where a run's checkpoints live until its model is saved. */
 function checkpointDir(job: TrainJob, label: string): string {
   return path.join(`${path.resolve(job.out)}.checkpoint`, label);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchHtml } from '../../src/leaderboard/html.js';
-import { benchCurvePoints, trainingClock, trainingCurvePoints } from '../../src/report/bench-html.js';
+import { benchCurvePoints, dataScalingRuns, trainingClock, trainingCurvePoints } from '../../src/report/bench-html.js';
 import { sampleEntries } from './sample-bench.js';
 
 describe('advtest bench --html', () => {
@@ -99,5 +99,36 @@ describe('advtest bench --html', () => {
     expect(trainingCurvePoints(mixed).map((p) => p.eps)).toEqual([2, 64, 2]);
     expect(section(await benchHtml(mixed, 'b.json'))).toContain('the wall time of training so far');
   });
-});
 
+  it('draws clean and worst-case accuracy against the training examples when entries were trained on different numbers of them', async () => {
+    const [standard, robust] = sampleEntries();
+    // "robust" on 4,000 examples, "standard" on 1,000; the training digits' worst case of robust only.
+    const trainWorst = robust!.report.worstCase.map((w) => (w.eps === 0.1 ? { ...w, correct: 6, accuracy: 1, interval: [0.609666, 1] as [number, number] } : { ...w, correct: 5, accuracy: 0.833333, interval: [0.436497, 0.969947] as [number, number] }));
+    const sized = [{ ...robust!, trainingExamples: 4000, trainReport: { ...robust!.report, worstCase: trainWorst } }, { ...standard!, trainingExamples: 1000 }];
+    const page = await benchHtml(sized, 'b.json');
+    const runs = dataScalingRuns(sized.map((e) => ({ name: e.name, report: e.report, trainingExamples: e.trainingExamples, ...(e.trainReport ? { trainWorstCase: e.trainReport.worstCase } : {}) })))!;
+    // Lines in the order clean, then each ε from the largest, then the training digits; points by examples.
+    expect(runs.map((r) => [r.label, r.points.map((p) => [p.eps, p.accuracy])])).toEqual([
+      ['clean, test digits', [[1000, expect.closeTo(5 / 6, 5)], [4000, expect.closeTo(5 / 6, 5)]]],
+      ['ε 0.3, test digits', [[1000, expect.closeTo(1 / 6, 5)], [4000, expect.closeTo(4 / 6, 5)]]],
+      ['ε 0.1, test digits', [[1000, 0.5], [4000, expect.closeTo(5 / 6, 5)]]],
+      ['ε 0.3, training digits', [[4000, expect.closeTo(5 / 6, 5)]]],
+      ['ε 0.1, training digits', [[4000, 1]]],
+    ]);
+    expect(runs[1]!.points[1]).toMatchObject({ lo: 0.299993, hi: 0.903229 });
+    const order = ['curves', 'data', 'leaderboard'].map((id) => page.indexOf(`<section id="${id}">`));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const section = page.slice(order[1], order[2]);
+    expect(section).toMatch(/<h2>Robustness against training examples<\/h2><figure class="chart"><svg/);
+    expect(section).toContain('training examples (log scale)');
+    // A log axis ticked at the sizes: with a third entry on 2,000, its tick is half-way between 1,000's and 4,000's.
+    const three = await benchHtml([...sized, { ...standard!, name: 'middle', trainingExamples: 2000 }], 'b.json');
+    const ticks = [...three.slice(three.indexOf('<section id="data">'), three.indexOf('<section id="leaderboard">')).matchAll(/transform="translate\(([\d.]+),16\)"[^>]*>([\d,]+)<\/text>/g)].map((m) => [m[2], Number(m[1])] as const);
+    expect(ticks.map((t) => t[0])).toEqual(['1,000', '2,000', '4,000']);
+    expect(ticks[1]![1]).toBeCloseTo((ticks[0]![1] + ticks[2]![1]) / 2, 6);
+    // One size (or none) leaves the section out.
+    expect(await benchHtml(sized.map((e) => ({ ...e, trainingExamples: 1000 })), 'b.json')).not.toContain('<section id="data">');
+    expect(await benchHtml(sampleEntries(), 'b.json')).not.toContain('<section id="data">');
+  });
+});

@@ -58,4 +58,32 @@ describe('a bench entry\'s "examples"', () => {
     expect(r.stderr).toMatch(new RegExp(`entry "too-many": cannot train on ${split + 1} examples: the training split has ${split}: use at most ${split}`));
     expect(existsSync(out)).toBe(false);
   });
+
+  it('trains each entry on its examples, records them in its result (entries of an earlier run too) and draws them on the page', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'advtest-bench-examples-'));
+    const file = path.join(dir, 'bench.json');
+    await writeFile(file, JSON.stringify({ ...config, eval: { ...config.eval, trainLimit: 20 }, entries: [{ name: 'small', examples: 30 }, { name: 'all' }] }));
+    const out = path.join(dir, 'results');
+    const html = path.join(dir, 'board.html');
+    const entryFile = (name: string) => path.join(out, 'entries', `${name}.json`);
+    const examples = async (name: string) => (JSON.parse(await readFile(entryFile(name), 'utf8')) as { trainingExamples?: number }).trainingExamples;
+    const r = await runCli('bench', '--config', file, '--out', out, '--quiet', '--html', html);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await examples('small')).toBe(30);
+    expect(await examples('all')).toBe(split);
+    const meta = JSON.parse(await readFile(path.join(out, 'models', 'small', 'model.json'), 'utf8')).userDefinedMetadata.advtest.training;
+    expect(meta.examples).toBe(30);
+    expect(await readFile(html, 'utf8')).toMatch(/<section id="data"><h2>Robustness against training examples<\/h2><figure class="chart"><svg/);
+    // A result saved without the count (by a version before it) is shown with it: it comes from the config.
+    const saved = JSON.parse(await readFile(entryFile('small'), 'utf8')) as Record<string, unknown>;
+    delete saved.trainingExamples;
+    await writeFile(entryFile('small'), JSON.stringify(saved));
+    const again = await runCli('bench', '--config', file, '--out', out, '--html', html);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/small: done in an earlier run/);
+    expect(again.stderr).not.toMatch(/training/);
+    const page = await readFile(html, 'utf8');
+    expect(page).toContain('>30</text>');
+    expect(page).toContain(`>${split.toLocaleString('en-US')}</text>`);
+  });
 });
