@@ -53,6 +53,9 @@ export function benchLeaderboards(results: EntryResult[], confirm?: { attack: st
     const w = r.trainReport?.worstCase.find((x) => x.eps === eps);
     return w ? { [TRAIN_WORST_COLUMN]: estimateOf(w) } : {};
   };
+  // Which entry trained on how many examples, where they differ (the config's "examples").
+  const sized = results.filter((r) => r.trainingExamples !== undefined);
+  const sizes = new Set(sized.map((r) => r.trainingExamples)).size > 1 ? `training examples: ${sized.map((r) => `${r.name} ${r.trainingExamples!.toLocaleString('en-US')}`).join(', ')}.` : undefined;
   return first.config.epsilons.map((eps) => {
     // The confirming attack's own worst case is its column (renamed where the evaluation has an
     // attack of that name); the row's worst case takes both, per example.
@@ -79,6 +82,7 @@ export function benchLeaderboards(results: EntryResult[], confirm?: { attack: st
       `${column(a)}: run only on the leading rows (the config's confirm), in turn until the best rows ranked with it all carry it; a row's worst case includes it where it ran${train.length > 0 ? ` (its ${TRAIN_WORST_COLUMN} has the evaluation's attacks only)` : ''}.`,
       ...(best && best.attacks[column(a)] === undefined ? [`⚠ ${column(a)}: the best row here has not been confirmed yet (a run with --only does not confirm): run the leaderboard without --only.`] : []),
     ]);
+    if (sizes) notes.push(sizes);
     return {
       eps,
       norm: first.config.attacks[0]?.norm ?? 'linf',

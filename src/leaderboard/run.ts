@@ -204,7 +204,7 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
   // bad config leaves nothing behind.
   const jobsOf = (entry: BenchEntry) => trainJobs(config, entry, path.join(o.out, 'models', entry.name), o.quiet);
   // The training split's size only where an entry asks for a subset of it (--examples).
-  const sized = config.entries.some((entry) => jobsOf(entry).some((job) => job.examples !== undefined));
+  const sized = config.entries.some((entry) => settingsOf(config, entry).examples != null);
   const trainSize = sized ? (await loadDataset(config.data ?? 'mnist', { split: 'train', shape: BENCH_SHAPE, dataDir: config.dataDir })).size : undefined;
   checkBenchConfig(config, o.file ?? 'the benchmark config', jobsOf, o.only, trainSize);
   const e = config.eval;

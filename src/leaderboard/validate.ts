@@ -106,6 +106,10 @@ export function checkBenchConfig(config: BenchConfig, file: string, jobsOf: (ent
           throw new UserError(`trainEps ${job.trainEps} exceeds the input range of the images (${INPUT_RANGE}): for images in [0, 1] write 0.3, not 30`);
         }
         if (trainSize !== undefined) checkTrainingExamples(job, trainSize);
+        const trainLimit = config.eval.trainLimit;
+        if (job.examples !== undefined && trainLimit != null && trainLimit > job.examples) {
+          throw new UserError(`/eval/trainLimit ${trainLimit} is above its examples ${job.examples}: the training digits evaluated would include ones it never trained on; lower /eval/trainLimit to ${job.examples} or raise examples`);
+        }
         checkTrainJob(job);
       }
     } catch (err) {

@@ -75,13 +75,17 @@ export function trainingCurvePoints(entries: BenchPageEntry[], clock = trainingC
 }
 
 /**
- * Where entries were trained on different numbers of examples: one line for clean accuracy and
- * one per ε for the worst case (test digits, and training digits where evaluated), each against
- * the training examples. Undefined unless at least two sizes are there to compare.
+ * Where entries were trained on different numbers of examples, each on its own: one line for
+ * clean accuracy and one per ε for the worst case (test digits, and training digits where
+ * evaluated), each against the training examples. The evaluation's attacks only, not a confirming
+ * attack run on some points alone, so that every point had the same attacks. Undefined unless there
+ * are at least two sizes, or when two entries share one (recipes that differ in more than the
+ * examples would be joined into one line).
  */
 export function dataScalingRuns(entries: BenchPageEntry[]): { label: string; points: CurvePoint[] }[] | undefined {
   const sized = entries.filter((e) => e.trainingExamples !== undefined).sort((a, b) => a.trainingExamples! - b.trainingExamples!);
-  if (new Set(sized.map((e) => e.trainingExamples)).size < 2) return undefined;
+  const sizes = new Set(sized.map((e) => e.trainingExamples));
+  if (sizes.size < 2 || sizes.size < sized.length) return undefined;
   const line = (label: string, at: (e: BenchPageEntry) => Proportion | undefined) => {
     const points = sized.flatMap((e) => {
       const p = at(e);
@@ -92,7 +96,7 @@ export function dataScalingRuns(entries: BenchPageEntry[]): { label: string; poi
   const epsilons = [...new Set(sized.flatMap((e) => e.report.config.epsilons))].sort((a, b) => b - a);
   return [
     ...line('clean, test digits', (e) => e.report.clean),
-    ...epsilons.flatMap((eps) => line(`ε ${formatEps(eps)}, test digits`, (e) => (e.worstCase ?? e.report.worstCase).find((w) => w.eps === eps))),
+    ...epsilons.flatMap((eps) => line(`ε ${formatEps(eps)}, test digits`, (e) => e.report.worstCase.find((w) => w.eps === eps))),
     ...epsilons.flatMap((eps) => line(`ε ${formatEps(eps)}, training digits`, (e) => e.trainWorstCase?.find((w) => w.eps === eps))),
   ];
 }
@@ -141,7 +145,7 @@ export function renderBenchHtml(page: BenchPage, curvesSvg: string | undefined, 
     sections.push([
       'data',
       'Data',
-      `<section id="data"><h2>Robustness against training examples</h2><figure class="chart">${dataSvg}</figure><p class="caption">Entries trained on different numbers of examples: clean and worst-case accuracy on the test digits, and the worst case on training digits where the benchmark evaluates them (the gap between the two is robust overfitting), against the examples each model was fitted on (log scale), with 95% Wilson bands.</p></section>`,
+      `<section id="data"><h2>Robustness against training examples</h2><figure class="chart">${dataSvg}</figure><p class="caption">Entries trained on different numbers of examples: clean and worst-case accuracy on the test digits, and the worst case on training digits where the benchmark evaluates them (the first class-balanced digits of the whole training split, which a few of the monitor's held-out digits may be among; the gap between the two lines is robust overfitting), against the examples each model was fitted on (log scale), with 95% Wilson bands. Worst cases are over the evaluation's attacks, on every point alike: a confirming attack that ran on the leading rows only is in the leaderboards, not here.</p></section>`,
     ]);
   }
   if (headline) sections.push(['leaderboard', 'Leaderboard', leaderboardSection(headline)]);

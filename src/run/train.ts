@@ -113,12 +113,26 @@ export function epochLine(p: EpochProgress, monitorName: string, eps: number, de
  * aside; `splitSize` is the whole split's. A bench config calls it before any entry trains.
  */
 export function checkTrainingExamples(job: Pick<TrainJob, 'examples' | 'holdout'>, splitSize: number): void {
+  if (job.examples === undefined) return;
   const holdout = job.holdout ?? 0;
   const left = splitSize - holdout;
-  if (job.examples !== undefined && job.examples > left) {
+  if (left < 1) throw new UserError(`cannot hold out ${holdout} of the ${splitSize} training examples: give a count from 1 to ${splitSize - 1}, e.g. --holdout 200`);
+  if (job.examples > left) {
     const after = holdout > 0 ? `, ${left} once the ${holdout} held out for the monitor are set aside` : '';
     throw new UserError(`cannot train on ${job.examples} examples: the training split has ${splitSize}${after}: use at most ${left} (--examples, or "examples" in a bench config)`);
   }
+}
+
+/**
+ * The examples a run trains on and those its monitor holds out: the held-out ones are drawn from
+ * the whole split first, so that runs of any --examples are monitored on the same examples; then
+ * the first n of balancedIndices, so that a smaller run's examples are part of every larger one's.
+ */
+export function trainingSplit(full: Dataset, job: Pick<TrainJob, 'examples' | 'holdout' | 'seed'>): { train: Dataset; heldOut: Dataset | undefined } {
+  const holdout = job.holdout ?? 0;
+  const { train, heldOut } = holdout > 0 ? holdOut(full, holdout, job.seed) : { train: full, heldOut: undefined };
+  checkTrainingExamples(job, full.size);
+  return { train: job.examples === undefined ? train : balancedSubset(train, job.examples), heldOut };
 }
 
 /** How many examples a run of `job` trains on, from a training split of `splitSize`. */
@@ -180,10 +194,7 @@ export async function runTraining(job: TrainJob): Promise<void> {
   const full = await loadDataset(job.data, { split: 'train', dataDir: job.dataDir, shape: [28, 28, 1] });
   const holdoutCount = job.holdout ?? 0;
   if (job.earlyStop !== undefined && holdoutCount === 0) throw new UserError('--early-stop watches the held-out PGD accuracy: keep --holdout above 0');
-  const { train: kept, heldOut } = holdoutCount > 0 ? holdOut(full, holdoutCount, job.seed) : { train: full, heldOut: undefined };
-  checkTrainingExamples(job, full.size);
-  // The first n of balancedIndices: nested, so a smaller run's examples are part of every larger one's.
-  const data = job.examples === undefined ? kept : balancedSubset(kept, job.examples);
+  const { train: data, heldOut } = trainingSplit(full, job);
   const eps = job.trainEps ?? DEFAULT_TRAIN_EPS;
   const monitorSteps = job.monitorSteps ?? 10;
   const monitor: MonitorOptions | undefined = heldOut ? { data: heldOut, attack: makeAttack('pgd', { steps: monitorSteps }), eps } : undefined;

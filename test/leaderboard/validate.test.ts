@@ -38,6 +38,9 @@ describe('advtest bench refuses a bad config before training anything', () => {
     ['data that cannot be loaded', { ...GOOD, data: 'folder:/nonexistent-advtest-data' }, /nonexistent-advtest-data/],
     ['an entry named ..', withEntry({ name: '..' }), /entry name "\.\." is not a file name/],
     ['an entry named .', withEntry({ name: '.' }), /entry name "\." is not a file name/],
+    ['a bad trainStepSize (the entry is named though no entry asks for examples)', withEntry({ name: 'bad', defense: 'pgd-at', trainStepSize: 'abc' }), /entry "bad": --step-size "abc"/],
+    ['more examples than the training split keeps', withEntry({ name: 'bad', examples: 99999, holdout: 200 }), /entry "bad": cannot train on 99999 examples: the training split has \d+, \d+ once the 200 held out for the monitor are set aside: use at most \d+/],
+    ['training digits evaluated beyond the examples trained on', { ...GOOD, eval: { ...GOOD.eval, trainLimit: 20 }, entries: [...GOOD.entries, { name: 'bad', examples: 10 }] }, /entry "bad": \/eval\/trainLimit 20 is above its examples 10: .*lower \/eval\/trainLimit to 10 or raise examples/],
   ];
   for (const [what, config, message] of cases) {
     it(`${what}: one line, exit 2, nothing trained or written`, async () => {

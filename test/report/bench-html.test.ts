@@ -127,6 +127,11 @@ describe('advtest bench --html', () => {
     const ticks = [...three.slice(three.indexOf('<section id="data">'), three.indexOf('<section id="leaderboard">')).matchAll(/transform="translate\(([\d.]+),16\)"[^>]*>([\d,]+)<\/text>/g)].map((m) => [m[2], Number(m[1])] as const);
     expect(ticks.map((t) => t[0])).toEqual(['1,000', '2,000', '4,000']);
     expect(ticks[1]![1]).toBeCloseTo((ticks[0]![1] + ticks[2]![1]) / 2, 6);
+    // The training digits' line comes from the entry's trainReport; the board notes each entry's examples.
+    expect(section).toContain('ε 0.3, training digits');
+    expect(page).toContain('training examples: robust 4,000, standard 1,000.');
+    // Two entries of one size (recipes differing in more than their examples) would make one line zigzag: no chart.
+    expect(await benchHtml([...sized, { ...standard!, name: 'other', trainingExamples: 4000 }], 'b.json')).not.toContain('<section id="data">');
     // One size (or none) leaves the section out.
     expect(await benchHtml(sized.map((e) => ({ ...e, trainingExamples: 1000 })), 'b.json')).not.toContain('<section id="data">');
     expect(await benchHtml(sampleEntries(), 'b.json')).not.toContain('<section id="data">');

@@ -3,13 +3,46 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { balancedIndices, classCounts } from '../../src/data/dataset.js';
 import { loadMnist } from '../../src/data/mnist.js';
+import { checkTrainingExamples, trainingSplit } from '../../src/run/train.js';
+import type { Dataset } from '../../src/types.js';
 import { trainingKey } from '../../src/leaderboard/run.js';
 import type { BenchConfig } from '../../src/leaderboard/config.js';
 import { runCli } from '../helpers/cli.js';
 
 /** `--examples` (and a bench entry's "examples"): data-scaling studies train on a class-balanced subset. */
 const split = loadMnist('train').size;
+
+describe('trainingSplit', () => {
+  const full = loadMnist('train');
+  const ids = (d: Dataset) => d.ids;
+
+  it('holds out the monitor\'s examples from the whole split, then takes the first n class-balanced of the rest', () => {
+    const fifty = trainingSplit(full, { examples: 50, holdout: 20, seed: 3 });
+    const twenty = trainingSplit(full, { examples: 20, holdout: 20, seed: 3 });
+    const all = trainingSplit(full, { holdout: 20, seed: 3 });
+    expect(fifty.train.size).toBe(50);
+    expect(classCounts(fifty.train)).toEqual(Array(10).fill(5));
+    expect(all.train.size).toBe(split - 20);
+    // The same held-out examples for every size, none of them trained on.
+    expect(ids(fifty.heldOut!)).toEqual(ids(all.heldOut!));
+    expect(ids(twenty.heldOut!)).toEqual(ids(all.heldOut!));
+    const held = new Set(ids(all.heldOut!));
+    expect(ids(fifty.train).filter((id) => held.has(id))).toEqual([]);
+    // Nested: the 20 are the first 20 of the 50, which are among the rest.
+    expect(ids(twenty.train)).toEqual(ids(fifty.train).slice(0, 20));
+    const rest = new Set(ids(all.train));
+    expect(ids(fifty.train).every((id) => rest.has(id))).toBe(true);
+    // Without a monitor, the first n of the whole split.
+    expect(ids(trainingSplit(full, { examples: 30, seed: 3 }).train)).toEqual(balancedIndices(full, 30).map((i) => full.ids[i]));
+  });
+
+  it('refuses a hold-out that leaves nothing to train on', () => {
+    expect(() => trainingSplit(full, { examples: 10, holdout: split, seed: 0 })).toThrow(`cannot hold out ${split} of the ${split} training examples`);
+    expect(() => checkTrainingExamples({ examples: 10, holdout: split + 5 }, split)).toThrow(`cannot hold out ${split + 5} of the ${split} training examples: give a count from 1 to ${split - 1}`);
+  });
+});
 
 describe('advtest train --examples', () => {
   it('trains on the first n class-balanced examples left after the held-out ones, and records n', async () => {
@@ -43,6 +76,8 @@ describe('a bench entry\'s "examples"', () => {
 
   it('is part of the training key (a different size trains again), and its absence keeps the key it had', () => {
     const all = trainingKey(config, { name: 'all' });
+    // As before "examples" existed (computed at 5628665): models saved then are not trained again.
+    expect(all).toBe('0c5d987027033b6be569e45141a9bf0b8a2a0ff5cf33575729b710b178916c2b');
     expect(trainingKey(config, { name: 'all', examples: 100 })).not.toBe(all);
     expect(trainingKey(config, { name: 'all', examples: 100 })).not.toBe(trainingKey(config, { name: 'all', examples: 200 }));
     expect(trainingKey({ ...config, train: { ...config.train, examples: 100 } }, { name: 'all' })).toBe(trainingKey(config, { name: 'all', examples: 100 }));
