@@ -6,6 +6,8 @@
 # with 20 epochs) the same recipe stalls at 93.8 % clean / 74.0 % PGD-40 on the test split.
 # The same recipe with adversarial weight perturbation (γ = 5e-3, from the first step) makes the
 # AWP fixture: DEFENSE=pgd-at,awp OUT=fixtures/models/mnist-cnn-pgd-at-awp scripts/make-pgd-at-fixture.sh
+# TRADES (β = 6, its 7 inner steps on the KL term) with AWP makes the most robust one under AutoAttack:
+# DEFENSE=trades=6,awp OUT=fixtures/models/mnist-cnn-trades-awp scripts/make-pgd-at-fixture.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsx src/cli/index.ts train --arch mnist-cnn --data mnist --epochs "${EPOCHS:-40}" --batch-size 64 --lr 0.001 \

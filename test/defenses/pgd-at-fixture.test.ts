@@ -10,8 +10,8 @@ import { useTestBackend } from '../helpers/backend.js';
 import { bySuite } from '../helpers/suite-size.js';
 
 /**
- * The committed PGD-trained fixtures (scripts/make-pgd-at-fixture.sh: mnist-cnn-pgd-at, and with
- * DEFENSE=pgd-at,awp mnist-cnn-pgd-at-awp) on a class-balanced subset of the test split: 100
+ * The committed adversarially trained fixtures (scripts/make-pgd-at-fixture.sh: mnist-cnn-pgd-at, with
+ * DEFENSE=pgd-at,awp mnist-cnn-pgd-at-awp, with DEFENSE=trades=6,awp mnist-cnn-trades-awp) on a class-balanced subset of the test split: 100
  * digits in `npm test`, 300 in `npm run test:slow` (test/slow/ imports this file). Full split,
  * `advtest eval --model fixtures/models/mnist-cnn-pgd-at --attack pgd --eps 0.3`: clean 97.4%,
  * PGD-40 87.6% (of 2,004); both on 1,000 digits are in the README's model card. The subsets' own
@@ -20,7 +20,7 @@ import { bySuite } from '../helpers/suite-size.js';
  */
 const DIGITS = bySuite(100, 300);
 
-describe.each(['mnist-cnn-pgd-at', 'mnist-cnn-pgd-at-awp'])(`the PGD-trained fixture %s (${DIGITS} digits)`, (fixture) => {
+describe.each(['mnist-cnn-pgd-at', 'mnist-cnn-pgd-at-awp', 'mnist-cnn-trades-awp'])(`the adversarially trained fixture %s (${DIGITS} digits)`, (fixture) => {
   beforeAll(useTestBackend);
 
   it('keeps its clean and PGD-40 accuracy at ε = 0.3, and APGD-DLR does not find what PGD missed', async () => {
@@ -50,5 +50,9 @@ const MEASURED: Record<string, Record<number, { clean: number; pgd40: number; dl
   'mnist-cnn-pgd-at-awp': {
     100: { clean: 0.97, pgd40: 0.88, dlr: 0.88 },
     300: { clean: 0.973, pgd40: 0.907, dlr: 0.893 },
+  },
+  'mnist-cnn-trades-awp': {
+    100: { clean: 0.96, pgd40: 0.92, dlr: 0.91 },
+    300: { clean: 0.957, pgd40: 0.913, dlr: 0.903 },
   },
 };
