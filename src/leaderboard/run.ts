@@ -7,7 +7,7 @@ import { ensemble } from '../../defenses/ensemble.js';
 import { withTransformSpec } from '../../defenses/input-transforms.js';
 import { attacksFrom } from '../run/attack-options.js';
 import { parseStepSize } from '../parse.js';
-import { loadDataset, loadEvaluationData } from '../data/index.js';
+import { limitTo, loadDataset, loadEvaluationData } from '../data/index.js';
 import type { BackendChoice } from '../backend/select.js';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvaluateProgress } from '../harness/evaluate.js';
 import type { Report } from '../harness/report-types.js';
@@ -203,16 +203,18 @@ export async function runBench(config: BenchConfig, o: BenchOptions & { file?: s
   // The whole config first: a bad later entry must not be found after earlier ones trained, and a
   // bad config leaves nothing behind.
   const jobsOf = (entry: BenchEntry) => trainJobs(config, entry, path.join(o.out, 'models', entry.name), o.quiet);
-  // The training split's size only where an entry asks for a subset of it (--examples).
+  const loadTrainSplit = () => loadDataset(config.data ?? 'mnist', { split: 'train', shape: BENCH_SHAPE, dataDir: config.dataDir });
+  // The training split before the checks only where an entry asks for a subset of it (--examples).
   const sized = config.entries.some((entry) => settingsOf(config, entry).examples != null);
-  const trainSize = sized ? (await loadDataset(config.data ?? 'mnist', { split: 'train', shape: BENCH_SHAPE, dataDir: config.dataDir })).size : undefined;
+  const trainSplit = sized ? await loadTrainSplit() : undefined;
+  const trainSize = trainSplit?.size;
   checkBenchConfig(config, o.file ?? 'the benchmark config', jobsOf, o.only, trainSize);
   const e = config.eval;
   const seed = e.seed ?? 0;
   const load = (split: 'train' | 'test', limit: number | undefined) => loadEvaluationData(config.data ?? 'mnist', { split, shape: BENCH_SHAPE, dataDir: config.dataDir, limit });
   const { data, subset } = await load('test', e.limit);
   const certifyData = config.certify && certifyLimit(config) !== e.limit ? await load('test', certifyLimit(config)) : { data, subset };
-  const trainData = e.trainLimit !== undefined ? await load('train', e.trainLimit) : undefined;
+  const trainData = e.trainLimit !== undefined ? limitTo(trainSplit ?? (await loadTrainSplit()), e.trainLimit) : undefined;
   await mkdir(path.join(o.out, 'entries'), { recursive: true });
   const results: EntryResult[] = [];
   for (const entry of config.entries) {
